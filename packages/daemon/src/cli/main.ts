@@ -1,0 +1,1 @@
+console.log('styleset: not implemented yet');
