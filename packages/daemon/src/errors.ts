@@ -28,3 +28,11 @@ export class InputError extends StylesetError {
     this.name = 'InputError';
   }
 }
+
+/** A job stopped on request; finished images stay delivered. */
+export class CancelledError extends StylesetError {
+  constructor(message = 'the job was cancelled') {
+    super('cancelled', message);
+    this.name = 'CancelledError';
+  }
+}

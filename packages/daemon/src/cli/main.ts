@@ -1,1 +1,23 @@
-console.log('styleset: not implemented yet');
+import { Command, CommanderError } from 'commander';
+import { StylesetError } from '../errors';
+import { registerGenerate } from './commands/generate';
+
+const program = new Command()
+  .name('styleset')
+  .description('Style-consistent asset sets, generated locally (StyleAligned on ONNX Runtime).')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+registerGenerate(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof StylesetError) {
+    console.error(`styleset: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+}

@@ -1,0 +1,107 @@
+import * as ort from 'onnxruntime-node';
+import { ModelError } from '../errors';
+import { float16ToFloat32, float32ToFloat16 } from '../onnx/float16';
+import { createSession, type RuntimeOptions } from './runtime';
+import { isIntTensor, type Feed, type FloatTensor } from './tensor';
+
+export interface InputInfo {
+  name: string;
+  type: ort.Tensor.Type;
+  /** Declared shape; symbolic dimensions are strings, unknown ones -1. */
+  shape: ReadonlyArray<number | string>;
+}
+
+/**
+ * One ONNX Runtime session with the conversions every model needs at its boundary: exports
+ * differ in dtypes (fp16 vs fp32, int32 vs int64 ids, float vs int64 timesteps), and the
+ * pipeline should not care.
+ */
+export class OnnxModel {
+  private constructor(
+    readonly path: string,
+    private readonly session: ort.InferenceSession,
+    readonly inputs: ReadonlyMap<string, InputInfo>,
+  ) {}
+
+  static async load(path: string, runtime: RuntimeOptions): Promise<OnnxModel> {
+    const session = await createSession(path, runtime);
+    const inputs = new Map<string, InputInfo>();
+    for (const meta of session.inputMetadata) {
+      if (!meta.isTensor) throw new ModelError(`${path}: input "${meta.name}" is not a tensor`);
+      inputs.set(meta.name, { name: meta.name, type: meta.type, shape: meta.shape });
+    }
+    return new OnnxModel(path, session, inputs);
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  hasInput(name: string): boolean {
+    return this.inputs.has(name);
+  }
+
+  input(name: string): InputInfo {
+    const info = this.inputs.get(name);
+    if (!info) {
+      throw new ModelError(`${this.path}: expected an input named "${name}"; the model has ${[...this.inputs.keys()].join(', ')}`);
+    }
+    return info;
+  }
+
+  requireOutput(name: string): void {
+    if (!this.outputNames.includes(name)) {
+      throw new ModelError(`${this.path}: expected an output named "${name}"; the model has ${this.outputNames.join(', ')}`);
+    }
+  }
+
+  async run(feeds: Record<string, Feed>, outputs: readonly string[]): Promise<Record<string, FloatTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, feed] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(feed, this.input(name));
+    const result = await this.session.run(ortFeeds, outputs as string[]);
+    const out: Record<string, FloatTensor> = {};
+    for (const name of outputs) out[name] = fromOrtTensor(result[name] as ort.Tensor, name, this.path);
+    for (const t of Object.values(result)) t.dispose();
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function toOrtTensor(feed: Feed, info: InputInfo): ort.Tensor {
+  const dims = feed.dims;
+  if (isIntTensor(feed)) {
+    switch (info.type) {
+      case 'int64':
+        return new ort.Tensor('int64', BigInt64Array.from(feed.ints, (v) => BigInt(v)), dims);
+      case 'int32':
+        return new ort.Tensor('int32', feed.ints, dims);
+      case 'float32':
+        return new ort.Tensor('float32', Float32Array.from(feed.ints), dims);
+      case 'float16':
+        return new ort.Tensor('float16', float32ToFloat16(Float32Array.from(feed.ints)), dims);
+    }
+  } else {
+    switch (info.type) {
+      case 'float32':
+        return new ort.Tensor('float32', feed.data, dims);
+      case 'float16':
+        return new ort.Tensor('float16', float32ToFloat16(feed.data), dims);
+      case 'int64':
+        return new ort.Tensor('int64', BigInt64Array.from(feed.data, (v) => BigInt(Math.round(v))), dims);
+      case 'int32':
+        return new ort.Tensor('int32', Int32Array.from(feed.data, Math.round), dims);
+    }
+  }
+  throw new ModelError(`input "${info.name}" has type ${info.type}, which Styleset does not feed (expected float32, float16, int32 or int64)`);
+}
+
+function fromOrtTensor(t: ort.Tensor, name: string, path: string): FloatTensor {
+  const dims = [...t.dims];
+  if (t.type === 'float32') return { data: new Float32Array(t.data as Float32Array), dims };
+  if (t.type === 'float16') return { data: float16ToFloat32(t.data as Uint16Array), dims };
+  throw new ModelError(`${path}: output "${name}" has type ${t.type}; expected float32 or float16`);
+}
+

@@ -1,0 +1,70 @@
+import * as ort from 'onnxruntime-node';
+import { cpus } from 'node:os';
+import { InputError, ModelError } from '../errors';
+
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+export interface RuntimeOptions {
+  provider: ExecutionProvider;
+  /** Intra-op threads; ONNX Runtime's default (one per physical core) when absent. */
+  threads?: number;
+}
+
+export const DEFAULT_RUNTIME: RuntimeOptions = { provider: 'cpu' };
+
+/** Names of providers this onnxruntime-node build can load on this platform. */
+export function availableProviders(): string[] {
+  return ort.listSupportedBackends().map((b) => b.name);
+}
+
+export function parseProvider(value: string): ExecutionProvider {
+  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value)) {
+    throw new InputError(`unknown execution provider "${value}": expected one of ${EXECUTION_PROVIDERS.join(', ')}`);
+  }
+  return value as ExecutionProvider;
+}
+
+function checkProvider(provider: ExecutionProvider): void {
+  const available = availableProviders();
+  if (!available.includes(provider)) {
+    throw new InputError(
+      `execution provider "${provider}" is not available on this platform (${process.platform}/${process.arch}); ` +
+        `available: ${available.join(', ')}`,
+    );
+  }
+}
+
+/**
+ * Session options chosen for diffusion on CPU: full graph optimisation (fusions for attention,
+ * GELU and LayerNorm matter for U-Nets), the memory arena and memory patterns kept on because
+ * every call repeats the same shapes, sequential execution since parallelism comes from the
+ * intra-op thread pool.
+ */
+export function sessionOptions(runtime: RuntimeOptions): ort.InferenceSession.SessionOptions {
+  const threads = runtime.threads ?? Math.max(1, cpus().length);
+  return {
+    executionProviders: runtime.provider === 'cpu' ? ['cpu'] : [runtime.provider, 'cpu'],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    logSeverityLevel: 3,
+  };
+}
+
+/** Creates a session, turning ONNX Runtime's failures into errors that name the file. */
+export async function createSession(path: string, runtime: RuntimeOptions): Promise<ort.InferenceSession> {
+  checkProvider(runtime.provider);
+  try {
+    return await ort.InferenceSession.create(path, sessionOptions(runtime));
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    const hint = runtime.provider === 'cuda' ? ' (CUDA needs the GPU files installed: see the README section "GPU")' : '';
+    throw new ModelError(`${path}: ONNX Runtime could not load this model with provider ${runtime.provider}${hint}: ${reason}`, {
+      cause: err,
+    });
+  }
+}

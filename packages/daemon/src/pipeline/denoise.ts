@@ -1,0 +1,73 @@
+import { CancelledError } from '../errors';
+import type { Feed, FloatTensor } from '../model/tensor';
+import { concatBatch } from '../model/tensor';
+import type { Sampler } from '../scheduler/sampler';
+import { applyGuidance } from '../scheduler/guidance';
+import type { TextConditioning } from './text-conditioning';
+import type { UnetRunner } from './unet';
+
+export interface DenoiseInput {
+  /** Starting latents of the set, one row per image: [n, C, h, w]. */
+  latents: FloatTensor;
+  cond: TextConditioning;
+  /** Negative-prompt conditioning, one row per image; unused when guidance <= 1. */
+  uncond: TextConditioning;
+  guidance: number;
+  sampler: Sampler;
+  /** Pixel size, for SDXL's time ids. */
+  width: number;
+  height: number;
+  /**
+   * Extra U-Net inputs for the whole batch (the shared-attention controls). Receives the batch
+   * layout: with guidance the batch is [uncond_0..uncond_{n-1}, cond_0..cond_{n-1}].
+   */
+  extraFeeds?: (layout: { images: number; guided: boolean }) => Record<string, Feed>;
+  /** Fresh noise for ancestral samplers, one row per image so chunking keeps results. */
+  noise?: (stepIndex: number) => Float32Array;
+  /** Runs after every step, e.g. to pin the reference to an inverted trajectory. */
+  afterStep?: (stepIndex: number, latents: FloatTensor) => void;
+  onStep?: (stepIndex: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Whether classifier-free guidance needs the unconditional half of the batch at all. */
+export function isGuided(guidance: number): boolean {
+  return guidance > 1;
+}
+
+function stackConditioning(a: TextConditioning, b: TextConditioning): TextConditioning {
+  return {
+    hidden: concatBatch([a.hidden, b.hidden]),
+    pooled: a.pooled && b.pooled ? concatBatch([a.pooled, b.pooled]) : undefined,
+  };
+}
+
+/**
+ * The sampling loop shared by every generation path. Each image of the set has its own prompt
+ * row and latents; the whole set goes through the U-Net as one batch per step.
+ */
+export async function denoise(unet: UnetRunner, input: DenoiseInput): Promise<FloatTensor> {
+  const { sampler, guidance } = input;
+  const images = input.latents.dims[0];
+  const guided = isGuided(guidance);
+  const conditioning = guided ? stackConditioning(input.uncond, input.cond) : input.cond;
+  const extra = input.extraFeeds?.({ images, guided });
+  let latents: FloatTensor = { data: input.latents.data.slice(), dims: input.latents.dims };
+  const total = sampler.timesteps.length;
+
+  for (let step = 0; step < total; step++) {
+    if (input.signal?.aborted) throw new CancelledError();
+    const scaled: FloatTensor = { data: sampler.scaleModelInput(latents.data, step), dims: latents.dims };
+    const modelInput = guided ? concatBatch([scaled, scaled]) : scaled;
+    const output = await unet.predict(
+      { latents: modelInput, timestep: sampler.timesteps[step], hidden: conditioning.hidden, pooled: conditioning.pooled, extra },
+      input.height,
+      input.width,
+    );
+    const eps = guided ? applyGuidance(output.data, guidance) : output.data;
+    latents = { data: sampler.step(eps, step, latents.data, input.noise?.(step)), dims: latents.dims };
+    input.afterStep?.(step, latents);
+    input.onStep?.(step + 1, total);
+  }
+  return latents;
+}

@@ -1,0 +1,47 @@
+import * as z from 'zod';
+
+/**
+ * Stable, machine-readable error codes: clients branch on these, never on message text.
+ * Adding a code is compatible; renaming or removing one is a protocol version bump.
+ */
+export const ERROR_CODES = [
+  /** No `hello` yet, or its pairing token is wrong. */
+  'unauthorized',
+  /** The peer speaks another protocol version; the message names both. */
+  'version_mismatch',
+  /** Not JSON, not an object, a missing/mistyped/unknown field, or a malformed binary frame. */
+  'bad_message',
+  /** `type` names no message of this direction. */
+  'unknown_type',
+  /** A frame, header or attached image over its limit. */
+  'too_large',
+  /** A job option that is unknown, mistyped or out of range; `field` is `options.<name>`. */
+  'invalid_option',
+  /** Well-formed content the daemon cannot use, e.g. a reference image it cannot decode. */
+  'invalid_input',
+  'model_not_found',
+  /** A model folder or file that is missing parts or is of an unsupported kind. */
+  'model_invalid',
+  'queue_full',
+  'job_not_found',
+  'cancelled',
+  /** The daemon stopped while the job ran; it will not resume. */
+  'interrupted',
+  'internal',
+] as const;
+
+export const errorCodeSchema = z.enum(ERROR_CODES);
+
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+/** What went wrong, shared by decode failures, `error`, `job_error` and a failed job's `status`. */
+export const protocolErrorShape = {
+  code: errorCodeSchema,
+  message: z.string().min(1).max(2000),
+  /** Dotted path of the offending field, e.g. `options.steps` or `prompts.3`. */
+  field: z.string().min(1).max(256).optional(),
+};
+
+export const protocolErrorSchema = z.strictObject(protocolErrorShape);
+
+export type ProtocolError = z.infer<typeof protocolErrorSchema>;

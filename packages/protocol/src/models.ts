@@ -1,0 +1,26 @@
+import * as z from 'zod';
+import { dimensionSchema, modelIdSchema } from './fields';
+
+/**
+ * Model families: each needs its own text conditioning and U-Net inputs. Distilled variants
+ * (turbo, LCM, SSD-1B) share their base family's layout. `default` is the small embedded model.
+ */
+export const MODEL_KINDS = ['default', 'sd1', 'sd2', 'sdxl'] as const;
+
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
+export const modelInfoSchema = z.strictObject({
+  id: modelIdSchema,
+  /** For people: shown in client pickers. */
+  name: z.string().min(1).max(256),
+  kind: z.enum(MODEL_KINDS),
+  /** The resolution it was trained at: the default size of its images. */
+  width: dimensionSchema,
+  height: dimensionSchema,
+  /** Whether its sessions are in memory, i.e. a job on it skips the `loading` phase. */
+  loaded: z.boolean(),
+  /** Its folder on the daemon's machine; absent for the embedded default model. */
+  path: z.string().min(1).max(4096).optional(),
+});
+
+export type ModelInfo = z.infer<typeof modelInfoSchema>;
