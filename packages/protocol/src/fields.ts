@@ -19,6 +19,10 @@ export const dimensionSchema = z
   .max(LIMITS.size.max)
   .multipleOf(LIMITS.size.multipleOf);
 
+export const stepsSchema = z.int().min(LIMITS.steps.min).max(LIMITS.steps.max);
+
+export const guidanceSchema = z.number().min(LIMITS.guidance.min).max(LIMITS.guidance.max);
+
 export const IMAGE_MIME_TYPES = ['image/png', 'image/jpeg'] as const;
 
 export type ImageMimeType = (typeof IMAGE_MIME_TYPES)[number];
@@ -37,4 +41,4 @@ export function attachmentSchema<const M extends readonly [ImageMimeType, ...Ima
   });
 }
 
-export type Attachment = { byteLength: number; mime: ImageMimeType };
+export type Attachment = z.infer<ReturnType<typeof attachmentSchema<typeof IMAGE_MIME_TYPES>>>;

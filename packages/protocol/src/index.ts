@@ -1,1 +1,51 @@
-export const PROTOCOL_VERSION = 1;
+export { PROTOCOL_VERSION } from './version';
+export { LIMITS, type Limits } from './limits';
+export { ERROR_CODES, type ErrorCode, type ProtocolError } from './errors';
+export { IMAGE_MIME_TYPES, type Attachment, type ImageMimeType } from './fields';
+export { MODEL_KINDS, type ModelInfo, type ModelKind } from './models';
+export {
+  JOB_KINDS,
+  JOB_STATES,
+  PHASES,
+  SCHEDULERS,
+  type JobKind,
+  type JobState,
+  type Phase,
+  type Scheduler,
+} from './jobs';
+export {
+  inversionOptionsSchema,
+  referenceOptionsSchema,
+  setOptionsSchema,
+  type InversionOptions,
+  type JobOptions,
+  type ReferenceOptions,
+  type SetOptions,
+} from './options';
+export {
+  REFERENCE_IMAGE_DEFAULTS,
+  STYLE_ALIGNED_DEFAULTS,
+  resolveOptions,
+  type ResolvedOptions,
+} from './defaults';
+export {
+  clientMessageSchemas,
+  type ClientMessage,
+  type ClientMessageOf,
+  type ClientMessageType,
+  type SubmitMessage,
+} from './messages/client';
+export {
+  daemonMessageSchemas,
+  type DaemonMessage,
+  type DaemonMessageOf,
+  type DaemonMessageType,
+} from './messages/daemon';
+export {
+  decodeClientMessage,
+  decodeDaemonMessage,
+  encodeMessage,
+  type DecodeResult,
+  type Frame,
+  type Message,
+} from './framing';

@@ -19,6 +19,12 @@ export const PHASES = ['loading', 'encoding', 'inverting', 'denoising', 'decodin
 
 export type Phase = (typeof PHASES)[number];
 
+/** Samplers; a model's own (in its `defaults`) is the one it was trained or distilled for. */
+export const SCHEDULERS = ['ddim', 'euler_ancestral', 'lcm'] as const;
+
+export type Scheduler = (typeof SCHEDULERS)[number];
+
 export const jobKindSchema = z.enum(JOB_KINDS);
 export const jobStateSchema = z.enum(JOB_STATES);
 export const phaseSchema = z.enum(PHASES);
+export const schedulerSchema = z.enum(SCHEDULERS);

@@ -22,9 +22,9 @@ export const LIMITS = {
   /** Pixels; the VAE downsamples by 8. */
   size: { min: 64, max: 2048, multipleOf: 8 },
   steps: { min: 1, max: 200 },
-  guidance: { min: 0, max: 30 },
+  guidance: { min: 0, max: 50 },
   /** Images per U-Net batch, the reference slot included: below 2 nothing is shared. */
-  batchSize: { min: 2, max: 16 },
+  batchSize: { min: 2, max: 64 },
   sharedScoreScale: { min: 0, max: 10 },
   sharedScoreShift: { min: -10, max: 10 },
   /** Seeds are 32-bit so every RNG the daemon might use can take them unchanged. */

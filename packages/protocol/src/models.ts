@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { dimensionSchema, modelIdSchema } from './fields';
+import { dimensionSchema, guidanceSchema, modelIdSchema, stepsSchema } from './fields';
+import { schedulerSchema } from './jobs';
 
 /**
  * Model families: each needs its own text conditioning and U-Net inputs. Distilled variants
@@ -17,9 +18,18 @@ export const modelInfoSchema = z.strictObject({
   /** The resolution it was trained at: the default size of its images. */
   width: dimensionSchema,
   height: dimensionSchema,
+  /**
+   * What the model was trained or distilled for (turbo and LCM models want few steps and little
+   * guidance): a job's defaults for these three, except on the reference-image path.
+   */
+  defaults: z.strictObject({
+    scheduler: schedulerSchema,
+    steps: stepsSchema,
+    guidance: guidanceSchema,
+  }),
   /** Whether its sessions are in memory, i.e. a job on it skips the `loading` phase. */
   loaded: z.boolean(),
-  /** Its folder on the daemon's machine; absent for the embedded default model. */
+  /** Its folder on the daemon's machine, when it was loaded from one. */
   path: z.string().min(1).max(4096).optional(),
 });
 

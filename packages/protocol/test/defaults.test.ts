@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import {
+  REFERENCE_IMAGE_DEFAULTS,
+  STYLE_ALIGNED_DEFAULTS,
+  referenceOptionsSchema,
+  resolveOptions,
+  setOptionsSchema,
+  type ModelInfo,
+} from '../src';
+
+type Model = Pick<ModelInfo, 'kind' | 'width' | 'height' | 'defaults'>;
+
+const sd1: Model = { kind: 'sd1', width: 512, height: 512, defaults: { scheduler: 'ddim', steps: 50, guidance: 7.5 } };
+const sdxl: Model = { kind: 'sdxl', width: 1024, height: 1024, defaults: { scheduler: 'ddim', steps: 50, guidance: 7.5 } };
+const lcm: Model = { kind: 'sd1', width: 512, height: 512, defaults: { scheduler: 'lcm', steps: 4, guidance: 1 } };
+
+describe('defaults', () => {
+  it("are the reference implementation's text-to-image defaults (no shared norms)", () => {
+    expect(STYLE_ALIGNED_DEFAULTS).toEqual({
+      shareAttention: true,
+      adainQueries: true,
+      adainKeys: true,
+      adainValues: false,
+      sharedScoreScale: 1,
+      sharedScoreShift: 0,
+      onlySelfLevel: 0,
+      fullAttentionShare: false,
+      shareGroupNorm: false,
+      shareLayerNorm: false,
+      negativePrompt: '',
+    });
+  });
+
+  it("are the image-reference example's on the image path", () => {
+    expect(REFERENCE_IMAGE_DEFAULTS).toEqual({
+      scheduler: 'ddim',
+      steps: 50,
+      guidance: 10,
+      sharedScoreShift: Math.log(2),
+      shareGroupNorm: true,
+      shareLayerNorm: true,
+      inversionGuidance: 2,
+      inversionOffset: 5,
+    });
+  });
+
+  it('are themselves valid options', () => {
+    expect(setOptionsSchema.safeParse(STYLE_ALIGNED_DEFAULTS).success).toBe(true);
+    expect(referenceOptionsSchema.safeParse(REFERENCE_IMAGE_DEFAULTS).success).toBe(true);
+    expect(referenceOptionsSchema.safeParse(resolveOptions('reference', sdxl)).success).toBe(true);
+  });
+});
+
+describe('resolveOptions', () => {
+  it("fills a set on SD 1.x from the method's defaults, the model's and its size", () => {
+    expect(resolveOptions('set', sd1)).toEqual({
+      ...STYLE_ALIGNED_DEFAULTS,
+      scheduler: 'ddim',
+      steps: 50,
+      guidance: 7.5,
+      inversionGuidance: 2,
+      inversionOffset: 5,
+      width: 512,
+      height: 512,
+    });
+  });
+
+  it('fills a set on SDXL from the SDXL example', () => {
+    expect(resolveOptions('set', sdxl)).toMatchObject({ shareGroupNorm: false, shareLayerNorm: false, width: 1024 });
+  });
+
+  it("takes a distilled model's sampler, steps and guidance", () => {
+    expect(resolveOptions('set', lcm)).toMatchObject({ scheduler: 'lcm', steps: 4, guidance: 1 });
+  });
+
+  it('fills reference and inversion jobs from the image-reference example, over the model', () => {
+    for (const kind of ['reference', 'inversion'] as const) {
+      expect(resolveOptions(kind, lcm)).toMatchObject(REFERENCE_IMAGE_DEFAULTS);
+      expect(resolveOptions(kind, sdxl)).toMatchObject({ shareGroupNorm: true, width: 1024 });
+    }
+  });
+
+  it('keeps what the client gave, and leaves model, seed and batch size to the daemon', () => {
+    const resolved = resolveOptions('set', sdxl, { steps: 20, guidance: 3, width: 768, shareGroupNorm: true });
+    expect(resolved).toMatchObject({ steps: 20, guidance: 3, width: 768, height: 1024, shareGroupNorm: true });
+    for (const open of ['model', 'seed', 'batchSize']) expect(resolved).not.toHaveProperty(open);
+    const chosen = resolveOptions('set', sd1, { model: 'sd15', seed: 9, batchSize: 3 });
+    expect(chosen).toMatchObject({ model: 'sd15', seed: 9, batchSize: 3 });
+  });
+
+  it('does not let an explicit undefined erase a default', () => {
+    const resolved = resolveOptions('set', sd1, { steps: undefined, width: undefined });
+    expect(resolved).toMatchObject({ steps: 50, width: 512 });
+  });
+});

@@ -1,0 +1,191 @@
+import {
+  LIMITS,
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type ClientMessageOf,
+  type DaemonMessage,
+  type DaemonMessageOf,
+  type SubmitMessage,
+} from '../src';
+
+type Submit<K extends SubmitMessage['kind']> = Extract<SubmitMessage, { kind: K }>;
+
+const v = PROTOCOL_VERSION;
+
+/** Distinct byte values, so a misplaced slice cannot compare equal by accident. */
+export function bytesOf(length: number): Uint8Array {
+  return Uint8Array.from({ length }, (_, i) => (i * 7 + 3) % 256);
+}
+
+export const png = bytesOf(300);
+export const jpeg = bytesOf(120);
+export const preview = bytesOf(40);
+
+export const hello: ClientMessageOf<'hello'> = { v, type: 'hello', id: 'h1', token: 'pairing-token' };
+
+export const submitSet: Submit<'set'> = {
+  v,
+  type: 'submit',
+  id: 's1',
+  kind: 'set',
+  prompts: ['a toy train', 'a toy car'],
+  options: {
+    model: 'sdxl-base',
+    negativePrompt: 'blurry',
+    steps: 30,
+    guidance: 5,
+    seed: 42,
+    width: 512,
+    height: 768,
+    scheduler: 'euler_ancestral',
+    batchSize: 4,
+    shareAttention: true,
+    adainQueries: true,
+    adainKeys: true,
+    adainValues: false,
+    sharedScoreScale: 1,
+    sharedScoreShift: 0,
+    onlySelfLevel: 0.25,
+    fullAttentionShare: false,
+    shareGroupNorm: false,
+    shareLayerNorm: false,
+  },
+};
+
+export const submitReference: Submit<'reference'> = {
+  v,
+  type: 'submit',
+  id: 's2',
+  kind: 'reference',
+  prompts: ['a man eats pizza, medieval painting'],
+  referencePrompt: 'Man laying in a bed, medieval painting.',
+  attachment: { byteLength: jpeg.length, mime: 'image/jpeg' },
+  options: { guidance: 10, inversionGuidance: 2, inversionOffset: 5, sharedScoreShift: Math.LN2 },
+};
+
+export const submitReferenceReusing: Submit<'reference'> = {
+  v,
+  type: 'submit',
+  id: 's3',
+  kind: 'reference',
+  prompts: ['a woman playing saxophone'],
+  referencePrompt: 'Man laying in a bed, medieval painting.',
+  inversionJobId: 'job-7',
+};
+
+export const submitInversion: Submit<'inversion'> = {
+  v,
+  type: 'submit',
+  id: 's4',
+  kind: 'inversion',
+  referencePrompt: '',
+  attachment: { byteLength: png.length, mime: 'image/png' },
+  options: { steps: 50, inversionGuidance: 2, width: 1024, height: 1024 },
+};
+
+/** Every client message type, each with the bytes it travels with. */
+export const clientMessages: Array<[string, ClientMessage, Uint8Array?]> = [
+  ['hello', hello],
+  ['list_models', { v, type: 'list_models', id: 'm1' }],
+  ['get_model', { v, type: 'get_model', id: 'm2', model: 'default' }],
+  ['submit set', submitSet],
+  ['submit reference (image)', submitReference, jpeg],
+  ['submit reference (inversion reused)', submitReferenceReusing],
+  ['submit inversion', submitInversion, png],
+  ['cancel', { v, type: 'cancel', id: 'c1', jobId: 'job-1' }],
+  ['get_status', { v, type: 'get_status', id: 'g1', jobId: 'job-1' }],
+  ['get_results', { v, type: 'get_results', id: 'g2', jobId: 'job-1', fromIndex: 2 }],
+];
+
+export const modelInfo: DaemonMessageOf<'model'>['model'] = {
+  id: 'sdxl-base',
+  name: 'SDXL base 1.0',
+  kind: 'sdxl',
+  width: 1024,
+  height: 1024,
+  defaults: { scheduler: 'ddim', steps: 50, guidance: 7.5 },
+  loaded: false,
+  path: '/models/sdxl-base',
+};
+
+export const result: DaemonMessageOf<'result'> = {
+  v,
+  type: 'result',
+  id: 's1',
+  jobId: 'job-1',
+  index: 1,
+  prompt: 'a toy car',
+  seed: 43,
+  width: 512,
+  height: 768,
+  attachment: { byteLength: png.length, mime: 'image/png' },
+};
+
+export const progressWithPreview: DaemonMessageOf<'progress'> = {
+  v,
+  type: 'progress',
+  id: 's1',
+  jobId: 'job-1',
+  phase: 'denoising',
+  step: 12,
+  total: 30,
+  etaMs: 4200,
+  attachment: { byteLength: preview.length, mime: 'image/jpeg' },
+};
+
+/** Every daemon message type, each with the bytes it travels with. */
+export const daemonMessages: Array<[string, DaemonMessage, Uint8Array?]> = [
+  ['welcome', { v, type: 'welcome', id: 'h1', daemonVersion: '0.1.0', limits: LIMITS, defaultModel: 'default' }],
+  [
+    'models',
+    {
+      v,
+      type: 'models',
+      id: 'm1',
+      models: [
+        modelInfo,
+        {
+          id: 'default',
+          name: 'Styleset icons',
+          kind: 'default',
+          width: 256,
+          height: 256,
+          defaults: { scheduler: 'lcm', steps: 4, guidance: 1 },
+          loaded: true,
+        },
+      ],
+    },
+  ],
+  ['model', { v, type: 'model', id: 'm2', model: modelInfo }],
+  ['accepted', { v, type: 'accepted', id: 's1', jobId: 'job-1', position: 2, count: 2 }],
+  ['progress', { v, type: 'progress', jobId: 'job-1', phase: 'loading', step: 0, total: 1 }],
+  ['progress with preview', progressWithPreview, preview],
+  ['result', result, png],
+  [
+    'done',
+    {
+      v,
+      type: 'done',
+      id: 's1',
+      jobId: 'job-1',
+      count: 2,
+      timings: { queuedMs: 10, runMs: 5000, phases: { loading: 900, encoding: 40, denoising: 3900, decoding: 160 } },
+    },
+  ],
+  ['job_error', { v, type: 'job_error', id: 's1', jobId: 'job-1', code: 'model_invalid', message: 'unet/model.onnx is missing', field: 'options.model' }],
+  [
+    'status',
+    {
+      v,
+      type: 'status',
+      id: 'g1',
+      jobId: 'job-1',
+      kind: 'set',
+      state: 'cancelled',
+      completed: 1,
+      count: 2,
+      error: { code: 'cancelled', message: 'cancelled by the client' },
+    },
+  ],
+  ['error', { v, type: 'error', id: 'x1', code: 'unauthorized', message: 'the pairing token is wrong' }],
+];
