@@ -1,0 +1,62 @@
+import type { JobKind, ModelInfo, Phase, ResolvedOptions } from '@styleset/protocol';
+
+/**
+ * The boundary between the service (queue, connections, storage) and the diffusion pipeline.
+ * The server owns jobs and persistence; the engine only turns one validated job into images.
+ */
+export interface EngineJob {
+  kind: JobKind;
+  /** One image each; for a `set` the first prompt is the reference. Empty for an inversion. */
+  prompts: string[];
+  /** Describes the reference image (`reference` and `inversion` jobs). */
+  referencePrompt?: string;
+  /** The reference image's bytes (PNG or JPEG), when the job brought one. */
+  referenceImage?: Uint8Array;
+  /** A trajectory an earlier inversion produced (its `EngineOutcome.trajectoryKey`). */
+  trajectoryKey?: string;
+  /** Fully resolved: model id, seed and batch size chosen by the server when the client left them out. */
+  options: ResolvedOptions & { model: string; seed: number };
+}
+
+export interface EngineProgress {
+  phase: Phase;
+  step: number;
+  total: number;
+  /** A small PNG of the set so far, every few steps, when asked for. */
+  preview?: Uint8Array;
+}
+
+export interface EngineResult {
+  index: number;
+  prompt: string;
+  seed: number;
+  width: number;
+  height: number;
+  png: Uint8Array;
+}
+
+export interface EngineEvents {
+  onProgress(progress: EngineProgress): void;
+  /** Awaited before the next image is produced, so a result is stored before it is announced. */
+  onResult(result: EngineResult): Promise<void>;
+}
+
+export interface EngineOutcome {
+  /** Set by inversion and reference-image jobs: where the trajectory was kept, for reuse. */
+  trajectoryKey?: string;
+  /** Milliseconds per phase. */
+  timings: Partial<Record<Phase, number>>;
+}
+
+export interface Engine {
+  listModels(): Promise<ModelInfo[]>;
+  /** The model a job without `options.model` runs on. */
+  readonly defaultModelId: string;
+  /**
+   * Runs one job to completion. Rejects with a `StylesetError` (stable `code`) on bad input or a
+   * broken model, and with `CancelledError` soon after `signal` aborts (at the next step).
+   */
+  run(job: EngineJob, events: EngineEvents, signal: AbortSignal): Promise<EngineOutcome>;
+  /** Releases every loaded model. */
+  close(): Promise<void>;
+}
