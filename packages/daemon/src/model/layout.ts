@@ -1,13 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from '../errors';
+import type { SamplerKind } from '../scheduler/config';
 import { booleanField, numberArrayField, numberField, readJsonObject, stringField } from './json-file';
 
 /** Model families differ in text conditioning (SDXL: two encoders, pooled embeds, time ids). */
 export type ModelFamily = 'sd1' | 'sd2' | 'sdxl';
 
-/** The sampler a model was distilled or trained for; DDIM unless its scheduler says otherwise. */
-export type SamplerKind = 'ddim' | 'euler_ancestral' | 'lcm';
 
 export interface TextEncoderLayout {
   onnx: string;

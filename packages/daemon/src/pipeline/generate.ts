@@ -1,5 +1,5 @@
 import { InputError } from '../errors';
-import type { SamplerKind } from '../model/layout';
+import type { SamplerKind } from '../scheduler/config';
 import { concatBatch, elementCount, sliceBatch, type Feed, type FloatTensor } from '../model/tensor';
 import { createSampler } from '../scheduler/create-sampler';
 import { GaussianSource } from '../scheduler/noise';
