@@ -3,7 +3,7 @@ import type { Feed, FloatTensor } from '../model/tensor';
 import { concatBatch } from '../model/tensor';
 import type { Sampler } from '../scheduler/sampler';
 import { applyGuidance } from '../scheduler/guidance';
-import type { TextConditioning } from './text-conditioning';
+import { stackConditioning, type TextConditioning } from './text-conditioning';
 import type { UnetRunner } from './unet';
 
 export interface DenoiseInput {
@@ -33,13 +33,6 @@ export interface DenoiseInput {
 /** Whether classifier-free guidance needs the unconditional half of the batch at all. */
 export function isGuided(guidance: number): boolean {
   return guidance > 1;
-}
-
-function stackConditioning(a: TextConditioning, b: TextConditioning): TextConditioning {
-  return {
-    hidden: concatBatch([a.hidden, b.hidden]),
-    pooled: a.pooled && b.pooled ? concatBatch([a.pooled, b.pooled]) : undefined,
-  };
 }
 
 /**

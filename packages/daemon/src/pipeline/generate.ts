@@ -1,11 +1,12 @@
 import { InputError } from '../errors';
-import type { SamplerKind } from '../scheduler/config';
 import { concatBatch, elementCount, sliceBatch, type Feed, type FloatTensor } from '../model/tensor';
+import type { SamplerKind } from '../scheduler/config';
 import { createSampler } from '../scheduler/create-sampler';
 import { GaussianSource } from '../scheduler/noise';
 import { denoise, isGuided } from './denoise';
+import type { Trajectory } from './invert';
 import type { Pipeline } from './pipeline';
-import type { TextConditioning } from './text-conditioning';
+import { pickRows } from './text-conditioning';
 import { decodeLatents } from './vae';
 
 export type Phase = 'loading' | 'encoding' | 'inverting' | 'denoising' | 'decoding';
@@ -16,7 +17,16 @@ export interface ProgressEvent {
   total: number;
 }
 
+export interface RunControl {
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** Shared-attention controls for one U-Net batch, given its layout. */
+export type SharingFeeds = (layout: { images: number; guided: boolean }) => Record<string, Feed>;
+
 export interface GenerateOptions {
+  /** One image each. Without `reference`, prompt 0 is the set's reference when sharing. */
   prompts: string[];
   negativePrompt: string;
   steps: number;
@@ -25,15 +35,22 @@ export interface GenerateOptions {
   width: number;
   height: number;
   sampler: SamplerKind;
-  /** Images per U-Net batch, the reference included when sharing. */
+  /** Images per U-Net batch, the reference slot included when sharing. */
   batchSize: number;
   /** Starting latents, one row per prompt: [n, C, h, w] (before the sampler's noise scaling). */
   initLatents?: FloatTensor;
-  /** Shared-attention controls for a batch; absent for plain generation. */
-  sharing?: (layout: { images: number; guided: boolean }) => Record<string, Feed>;
+  /** Shared-attention controls; absent for plain generation. */
+  sharing?: SharingFeeds;
+  /**
+   * A reference image's inverted trajectory: slot 0 of every batch is the reference, described by
+   * `prompt`, started from trajectory entry `offset` and pinned to the trajectory after each step.
+   * It is not one of the outputs.
+   */
+  reference?: { prompt: string; trajectory: Trajectory; offset: number };
 }
 
 export interface GeneratedImage {
+  /** Index into `GenerateOptions.prompts`. */
   index: number;
   prompt: string;
   seed: number;
@@ -43,30 +60,25 @@ export interface GeneratedImage {
   latents: FloatTensor;
 }
 
-export interface RunControl {
-  onProgress?: (event: ProgressEvent) => void;
-  signal?: AbortSignal;
-}
-
 /** Image i is seeded with seed + i, so any image can be remade alone from its reported seed. */
 export function imageSeed(seed: number, index: number): number {
   return (seed + index) >>> 0;
 }
 
 /**
- * Chunks of a set: every chunk starts with image 0 (the reference) so that sharing sees the same
- * reference in each, then up to batchSize - 1 further images.
+ * Batches of a set's slots. With a reference every batch starts with slot 0, so that sharing
+ * sees the same reference in each, followed by up to batchSize - 1 further slots.
  */
 export function planChunks(count: number, batchSize: number, withReference: boolean): number[][] {
-  if (batchSize < (withReference ? 2 : 1)) throw new InputError(`batch size ${batchSize} is too small${withReference ? ' to carry the reference and one image' : ''}`);
-  if (!withReference) {
-    const chunks: number[][] = [];
-    for (let i = 0; i < count; i += batchSize) chunks.push(range(i, Math.min(count, i + batchSize)));
-    return chunks;
+  const minimum = withReference ? 2 : 1;
+  if (!Number.isInteger(batchSize) || batchSize < minimum) {
+    throw new InputError(`batch size must be an integer of at least ${minimum}${withReference ? ' (the reference and one image)' : ''}, got ${batchSize}`);
   }
-  if (count <= batchSize) return [range(0, count)];
+  const first = withReference ? 1 : 0;
+  const per = withReference ? batchSize - 1 : batchSize;
+  if (withReference && count <= batchSize) return [range(0, count)];
   const chunks: number[][] = [];
-  for (let i = 1; i < count; i += batchSize - 1) chunks.push([0, ...range(i, Math.min(count, i + batchSize - 1))]);
+  for (let i = first; i < count; i += per) chunks.push([...(withReference ? [0] : []), ...range(i, Math.min(count, i + per))]);
   return chunks;
 }
 
@@ -74,79 +86,93 @@ function range(a: number, b: number): number[] {
   return Array.from({ length: b - a }, (_, i) => a + i);
 }
 
-function pickRows(c: TextConditioning, rows: readonly number[]): TextConditioning {
-  return {
-    hidden: concatBatch(rows.map((r) => sliceBatch(c.hidden, r, r + 1))),
-    pooled: c.pooled ? concatBatch(rows.map((r) => sliceBatch(c.pooled!, r, r + 1))) : undefined,
-  };
-}
-
 /**
- * Generates a set, yielding each image as soon as it is decoded. With sharing, prompt 0 is the
- * reference: it is generated in every chunk (identically, since sharing leaves a reference
- * unchanged) and reported once.
+ * Generates a set, yielding each image as soon as it is decoded. Internally the set is a list of
+ * slots: with a reference image, slot 0 is that reference and slots 1.. are the prompts;
+ * otherwise slot i is prompt i. A reference slot is recomputed in every chunk (identically, since
+ * sharing leaves a reference unchanged) and reported at most once.
  */
 export async function* generateSet(pipeline: Pipeline, options: GenerateOptions, control: RunControl = {}): AsyncGenerator<GeneratedImage> {
   const { layout } = pipeline.model;
-  const count = options.prompts.length;
+  const { reference } = options;
+  const slots = reference ? [reference.prompt, ...options.prompts] : options.prompts;
+  const firstOutput = reference ? 1 : 0;
   const latentShape = pipeline.latentShape(options.width, options.height);
   const perImage = elementCount(latentShape);
-  if (options.initLatents) checkInitLatents(options.initLatents, count, latentShape);
+  if (options.initLatents) checkLatents(options.initLatents, [options.prompts.length, ...latentShape], 'initial latents');
+  if (reference) checkReference(reference, options.steps, latentShape);
 
   control.onProgress?.({ phase: 'encoding', step: 0, total: 1 });
-  const cond = await pipeline.conditioner.encode(options.prompts);
-  const uncondRow = isGuided(options.guidance) ? await pipeline.conditioner.encode([options.negativePrompt]) : undefined;
+  const cond = await pipeline.conditioner.encode(slots);
+  const uncond = isGuided(options.guidance) ? await pipeline.conditioner.encode([options.negativePrompt]) : undefined;
   control.onProgress?.({ phase: 'encoding', step: 1, total: 1 });
 
-  const chunks = planChunks(count, options.batchSize, options.sharing !== undefined);
+  const chunks = planChunks(slots.length, options.batchSize, options.sharing !== undefined || reference !== undefined);
   const totalSteps = chunks.length * options.steps;
   let stepsDone = 0;
+  let referenceReported = false;
   for (const chunk of chunks) {
-    const sampler = createSampler(options.sampler, layout.schedulerConfig, options.steps);
-    const sources = chunk.map((i) => new GaussianSource(imageSeed(options.seed, i)));
+    const sampler = createSampler(options.sampler, layout.schedulerConfig, options.steps, { source: layout.schedulerFile });
+    const sources = chunk.map((slot) => new GaussianSource(imageSeed(options.seed, slot - firstOutput)));
     const start = new Float32Array(chunk.length * perImage);
-    chunk.forEach((image, row) => {
-      const initial = options.initLatents ? options.initLatents.data.subarray(image * perImage, (image + 1) * perImage) : sources[row].next(perImage);
-      for (let j = 0; j < perImage; j++) start[row * perImage + j] = initial[j] * sampler.initNoiseSigma;
+    chunk.forEach((slot, row) => {
+      const initial =
+        reference && slot === 0
+          ? reference.trajectory.data.subarray(reference.offset * perImage, (reference.offset + 1) * perImage)
+          : scaleBy(options.initLatents ? options.initLatents.data.subarray((slot - firstOutput) * perImage, (slot - firstOutput + 1) * perImage) : sources[row].next(perImage), sampler.initNoiseSigma);
+      start.set(initial, row * perImage);
     });
     const rows = pickRows(cond, chunk);
     const final = await denoise(pipeline.unet, {
       latents: { data: start, dims: [chunk.length, ...latentShape] },
       cond: rows,
-      uncond: uncondRow ? pickRows(uncondRow, chunk.map(() => 0)) : rows,
+      uncond: uncond ? pickRows(uncond, chunk.map(() => 0)) : rows,
       guidance: options.guidance,
       sampler,
       width: options.width,
       height: options.height,
       extraFeeds: options.sharing,
-      noise: () => concatRows(sources.map((s) => s.next(perImage))),
+      noise: () => concatBatch(sources.map((s) => ({ data: s.next(perImage), dims: [1, ...latentShape] }))).data,
+      afterStep: reference ? (step, latents) => pinReference(latents, reference, step, perImage) : undefined,
       onStep: () => control.onProgress?.({ phase: 'denoising', step: ++stepsDone, total: totalSteps }),
       signal: control.signal,
     });
 
-    for (const [row, image] of chunk.entries()) {
-      if (image === 0 && chunk !== chunks[0]) continue;
-      control.onProgress?.({ phase: 'decoding', step: image + 1, total: count });
+    for (const [row, slot] of chunk.entries()) {
+      if (slot < firstOutput) continue;
+      if (slot === 0) {
+        if (referenceReported) continue;
+        referenceReported = true;
+      }
+      const index = slot - firstOutput;
+      control.onProgress?.({ phase: 'decoding', step: index + 1, total: options.prompts.length });
       const latents = sliceBatch(final, row, row + 1);
       const pixels = await decodeLatents(pipeline.model.vaeDecoder, layout, latents);
-      yield { index: image, prompt: options.prompts[image], seed: imageSeed(options.seed, image), pixels, latents: { data: latents.data.slice(), dims: latents.dims } };
+      yield { index, prompt: options.prompts[index], seed: imageSeed(options.seed, index), pixels, latents: { data: latents.data.slice(), dims: latents.dims } };
     }
   }
 }
 
-function concatRows(rows: Float32Array[]): Float32Array {
-  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
-  let offset = 0;
-  for (const r of rows) {
-    out.set(r, offset);
-    offset += r.length;
-  }
-  return out;
+function scaleBy(values: Float32Array, factor: number): Float32Array {
+  if (factor === 1) return values;
+  return values.map((v) => v * factor);
 }
 
-function checkInitLatents(t: FloatTensor, count: number, shape: readonly number[]): void {
-  const expected = [count, ...shape];
-  if (t.dims.length !== 4 || t.dims.some((d, i) => d !== expected[i])) {
-    throw new InputError(`initial latents have shape [${t.dims.join(', ')}], expected [${expected.join(', ')}] (one row per prompt, NCHW)`);
+/** After step k the reference takes trajectory entry max(offset + 1, k + 1) (the method doc). */
+function pinReference(latents: FloatTensor, reference: NonNullable<GenerateOptions['reference']>, step: number, perImage: number): void {
+  const entry = Math.min(Math.max(reference.offset + 1, step + 1), reference.trajectory.dims[0] - 1);
+  latents.data.set(reference.trajectory.data.subarray(entry * perImage, (entry + 1) * perImage), 0);
+}
+
+function checkReference(reference: NonNullable<GenerateOptions['reference']>, steps: number, latentShape: readonly number[]): void {
+  checkLatents(reference.trajectory, [steps + 1, ...latentShape], 'the reference trajectory');
+  if (!Number.isInteger(reference.offset) || reference.offset < 0 || reference.offset >= steps) {
+    throw new InputError(`inversion offset must be an integer from 0 to ${steps - 1} (steps - 1), got ${reference.offset}`);
+  }
+}
+
+function checkLatents(t: FloatTensor, expected: readonly number[], what: string): void {
+  if (t.dims.length !== expected.length || t.dims.some((d, i) => d !== expected[i])) {
+    throw new InputError(`${what} have shape [${t.dims.join(', ')}], expected [${expected.join(', ')}] (NCHW)`);
   }
 }

@@ -1,7 +1,7 @@
 import { ModelError } from '../errors';
 import type { ModelLayout } from '../model/layout';
 import type { OnnxModel } from '../model/onnx-session';
-import type { FloatTensor } from '../model/tensor';
+import { concatBatch, sliceBatch, type FloatTensor } from '../model/tensor';
 import { ClipTokenizer } from '../tokenizer/clip-tokenizer';
 
 /** What the U-Net is conditioned on, one row per prompt. */
@@ -119,4 +119,18 @@ function zeroEmptyPrompts(c: TextConditioning, prompts: readonly string[]): void
       c.pooled.data.fill(0, i * w, (i + 1) * w);
     }
   });
+}
+
+/** Rows of `b` after rows of `a`: the guided batch layout [uncond..., cond...]. */
+export function stackConditioning(a: TextConditioning, b: TextConditioning): TextConditioning {
+  return {
+    hidden: concatBatch([a.hidden, b.hidden]),
+    pooled: a.pooled && b.pooled ? concatBatch([a.pooled, b.pooled]) : undefined,
+  };
+}
+
+/** The given rows, in order (a row may repeat). */
+export function pickRows(c: TextConditioning, rows: readonly number[]): TextConditioning {
+  const pick = (t: FloatTensor) => concatBatch(rows.map((r) => sliceBatch(t, r, r + 1)));
+  return { hidden: pick(c.hidden), pooled: c.pooled ? pick(c.pooled) : undefined };
 }
