@@ -1,0 +1,190 @@
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelError } from '../packages/daemon/src/errors';
+import { readModelLayout } from '../packages/daemon/src/model/layout';
+import { elementCount, type FloatTensor } from '../packages/daemon/src/model/tensor';
+import { generateSet, planChunks, type GenerateOptions, type GeneratedImage } from '../packages/daemon/src/pipeline/generate';
+import { Pipeline } from '../packages/daemon/src/pipeline/pipeline';
+import { GaussianSource } from '../packages/daemon/src/scheduler/noise';
+import { tinyModelSet } from './support/tiny-model-set';
+
+const variants = {
+  sd1: { family: 'sd1' },
+  sd1_explicit_int64: { family: 'sd1', attention: 'explicit', timestep: 'int64-batch', inputIds: 'int64', vaeEncoderOutput: 'latent_sample' },
+  sd1_fp16_external: { family: 'sd1', dtype: 'fp16', weights: 'external' },
+  sd2_vpred: { family: 'sd2' },
+  sdxl: { family: 'sdxl', weights: 'external' },
+  sdxl_turbo: { family: 'sdxl', attention: 'explicit', turbo: true, inputIds: 'int64' },
+} as const;
+
+let set: Awaited<ReturnType<typeof tinyModelSet<keyof typeof variants>>>;
+const pipelines: Partial<Record<keyof typeof variants, Pipeline>> = {};
+
+async function pipeline(name: keyof typeof variants): Promise<Pipeline> {
+  pipelines[name] ??= await Pipeline.load(set.models[name].dir, { provider: 'cpu', threads: 1 });
+  return pipelines[name]!;
+}
+
+function baseOptions(p: Pipeline, overrides: Partial<GenerateOptions> = {}): GenerateOptions {
+  const { layout } = p.model;
+  return {
+    prompts: ['a red star icon', 'a blue moon icon', 'a green house icon'],
+    negativePrompt: '',
+    steps: 3,
+    guidance: layout.defaults.guidance,
+    seed: 7,
+    width: layout.nativeWidth,
+    height: layout.nativeHeight,
+    sampler: layout.defaults.sampler,
+    batchSize: 3,
+    ...overrides,
+  };
+}
+
+async function collect(p: Pipeline, options: GenerateOptions): Promise<GeneratedImage[]> {
+  const out: GeneratedImage[] = [];
+  for await (const image of generateSet(p, options)) out.push(image);
+  return out.sort((a, b) => a.index - b.index);
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+beforeAll(async () => {
+  set = await tinyModelSet(variants);
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(pipelines).map((p) => p!.release()));
+  await set.dispose();
+});
+
+describe('model layout', () => {
+  it('reads family, native size and sampler defaults from the configs', async () => {
+    const sd1 = await readModelLayout(set.models.sd1.dir);
+    expect(sd1.family).toBe('sd1');
+    expect(sd1.textEncoders).toHaveLength(1);
+    const d = set.models.sd1.dims;
+    expect(sd1.nativeWidth).toBe(d.unet.sampleSize * 2);
+    expect(sd1.defaults.sampler).toBe('ddim');
+    const xl = await readModelLayout(set.models.sdxl.dir);
+    expect(xl.family).toBe('sdxl');
+    expect(xl.textEncoders).toHaveLength(2);
+    expect(xl.forceZerosForEmptyPrompt).toBe(true);
+    const turbo = await readModelLayout(set.models.sdxl_turbo.dir);
+    expect(turbo.defaults).toEqual({ sampler: 'euler_ancestral', steps: 1, guidance: 0 });
+    expect((await readModelLayout(set.models.sd2_vpred.dir)).family).toBe('sd2');
+  });
+
+  it('names the missing or malformed file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'broken-model-'));
+    try {
+      await expect(readModelLayout(join(dir, 'nope'))).rejects.toThrow(/nope is not a folder/);
+      await expect(readModelLayout(dir)).rejects.toThrow(/model_index\.json is missing/);
+      await cp(set.models.sd1.dir, dir, { recursive: true });
+      await rm(join(dir, 'unet', 'model.onnx'));
+      await expect(readModelLayout(dir)).rejects.toThrow(/unet\/model\.onnx is missing: the U-Net/);
+      await cp(join(set.models.sd1.dir, 'unet'), join(dir, 'unet'), { recursive: true });
+      await writeFile(join(dir, 'scheduler', 'scheduler_config.json'), '{ not json');
+      await expect(readModelLayout(dir)).rejects.toThrow(/scheduler_config\.json: the scheduler config is not valid JSON/);
+      await writeFile(join(dir, 'scheduler', 'scheduler_config.json'), '{}');
+      await writeFile(join(dir, 'unet', 'config.json'), JSON.stringify({ sample_size: 'big' }));
+      await expect(readModelLayout(dir)).rejects.toThrow(/unet\/config\.json: "sample_size" must be a number/);
+      await rm(join(dir, 'tokenizer', 'merges.txt'));
+      await expect(readModelLayout(dir)).rejects.toThrow(ModelError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('generation', () => {
+  it.each(Object.keys(variants) as (keyof typeof variants)[])('%s: one finite image per prompt at the native size', async (name) => {
+    const p = await pipeline(name);
+    const images = await collect(p, baseOptions(p));
+    expect(images.map((i) => i.index)).toEqual([0, 1, 2]);
+    expect(images.map((i) => i.seed)).toEqual([7, 8, 9]);
+    const { nativeWidth: w, nativeHeight: h } = p.model.layout;
+    for (const image of images) {
+      expect(image.pixels.dims).toEqual([1, 3, h, w]);
+      expect(image.pixels.data.every(Number.isFinite)).toBe(true);
+      expect(image.latents.dims).toEqual([1, ...p.latentShape(w, h)]);
+    }
+    // Different prompts and seeds give different images.
+    expect(maxAbsDiff(images[0].pixels.data, images[1].pixels.data)).toBeGreaterThan(1e-3);
+  });
+
+  it('the same seed gives the same images; another seed other images', async () => {
+    for (const name of ['sd1', 'sdxl_turbo'] as const) {
+      const p = await pipeline(name);
+      const a = await collect(p, baseOptions(p));
+      const b = await collect(p, baseOptions(p));
+      const c = await collect(p, baseOptions(p, { seed: 8 }));
+      a.forEach((img, i) => expect(maxAbsDiff(img.pixels.data, b[i].pixels.data)).toBe(0));
+      expect(maxAbsDiff(a[0].latents.data, c[0].latents.data)).toBeGreaterThan(1e-3);
+    }
+  });
+
+  it('initial latents equal to the seeded noise reproduce the seeded images', async () => {
+    const p = await pipeline('sd1');
+    const options = baseOptions(p);
+    const shape = p.latentShape(options.width, options.height);
+    const per = elementCount(shape);
+    const init = new Float32Array(3 * per);
+    for (let i = 0; i < 3; i++) init.set(new GaussianSource(7 + i).next(per), i * per);
+    const seeded = await collect(p, options);
+    const fromFile = await collect(p, { ...options, seed: 1000, initLatents: { data: init, dims: [3, ...shape] } });
+    seeded.forEach((img, i) => expect(maxAbsDiff(img.latents.data, fromFile[i].latents.data)).toBe(0));
+  });
+
+  it('rejects initial latents of the wrong shape and sizes the VAE cannot produce', async () => {
+    const p = await pipeline('sd1');
+    const bad: FloatTensor = { data: new Float32Array(8), dims: [2, 1, 2, 2] };
+    await expect(collect(p, baseOptions(p, { initLatents: bad }))).rejects.toThrow(/initial latents have shape \[2, 1, 2, 2\], expected \[3, /);
+    await expect(collect(p, baseOptions(p, { width: 15 }))).rejects.toThrow(/width 15 must be a positive multiple of 2/);
+  });
+
+  it('chunking a plain set changes nothing: each image has its own seed and noise', async () => {
+    for (const name of ['sd1', 'sdxl_turbo'] as const) {
+      const p = await pipeline(name);
+      const one = await collect(p, baseOptions(p, { batchSize: 3 }));
+      const chunked = await collect(p, baseOptions(p, { batchSize: 1 }));
+      one.forEach((img, i) => expect(maxAbsDiff(img.latents.data, chunked[i].latents.data)).toBeLessThan(1e-4));
+    }
+  });
+
+  it('guidance <= 1 runs the conditional half only, and differs from guided sampling', async () => {
+    const p = await pipeline('sd1');
+    const unguided = await collect(p, baseOptions(p, { guidance: 1 }));
+    const guided = await collect(p, baseOptions(p, { guidance: 7.5 }));
+    expect(maxAbsDiff(unguided[0].latents.data, guided[0].latents.data)).toBeGreaterThan(1e-4);
+  });
+});
+
+describe('text conditioning', () => {
+  it('SDXL conditions an empty prompt on zeros; SD 1.x encodes it', async () => {
+    const xl = await (await pipeline('sdxl')).conditioner.encode(['', 'a star']);
+    const row = xl.hidden.dims[1] * xl.hidden.dims[2];
+    expect(xl.hidden.dims[2]).toBe(set.models.sdxl.dims.textEncoders.reduce((w, e) => w + e.hidden, 0));
+    expect(xl.hidden.data.subarray(0, row).every((v) => v === 0)).toBe(true);
+    expect(xl.pooled!.data.subarray(0, xl.pooled!.dims[1]).every((v) => v === 0)).toBe(true);
+    expect(xl.hidden.data.subarray(row).some((v) => v !== 0)).toBe(true);
+    const sd = await (await pipeline('sd1')).conditioner.encode(['']);
+    expect(sd.hidden.data.some((v) => v !== 0)).toBe(true);
+    expect(sd.pooled).toBeUndefined();
+  });
+});
+
+describe('chunk planning', () => {
+  it('puts the reference first in every chunk', () => {
+    expect(planChunks(5, 3, true)).toEqual([[0, 1, 2], [0, 3, 4]]);
+    expect(planChunks(3, 8, true)).toEqual([[0, 1, 2]]);
+    expect(planChunks(5, 2, false)).toEqual([[0, 1], [2, 3], [4]]);
+    expect(() => planChunks(5, 1, true)).toThrow(/at least 2/);
+  });
+});
