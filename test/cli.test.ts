@@ -27,7 +27,7 @@ afterAll(async () => {
 
 async function styleset(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args]);
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env: { ...process.env, STYLESET_DATA_DIR: join(out, 'data') } });
     return { stdout, stderr, code: 0 };
   } catch (err) {
     const e = err as { stdout: string; stderr: string; code: number };
@@ -57,7 +57,7 @@ describe('styleset generate', () => {
     expect(Buffer.compare(pngBefore, await readFile(join(dir, '02-a-heart.png')))).toBe(0);
   });
 
-  it('reads initial latents from .npy (here another run's final latents)', async () => {
+  it("reads initial latents from .npy (here another run's final latents)", async () => {
     const dir = join(out, 'init');
     const first = await styleset('generate', '--model', set.models.sd1.dir, '--no-share', '--steps', '2', '--seed', '5', '--out', dir, '--save-latents', join(dir, 'a.npy'), 'a star');
     expect(first.code).toBe(0);

@@ -1,6 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { createPipelineEngine } from '../engine/create-engine';
 import { StylesetError } from '../errors';
 import { registerGenerate } from './commands/generate';
+import { registerInvert } from './commands/invert';
+import { registerPair } from './commands/pair';
+import { registerServe } from './commands/serve';
+import { registerStatus } from './commands/status';
 
 const program = new Command()
   .name('styleset')
@@ -9,6 +14,10 @@ const program = new Command()
   .showHelpAfterError();
 
 registerGenerate(program);
+registerInvert(program);
+registerServe(program, createPipelineEngine);
+registerPair(program);
+registerStatus(program);
 
 try {
   await program.parseAsync(process.argv);

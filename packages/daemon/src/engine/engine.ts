@@ -1,4 +1,5 @@
 import type { JobKind, ModelInfo, Phase, ResolvedOptions } from '@styleset/protocol';
+import type { FloatTensor } from '../model/tensor';
 
 /**
  * The boundary between the service (queue, connections, storage) and the diffusion pipeline.
@@ -14,8 +15,10 @@ export interface EngineJob {
   referenceImage?: Uint8Array;
   /** A trajectory an earlier inversion produced (its `EngineOutcome.trajectoryKey`). */
   trajectoryKey?: string;
-  /** Fully resolved: model id, seed and batch size chosen by the server when the client left them out. */
+  /** Fully resolved: model id and seed chosen by the server; batch size left to the engine when absent. */
   options: ResolvedOptions & { model: string; seed: number };
+  /** Starting latents, one row per prompt (the CLI's `--init-latents`; not part of the protocol). */
+  initLatents?: FloatTensor;
 }
 
 export interface EngineProgress {
@@ -33,6 +36,8 @@ export interface EngineResult {
   width: number;
   height: number;
   png: Uint8Array;
+  /** Final latents [1, C, h, w] before VAE scaling is undone (for `--save-latents`). */
+  latents: FloatTensor;
 }
 
 export interface EngineEvents {

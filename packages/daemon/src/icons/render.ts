@@ -75,11 +75,8 @@ export function renderIcon(spec: IconSpec, size = 64): IconImage {
   // Distances in half-canvas units: the shape's local distance times its scale.
   const filledAt = (u: number, v: number): number =>
     sc * local((u - spec.offsetX) / sc, (v - spec.offsetY) / sc);
-  const paintedAt = (u: number, v: number): number => {
-    const d = filledAt(u, v);
-    // Inner stroke, so an outline's mask lies inside the filled silhouette.
-    return outline ? Math.max(d, -d - stroke) : d;
-  };
+  // Inner stroke, so an outline's mask lies inside the filled silhouette.
+  const painted = (dFill: number): number => (outline ? Math.max(dFill, -dFill - stroke) : dFill);
 
   const fg = colorRgb(style.foreground);
   const sec = colorRgb(style.secondary);
@@ -96,8 +93,7 @@ export function renderIcon(spec: IconSpec, size = 64): IconImage {
       const u = (x + 0.5) * pixel - 1;
       const i = y * size + x;
       const dFill = filledAt(u, v);
-      const dPaint = outline ? Math.max(dFill, -dFill - stroke) : dFill;
-      const cov = coverage(dPaint, pixel);
+      const cov = coverage(painted(dFill), pixel);
       mask[i] = cov;
       silhouette[i] = coverage(dFill, pixel);
 
@@ -105,7 +101,7 @@ export function renderIcon(spec: IconSpec, size = 64): IconImage {
       let g = bg[1];
       let b = bg[2];
       if (style.shadow) {
-        const ds = paintedAt(u - SHADOW_DX, v - SHADOW_DY);
+        const ds = painted(filledAt(u - SHADOW_DX, v - SHADOW_DY));
         const a = SHADOW_ALPHA * coverage(ds, pixel + SHADOW_SOFTNESS);
         r += (shade[0] - r) * a;
         g += (shade[1] - g) * a;

@@ -1,4 +1,4 @@
-import { readModelLayout, type ModelLayout } from './layout';
+import type { ModelLayout } from './layout';
 import { OnnxModel } from './onnx-session';
 import type { RuntimeOptions } from './runtime';
 
@@ -17,10 +17,10 @@ export class LoadedModel {
     readonly vaeDecoder: OnnxModel,
   ) {}
 
-  static async load(dir: string, runtime: RuntimeOptions, unetPath?: string): Promise<LoadedModel> {
-    const layout = await readModelLayout(dir);
+  /** `unetPath` replaces the export's U-Net (with its shared-attention rewrite). */
+  static async load(layout: ModelLayout, runtime: RuntimeOptions, unetPath = layout.unet.onnx): Promise<LoadedModel> {
     const textEncoders = await Promise.all(layout.textEncoders.map((e) => OnnxModel.load(e.onnx, runtime)));
-    const unet = await OnnxModel.load(unetPath ?? layout.unet.onnx, runtime);
+    const unet = await OnnxModel.load(unetPath, runtime);
     const vaeDecoder = await OnnxModel.load(layout.vaeDecoder.onnx, runtime);
     return new LoadedModel(layout, runtime, textEncoders, unet, vaeDecoder);
   }

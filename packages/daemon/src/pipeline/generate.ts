@@ -1,3 +1,4 @@
+import type { Phase } from '@styleset/protocol';
 import { InputError } from '../errors';
 import { concatBatch, elementCount, sliceBatch, type Feed, type FloatTensor } from '../model/tensor';
 import type { SamplerKind } from '../scheduler/config';
@@ -8,8 +9,6 @@ import type { Trajectory } from './invert';
 import type { Pipeline } from './pipeline';
 import { pickRows } from './text-conditioning';
 import { decodeLatents } from './vae';
-
-export type Phase = 'loading' | 'encoding' | 'inverting' | 'denoising' | 'decoding';
 
 export interface ProgressEvent {
   phase: Phase;
@@ -25,6 +24,12 @@ export interface RunControl {
 /** Shared-attention controls for one U-Net batch, given its layout. */
 export type SharingFeeds = (layout: { images: number; guided: boolean }) => Record<string, Feed>;
 
+/** The rewritten U-Net's controls for a set, and whether they share (otherwise plain generation). */
+export interface SetSharing {
+  active: boolean;
+  feeds: SharingFeeds;
+}
+
 export interface GenerateOptions {
   /** One image each. Without `reference`, prompt 0 is the set's reference when sharing. */
   prompts: string[];
@@ -39,8 +44,8 @@ export interface GenerateOptions {
   batchSize: number;
   /** Starting latents, one row per prompt: [n, C, h, w] (before the sampler's noise scaling). */
   initLatents?: FloatTensor;
-  /** Shared-attention controls; absent for plain generation. */
-  sharing?: SharingFeeds;
+  /** Shared-attention controls; absent when the U-Net is the unmodified export. */
+  sharing?: SetSharing;
   /**
    * A reference image's inverted trajectory: slot 0 of every batch is the reference, described by
    * `prompt`, started from trajectory entry `offset` and pinned to the trajectory after each step.
@@ -107,7 +112,7 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
   const uncond = isGuided(options.guidance) ? await pipeline.conditioner.encode([options.negativePrompt]) : undefined;
   control.onProgress?.({ phase: 'encoding', step: 1, total: 1 });
 
-  const chunks = planChunks(slots.length, options.batchSize, options.sharing !== undefined || reference !== undefined);
+  const chunks = planChunks(slots.length, options.batchSize, options.sharing?.active === true || reference !== undefined);
   const totalSteps = chunks.length * options.steps;
   let stepsDone = 0;
   let referenceReported = false;
@@ -131,7 +136,7 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
       sampler,
       width: options.width,
       height: options.height,
-      extraFeeds: options.sharing,
+      extraFeeds: options.sharing?.feeds,
       noise: () => concatBatch(sources.map((s) => ({ data: s.next(perImage), dims: [1, ...latentShape] }))).data,
       afterStep: reference ? (step, latents) => pinReference(latents, reference, step, perImage) : undefined,
       onStep: () => control.onProgress?.({ phase: 'denoising', step: ++stepsDone, total: totalSteps }),

@@ -51,13 +51,15 @@ export async function invertImage(pipeline: Pipeline, options: InvertOptions, co
   control.onProgress?.({ phase: 'encoding', step: 1, total: 1 });
 
   const sampler = new DdimSampler(parseSchedulerConfig(layout.schedulerConfig, 'ddim', layout.schedulerFile), options.steps);
+  // A rewritten U-Net takes its sharing controls even when nothing is shared.
+  const extra = pipeline.sharing(null)?.feeds({ images: 1, guided });
   const entries: FloatTensor[] = [z0];
   let z = z0;
   for (let i = options.steps - 1; i >= 0; i--) {
     if (control.signal?.aborted) throw new CancelledError();
     const input = guided ? concatBatch([z, z]) : z;
     const out = await pipeline.unet.predict(
-      { latents: input, timestep: sampler.timesteps[i], hidden: conditioning.hidden, pooled: conditioning.pooled },
+      { latents: input, timestep: sampler.timesteps[i], hidden: conditioning.hidden, pooled: conditioning.pooled, extra },
       options.height,
       options.width,
     );

@@ -1,21 +1,63 @@
-import { InputError } from '../errors';
+import { prepareSharedUnet, sharingFeeds, type PreparedUnet, type SharingOptions } from '../attention';
+import { InputError, ModelError } from '../errors';
+import { readModelLayout } from '../model/layout';
 import { LoadedModel } from '../model/loaded-model';
 import type { RuntimeOptions } from '../model/runtime';
+import type { SetSharing } from './generate';
 import { TextConditioner } from './text-conditioning';
 import { UnetRunner } from './unet';
 
-/** A loaded model ready to sample: sessions, text conditioning and the U-Net's input forms. */
+export interface PipelineLoadOptions {
+  /** Where the shared-attention rewrite of the U-Net is cached. Without it the export runs as is. */
+  cacheDir?: string;
+}
+
+/**
+ * A loaded model ready to sample: sessions, text conditioning, the U-Net's input forms and, when
+ * the U-Net could be rewritten, shared attention. One rewritten session serves plain and shared
+ * sets alike (sharing off reproduces the export), so options never rebuild a session.
+ */
 export class Pipeline {
   private constructor(
     readonly model: LoadedModel,
     readonly conditioner: TextConditioner,
     readonly unet: UnetRunner,
+    private readonly sharedUnet: PreparedUnet | undefined,
+    /** Why shared attention is unavailable, for the job that asks for it. */
+    private readonly sharingUnavailable: ModelError | undefined,
   ) {}
 
-  static async load(dir: string, runtime: RuntimeOptions, unetPath?: string): Promise<Pipeline> {
-    const model = await LoadedModel.load(dir, runtime, unetPath);
-    const conditioner = await TextConditioner.create(model.layout, model.textEncoders);
-    return new Pipeline(model, conditioner, new UnetRunner(model.unet, model.layout));
+  static async load(dir: string, runtime: RuntimeOptions, options: PipelineLoadOptions = {}): Promise<Pipeline> {
+    const layout = await readModelLayout(dir);
+    let sharedUnet: PreparedUnet | undefined;
+    let unavailable: ModelError | undefined;
+    if (options.cacheDir) {
+      try {
+        sharedUnet = await prepareSharedUnet(layout.unet.onnx, options.cacheDir);
+      } catch (err) {
+        // An export without recognisable self-attention still generates plain sets.
+        if (!(err instanceof ModelError)) throw err;
+        unavailable = err;
+      }
+    } else {
+      unavailable = new ModelError('shared attention needs the rewritten U-Net, and no cache folder was given for it');
+    }
+    const model = await LoadedModel.load(layout, runtime, sharedUnet?.path);
+    const conditioner = await TextConditioner.create(layout, model.textEncoders);
+    return new Pipeline(model, conditioner, new UnetRunner(model.unet, layout), sharedUnet, unavailable);
+  }
+
+  /**
+   * The U-Net controls for a set: `null` options generate plainly. Undefined when the U-Net is the
+   * unmodified export and no sharing is asked for.
+   */
+  sharing(options: SharingOptions | null): SetSharing | undefined {
+    const unet = this.sharedUnet;
+    if (!unet) {
+      if (options === null) return undefined;
+      throw this.sharingUnavailable!;
+    }
+    return { active: options !== null, feeds: (layout) => sharingFeeds(options, unet, layout) };
   }
 
   /** Latent [C, h, w] for a pixel size; sizes must be whole multiples of the VAE's downscale. */

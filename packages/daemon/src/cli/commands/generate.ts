@@ -1,62 +1,95 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
-import type { Command } from 'commander';
-import { Option } from 'commander';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../model/runtime';
-import type { SamplerKind } from '../../scheduler/config';
-import { generateSet, type GenerateOptions } from '../../pipeline/generate';
-import { Pipeline } from '../../pipeline/pipeline';
-import { pixelsToRgb } from '../../image/convert';
-import { encodePng } from '../../image/png';
+import { Option, type Command } from 'commander';
+import {
+  LIMITS,
+  referenceOptionsSchema,
+  resolveOptions,
+  setOptionsSchema,
+  type JobOptions,
+  type ReferenceOptions,
+} from '@styleset/protocol';
+import type { EngineJob } from '../../engine/engine';
+import { InputError } from '../../errors';
 import { readNpy, writeNpy } from '../../image/npy';
-import { concatBatch } from '../../model/tensor';
-import { decimal, integer, oneOf } from '../arguments';
-import { defaultModelDir } from '../default-model';
+import { concatBatch, type FloatTensor } from '../../model/tensor';
+import { boolean, decimal, integer, oneOf } from '../arguments';
+import { addLocalEngineOptions, openLocalEngine, type LocalEngineFlags } from '../local-engine';
 import { TerminalProgress } from '../progress';
 
-interface GenerateFlags {
-  model?: string;
+interface GenerateFlags extends LocalEngineFlags {
   out: string;
   steps?: number;
   guidance?: number;
   seed?: number;
   width?: number;
   height?: number;
-  negative: string;
-  sampler?: SamplerKind;
+  negative?: string;
+  scheduler?: JobOptions['scheduler'];
   batchSize?: number;
   initLatents?: string;
   saveLatents?: string;
   share: boolean;
-  provider: ExecutionProvider;
-  threads?: number;
+  refImage?: string;
+  refPrompt?: string;
+  inversionGuidance?: number;
+  inversionOffset?: number;
+  shareAttention?: boolean;
+  adainQueries?: boolean;
+  adainKeys?: boolean;
+  adainValues?: boolean;
+  sharedScoreScale?: number;
+  sharedScoreShift?: number;
+  onlySelfLevel?: number;
+  fullAttentionShare?: boolean;
+  shareGroupNorm?: boolean;
+  shareLayerNorm?: boolean;
   json: boolean;
   progress: boolean;
 }
 
-const SAMPLERS = ['ddim', 'euler_ancestral', 'lcm'] as const;
+/** StyleAligned's options under the reference implementation's names (kebab-cased). */
+const STYLE_FLAGS = [
+  ['share-attention', 'shareAttention', 'images attend to the reference (steps 2-3 of the method)', 'true'],
+  ['adain-queries', 'adainQueries', "AdaIN of the queries to the reference's statistics", 'true'],
+  ['adain-keys', 'adainKeys', "AdaIN of the keys to the reference's statistics", 'true'],
+  ['adain-values', 'adainValues', "AdaIN of the values to the reference's statistics", 'false'],
+  ['full-attention-share', 'fullAttentionShare', 'every image attends to every image of the set (more consistency, content leaks)', 'false'],
+  ['share-group-norm', 'shareGroupNorm', "GroupNorm statistics over the image's and the reference's positions together", 'false; reference image: true'],
+  ['share-layer-norm', 'shareLayerNorm', 'accepted for parity with the reference implementation; changes nothing (LayerNorm statistics are per token)', 'false; reference image: true'],
+] as const;
 
 export function registerGenerate(program: Command): void {
-  program
+  const command = program
     .command('generate')
-    .description('generate one image per prompt, all in one shared style (prompt 1 is the style reference)')
+    .description('generate one image per prompt, all in one shared style: the first prompt, or --ref-image, sets the style')
     .argument('<prompts...>', 'one prompt per image; quote prompts with spaces')
-    .option('-m, --model <dir>', 'model folder in the diffusers/Optimum ONNX layout (default: the embedded icon model)')
     .option('-o, --out <dir>', 'output folder for the PNGs and set.json', 'styleset-output')
-    .option('--steps <n>', 'denoising steps (default: the model\'s)', integer(1, 200))
-    .option('--guidance <g>', 'classifier-free guidance scale; <= 1 disables the unconditional pass (default: the model\'s)', decimal(0, 50))
-    .option('--seed <n>', 'seed of image 1; image i uses seed + i - 1 (default: random, reported)', integer(0, 2 ** 32 - 1))
-    .option('--width <px>', 'image width (default: the model\'s native size)', integer(8, 4096))
-    .option('--height <px>', 'image height (default: the model\'s native size)', integer(8, 4096))
-    .option('--negative <text>', 'negative prompt', '')
-    .addOption(new Option('--sampler <kind>', 'sampler (default: the model\'s: ddim, or the distilled sampler of turbo/LCM models)').argParser(oneOf(SAMPLERS)))
-    .option('--batch-size <n>', 'images per U-Net batch, reference included (default: from the model size)', integer(1, 64))
+    .option('--steps <n>', "denoising steps (default: the model's; 50 with --ref-image)", integer(LIMITS.steps.min, LIMITS.steps.max))
+    .option('--guidance <g>', "classifier-free guidance; <= 1 skips the unconditional pass (default: the model's; 10 with --ref-image)", decimal(LIMITS.guidance.min, LIMITS.guidance.max))
+    .option('--seed <n>', 'seed of the first image; image i uses seed + i (default: random, reported)', integer(LIMITS.seed.min, LIMITS.seed.max))
+    .option('--width <px>', "image width (default: the model's native size)", integer(8, LIMITS.size.max))
+    .option('--height <px>', "image height (default: the model's native size)", integer(8, LIMITS.size.max))
+    .option('--negative <text>', 'negative prompt (default: empty)')
+    .addOption(new Option('--scheduler <kind>', "sampler (default: the model's: ddim, or the distilled sampler of turbo/LCM models)").argParser(oneOf(['ddim', 'euler_ancestral', 'lcm'] as const)))
+    .option('--batch-size <n>', 'images per U-Net batch, the reference included; larger sets run in chunks that all carry the reference (default: from the model size)', integer(1, LIMITS.batchSize.max))
     .option('--init-latents <file.npy>', 'initial latents, float32 NCHW, one row per prompt')
     .option('--save-latents <file.npy>', 'write the final latents (float32 NCHW, before VAE scaling is undone)')
     .option('--no-share', 'plain generation: no shared attention between the images')
-    .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider').choices(EXECUTION_PROVIDERS).default('cpu'))
-    .option('--threads <n>', 'ONNX Runtime intra-op threads (default: one per core)', integer(1, 256))
+    .option('--ref-image <file>', 'PNG or JPEG whose style the set takes (DDIM-inverted once, then reused from the data folder)')
+    .option('--ref-prompt <text>', 'describes --ref-image (required with it)')
+    .option('--inversion-guidance <g>', 'guidance while inverting --ref-image (default: 2)', decimal(LIMITS.guidance.min, LIMITS.guidance.max))
+    .option('--inversion-offset <n>', 'trajectory entry the reference starts from, 0 = noisiest (default: 5)', integer(0, LIMITS.steps.max - 1));
+  for (const [flag, , what, fallback] of STYLE_FLAGS) {
+    command.option(`--${flag} <bool>`, `${what} (default: ${fallback})`, boolean);
+  }
+  command
+    .option('--shared-score-scale <s>', "scales the reference's keys for the other images (default: 1)", decimal(LIMITS.sharedScoreScale.min, LIMITS.sharedScoreScale.max))
+    .option('--shared-score-shift <s>', "added to the logits of the reference's columns; higher follows the reference more (default: 0; reference image: ln 2)", decimal(LIMITS.sharedScoreShift.min, LIMITS.sharedScoreShift.max))
+    .option('--only-self-level <l>', 'fraction of self-attention layers left plain, 0 shares every layer (default: 0)', decimal(0, 1));
+  addLocalEngineOptions(command);
+  command
     .option('--json', 'print a JSON record of the set on stdout instead of a summary', false)
     .option('--no-progress', 'no progress bars')
     .action(async (prompts: string[], flags: GenerateFlags) => {
@@ -64,68 +97,112 @@ export function registerGenerate(program: Command): void {
     });
 }
 
+/** The options the user set, in the protocol's names, validated by the protocol's own schema. */
+function givenOptions(flags: GenerateFlags, withReference: boolean): ReferenceOptions {
+  const given: ReferenceOptions = {
+    steps: flags.steps,
+    guidance: flags.guidance,
+    seed: flags.seed,
+    negativePrompt: flags.negative,
+    scheduler: flags.scheduler,
+    inversionGuidance: flags.inversionGuidance,
+    inversionOffset: flags.inversionOffset,
+    sharedScoreScale: flags.sharedScoreScale,
+    sharedScoreShift: flags.sharedScoreShift,
+    onlySelfLevel: flags.onlySelfLevel,
+  };
+  for (const [, key] of STYLE_FLAGS) given[key] = flags[key];
+  if (!flags.share) given.shareAttention = false;
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  const parsed = (withReference ? referenceOptionsSchema : setOptionsSchema).safeParse(defined);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : String(issue.path[0]);
+    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new InputError(issue.code === 'unrecognized_keys' ? `${flag} only applies with --ref-image` : `${flag}: ${issue.message}`);
+  }
+  return defined as ReferenceOptions;
+}
+
 async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<void> {
   const started = performance.now();
-  const modelDir = resolve(flags.model ?? defaultModelDir());
+  if (flags.refImage !== undefined && flags.refPrompt === undefined) throw new InputError('--ref-image needs --ref-prompt, a description of the image');
+  if (flags.refImage === undefined && flags.refPrompt !== undefined) throw new InputError('--ref-prompt describes --ref-image; give the image too');
+  const kind = flags.refImage !== undefined ? 'reference' : 'set';
+  const given = givenOptions(flags, kind === 'reference');
+  const refImage = flags.refImage !== undefined ? await readInput(flags.refImage, 'the reference image') : undefined;
+  const initLatents = flags.initLatents ? await readNpy(resolve(flags.initLatents)) : undefined;
+
   const progress = new TerminalProgress(flags.progress && !flags.json && process.stderr.isTTY === true);
-  progress.update({ phase: 'loading', step: 0, total: 1 });
-  const pipeline = await Pipeline.load(modelDir, { provider: flags.provider, threads: flags.threads });
-  progress.update({ phase: 'loading', step: 1, total: 1 });
-  const loadedMs = performance.now() - started;
-  const { layout } = pipeline.model;
+  const { engine, model } = await openLocalEngine(flags);
+  try {
+    const resolved = resolveOptions(kind, model, given);
+    // Sizes come from the model unless given: the daemon's own checks apply beyond the protocol's.
+    if (flags.width !== undefined) resolved.width = flags.width;
+    if (flags.height !== undefined) resolved.height = flags.height;
+    const job: EngineJob = {
+      kind,
+      prompts,
+      referencePrompt: flags.refPrompt,
+      referenceImage: refImage,
+      options: { ...resolved, batchSize: flags.batchSize, model: model.id, seed: given.seed ?? randomInt(LIMITS.seed.max + 1) },
+      initLatents,
+    };
 
-  const options: GenerateOptions = {
-    prompts,
-    negativePrompt: flags.negative,
-    steps: flags.steps ?? layout.defaults.steps,
-    guidance: flags.guidance ?? layout.defaults.guidance,
-    seed: flags.seed ?? randomInt(0, 2 ** 31),
-    width: flags.width ?? layout.nativeWidth,
-    height: flags.height ?? layout.nativeHeight,
-    sampler: flags.sampler ?? layout.defaults.sampler,
-    batchSize: flags.batchSize ?? defaultBatchSize(layout.nativeWidth * layout.nativeHeight, prompts.length),
-    initLatents: flags.initLatents ? await readNpy(resolve(flags.initLatents)) : undefined,
-  };
-
-  const outDir = resolve(flags.out);
-  await mkdir(outDir, { recursive: true });
-  const images: { index: number; prompt: string; seed: number; file: string }[] = [];
-  const latents: { index: number; data: ReturnType<typeof concatBatch> }[] = [];
-  for await (const image of generateSet(pipeline, options, { onProgress: (e) => progress.update(e) })) {
-    const file = join(outDir, `${String(image.index + 1).padStart(2, '0')}-${slug(image.prompt)}.png`);
-    const rgb = pixelsToRgb(image.pixels);
-    await writeFile(file, encodePng(rgb));
-    images.push({ index: image.index, prompt: image.prompt, seed: image.seed, file });
-    latents.push({ index: image.index, data: image.latents });
-  }
-  progress.stop();
-  await pipeline.release();
-
-  if (flags.saveLatents) {
-    latents.sort((a, b) => a.index - b.index);
-    await writeNpy(resolve(flags.saveLatents), concatBatch(latents.map((l) => l.data)));
-  }
-  const record = {
-    model: modelDir,
-    family: layout.family,
-    shared: false,
-    options: { ...options, initLatents: flags.initLatents ?? null },
-    images: images.sort((a, b) => a.index - b.index),
-    timings: { loadMs: Math.round(loadedMs), totalMs: Math.round(performance.now() - started) },
-  };
-  await writeFile(join(outDir, 'set.json'), JSON.stringify(record, null, 2) + '\n');
-  if (flags.json) {
-    process.stdout.write(JSON.stringify(record) + '\n');
-  } else {
-    for (const img of record.images) process.stdout.write(`${img.file}  (seed ${img.seed})\n`);
-    process.stdout.write(`${images.length} images in ${(record.timings.totalMs / 1000).toFixed(1)} s; record: ${join(outDir, 'set.json')}\n`);
+    const outDir = resolve(flags.out);
+    await mkdir(outDir, { recursive: true });
+    const images: { index: number; prompt: string; seed: number; file: string }[] = [];
+    const latents: { index: number; tensor: FloatTensor }[] = [];
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    const outcome = await engine.run(
+      job,
+      {
+        onProgress: (p) => progress.update(p),
+        onResult: async (r) => {
+          const file = join(outDir, `${String(r.index + 1).padStart(2, '0')}-${slug(r.prompt)}.png`);
+          await writeFile(file, r.png);
+          images.push({ index: r.index, prompt: r.prompt, seed: r.seed, file });
+          latents.push({ index: r.index, tensor: r.latents });
+        },
+      },
+      controller.signal,
+    );
+    progress.stop();
+    images.sort((a, b) => a.index - b.index);
+    if (flags.saveLatents) {
+      latents.sort((a, b) => a.index - b.index);
+      await writeNpy(resolve(flags.saveLatents), concatBatch(latents.map((l) => l.tensor)));
+    }
+    const record = {
+      model: { id: model.id, kind: model.kind, path: model.path },
+      kind,
+      referenceImage: flags.refImage ? resolve(flags.refImage) : undefined,
+      options: { ...job.options, initLatents: flags.initLatents ? resolve(flags.initLatents) : undefined },
+      images,
+      trajectoryKey: outcome.trajectoryKey,
+      timings: { ...outcome.timings, totalMs: Math.round(performance.now() - started) },
+    };
+    await writeFile(join(outDir, 'set.json'), JSON.stringify(record, null, 2) + '\n');
+    if (flags.json) {
+      process.stdout.write(JSON.stringify(record) + '\n');
+    } else {
+      for (const img of images) process.stdout.write(`${img.file}  (seed ${img.seed})\n`);
+      const shared = job.options.shareAttention ? 'in one shared style' : 'without sharing';
+      process.stdout.write(`${images.length} images ${shared} in ${(record.timings.totalMs / 1000).toFixed(1)} s; record: ${join(outDir, 'set.json')}\n`);
+    }
+  } finally {
+    progress.stop();
+    await engine.close();
   }
 }
 
-/** A U-Net batch of ~1M latent-pixel-images is where CPU throughput stops improving. */
-function defaultBatchSize(pixels: number, count: number): number {
-  const bySize = Math.max(2, Math.floor((8 * 256 * 256) / pixels));
-  return Math.min(count, bySize);
+async function readInput(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return await readFile(resolve(path));
+  } catch (err) {
+    throw new InputError(`${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+  }
 }
 
 function slug(prompt: string): string {

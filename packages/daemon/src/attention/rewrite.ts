@@ -1,0 +1,197 @@
+/**
+ * Rewrites an exported U-Net so that its self-attention layers (and, optionally, its GroupNorms)
+ * implement StyleAligned's shared attention, controlled entirely by run-time inputs: one
+ * rewritten model serves every option set, and changing options never rebuilds a session.
+ *
+ * Run-time inputs (B = the U-Net batch, L = the number of self-attention layers):
+ *
+ * | input | type, shape | meaning |
+ * | --- | --- | --- |
+ * | `styleset_layer_on` | int64 [L] | 1: layer j shares (U-Net order); 0: layer j runs its original nodes |
+ * | `styleset_ref_index` | int64 [B] | ref(i), the batch index of item i's reference (ref(r) = r for a reference) |
+ * | `styleset_share_attention` | int64 [1] | 1: targets attend to their reference's keys and values too; 0: AdaIN only |
+ * | `styleset_adain` | int64 [3] | AdaIN on queries, keys, values (1/0 each) |
+ * | `styleset_score_scale` | float [1] | shared_score_scale: the factor on a target's reference keys |
+ * | `styleset_score_shift` | float [1] | shared_score_shift: added to the logits of a target's reference columns |
+ * | `styleset_full_share_size` | int64 [1] | > 0: full_attention_share over consecutive groups of this many items; 0: off |
+ * | `styleset_group_norm_on` | int64 [1] | 1: shared GroupNorm statistics (present only when the export has GroupNorms) |
+ *
+ * Float inputs have the model's float type (float16 for float16 exports). Per layer, an If on
+ * `styleset_layer_on[j]` holds in its else branch the layer's ORIGINAL attention-core nodes,
+ * moved there unchanged, so with every layer off the model computes exactly what the export did;
+ * the then branch computes shared attention (shared-attention-graph.ts) into the tensor that feeds
+ * `to_out.0`. Each GroupNorm's InstanceNormalization is wrapped the same way, on
+ * `styleset_group_norm_on`.
+ */
+import { DataType, GraphIndex, makeNode, makeValueInfo, readConstant, type Dim, type GraphProto, type ModelProto, type NodeProto } from '../onnx';
+import { Emitter } from './emitter';
+import { findGroupNorms } from './find-group-norms';
+import { findSelfAttentionLayers } from './find-layers';
+import { sharedGroupNorm } from './group-norm-graph';
+import { sharedAttention, type SharingControls } from './shared-attention-graph';
+
+export const SHARING_INPUTS = {
+  layerOn: 'styleset_layer_on',
+  refIndex: 'styleset_ref_index',
+  shareAttention: 'styleset_share_attention',
+  adain: 'styleset_adain',
+  scoreScale: 'styleset_score_scale',
+  scoreShift: 'styleset_score_shift',
+  fullShareSize: 'styleset_full_share_size',
+  groupNormOn: 'styleset_group_norm_on',
+} as const;
+
+/** Bump whenever the rewritten graph changes: cached rewrites of older versions are redone. */
+export const REWRITE_VERSION = 1;
+
+export interface SharedUnetInfo {
+  /** Self-attention layers, the length of `styleset_layer_on`. */
+  layerCount: number;
+  /** GroupNorms that can share statistics; 0 means the model has no `styleset_group_norm_on`. */
+  groupNormCount: number;
+}
+
+export interface RewriteResult extends SharedUnetInfo {
+  model: ModelProto;
+  /** Module paths of the self-attention layers, in U-Net order. */
+  layerPaths: string[];
+}
+
+const MICROSOFT_DOMAIN = 'com.microsoft';
+
+/** `source` names the model in errors. The input model is not modified. */
+export function rewriteSharedUnet(model: ModelProto, source: string): RewriteResult {
+  const graph = model.graph!;
+  const opset = model.opsetImport.find((entry) => (entry.domain ?? '') === '')?.version ?? 1;
+  const layers = findSelfAttentionLayers(graph, source);
+  const groupNorms = findGroupNorms(graph);
+  const index = new GraphIndex(graph);
+  const floatType = layers[0].elemType;
+  const batch = batchDim(graph);
+
+  const inputs = [
+    makeValueInfo(SHARING_INPUTS.layerOn, DataType.INT64, [layers.length]),
+    makeValueInfo(SHARING_INPUTS.refIndex, DataType.INT64, [batch]),
+    makeValueInfo(SHARING_INPUTS.shareAttention, DataType.INT64, [1]),
+    makeValueInfo(SHARING_INPUTS.adain, DataType.INT64, [3]),
+    makeValueInfo(SHARING_INPUTS.scoreScale, floatType, [1]),
+    makeValueInfo(SHARING_INPUTS.scoreShift, floatType, [1]),
+    makeValueInfo(SHARING_INPUTS.fullShareSize, DataType.INT64, [1]),
+    ...(groupNorms.length > 0 ? [makeValueInfo(SHARING_INPUTS.groupNormOn, DataType.INT64, [1])] : []),
+  ];
+  const global = new Emitter('/styleset', opset);
+  const controls = globalControls(global, floatType);
+  const layerFlags = global.cast(SHARING_INPUTS.layerOn, DataType.BOOL);
+  const groupNormOn = groupNorms.length > 0 ? global.cast(SHARING_INPUTS.groupNormOn, DataType.BOOL) : '';
+
+  const replacements = new Map<NodeProto, NodeProto[]>();
+  const moved = new Set<NodeProto>();
+  layers.forEach((layer, j) => {
+    const e = new Emitter(`${layer.path}/styleset`, opset);
+    const cond = e.op('Gather', [layerFlags, e.ints([j], [])], { axis: { int: 0 } });
+    const shared = e.child('shared');
+    const thenBranch = shared.graph(sharedAttention(shared, layer, controls), layer.elemType);
+    const elseBranch = originalBranch(graph, `${layer.path}/styleset/original`, layer.core, layer.output, layer.elemType);
+    const anchor = layer.core.find((node) => node.output.includes(layer.output))!;
+    for (const node of layer.core) moved.add(node);
+    replacements.set(anchor, [...e.nodes, ifNode(`${layer.path}/styleset/If`, cond, layer.output, thenBranch, elseBranch)]);
+  });
+  for (const node of groupNorms) {
+    const scope = `${node.name || node.output[0]}/styleset`;
+    const elemType = constantType(index, node.input[1]) ?? floatType;
+    const shared = new Emitter(`${scope}/shared`, opset);
+    const thenBranch = shared.graph(sharedGroupNorm(shared, node, SHARING_INPUTS.refIndex, elemType), elemType);
+    const elseBranch = originalBranch(graph, `${scope}/original`, [node], node.output[0], elemType);
+    moved.add(node);
+    replacements.set(node, [ifNode(`${scope}/If`, groupNormOn, node.output[0], thenBranch, elseBranch)]);
+  }
+
+  const nodes: NodeProto[] = [...global.nodes];
+  for (const node of graph.node) {
+    const replacement = replacements.get(node);
+    if (replacement) nodes.push(...replacement);
+    else if (!moved.has(node)) nodes.push(node);
+  }
+  const movedTensors = new Set([...moved].flatMap((node) => node.output));
+  const rewritten: GraphProto = {
+    ...graph,
+    node: nodes,
+    input: [...graph.input, ...inputs],
+    valueInfo: graph.valueInfo.filter((info) => !movedTensors.has(info.name ?? '')),
+  };
+  const opsetImport = model.opsetImport.some((entry) => entry.domain === MICROSOFT_DOMAIN)
+    ? model.opsetImport
+    : [...model.opsetImport, { domain: MICROSOFT_DOMAIN, version: 1 }];
+  return {
+    model: { ...model, opsetImport, graph: rewritten },
+    layerCount: layers.length,
+    groupNormCount: groupNorms.length,
+    layerPaths: layers.map((layer) => layer.path),
+  };
+}
+
+/** The original nodes as a branch; their final output is renamed, since the If now produces that name. */
+/** Conditions and index lists, computed once per call in the outer graph (a few ops on [B]-sized tensors). */
+function globalControls(e: Emitter, floatType: number): SharingControls {
+  const flag = (flags: string, i: number) => e.op('Gather', [flags, e.ints([i], [])], { axis: { int: 0 } });
+  const differs = (x: string, value: number) => e.op('Not', [e.op('Equal', [x, e.float(value, floatType, [1])])]);
+  const adainFlags = e.cast(SHARING_INPUTS.adain, DataType.BOOL);
+  const refIndex = SHARING_INPUTS.refIndex;
+  const batch = e.op('Gather', [e.op('Shape', [refIndex]), e.ints([0], [])], { axis: { int: 0 } });
+  const items = e.op('Range', [e.ints([0], []), batch, e.ints([1], [])]);
+  // Without attention sharing every item extends with itself, i.e. is left to plain attention.
+  const shareMap = e.op('Where', [e.cast(SHARING_INPUTS.shareAttention, DataType.BOOL), refIndex, items]);
+  const isReference = e.op('Equal', [shareMap, items]);
+  const flat = (x: string) => e.op('Reshape', [x, e.ints([-1])]);
+  const targets = flat(e.op('NonZero', [e.op('Not', [isReference])]));
+  const others = flat(e.op('NonZero', [isReference]));
+  const order = e.op('ScatterElements', [items, e.op('Concat', [targets, others], { axis: { int: 0 } }), items], { axis: { int: 0 } });
+  return {
+    refIndex,
+    targets,
+    targetRefs: e.op('Gather', [shareMap, targets], { axis: { int: 0 } }),
+    others,
+    order,
+    keyScale: SHARING_INPUTS.scoreScale,
+    scaleOn: differs(SHARING_INPUTS.scoreScale, 1),
+    scoreShift: SHARING_INPUTS.scoreShift,
+    shiftOn: differs(SHARING_INPUTS.scoreShift, 0),
+    adainQueries: flag(adainFlags, 0),
+    adainKeys: flag(adainFlags, 1),
+    adainValues: flag(adainFlags, 2),
+    fullShareSize: SHARING_INPUTS.fullShareSize,
+    fullShareOn: e.op('Greater', [SHARING_INPUTS.fullShareSize, e.ints([0])]),
+  };
+}
+
+function originalBranch(graph: GraphProto, name: string, nodes: NodeProto[], output: string, elemType: number): GraphProto {
+  const renamed = `${output}/original`;
+  const rename = (tensor: string) => (tensor === output ? renamed : tensor);
+  const produced = new Set(nodes.flatMap((node) => node.output));
+  return {
+    name,
+    node: nodes.map((node) => ({ ...node, input: node.input.map(rename), output: node.output.map(rename) })),
+    initializer: [],
+    input: [],
+    output: [{ name: renamed, type: { tensorType: { elemType } } }],
+    valueInfo: graph.valueInfo.filter((info) => produced.has(info.name ?? '') && info.name !== output),
+  };
+}
+
+function ifNode(name: string, cond: string, output: string, thenBranch: GraphProto, elseBranch: GraphProto): NodeProto {
+  return makeNode('If', [cond], [output], {
+    name,
+    attributes: { then_branch: { graph: thenBranch }, else_branch: { graph: elseBranch } },
+  });
+}
+
+/** The batch dimension of `sample` (usually symbolic), so that the new inputs share it. */
+function batchDim(graph: GraphProto): Dim {
+  const sample = graph.input.find((info) => info.name === 'sample') ?? graph.input[0];
+  const dim = sample?.type?.tensorType?.shape?.dim[0];
+  return dim?.dimValue || dim?.dimParam || 'batch_size';
+}
+
+function constantType(index: GraphIndex, tensor: string): number | undefined {
+  return index.initializer(tensor)?.dataType ?? readConstant(index, tensor)?.dataType;
+}

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { DEFAULT_HOST, DEFAULT_PORT, loadConfig, localUrl } from '../../config/config-file';
+import { resolveDirs } from '../../config/paths';
+import { loadOrCreateToken, tokenPath } from '../../config/token';
+
+interface PairFlags {
+  configDir?: string;
+  json: boolean;
+}
+
+export function registerPair(program: Command): void {
+  program
+    .command('pair')
+    .description('print the pairing token clients must send first (made on first use); paste it into the Figma plugin or VS Code')
+    .option('--config-dir <dir>', 'where the token lives (default: $STYLESET_CONFIG_DIR, else the platform config folder)')
+    .option('--json', 'print {"token", "tokenFile", "url"} on stdout', false)
+    .action(async (flags: PairFlags) => {
+      const { configDir } = resolveDirs({ configDir: flags.configDir });
+      const token = await loadOrCreateToken(configDir);
+      const config = await loadConfig(configDir);
+      const url = localUrl(config.host ?? DEFAULT_HOST, config.port ?? DEFAULT_PORT);
+      const tokenFile = tokenPath(configDir);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ token, tokenFile, url })}\n`);
+        return;
+      }
+      // Only the token on stdout, so that `$(styleset pair)` is the token.
+      process.stdout.write(`${token}\n`);
+      process.stderr.write(
+        `Paste it into the Styleset Figma plugin or VS Code extension, with the daemon address ${url}.\n` +
+          `It is kept in ${tokenFile}, readable by you only; anyone who has it can use the daemon.\n`,
+      );
+    });
+}

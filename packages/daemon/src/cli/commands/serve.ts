@@ -1,0 +1,168 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_HOST, DEFAULT_PORT, loadConfig } from '../../config/config-file';
+import { resolveDirs } from '../../config/paths';
+import { tokenPath } from '../../config/token';
+import type { Engine } from '../../engine/engine';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../model/runtime';
+import { startDaemon, type Daemon } from '../../server/daemon';
+import type { DaemonEvent } from '../../server/events';
+import { integer } from '../arguments';
+
+/** What the pipeline-backed engine is built from. */
+export interface EngineSetup {
+  /** Model id -> folder, from config.json and --model: the only folders outside the data folder it may read. */
+  models: Record<string, string>;
+  /** The daemon's data folder, where an engine may keep what it must find again (inversion trajectories). */
+  dataDir: string;
+  provider: ExecutionProvider;
+  threads?: number;
+}
+
+export type EngineFactory = (setup: EngineSetup) => Promise<Engine>;
+
+interface ServeFlags {
+  host?: string;
+  port?: number;
+  allowHost: string[];
+  model: Record<string, string>;
+  dataDir?: string;
+  configDir?: string;
+  provider: ExecutionProvider;
+  threads?: number;
+  json: boolean;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export function registerServe(program: Command, createEngine: EngineFactory): void {
+  program
+    .command('serve')
+    .description('run the daemon: the WebSocket service the Figma plugin, the VS Code extension and scripts talk to')
+    .option('--host <address>', `address to listen on (default: config "host", else ${DEFAULT_HOST}); see the README before serving other machines`)
+    .option('--port <n>', `port (default: config "port", else ${DEFAULT_PORT}); 0 picks a free one`, integer(0, 65535))
+    .option('--allow-host <name>', 'another Host name clients may use, e.g. the name a TLS proxy serves (repeatable; adds to config "allowedHosts")', (value: string, all: string[]) => [...all, value], [])
+    .option('--model <id=dir>', 'offer the model folder under this id (repeatable; adds to config "models")', modelEntry, {})
+    .option('--data-dir <dir>', 'job records and images (default: $STYLESET_DATA_DIR, else the platform data folder)')
+    .option('--config-dir <dir>', 'token and config.json (default: $STYLESET_CONFIG_DIR, else the platform config folder)')
+    .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider').choices(EXECUTION_PROVIDERS).default('cpu'))
+    .option('--threads <n>', 'ONNX Runtime intra-op threads (default: one per core)', integer(1, 256))
+    .option('--json', 'log one JSON object per line on stdout instead of text', false)
+    .action(async (flags: ServeFlags) => {
+      await runServe(flags, createEngine);
+    });
+}
+
+async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise<void> {
+  const dirs = resolveDirs({ dataDir: flags.dataDir, configDir: flags.configDir });
+  const config = await loadConfig(dirs.configDir);
+  const log = flags.json ? logJson : logText;
+  const engine = await createEngine({
+    models: { ...config.models, ...flags.model },
+    dataDir: dirs.dataDir,
+    provider: flags.provider,
+    threads: flags.threads,
+  });
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon({
+      engine,
+      ...dirs,
+      host: flags.host ?? config.host ?? DEFAULT_HOST,
+      port: flags.port ?? config.port ?? DEFAULT_PORT,
+      allowedHosts: [...(config.allowedHosts ?? []), ...flags.allowHost],
+      maxJobsPerClient: config.maxJobsPerClient,
+      maxJobs: config.maxJobs,
+      onEvent: log,
+    });
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  const models = await engine.listModels();
+  const started = {
+    type: 'listening',
+    url: daemon.url,
+    host: daemon.host,
+    port: daemon.port,
+    ...dirs,
+    tokenFile: tokenPath(dirs.configDir),
+    defaultModel: engine.defaultModelId,
+    models: models.map(({ id, kind, width, height, path }) => ({ id, kind, width, height, path })),
+    interrupted: daemon.interrupted,
+  };
+  if (flags.json) {
+    writeJson(started);
+  } else {
+    const list = models.map((m) => `${m.id} (${m.kind}, ${m.width}x${m.height})`);
+    const lines = [
+      `Styleset daemon listening on ${daemon.host}:${daemon.port} (${daemon.url})`,
+      `  data    ${dirs.dataDir}`,
+      `  token   ${started.tokenFile} (\`styleset pair\` prints it)`,
+      `  models  ${list.join(', ')}; default: ${engine.defaultModelId}`,
+    ];
+    if (daemon.interrupted.length > 0) lines.push(`  ${daemon.interrupted.length} job(s) the last run left unfinished are now marked interrupted`);
+    if (!LOOPBACK.has(daemon.host)) {
+      lines.push(`  warning: listening beyond this machine; serve other machines only behind a TLS proxy (README, "A team's GPU box")`);
+    }
+    lines.push('Ctrl-C stops it; unfinished jobs are then marked interrupted.');
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  const signal = await nextSignal();
+  if (flags.json) writeJson({ type: 'stopping', signal });
+  else process.stdout.write(`${signal}: stopping; unfinished jobs are marked interrupted (${signal} again quits at once)\n`);
+  await daemon.close();
+  await engine.close();
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one gets Node's default handling: exit now. */
+function nextSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function modelEntry(value: string, all: Record<string, string>): Record<string, string> {
+  const match = /^([^=]+)=(.+)$/.exec(value);
+  if (match === null) throw new InvalidArgumentError(`expected <id>=<folder>, got "${value}"`);
+  return { ...all, [match[1]]: resolve(match[2]) };
+}
+
+function writeJson(value: object): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...value })}\n`);
+}
+
+function logJson(event: DaemonEvent): void {
+  writeJson(event);
+}
+
+function logText(event: DaemonEvent): void {
+  const time = new Date().toTimeString().slice(0, 8);
+  process.stdout.write(`${time} ${describe(event)}\n`);
+}
+
+function describe(event: DaemonEvent): string {
+  switch (event.type) {
+    case 'job': {
+      const images = `${event.completed}/${event.count} images`;
+      const why = event.error === undefined ? '' : `: ${event.error.code}: ${event.error.message}`;
+      return `job ${event.jobId} (${event.kind}, ${images}, client ${event.clientId}) ${event.state}${why}`;
+    }
+    case 'connected':
+      return `client ${event.clientId} connected from ${event.remoteAddress ?? 'an unknown address'}`;
+    case 'disconnected':
+      return `client ${event.clientId} disconnected`;
+    case 'refused':
+      return `refused ${event.remoteAddress ?? 'a client'}: ${event.reason}`;
+    case 'warning':
+      return event.message;
+  }
+}

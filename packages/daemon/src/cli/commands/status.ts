@@ -1,0 +1,112 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { PROTOCOL_VERSION, type DaemonMessageOf } from '@styleset/protocol';
+import { DEFAULT_HOST, DEFAULT_PORT, loadConfig, localUrl } from '../../config/config-file';
+import { resolveDirs } from '../../config/paths';
+import { readToken } from '../../config/token';
+import { StylesetClient } from '../../server/client';
+import { TerminalProgress } from '../progress';
+
+interface StatusFlags {
+  url?: string;
+  token?: string;
+  configDir?: string;
+  wait: boolean;
+  out?: string;
+  json: boolean;
+  progress: boolean;
+}
+
+type Status = DaemonMessageOf<'status'>;
+
+const UNFINISHED = new Set(['error', 'cancelled', 'interrupted']);
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('ask the running daemon for its models, or for one job (and its images)')
+    .argument('[jobId]', 'a job id, as the serve log and `accepted` show it')
+    .option('--url <url>', `the daemon (default: ws://127.0.0.1:<config "port", else ${DEFAULT_PORT}>); wss://name for one behind a TLS proxy`)
+    .option('--token <token>', 'pairing token (default: $STYLESET_TOKEN, else the token file in the config folder); other users can see arguments, so prefer those')
+    .option('--config-dir <dir>', 'where the token and config.json live (default: $STYLESET_CONFIG_DIR, else the platform config folder)')
+    .option('--wait', 'follow the job to its end, with progress bars; exit 1 unless it ends done', false)
+    .option('--out <dir>', "write the job's finished images there as <index>.png")
+    .option('--json', 'print one JSON object on stdout instead of text', false)
+    .option('--no-progress', 'no progress bars')
+    .action(async (jobId: string | undefined, flags: StatusFlags) => {
+      const { configDir } = resolveDirs({ configDir: flags.configDir });
+      const config = await loadConfig(configDir);
+      const url = flags.url ?? localUrl(config.host ?? DEFAULT_HOST, config.port ?? DEFAULT_PORT);
+      const token = flags.token ?? (process.env.STYLESET_TOKEN || (await readToken(configDir)));
+      const client = await StylesetClient.connect({ url, token });
+      try {
+        if (jobId === undefined) await printDaemon(client, url, flags.json);
+        else await printJob(client, jobId, flags);
+      } finally {
+        await client.close();
+      }
+    });
+}
+
+async function printDaemon(client: StylesetClient, url: string, json: boolean): Promise<void> {
+  const { daemonVersion, defaultModel } = client.welcome;
+  const models = await client.listModels();
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ url, daemonVersion, protocol: PROTOCOL_VERSION, defaultModel, models })}\n`);
+    return;
+  }
+  const rows = models.map((m) => [
+    m.id === defaultModel ? `* ${m.id}` : `  ${m.id}`,
+    m.kind,
+    `${m.width}x${m.height}`,
+    m.loaded ? 'loaded' : 'not loaded',
+    m.path ?? '',
+  ]);
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column].length))) ?? [];
+  const table = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+  process.stdout.write(
+    [`Styleset daemon ${daemonVersion} at ${url} (protocol ${PROTOCOL_VERSION})`, 'models (* the default):', ...table.map((row) => `  ${row}`)].join('\n') + '\n',
+  );
+}
+
+async function printJob(client: StylesetClient, jobId: string, flags: StatusFlags): Promise<void> {
+  const status = flags.wait ? await follow(client, jobId, flags.progress && !flags.json && process.stderr.isTTY === true) : await client.getStatus(jobId);
+  const files = flags.out === undefined ? undefined : await saveResults(client, jobId, resolve(flags.out));
+  if (flags.wait && UNFINISHED.has(status.state)) process.exitCode = 1;
+  if (flags.json) {
+    const { jobId: id, kind, state, position, completed, count, error } = status;
+    process.stdout.write(`${JSON.stringify({ jobId: id, kind, state, position, completed, count, error, files })}\n`);
+    return;
+  }
+  const where = status.position === undefined ? '' : ` (${status.position} ahead of it)`;
+  const lines = [`job ${jobId} (${status.kind}): ${status.state}${where}, ${status.completed}/${status.count} images`];
+  if (status.error !== undefined) lines.push(`  ${status.error.code}: ${status.error.message}`);
+  for (const file of files ?? []) lines.push(`  ${file}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Shows the job's progress until it ends; its final status. */
+async function follow(client: StylesetClient, jobId: string, showProgress: boolean): Promise<Status> {
+  const bars = new TerminalProgress(showProgress);
+  try {
+    for await (const { message } of client.follow(jobId)) {
+      if (message.type === 'progress') bars.update(message);
+    }
+  } finally {
+    bars.stop();
+  }
+  return await client.getStatus(jobId);
+}
+
+async function saveResults(client: StylesetClient, jobId: string, dir: string): Promise<string[]> {
+  const { results } = await client.getResults(jobId);
+  await mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  for (const { message, bytes } of results) {
+    const file = join(dir, `${String(message.index).padStart(2, '0')}.png`);
+    await writeFile(file, bytes!);
+    files.push(file);
+  }
+  return files;
+}

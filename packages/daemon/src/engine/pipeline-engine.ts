@@ -1,0 +1,205 @@
+import { resolve } from 'node:path';
+import type { ModelInfo } from '@styleset/protocol';
+import { CancelledError, InputError, StylesetError } from '../errors';
+import { pixelsToRgb } from '../image/convert';
+import { decodeImage } from '../image/decode';
+import { encodePng } from '../image/png';
+import { readModelLayout, type ModelLayout } from '../model/layout';
+import type { RuntimeOptions } from '../model/runtime';
+import { generateSet, type GenerateOptions, type RunControl } from '../pipeline/generate';
+import { invertImage, type Trajectory } from '../pipeline/invert';
+import { Pipeline } from '../pipeline/pipeline';
+import { TrajectoryStore, trajectoryKey } from '../pipeline/trajectory-store';
+import type { Engine, EngineEvents, EngineJob, EngineOutcome } from './engine';
+import { defaultBatchSize } from './batch-size';
+import { PhaseTimer } from './phase-timer';
+
+export interface EngineModel {
+  id: string;
+  dir: string;
+  /** The embedded icon model is listed as kind `default`. */
+  embedded?: boolean;
+}
+
+export interface PipelineEngineOptions {
+  models: EngineModel[];
+  defaultModelId: string;
+  runtime: RuntimeOptions;
+  /** Where rewritten U-Nets and inverted trajectories are kept. */
+  dataDir: string;
+}
+
+/**
+ * The Engine on the real pipeline: models load on first use and stay warm; trajectories are kept
+ * in the data folder so that a second set in the same style skips the inversion.
+ */
+export class PipelineEngine implements Engine {
+  readonly defaultModelId: string;
+  private readonly models = new Map<string, EngineModel>();
+  private readonly layouts = new Map<string, Promise<ModelLayout>>();
+  private readonly pipelines = new Map<string, Promise<Pipeline>>();
+  private readonly trajectories: TrajectoryStore;
+
+  constructor(private readonly options: PipelineEngineOptions) {
+    for (const m of options.models) this.models.set(m.id, { ...m, dir: resolve(m.dir) });
+    if (!this.models.has(options.defaultModelId)) {
+      throw new InputError(`default model "${options.defaultModelId}" is not among the configured models (${[...this.models.keys()].join(', ')})`);
+    }
+    this.defaultModelId = options.defaultModelId;
+    this.trajectories = new TrajectoryStore(resolve(options.dataDir, 'trajectories'));
+  }
+
+  async listModels(): Promise<ModelInfo[]> {
+    const infos: ModelInfo[] = [];
+    for (const m of this.models.values()) {
+      const layout = await this.layout(m);
+      infos.push({
+        id: m.id,
+        name: m.embedded ? 'Styleset icons (embedded)' : m.id,
+        kind: m.embedded ? 'default' : layout.family,
+        width: layout.nativeWidth,
+        height: layout.nativeHeight,
+        defaults: { scheduler: layout.defaults.sampler, steps: layout.defaults.steps, guidance: layout.defaults.guidance },
+        loaded: this.pipelines.has(m.id),
+        path: m.dir,
+      });
+    }
+    return infos;
+  }
+
+  async run(job: EngineJob, events: EngineEvents, signal: AbortSignal): Promise<EngineOutcome> {
+    const timer = new PhaseTimer();
+    const control: RunControl = {
+      signal,
+      onProgress: (p) => {
+        timer.enter(p.phase);
+        events.onProgress(p);
+      },
+    };
+    control.onProgress!({ phase: 'loading', step: 0, total: 1 });
+    const pipeline = await this.pipeline(job.options.model);
+    control.onProgress!({ phase: 'loading', step: 1, total: 1 });
+    if (signal.aborted) throw new CancelledError();
+
+    let outcome: EngineOutcome = { timings: {} };
+    if (job.kind === 'set') {
+      await this.emit(pipeline, this.generateOptions(pipeline, job, job.prompts), events, control);
+    } else {
+      const { trajectory, key } = await this.trajectory(pipeline, job, control);
+      outcome = { trajectoryKey: key, timings: {} };
+      if (job.kind === 'reference') {
+        const options = this.generateOptions(pipeline, job, job.prompts);
+        options.reference = { prompt: job.referencePrompt!, trajectory, offset: job.options.inversionOffset };
+        await this.emit(pipeline, options, events, control);
+      }
+    }
+    return { ...outcome, timings: timer.finish() };
+  }
+
+  /** The stored trajectory of an inversion (`EngineOutcome.trajectoryKey`). */
+  trajectoryFile(key: string): string {
+    return this.trajectories.npyPath(key);
+  }
+
+  async close(): Promise<void> {
+    const loaded = [...this.pipelines.values()];
+    this.pipelines.clear();
+    for (const p of loaded) await (await p).release();
+  }
+
+  private model(id: string): EngineModel {
+    const model = this.models.get(id);
+    if (!model) throw new StylesetError('model_not_found', `no model "${id}"; configured: ${[...this.models.keys()].join(', ')}`);
+    return model;
+  }
+
+  private layout(model: EngineModel): Promise<ModelLayout> {
+    let layout = this.layouts.get(model.id);
+    if (!layout) {
+      layout = readModelLayout(model.dir);
+      this.layouts.set(model.id, layout);
+      layout.catch(() => this.layouts.delete(model.id));
+    }
+    return layout;
+  }
+
+  private pipeline(id: string): Promise<Pipeline> {
+    const model = this.model(id);
+    let pipeline = this.pipelines.get(id);
+    if (!pipeline) {
+      pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: resolve(this.options.dataDir, 'unet-cache') });
+      this.pipelines.set(id, pipeline);
+      // A model that failed to load is retried on the next job rather than kept broken.
+      pipeline.catch(() => this.pipelines.delete(id));
+    }
+    return pipeline;
+  }
+
+  private generateOptions(pipeline: Pipeline, job: EngineJob, prompts: string[]): GenerateOptions {
+    const o = job.options;
+    const count = prompts.length + (job.kind === 'reference' ? 1 : 0);
+    return {
+      prompts,
+      negativePrompt: o.negativePrompt,
+      steps: o.steps,
+      guidance: o.guidance,
+      seed: o.seed,
+      width: o.width,
+      height: o.height,
+      sampler: o.scheduler,
+      batchSize: o.batchSize ?? defaultBatchSize(o.width * o.height, count),
+      initLatents: job.initLatents,
+      sharing: pipeline.sharing(o.shareAttention ? o : null),
+    };
+  }
+
+  private async emit(pipeline: Pipeline, options: GenerateOptions, events: EngineEvents, control: RunControl): Promise<void> {
+    for await (const image of generateSet(pipeline, options, control)) {
+      const rgb = pixelsToRgb(image.pixels);
+      await events.onResult({
+        index: image.index,
+        prompt: image.prompt,
+        seed: image.seed,
+        width: rgb.width,
+        height: rgb.height,
+        png: encodePng(rgb),
+        latents: image.latents,
+      });
+    }
+  }
+
+  /** The job's trajectory: a stored one by key, a stored one for the same inputs, or a fresh inversion. */
+  private async trajectory(pipeline: Pipeline, job: EngineJob, control: RunControl): Promise<{ trajectory: Trajectory; key: string }> {
+    const o = job.options;
+    if (job.trajectoryKey) {
+      const stored = await this.trajectories.load(job.trajectoryKey);
+      if (!stored) throw new StylesetError('job_not_found', `the inversion's trajectory ${job.trajectoryKey} is no longer in the data folder`);
+      return { trajectory: stored.trajectory, key: job.trajectoryKey };
+    }
+    if (!job.referenceImage || job.referencePrompt === undefined) {
+      throw new InputError(`a ${job.kind} job needs a reference image and its prompt`);
+    }
+    const key = await trajectoryKey({
+      imageBytes: job.referenceImage,
+      prompt: job.referencePrompt,
+      unetPath: pipeline.model.layout.unet.onnx,
+      steps: o.steps,
+      guidance: o.inversionGuidance,
+      width: o.width,
+      height: o.height,
+    });
+    const stored = await this.trajectories.load(key);
+    if (stored) return { trajectory: stored.trajectory, key };
+    const image = decodeImage(job.referenceImage, 'the reference image');
+    const trajectory = await invertImage(
+      pipeline,
+      { image, prompt: job.referencePrompt, steps: o.steps, guidance: o.inversionGuidance, width: o.width, height: o.height },
+      control,
+    );
+    await this.trajectories.save(
+      { key, prompt: job.referencePrompt, steps: o.steps, guidance: o.inversionGuidance, width: o.width, height: o.height, unetPath: pipeline.model.layout.unet.onnx },
+      trajectory,
+    );
+    return { trajectory, key };
+  }
+}

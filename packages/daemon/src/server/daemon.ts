@@ -1,0 +1,123 @@
+import { LIMITS, PROTOCOL_VERSION } from '@styleset/protocol';
+import packageJson from '../../package.json' with { type: 'json' };
+import { DEFAULT_HOST, DEFAULT_PORT, localUrl } from '../config/config-file';
+import { loadOrCreateToken } from '../config/token';
+import type { Engine } from '../engine/engine';
+import { StylesetError } from '../errors';
+import { Connection } from './connection';
+import type { DaemonEvent } from './events';
+import { JobService } from './job-service';
+import { JobStore } from './job-store';
+import { listen } from './ws-server';
+
+export interface DaemonOptions {
+  engine: Engine;
+  /** Job records and result images; nothing else is written, and nothing outside it is read. */
+  dataDir: string;
+  /** Holds the pairing token (created on first start). */
+  configDir: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default DEFAULT_PORT; 0 picks a free port (see `Daemon.port`). */
+  port?: number;
+  /** Host header names accepted besides localhost, 127.0.0.1 and [::1]. */
+  allowedHosts?: readonly string[];
+  /** Queued and running jobs per connection; default 8. */
+  maxJobsPerClient?: number;
+  /** Queued and running jobs in all; default 64. */
+  maxJobs?: number;
+  /** Default 32. */
+  maxConnections?: number;
+  /** A connection that has not paired by then is closed; default 10 s. */
+  helloTimeoutMs?: number;
+  /** Ping period; a client that has not answered a ping by the next one is dropped. Default 30 s. */
+  heartbeatMs?: number;
+  onEvent?(event: DaemonEvent): void;
+}
+
+export interface Daemon {
+  readonly host: string;
+  readonly port: number;
+  /** Where a client on this machine connects. */
+  readonly url: string;
+  /** Jobs the previous run left queued or running, now recorded as interrupted. */
+  readonly interrupted: readonly string[];
+  /** Interrupts unfinished jobs, closes every connection, stops listening. The engine stays open. */
+  close(): Promise<void>;
+}
+
+/** How long a client gets to answer the close handshake on shutdown. */
+const CLOSE_GRACE_MS = 1000;
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { engine, host = DEFAULT_HOST, port = DEFAULT_PORT } = options;
+  const onEvent = options.onEvent ?? (() => {});
+  const token = await loadOrCreateToken(options.configDir);
+  const { store, interrupted } = await JobStore.open(options.dataDir, (message) => onEvent({ type: 'warning', message }));
+  const service = new JobService({
+    engine,
+    store,
+    limits: { perClient: options.maxJobsPerClient ?? 8, total: options.maxJobs ?? 64 },
+    onEvent,
+  });
+  const welcome = {
+    v: PROTOCOL_VERSION,
+    type: 'welcome',
+    daemonVersion: packageJson.version,
+    limits: LIMITS,
+    defaultModel: engine.defaultModelId,
+  } as const;
+  const connections = new Set<Connection>();
+  let connectionCount = 0;
+  const listener = await listen({
+    host,
+    port,
+    allowedHosts: options.allowedHosts ?? [],
+    maxConnections: options.maxConnections ?? 32,
+    onConnection: (socket, request) => {
+      const { remoteAddress } = request.socket;
+      const connection = new Connection(socket, {
+        id: `c${++connectionCount}`,
+        token,
+        service,
+        welcome,
+        helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+        heartbeatMs: options.heartbeatMs ?? 30_000,
+        remoteAddress,
+        onEvent,
+      });
+      connections.add(connection);
+      socket.once('close', () => connections.delete(connection));
+      onEvent({ type: 'connected', clientId: connection.id, remoteAddress });
+    },
+    onRefused: (reason, request) => onEvent({ type: 'refused', reason, remoteAddress: request.socket.remoteAddress }),
+  }).catch(async (error: NodeJS.ErrnoException) => {
+    await service.close();
+    throw listenError(error, host, port);
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    host,
+    port: listener.port,
+    url: localUrl(host, listener.port),
+    interrupted: interrupted.map((record) => record.id),
+    close: () =>
+      (closing ??= (async () => {
+        // Jobs first, so that clients still connected are told theirs were interrupted.
+        await service.close();
+        await Promise.all([...connections].map((connection) => connection.close(CLOSE_GRACE_MS)));
+        await listener.close();
+      })()),
+  };
+}
+
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (error.code === 'EADDRINUSE') {
+    return new StylesetError('address_in_use', `${host}:${port} is in use: is another \`styleset serve\` running? Choose another port with --port`, { cause: error });
+  }
+  if (error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
+    return new StylesetError('address_unavailable', `cannot listen on ${host}:${port} (${error.code}): choose another --host or --port`, { cause: error });
+  }
+  return error;
+}

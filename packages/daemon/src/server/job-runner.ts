@@ -1,0 +1,90 @@
+import { LIMITS, PROTOCOL_VERSION, type Phase } from '@styleset/protocol';
+import type { Engine, EngineJob, EngineProgress, EngineResult } from '../engine/engine';
+import { endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
+import type { JobRecord, JobStore } from './job-store';
+import { toProtocolError } from './request-error';
+
+export interface RunContext {
+  engine: Engine;
+  store: JobStore;
+  /** Sends to every client following the job. */
+  emit(event: JobEvent, bytes?: Uint8Array): void;
+  /** The record's state changed (for the log). */
+  changed(): void;
+}
+
+/**
+ * Runs one job on the engine. Never rejects: however the job ends, its record is stored and its
+ * last event (`done` or `job_error`) sent. An aborted signal's reason says why it stopped
+ * (cancelled, or interrupted by a daemon shutdown), whatever the engine rejected with.
+ */
+export async function runJob(record: JobRecord, input: EngineJob, signal: AbortSignal, context: RunContext): Promise<void> {
+  const { engine, store, emit } = context;
+  const clock = new PhaseClock();
+  try {
+    signal.throwIfAborted();
+    record.state = 'running';
+    record.timings.startedAt = Date.now();
+    await store.save(record);
+    context.changed();
+    emit(statusEvent(record));
+    const events = {
+      onProgress: (progress: EngineProgress) => emitProgress(record, progress, clock.eta(progress), emit),
+      onResult: async (result: EngineResult) => {
+        // Stored first: a client told about an image can always fetch it again.
+        await store.writeResult(record, result);
+        emit(resultEvent(record, result.index, result.png.length), result.png);
+      },
+    };
+    const outcome = await engine.run(input, events, signal);
+    record.state = 'done';
+    record.trajectoryKey = outcome.trajectoryKey;
+    record.timings.phases = outcome.timings;
+  } catch (error) {
+    record.error = toProtocolError(signal.aborted ? signal.reason : error);
+    record.state = endState(record.error);
+  }
+  record.timings.finishedAt = Date.now();
+  try {
+    await store.save(record);
+  } catch (error) {
+    record.state = 'error';
+    record.error = { code: 'internal', message: `the job's record could not be written: ${(error as Error).message}` };
+  }
+  context.changed();
+  emit(endEvent(record));
+}
+
+function emitProgress(
+  record: JobRecord,
+  { phase, step, total, preview }: EngineProgress,
+  etaMs: number | undefined,
+  emit: RunContext['emit'],
+): void {
+  const event = { v: PROTOCOL_VERSION, type: 'progress', jobId: record.id, phase, step, total, etaMs } as const;
+  // A preview over the limit would be refused by the client's decoder; the progress still counts.
+  if (preview === undefined || preview.length > LIMITS.maxPreviewBytes) {
+    emit(event);
+  } else {
+    emit({ ...event, attachment: { byteLength: preview.length, mime: 'image/png' } }, preview);
+  }
+}
+
+/** Time left in the current phase, from the time its finished steps took so far. */
+class PhaseClock {
+  private phase?: Phase;
+  private phaseStart = performance.now();
+  private lastEvent = performance.now();
+
+  eta({ phase, step, total }: EngineProgress): number | undefined {
+    const now = performance.now();
+    if (phase !== this.phase) {
+      // The phase began when the previous one last reported, not when it first reports itself.
+      this.phase = phase;
+      this.phaseStart = this.lastEvent;
+    }
+    this.lastEvent = now;
+    if (step <= 0) return undefined;
+    return Math.round(((now - this.phaseStart) / step) * Math.max(0, total - step));
+  }
+}

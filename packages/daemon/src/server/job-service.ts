@@ -1,0 +1,228 @@
+import {
+  PROTOCOL_VERSION,
+  type DaemonMessage,
+  type DaemonMessageOf,
+  type ModelInfo,
+  type SubmitMessage,
+} from '@styleset/protocol';
+import type { Engine, EngineJob } from '../engine/engine';
+import { CancelledError, StylesetError } from '../errors';
+import type { DaemonEvent } from './events';
+import { endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
+import { JobQueue, type QueueLimits } from './job-queue';
+import { runJob } from './job-runner';
+import { JobStore, type JobRecord } from './job-store';
+import { RequestError, toProtocolError } from './request-error';
+import { prepareJob } from './submission';
+
+/** One connection, as the service sees it. */
+export interface Client {
+  /** Counts its jobs against the per-client limit. */
+  readonly id: string;
+  /** Hash of the token it paired with: it may see the jobs submitted with the same token. */
+  readonly tokenHash: string;
+  send(message: DaemonMessage, bytes?: Uint8Array): void;
+}
+
+interface LiveJob {
+  record: JobRecord;
+  input: EngineJob;
+  controller: AbortController;
+  /** Clients following its events, each with the ids of the requests to echo (submit, get_status). */
+  subscribers: Map<Client, Set<string>>;
+  /** The position its followers were last told. */
+  position: number;
+  ended: Promise<void>;
+  markEnded(): void;
+}
+
+export interface JobServiceOptions {
+  engine: Engine;
+  store: JobStore;
+  limits: QueueLimits;
+  onEvent(event: DaemonEvent): void;
+}
+
+/**
+ * Jobs from submission to their last event: validation, the queue, the one runner, who follows
+ * what, and the requests about a job (status, results, cancel).
+ */
+export class JobService {
+  private readonly live = new Map<string, LiveJob>();
+  private readonly queue: JobQueue<LiveJob>;
+  private readonly runner: Promise<void>;
+  private stopping = false;
+
+  constructor(private readonly options: JobServiceOptions) {
+    this.queue = new JobQueue(options.limits, (job) => job.record.owner.clientId);
+    this.runner = this.runQueue();
+  }
+
+  listModels(): Promise<ModelInfo[]> {
+    return this.options.engine.listModels();
+  }
+
+  async getModel(id: string): Promise<ModelInfo> {
+    const model = (await this.listModels()).find((m) => m.id === id);
+    if (model === undefined) throw new RequestError('model_not_found', `no model ${JSON.stringify(id)}`, 'model');
+    return model;
+  }
+
+  /** Answers with `accepted` itself, so that it goes out before the job's first event. */
+  async submit(client: Client, message: SubmitMessage, bytes: Uint8Array | undefined): Promise<void> {
+    this.checkRoom(client);
+    const input = await prepareJob(message, bytes, {
+      engine: this.options.engine,
+      findJob: (jobId) => this.visible(client, jobId),
+    });
+    const record: JobRecord = {
+      id: JobStore.newId(),
+      kind: message.kind,
+      state: 'queued',
+      owner: { tokenHash: client.tokenHash, clientId: client.id },
+      prompts: input.prompts,
+      referencePrompt: input.referencePrompt,
+      inversionJobId: message.kind === 'reference' ? message.inversionJobId : undefined,
+      options: input.options,
+      count: input.prompts.length,
+      results: [],
+      timings: { createdAt: Date.now() },
+    };
+    // On disk before `accepted`: a daemon that dies now still reports the job as interrupted.
+    await this.options.store.save(record);
+    try {
+      // Again: other submissions may have taken the room while this one was validated and saved.
+      this.checkRoom(client);
+    } catch (error) {
+      await this.options.store.remove(record);
+      throw error;
+    }
+    let markEnded = () => {};
+    const ended = new Promise<void>((resolve) => (markEnded = resolve));
+    const job: LiveJob = { record, input, controller: new AbortController(), subscribers: new Map([[client, new Set([message.id])]]), position: 0, ended, markEnded };
+    this.live.set(record.id, job);
+    job.position = this.queue.add(job);
+    client.send({ v: PROTOCOL_VERSION, id: message.id, type: 'accepted', jobId: record.id, position: job.position, count: record.count });
+    this.report(record);
+  }
+
+  /** Waits until a running job has stopped, so the answer is its final state. */
+  async cancel(client: Client, jobId: string, requestId: string): Promise<DaemonMessageOf<'status'>> {
+    const record = this.access(client, jobId);
+    const job = this.live.get(jobId);
+    if (job !== undefined) {
+      const reason = new CancelledError(`job ${jobId} was cancelled`);
+      if (this.queue.remove(job)) {
+        await this.endUnstarted(job, reason);
+        this.announcePositions();
+      } else {
+        job.controller.abort(reason);
+      }
+      await job.ended;
+    }
+    return { ...statusEvent(record), id: requestId };
+  }
+
+  /** Also makes the client a follower of the job's remaining events (after a reconnect). */
+  status(client: Client, jobId: string, requestId: string): DaemonMessageOf<'status'> {
+    const record = this.access(client, jobId);
+    const job = this.live.get(jobId);
+    if (job !== undefined) job.subscribers.set(client, (job.subscribers.get(client) ?? new Set()).add(requestId));
+    return { ...statusEvent(record, job?.position), id: requestId };
+  }
+
+  /** Sends the stored images from `fromIndex` on, then the status that ends the reply. */
+  async results(client: Client, jobId: string, fromIndex: number, requestId: string): Promise<void> {
+    const record = this.access(client, jobId);
+    const indices = record.results.map((r) => r.index).filter((i) => i >= fromIndex).sort((a, b) => a - b);
+    for (const index of indices) {
+      const png = await this.options.store.readResult(record, index);
+      client.send({ ...resultEvent(record, index, png.length), id: requestId }, png);
+    }
+    client.send({ ...statusEvent(record, this.live.get(jobId)?.position), id: requestId });
+  }
+
+  disconnect(client: Client): void {
+    for (const job of this.live.values()) job.subscribers.delete(client);
+  }
+
+  /** Jobs still queued or running end as `interrupted`; their records say so on disk. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    const reason = new StylesetError('interrupted', 'the daemon stopped before the job finished; it will not resume');
+    await Promise.all(this.queue.close().map((job) => this.endUnstarted(job, reason)));
+    for (const job of this.live.values()) job.controller.abort(reason);
+    await this.runner;
+  }
+
+  private async runQueue(): Promise<void> {
+    for (let job = await this.queue.next(); job !== undefined; job = await this.queue.next()) {
+      const current = job;
+      this.announcePositions();
+      await runJob(current.record, current.input, current.controller.signal, {
+        engine: this.options.engine,
+        store: this.options.store,
+        emit: (event, bytes) => this.emit(current, event, bytes),
+        changed: () => this.report(current.record),
+      });
+      this.queue.finish();
+      this.retire(current);
+    }
+  }
+
+  private async endUnstarted(job: LiveJob, reason: StylesetError): Promise<void> {
+    const { record } = job;
+    record.error = toProtocolError(reason);
+    record.state = endState(record.error);
+    record.timings.finishedAt = Date.now();
+    try {
+      await this.options.store.save(record);
+    } catch (error) {
+      this.options.onEvent({ type: 'warning', message: `job ${record.id}: ${(error as Error).message}` });
+    }
+    this.report(record);
+    this.emit(job, endEvent(record));
+    this.retire(job);
+  }
+
+  private retire(job: LiveJob): void {
+    this.live.delete(job.record.id);
+    job.markEnded();
+  }
+
+  private announcePositions(): void {
+    for (const [job, position] of this.queue.positions()) {
+      if (job.position === position) continue;
+      job.position = position;
+      this.emit(job, statusEvent(job.record, position));
+    }
+  }
+
+  private emit(job: LiveJob, event: JobEvent, bytes?: Uint8Array): void {
+    for (const [client, ids] of job.subscribers) {
+      for (const id of ids) client.send({ ...event, id }, bytes);
+    }
+  }
+
+  private checkRoom(client: Client): void {
+    if (this.stopping) throw new RequestError('interrupted', 'the daemon is stopping and takes no new jobs');
+    this.queue.checkRoom(client.id);
+  }
+
+  private visible(client: Client, jobId: string): JobRecord | undefined {
+    const record = this.options.store.get(jobId);
+    return record?.owner.tokenHash === client.tokenHash ? record : undefined;
+  }
+
+  /** A job of another token is indistinguishable from no job at all. */
+  private access(client: Client, jobId: string): JobRecord {
+    const record = this.visible(client, jobId);
+    if (record === undefined) throw new RequestError('job_not_found', `no job ${jobId}`, 'jobId');
+    return record;
+  }
+
+  private report(record: JobRecord): void {
+    const { id: jobId, kind, state, count, error } = record;
+    this.options.onEvent({ type: 'job', jobId, kind, state, count, completed: record.results.length, clientId: record.owner.clientId, error });
+  }
+}
