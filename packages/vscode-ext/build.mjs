@@ -1,0 +1,21 @@
+// Bundles the extension into one CommonJS file for VS Code's Node extension host. `vscode` is
+// provided by the host; `ws` is bundled, its optional native speed-ups stay out (ws works without).
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = dirname(fileURLToPath(import.meta.url));
+// package.json's `main` points at dist/; tests build into a folder of their own.
+const dist = process.argv[2] === undefined ? join(root, 'dist') : resolve(process.argv[2]);
+
+await build({
+  entryPoints: [join(root, 'src/extension.ts')],
+  outfile: join(dist, 'extension.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  external: ['vscode', 'bufferutil', 'utf-8-validate'],
+  logLevel: 'warning',
+});

@@ -1,0 +1,338 @@
+import {
+  LIMITS,
+  PROTOCOL_VERSION,
+  decodeClientMessage,
+  encodeMessage,
+  type ClientMessage,
+  type DaemonMessage,
+  type Frame,
+  type Limits,
+} from '@styleset/protocol';
+import { describe, expect, it } from 'vitest';
+import type { UiToMain } from '../packages/figma-plugin/src/messages';
+import { checkForm, startRun, type ViewState } from '../packages/figma-plugin/src/run';
+import { GenerationSession, type OpenSocket, type SessionEvent, type SocketListener } from '../packages/figma-plugin/src/session';
+
+const URL = 'ws://127.0.0.1:7391';
+const v = PROTOCOL_VERSION;
+
+/**
+ * A socket whose daemon side the test scripts with real protocol frames. Everything the session
+ * sends is decoded with the protocol, so a malformed request fails the test.
+ */
+class ScriptedSocket {
+  readonly sent: ClientMessage[] = [];
+  closed = false;
+  private listener?: SocketListener;
+
+  readonly open: OpenSocket = (_url, listener) => {
+    this.listener = listener;
+    return {
+      send: (frame) => {
+        const decoded = decodeClientMessage(frame);
+        if (!decoded.ok) throw new Error(`the session sent an invalid message: ${decoded.error.message}`);
+        this.sent.push(decoded.message);
+      },
+      close: () => (this.closed = true),
+    };
+  };
+
+  connect(): void {
+    this.listener!.open();
+  }
+
+  /** Encodes with the protocol; a binary frame arrives as an ArrayBuffer, as in a browser. */
+  daemon(message: DaemonMessage, bytes?: Uint8Array): void {
+    const frame = encodeMessage(message, bytes);
+    this.raw(typeof frame === 'string' ? frame : frame.slice().buffer);
+  }
+
+  raw(frame: Frame): void {
+    this.listener!.frame(frame);
+  }
+
+  drop(code = 1006, reason = ''): void {
+    this.listener!.close(code, reason);
+  }
+
+  types(): string[] {
+    return this.sent.map((message) => message.type);
+  }
+}
+
+const welcome = (limits: Limits = LIMITS): DaemonMessage => ({ v, id: 'hello', type: 'welcome', daemonVersion: '0.1.0', limits, defaultModel: 'tiny' });
+const accepted = (position = 0): DaemonMessage => ({ v, id: 'submit', type: 'accepted', jobId: 'job1', position, count: 2 });
+const png = (seed: number) => new Uint8Array([0x89, 0x50, 0x4e, 0x47, seed]);
+const result = (index: number): [DaemonMessage, Uint8Array] => [
+  { v, id: 'submit', type: 'result', jobId: 'job1', index, prompt: `prompt ${index}`, seed: 40 + index, width: 64, height: 64, attachment: { byteLength: 5, mime: 'image/png' } },
+  png(index),
+];
+const done: DaemonMessage = { v, id: 'submit', type: 'done', jobId: 'job1', count: 2, timings: { queuedMs: 0, runMs: 5, phases: {} } };
+
+function session(prompts = ['a home icon', 'a search icon']) {
+  const socket = new ScriptedSocket();
+  const events: SessionEvent[] = [];
+  const run = new GenerationSession({ url: URL, token: 'secret', prompts }, socket.open, (event) => events.push(event));
+  run.start();
+  return { socket, events, run, finished: () => events.filter((e) => e.type === 'finished') };
+}
+
+describe('GenerationSession', () => {
+  it('pairs, submits the set, hands out each binary result, and finishes on done', () => {
+    const { socket, events, finished } = session();
+    socket.connect();
+    expect(socket.sent).toEqual([{ v, id: 'hello', type: 'hello', token: 'secret' }]);
+    socket.daemon(welcome());
+    expect(socket.sent[1]).toEqual({ v, id: 'submit', type: 'submit', kind: 'set', prompts: ['a home icon', 'a search icon'] });
+    socket.daemon(accepted());
+    socket.daemon({ v, id: 'submit', type: 'status', jobId: 'job1', kind: 'set', state: 'running', completed: 0, count: 2 });
+    socket.daemon({ v, id: 'submit', type: 'progress', jobId: 'job1', phase: 'denoising', step: 2, total: 4 });
+    socket.daemon(...result(0));
+    socket.daemon(...result(1));
+    socket.daemon(done);
+
+    expect(events.filter((e) => e.type === 'state').map((e) => e.state)).toEqual(['connecting', 'pairing', 'submitting', 'running']);
+    expect(events.find((e) => e.type === 'progress')).toMatchObject({ phase: 'denoising', step: 2, total: 4, fraction: expect.closeTo(0.575) });
+    const results = events.flatMap((e) => (e.type === 'result' ? [e.result] : []));
+    expect(results).toEqual([
+      { index: 0, prompt: 'prompt 0', seed: 40, width: 64, height: 64, png: png(0) },
+      { index: 1, prompt: 'prompt 1', seed: 41, width: 64, height: 64, png: png(1) },
+    ]);
+    expect(finished()).toEqual([{ type: 'finished', outcome: { status: 'done', count: 2 } }]);
+    expect(socket.closed).toBe(true);
+  });
+
+  it('reports the queue position until the job starts', () => {
+    const { socket, events } = session();
+    socket.connect();
+    socket.daemon(welcome());
+    socket.daemon(accepted(2));
+    socket.daemon({ v, id: 'submit', type: 'status', jobId: 'job1', kind: 'set', state: 'queued', position: 1, completed: 0, count: 2 });
+    socket.daemon({ v, id: 'submit', type: 'progress', jobId: 'job1', phase: 'loading', step: 0, total: 1 });
+    expect(events.filter((e) => e.type === 'state').slice(-3)).toEqual([
+      { type: 'state', state: 'queued', position: 2 },
+      { type: 'state', state: 'queued', position: 1 },
+      { type: 'state', state: 'running' },
+    ]);
+  });
+
+  it('reports a daemon that is not running: the socket closed before it opened', () => {
+    const { socket, finished } = session();
+    socket.drop(1006);
+    expect(finished()).toEqual([
+      { type: 'finished', outcome: { status: 'failed', completed: 0, problem: { code: 'daemon_unreachable', message: `nothing answered at ${URL}` } } },
+    ]);
+  });
+
+  it('reports a rejected token as unauthorized, once, even though the daemon then closes', () => {
+    const { socket, finished } = session();
+    socket.connect();
+    socket.daemon({ v, id: 'hello', type: 'error', code: 'unauthorized', message: 'wrong pairing token: run `styleset pair`' });
+    socket.drop(1008, 'unauthorized');
+    expect(finished()).toEqual([
+      { type: 'finished', outcome: { status: 'failed', completed: 0, problem: { code: 'unauthorized', message: 'wrong pairing token: run `styleset pair`' } } },
+    ]);
+    expect(socket.types()).toEqual(['hello']);
+  });
+
+  it('reports a daemon of another protocol version, naming both versions', () => {
+    const { socket, finished } = session();
+    socket.connect();
+    socket.raw(JSON.stringify({ v: PROTOCOL_VERSION + 1, id: 'hello', type: 'welcome', something: 'new' }));
+    const [{ outcome }] = finished() as Extract<SessionEvent, { type: 'finished' }>[];
+    expect(outcome).toMatchObject({ status: 'failed', problem: { code: 'version_mismatch', field: 'v' } });
+    expect(outcome.status === 'failed' && outcome.problem.message).toContain(`protocol version ${PROTOCOL_VERSION + 1}; this client speaks version ${PROTOCOL_VERSION}`);
+    expect(socket.closed).toBe(true);
+  });
+
+  it('reports an unreadable frame instead of throwing', () => {
+    const { socket, finished } = session();
+    socket.connect();
+    socket.raw(new Uint8Array([0, 0, 0, 99, 1]).buffer);
+    expect(finished()[0]).toMatchObject({ outcome: { status: 'failed', problem: { code: 'bad_message' } } });
+  });
+
+  it('keeps the images a failed job delivered, and reports its error', () => {
+    const { socket, events, finished } = session();
+    socket.connect();
+    socket.daemon(welcome());
+    socket.daemon(accepted());
+    socket.daemon(...result(0));
+    socket.daemon({ v, id: 'submit', type: 'job_error', jobId: 'job1', code: 'internal', message: 'out of memory' });
+    expect(events.filter((e) => e.type === 'result')).toHaveLength(1);
+    expect(finished()).toEqual([
+      { type: 'finished', outcome: { status: 'failed', completed: 1, problem: { code: 'internal', message: 'out of memory' } } },
+    ]);
+  });
+
+  it('reports a refused submission with the field the daemon names', () => {
+    const { socket, finished } = session();
+    socket.connect();
+    socket.daemon(welcome());
+    socket.daemon({ v, id: 'submit', type: 'error', code: 'invalid_option', message: 'options.steps must be at most 200', field: 'options.steps' });
+    expect(finished()[0]).toMatchObject({ outcome: { status: 'failed', problem: { code: 'invalid_option', field: 'options.steps' } } });
+  });
+
+  it('reports a connection dropped mid-job, with the close reason', () => {
+    const { socket, finished } = session();
+    socket.connect();
+    socket.daemon(welcome());
+    socket.daemon(accepted());
+    socket.drop(1001, 'daemon stopping');
+    expect(finished()[0]).toMatchObject({ outcome: { status: 'failed', problem: { code: 'connection_lost', message: 'daemon stopping, code 1001' } } });
+  });
+
+  it('checks the set against the limits the daemon announces, before submitting', () => {
+    const { socket, finished } = session(['a', 'b', 'c']);
+    socket.connect();
+    socket.daemon(welcome({ ...LIMITS, maxPromptsPerJob: 2 }));
+    expect(socket.types()).toEqual(['hello']);
+    expect(finished()[0]).toMatchObject({ outcome: { status: 'failed', problem: { code: 'invalid_input', field: 'prompts' } } });
+  });
+
+  it('cancels a running job on the daemon and ends on its cancelled job_error', () => {
+    const { socket, events, run, finished } = session();
+    socket.connect();
+    socket.daemon(welcome());
+    socket.daemon(accepted());
+    socket.daemon(...result(0));
+    run.cancel();
+    run.cancel();
+    expect(socket.sent.filter((m) => m.type === 'cancel')).toEqual([{ v, id: 'cancel', type: 'cancel', jobId: 'job1' }]);
+    expect(events.at(-1)).toEqual({ type: 'state', state: 'cancelling' });
+    socket.daemon({ v, id: 'submit', type: 'job_error', jobId: 'job1', code: 'cancelled', message: 'job job1 was cancelled' });
+    socket.daemon({ v, id: 'cancel', type: 'status', jobId: 'job1', kind: 'set', state: 'cancelled', completed: 1, count: 2 });
+    expect(finished()).toEqual([{ type: 'finished', outcome: { status: 'cancelled', completed: 1 } }]);
+  });
+
+  it('cancels a submission in flight as soon as it is accepted', () => {
+    const { socket, run, finished } = session();
+    socket.connect();
+    socket.daemon(welcome());
+    run.cancel();
+    expect(finished()).toEqual([]);
+    socket.daemon(accepted());
+    expect(socket.types()).toEqual(['hello', 'submit', 'cancel']);
+    socket.daemon({ v, id: 'submit', type: 'job_error', jobId: 'job1', code: 'cancelled', message: 'cancelled' });
+    expect(finished()).toEqual([{ type: 'finished', outcome: { status: 'cancelled', completed: 0 } }]);
+  });
+
+  it('ends at once when cancelled before anything was submitted', () => {
+    const { socket, run, finished } = session();
+    socket.connect();
+    run.cancel();
+    expect(finished()).toEqual([{ type: 'finished', outcome: { status: 'cancelled', completed: 0 } }]);
+    expect(socket.closed).toBe(true);
+    socket.daemon(welcome());
+    expect(socket.types()).toEqual(['hello']);
+  });
+
+  it('ignores the error a cancel gets when the job had just ended, and finishes on done', () => {
+    const { socket, run, finished } = session();
+    socket.connect();
+    socket.daemon(welcome());
+    socket.daemon(accepted());
+    run.cancel();
+    socket.daemon({ v, id: 'cancel', type: 'error', code: 'job_not_found', message: 'no job job1' });
+    socket.daemon(done);
+    expect(finished()).toEqual([{ type: 'finished', outcome: { status: 'done', count: 2 } }]);
+  });
+});
+
+describe('checkForm', () => {
+  const frame = { frame: { name: 'Icons', width: 400, height: 400 } };
+
+  it('asks for a frame, then a token, then names, each pointing at its field', () => {
+    expect(checkForm({ names: 'home', styleHint: '', token: 't' }, { frame: null, hint: 'Select a frame.' })).toEqual({ error: { message: 'Select a frame.' } });
+    expect(checkForm({ names: 'home', styleHint: '', token: '  ' }, frame)).toEqual({ error: { message: expect.stringContaining('`styleset pair`'), field: 'token' } });
+    expect(checkForm({ names: ' , ', styleHint: '', token: 't' }, frame)).toEqual({ error: { message: expect.any(String), field: 'names' } });
+  });
+});
+
+describe('startRun', () => {
+  function start(names = 'home, search, home') {
+    const socket = new ScriptedSocket();
+    const toMain: UiToMain[] = [];
+    const views: ViewState[] = [];
+    const handle = startRun(
+      { names, styleHint: 'flat', token: ' secret ' },
+      { frame: { name: 'Icons', width: 400, height: 400 } },
+      { url: URL, openSocket: socket.open, toMain: (m) => toMain.push(m), render: (view) => views.push(view) },
+    );
+    return { socket, toMain, views, handle };
+  }
+
+  it('saves the token, sends each image to the main thread by name, and ends with done', () => {
+    const { socket, toMain, views } = start();
+    socket.connect();
+    socket.daemon(welcome());
+    expect(socket.sent[0]).toMatchObject({ type: 'hello', token: 'secret' });
+    expect(socket.sent[1]).toMatchObject({ type: 'submit', prompts: ['a home icon, flat', 'a search icon, flat'] });
+    socket.daemon(accepted());
+    socket.daemon({ v, id: 'submit', type: 'progress', jobId: 'job1', phase: 'denoising', step: 1, total: 4 });
+    socket.daemon(...result(1));
+    socket.daemon(...result(0));
+    socket.daemon(done);
+    expect(toMain).toEqual([
+      { type: 'save-token', token: 'secret' },
+      { type: 'begin', count: 2 },
+      { type: 'image', index: 1, name: 'search', png: png(1), width: 64, height: 64 },
+      { type: 'image', index: 0, name: 'home', png: png(0), width: 64, height: 64 },
+      { type: 'end', end: { status: 'done' } },
+    ]);
+    expect(views[0]).toMatchObject({ busy: true, status: 'Connecting to the daemon…', note: 'Repeated names made once: home' });
+    expect(views.find((view) => view.fraction !== undefined && view.fraction < 1)?.status).toBe('Denoising, step 1 of 4');
+    expect(views.at(-1)).toMatchObject({ busy: false, fraction: 1, status: 'Done: 2 of 2 images.' });
+  });
+
+  it('renders a form problem without connecting or telling the main thread', () => {
+    const { toMain, views, handle } = start(' , ');
+    expect(handle).toBeUndefined();
+    expect(toMain).toEqual([]);
+    expect(views).toEqual([{ busy: false, status: '', error: { message: expect.any(String), field: 'names' } }]);
+  });
+
+  it('explains a rejected token and points at the token field', () => {
+    const { socket, toMain, views } = start();
+    socket.connect();
+    socket.daemon({ v, id: 'hello', type: 'error', code: 'unauthorized', message: 'wrong pairing token' });
+    expect(views.at(-1)).toMatchObject({ busy: false, error: { field: 'token', message: expect.stringContaining('Run `styleset pair`') } });
+    expect(toMain.at(-1)).toEqual({ type: 'end', end: { status: 'failed', message: expect.stringContaining('pairing token') } });
+  });
+
+  it('tells how to start a daemon that is not running', () => {
+    const { socket, views } = start();
+    socket.drop();
+    expect(views.at(-1)?.error?.message).toBe(`The Styleset daemon is not running at ${URL}. Start it in a terminal with \`styleset serve\`, then try again.`);
+  });
+
+  it('explains a version mismatch', () => {
+    const { socket, views } = start();
+    socket.connect();
+    socket.raw(JSON.stringify({ v: PROTOCOL_VERSION + 1, type: 'welcome' }));
+    expect(views.at(-1)?.error?.message).toMatch(/different protocol versions .*Update whichever is older/);
+  });
+
+  it('ends a run stopped for a lost frame as that error', () => {
+    const { socket, toMain, views, handle } = start();
+    socket.connect();
+    socket.daemon(welcome());
+    socket.daemon(accepted());
+    handle!.stop('The frame “Icons” was deleted.');
+    socket.daemon({ v, id: 'submit', type: 'job_error', jobId: 'job1', code: 'cancelled', message: 'cancelled' });
+    expect(toMain.at(-1)).toEqual({ type: 'end', end: { status: 'failed', message: 'The frame “Icons” was deleted.' } });
+    expect(views.at(-1)).toMatchObject({ busy: false, error: { message: 'The frame “Icons” was deleted.' } });
+  });
+
+  it('ends a run the designer cancelled as cancelled', () => {
+    const { socket, toMain, views, handle } = start();
+    socket.connect();
+    socket.daemon(welcome());
+    socket.daemon(accepted());
+    socket.daemon(...result(0));
+    handle!.stop();
+    socket.daemon({ v, id: 'submit', type: 'job_error', jobId: 'job1', code: 'cancelled', message: 'cancelled' });
+    expect(toMain.at(-1)).toEqual({ type: 'end', end: { status: 'cancelled' } });
+    expect(views.at(-1)).toMatchObject({ busy: false, status: 'Cancelled after 1 of 2 images.' });
+  });
+});
