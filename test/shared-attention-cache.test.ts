@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,16 @@ describe('prepareSharedUnet', () => {
     expect(rebuilt.path).toBe(first.path);
     const manifest = JSON.parse(await readFile(join(dirname(rebuilt.path), 'manifest.json'), 'utf8'));
     expect(manifest.sourceData['model.onnx_data'].mtimeMs).toBe((await stat(data)).mtimeMs);
+
+    // A data file replaced by another with the same size and times (cp -p): a new inode, rebuilt again.
+    const replaced = await stat(data);
+    await copyFile(data, `${data}.new`);
+    await rename(`${data}.new`, data);
+    await utimes(data, replaced.atime, replaced.mtime);
+    await prepareSharedUnet(source, cache);
+    const relinked = JSON.parse(await readFile(join(dirname(first.path), 'manifest.json'), 'utf8'));
+    expect(relinked.sourceData['model.onnx_data'].ino).toBe((await stat(data)).ino);
+    expect(relinked.sourceData['model.onnx_data'].ino).not.toBe(replaced.ino);
 
     // A changed model.onnx: a new entry, and the outdated one is gone.
     await utimes(source, new Date(), new Date(Date.now() + 10_000));

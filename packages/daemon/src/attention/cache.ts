@@ -3,9 +3,9 @@
  *
  * An entry is a folder `<cacheDir>/shared-unet-<key>` holding `model.onnx` (the rewritten graph),
  * the source's external data files under their own locations, and `manifest.json`, written last.
- * The key hashes the rewrite's version and the source model.onnx's path, size and mtime; the
- * manifest adds the size and mtime of every data file the source references, so changing any of
- * them invalidates the entry, and the size and hash of what the entry holds, so a truncated or
+ * The key hashes the rewrite's version and the source model.onnx's path, size, mtime and inode;
+ * the manifest adds the same of every data file the source references, so changing or replacing
+ * any of them invalidates the entry, and the size and hash of what the entry holds, so a truncated or
  * damaged entry is never used. An entry is built in a temporary folder and renamed into place:
  * a crash leaves no half-written entry under the key's name.
  *
@@ -30,9 +30,11 @@ export interface PreparedUnet extends SharedUnetInfo {
   path: string;
 }
 
+/** A file's identity as far as the cache can tell without reading it: replacing or editing it changes one of these. */
 interface FileStamp {
   size: number;
   mtimeMs: number;
+  ino: number;
 }
 
 interface Manifest extends SharedUnetInfo {
@@ -156,7 +158,8 @@ async function validEntry(entry: string, source: string, sourceStamp: FileStamp)
   } catch {
     return undefined;
   }
-  const same = (a: FileStamp | undefined, b: FileStamp) => a !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs;
+  const same = (a: FileStamp | undefined, b: FileStamp) =>
+    a !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
   if (manifest.version !== REWRITE_VERSION || manifest.source !== source || !same(manifest.sourceStamp, sourceStamp)) return undefined;
   try {
     for (const [location, stamp] of Object.entries(manifest.sourceData)) {
@@ -174,8 +177,8 @@ async function validEntry(entry: string, source: string, sourceStamp: FileStamp)
 
 async function stampOf(path: string): Promise<FileStamp> {
   try {
-    const { size, mtimeMs } = await stat(path);
-    return { size, mtimeMs };
+    const { size, mtimeMs, ino } = await stat(path);
+    return { size, mtimeMs, ino };
   } catch (cause) {
     throw new ModelError(`cannot read ${path}`, { cause });
   }
@@ -194,7 +197,7 @@ async function removeOtherEntries(cacheDir: string, keep: string, source: string
       const manifest = JSON.parse(await readFile(join(entry, MANIFEST_FILE), 'utf8')) as Manifest;
       if (manifest.source === source) await rm(entry, { recursive: true, force: true });
     } catch {
-      // Not ours to judge: an entry being written, or one without a manifest, stays.
+      // No readable manifest (not an entry of ours), or files still open (Windows): left alone.
     }
   }
 }

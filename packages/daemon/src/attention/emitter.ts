@@ -3,7 +3,16 @@
  * outputs `<node>_output_0`) under a scope no export uses, so that every name stays unique across
  * the model and its If branches (ONNX requires single assignment through subgraphs too).
  */
-import { DataType, float32ToFloat16, makeNode, makeTensor, type AttrValue, type GraphProto, type NodeProto, type ValueInfoProto } from '../onnx';
+import {
+  DataType,
+  float32ToFloat16,
+  makeNode,
+  makeTensor,
+  type AttrValue,
+  type GraphProto,
+  type NodeProto,
+  type ValueInfoProto,
+} from '../onnx';
 
 export class Emitter {
   readonly nodes: NodeProto[] = [];
@@ -15,19 +24,23 @@ export class Emitter {
     readonly opset: number,
   ) {}
 
-  /** A child emitter for a branch or helper, sharing nothing but the naming scheme. */
+  /** An emitter for a branch graph, in a scope of its own: `<scope>/<name>`, then `_1`, `_2`, ... */
   child(name: string): Emitter {
-    return new Emitter(`${this.scope}/${name}`, this.opset);
+    return new Emitter(this.uniqueName(name), this.opset);
   }
 
   op(opType: string, inputs: readonly string[], attributes?: Record<string, AttrValue>, domain?: string): string {
-    const key = `${this.scope}/${opType}`;
-    const count = this.counts.get(key) ?? 0;
-    this.counts.set(key, count + 1);
-    const name = count === 0 ? key : `${key}_${count}`;
+    const name = this.uniqueName(opType);
     const output = `${name}_output_0`;
     this.nodes.push(makeNode(opType, inputs, [output], { name, domain, attributes }));
     return output;
+  }
+
+  private uniqueName(name: string): string {
+    const key = `${this.scope}/${name}`;
+    const count = this.counts.get(key) ?? 0;
+    this.counts.set(key, count + 1);
+    return count === 0 ? key : `${key}_${count}`;
   }
 
   ints(values: readonly number[], dims: readonly number[] = [values.length]): string {
@@ -36,10 +49,8 @@ export class Emitter {
 
   /** A float constant of `dataType` (float or float16), as a scalar unless `dims` say otherwise. */
   float(value: number, dataType: number, dims: readonly number[] = []): string {
-    const count = dims.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(count).fill(value);
-    const tensor =
-      dataType === DataType.FLOAT16 ? makeTensor('', dataType, dims, float32ToFloat16(data)) : makeTensor('', dataType, dims, data);
+    const data = new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value);
+    const tensor = makeTensor('', dataType, dims, dataType === DataType.FLOAT16 ? float32ToFloat16(data) : data);
     return this.op('Constant', [], { value: { tensor } });
   }
 
@@ -67,7 +78,7 @@ export class Emitter {
     return this.op('If', [cond], { then_branch: { graph: thenGraph }, else_branch: { graph: elseGraph } });
   }
 
-  /** A branch graph made of this emitter's nodes. A branch cannot return an outer tensor as such: that costs an Identity. */
+  /** A branch graph made of this emitter's nodes; a branch returns an outer tensor through an Identity. */
   graph(output: string, elemType: number): GraphProto {
     const produced = this.nodes.some((node) => node.output.includes(output));
     const result = produced ? output : this.op('Identity', [output]);

@@ -65,7 +65,8 @@ export function sharingFeeds(options: SharingOptions | null, unet: SharedUnetInf
   const ints = (values: ArrayLike<number>): Feed => ({ ints: Int32Array.from(values), dims: [values.length] });
   const float = (value: number): Feed => ({ data: new Float32Array([value]), dims: [1] });
   const on = options !== null;
-  const attention = on && (options.shareAttention || options.adainQueries || options.adainKeys || options.adainValues || options.fullAttentionShare);
+  const attention =
+    on && (options.shareAttention || options.adainQueries || options.adainKeys || options.adainValues || options.fullAttentionShare);
   if (on) checkOptions(options, sets);
   const feeds: Record<string, Feed> = {
     [SHARING_INPUTS.layerOn]: ints(

@@ -31,6 +31,7 @@ export interface SelfAttentionLayer {
 
 const SELF_ATTENTION = /^(.*\/attn1)\//;
 
+/** The layers in U-Net order (see blockRank); a ModelError listing what was found when any attn1 is not recognised. */
 export function findSelfAttentionLayers(graph: GraphProto, source: string): SelfAttentionLayer[] {
   const paths: string[] = [];
   for (const node of graph.node) {
@@ -47,7 +48,18 @@ export function findSelfAttentionLayers(graph: GraphProto, source: string): Self
     else layers.push(result);
   }
   if (layers.length === 0 || problems.length > 0) throw new ModelError(notRecognised(graph, source, paths, problems));
-  return layers;
+  return layers.sort((a, b) => blockRank(a.path) - blockRank(b.path));
+}
+
+/**
+ * Layers are numbered in diffusers' module registration order, which is how the reference
+ * implementation counts them for only_self_level (it walks `unet.attn_processors`):
+ * UNet2DConditionModel registers `down_blocks` and `up_blocks` before `mid_block`, so the mid
+ * block's layers come last, after the up blocks'. Within a block the order is the graph's.
+ */
+function blockRank(path: string): number {
+  const rank = ['/down_blocks.', '/up_blocks.', '/mid_block/'].findIndex((prefix) => path.startsWith(prefix));
+  return rank === -1 ? 3 : rank;
 }
 
 function recogniseLayer(
@@ -187,5 +199,8 @@ function notRecognised(graph: GraphProto, source: string, paths: string[], probl
     attentionOps.length > 0 ? `attention ops in the graph: ${attentionOps.join(', ')}` : 'no Softmax or attention op in the graph',
     `${graph.node.length} nodes in all`,
   ];
-  return `${source}: cannot add shared attention, the self-attention layers are not recognisable. Found: ${found.join('; ')}. Expected a U-Net exported by torch.onnx.export (TorchScript) as Optimum does, not one whose attention is already fused.`;
+  return (
+    `${source}: cannot add shared attention, the self-attention layers are not recognisable. Found: ${found.join('; ')}. ` +
+    'Expected a U-Net exported by torch.onnx.export (TorchScript) as Optimum does, not one whose attention is already fused.'
+  );
 }

@@ -1,22 +1,38 @@
 /**
  * Shared GroupNorm (`share_group_norm`): each item's group statistics are taken over its own and
  * its reference's positions together, as the reference implementation does by concatenating the
- * reference's rows before the norm and keeping the item's. Here the concatenation is on the
- * grouped [N, groups, L] tensor the export feeds to InstanceNormalization, which then normalises
- * with the same epsilon. A reference joined with itself keeps its statistics.
+ * reference's rows before the norm and keeping the item's. Both halves have the same size, so the
+ * joint statistics follow from each item's own without building the concatenation:
+ * `mean = (m_i + m_r) / 2`, `var = (v_i + v_r) / 2 + ((m_i - m_r) / 2)^2` (biased variances, as
+ * GroupNorm's). A reference joined with itself keeps its statistics. Computed in float32.
  */
 import { DataType, type NodeProto } from '../onnx';
 import type { Emitter } from './emitter';
 
-/** `node`: the GroupNorm's InstanceNormalization; `elemType`: the type of its input. */
+/**
+ * Replaces the GroupNorm's InstanceNormalization `node` (x grouped as [N, groups, L], per-group
+ * scale and bias); `elemType` is the type of its input.
+ */
 export function sharedGroupNorm(e: Emitter, node: NodeProto, refIndex: string, elemType: number): string {
   const half = elemType === DataType.FLOAT16;
   const toStats = (x: string) => (half ? e.cast(x, DataType.FLOAT) : x);
   const [x, scale, bias] = node.input;
-  const grouped = toStats(x);
-  const joint = e.op('Concat', [grouped, e.op('Gather', [grouped, refIndex], { axis: { int: 0 } })], { axis: { int: 2 } });
+  const input = toStats(x);
+  const mean = e.reduce('ReduceMean', input, [2]);
+  const centred = e.op('Sub', [input, mean]);
+  const length = e.cast(e.dim(x, 2), DataType.FLOAT);
+  const variance = e.op('Div', [e.reduce('ReduceSumSquare', centred, [2]), length]);
+  const fromReference = (stat: string) => e.op('Gather', [stat, refIndex], { axis: { int: 0 } });
+  const halfGap = e.op('Mul', [e.op('Sub', [mean, fromReference(mean)]), e.float(0.5, DataType.FLOAT)]);
+  const jointVariance = e.op('Add', [
+    e.op('Mul', [e.op('Add', [variance, fromReference(variance)]), e.float(0.5, DataType.FLOAT)]),
+    e.op('Mul', [halfGap, halfGap]),
+  ]);
   const epsilon = node.attribute.find((attribute) => attribute.name === 'epsilon')?.f ?? 1e-5;
-  const normed = e.op('InstanceNormalization', [joint, toStats(scale), toStats(bias)], { epsilon: { float: epsilon } });
-  const own = e.op('Slice', [normed, e.ints([0]), e.dim(x, 2), e.ints([2])]);
-  return half ? e.cast(own, DataType.FLOAT16) : own;
+  const perGroup = (t: string) => e.op('Reshape', [toStats(t), e.ints([-1, 1])]);
+  // (x - joint mean) / std * scale + bias, with x - joint mean = centred + halfGap.
+  const gain = e.op('Div', [perGroup(scale), e.op('Sqrt', [e.op('Add', [jointVariance, e.float(epsilon, DataType.FLOAT)])])]);
+  const offset = e.op('Add', [perGroup(bias), e.op('Mul', [halfGap, gain])]);
+  const normed = e.op('Add', [e.op('Mul', [centred, gain]), offset]);
+  return half ? e.cast(normed, DataType.FLOAT16) : normed;
 }

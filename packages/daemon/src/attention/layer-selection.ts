@@ -4,7 +4,7 @@
  */
 import { InputError } from '../errors';
 
-/** One entry per self-attention layer in U-Net order: true where the layer shares. */
+/** One entry per self-attention layer in U-Net order (down, up, then mid blocks: see find-layers.ts): true where the layer shares. */
 export function selectSharedLayers(layerCount: number, onlySelfLevel: number): boolean[] {
   if (!Number.isInteger(layerCount) || layerCount < 0) throw new RangeError(`layer count must be a non-negative integer, got ${layerCount}`);
   if (!(onlySelfLevel >= 0 && onlySelfLevel <= 1)) {

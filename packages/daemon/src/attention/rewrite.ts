@@ -7,7 +7,7 @@
  *
  * | input | type, shape | meaning |
  * | --- | --- | --- |
- * | `styleset_layer_on` | int64 [L] | 1: layer j shares (U-Net order); 0: layer j runs its original nodes |
+ * | `styleset_layer_on` | int64 [L] | 1: layer j shares (U-Net order: down, up, then mid blocks); 0: layer j runs its original nodes |
  * | `styleset_ref_index` | int64 [B] | ref(i), the batch index of item i's reference (ref(r) = r for a reference) |
  * | `styleset_share_attention` | int64 [1] | 1: targets attend to their reference's keys and values too; 0: AdaIN only |
  * | `styleset_adain` | int64 [3] | AdaIN on queries, keys, values (1/0 each) |
@@ -24,7 +24,7 @@
  * `styleset_group_norm_on`.
  */
 import { DataType, GraphIndex, makeNode, makeValueInfo, readConstant, type Dim, type GraphProto, type ModelProto, type NodeProto } from '../onnx';
-import { Emitter } from './emitter';
+import { Emitter, typedValue } from './emitter';
 import { findGroupNorms } from './find-group-norms';
 import { findSelfAttentionLayers } from './find-layers';
 import { sharedGroupNorm } from './group-norm-graph';
@@ -42,7 +42,7 @@ export const SHARING_INPUTS = {
 } as const;
 
 /** Bump whenever the rewritten graph changes: cached rewrites of older versions are redone. */
-export const REWRITE_VERSION = 1;
+export const REWRITE_VERSION = 2;
 
 export interface SharedUnetInfo {
   /** Self-attention layers, the length of `styleset_layer_on`. */
@@ -130,7 +130,6 @@ export function rewriteSharedUnet(model: ModelProto, source: string): RewriteRes
   };
 }
 
-/** The original nodes as a branch; their final output is renamed, since the If now produces that name. */
 /** Conditions and index lists, computed once per call in the outer graph (a few ops on [B]-sized tensors). */
 function globalControls(e: Emitter, floatType: number): SharingControls {
   const flag = (flags: string, i: number) => e.op('Gather', [flags, e.ints([i], [])], { axis: { int: 0 } });
@@ -152,7 +151,7 @@ function globalControls(e: Emitter, floatType: number): SharingControls {
     targetRefs: e.op('Gather', [shareMap, targets], { axis: { int: 0 } }),
     others,
     order,
-    keyScale: SHARING_INPUTS.scoreScale,
+    scoreScale: SHARING_INPUTS.scoreScale,
     scaleOn: differs(SHARING_INPUTS.scoreScale, 1),
     scoreShift: SHARING_INPUTS.scoreShift,
     shiftOn: differs(SHARING_INPUTS.scoreShift, 0),
@@ -164,6 +163,7 @@ function globalControls(e: Emitter, floatType: number): SharingControls {
   };
 }
 
+/** The original nodes as a branch; their final output is renamed, since the If now produces that name. */
 function originalBranch(graph: GraphProto, name: string, nodes: NodeProto[], output: string, elemType: number): GraphProto {
   const renamed = `${output}/original`;
   const rename = (tensor: string) => (tensor === output ? renamed : tensor);
@@ -173,7 +173,7 @@ function originalBranch(graph: GraphProto, name: string, nodes: NodeProto[], out
     node: nodes.map((node) => ({ ...node, input: node.input.map(rename), output: node.output.map(rename) })),
     initializer: [],
     input: [],
-    output: [{ name: renamed, type: { tensorType: { elemType } } }],
+    output: [typedValue(renamed, elemType)],
     valueInfo: graph.valueInfo.filter((info) => produced.has(info.name ?? '') && info.name !== output),
   };
 }

@@ -20,7 +20,7 @@ export interface SharingControls {
   /** int64 [B]: where item i is in [targets..., others...]. */
   order: string;
   /** [1] in the model's float type, and whether it differs from 1 (bool [1]). */
-  keyScale: string;
+  scoreScale: string;
   scaleOn: string;
   /** [1] in the model's float type, and whether it is non-zero (bool [1]). */
   scoreShift: string;
@@ -58,7 +58,7 @@ function referenceShare(e: Emitter, layer: SelfAttentionLayer, c: SharingControl
   const targetQuery = rows(query, c.targets);
   const ownKeys = rows(key, c.targets);
   const gathered = rows(key, c.targetRefs);
-  const refKeys = e.ifElse(c.scaleOn, elemType, (branch) => branch.op('Mul', [gathered, c.keyScale]), () => gathered);
+  const refKeys = e.ifElse(c.scaleOn, elemType, (branch) => branch.op('Mul', [gathered, c.scoreScale]), () => gathered);
   const values = e.op('Concat', [rows(value, c.targets), rows(value, c.targetRefs)], { axis: { int: 1 } });
   const targetOut = e.ifElse(
     c.shiftOn,
@@ -95,7 +95,8 @@ function shiftedAttention(
     axis: { int: 1 },
   });
   const queries = withChannel(query, e.float(1, layer.elemType, [1]));
-  return e.op('MultiHeadAttention', [queries, keys, values], { num_heads: { int: layer.heads }, scale: { float: 1 / Math.sqrt(headSize) } }, 'com.microsoft');
+  const attributes = { num_heads: { int: layer.heads }, scale: { float: 1 / Math.sqrt(headSize) } };
+  return e.op('MultiHeadAttention', [queries, keys, values], attributes, 'com.microsoft');
 }
 
 /**
