@@ -19,8 +19,11 @@ export const LIMITS = {
   maxPromptsPerJob: 64,
   /** Characters. CLIP reads 77 tokens, so this only bounds memory, not what the model sees. */
   maxPromptLength: 1000,
-  /** Pixels; the VAE downsamples by 8. */
-  size: { min: 64, max: 2048, multipleOf: 8 },
+  /**
+   * Pixels. Stable Diffusion's VAE downsamples by 8; the smallest real size is one latent pixel
+   * (tiny test models and the embedded icon model are far below SD's 512).
+   */
+  size: { min: 8, max: 2048, multipleOf: 8 },
   steps: { min: 1, max: 200 },
   guidance: { min: 0, max: 50 },
   /** Images per U-Net batch, the reference slot included: below 2 nothing is shared. */

@@ -251,7 +251,7 @@ describe('fields', () => {
     [{ guidance: 51 }, 'options.guidance', 'options.guidance must be at most 50'],
     [{ width: 516 }, 'options.width', 'options.width must be a multiple of 8'],
     [{ width: 4096 }, 'options.width', 'options.width must be at most 2048'],
-    [{ height: 32 }, 'options.height', 'options.height must be at least 64'],
+    [{ height: 4 }, 'options.height', 'options.height must be at least 8'],
     [{ seed: -1 }, 'options.seed', 'options.seed must be at least 0'],
     [{ seed: 2 ** 32 }, 'options.seed', 'options.seed must be at most 4294967295'],
     [{ batchSize: 1 }, 'options.batchSize', 'options.batchSize must be at least 2'],
