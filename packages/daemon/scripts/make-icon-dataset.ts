@@ -1,7 +1,7 @@
 /**
  * Writes the default model's training set: procedural icons with captions.
  *
- *   npx tsx packages/daemon/scripts/make-icon-dataset.ts [--count 50000] [--seed 1] [--out training/data]
+ *   npx tsx packages/daemon/scripts/make-icon-dataset.ts [--count 60000] [--seed 1] [--out training/data]
  *
  * Output (read by training/train.py):
  *   images.npy      uint8 [N, 64, 64, 3]
@@ -26,7 +26,7 @@ const CAPTIONS_PER_IMAGE = 3;
 
 const { values } = parseArgs({
   options: {
-    count: { type: 'string', default: '50000' },
+    count: { type: 'string', default: '60000' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: 'training/data' },
   },

@@ -1,0 +1,215 @@
+"""Exports a training checkpoint to the Optimum ONNX layout of a Stable Diffusion 1.x model.
+
+    /usr/bin/python3 training/export.py --ckpt training/runs/default/ckpt.pt --out packages/daemon/models/default
+
+Writes model_index.json, unet/, text_encoder/, tokenizer/, vae_encoder/, vae_decoder/, scheduler/,
+so the daemon loads the default model through the same code path as a real SD 1.x export.
+Uses the EMA weights unless --raw. Checks every graph with onnx.checker and lists the U-Net's
+self-attention (attn1) projections the shared-attention rewrite will look for.
+"""
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import json
+import sys
+
+import onnx
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import CLIPTextModel, PatchDecoder, PatchEncoder, UNet2DConditionModel  # noqa: E402
+from tokenizer import MAX_LENGTH, ClipTokenizer  # noqa: E402
+from train import BETA_END, BETA_START, IMAGE_SIZE, TRAIN_STEPS  # noqa: E402
+
+DIFFUSERS_VERSION = "0.21.4"
+OPSET = 14
+
+
+def write_json(path, obj):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+
+
+def export(module, args, path, inputs, outputs, dynamic):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    module.eval()
+    with torch.no_grad():
+        torch.onnx.export(
+            module,
+            args,
+            path,
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            do_constant_folding=True,
+        )
+    model = onnx.load(path)
+    onnx.checker.check_model(model)
+    return model
+
+
+def vae_config(ck, scaling_factor):
+    factor = ck["vae_factor"]
+    levels = factor.bit_length()  # 2^(len(block_out_channels) - 1) == factor
+    channels = ck["vae"]["components"].shape[1]
+    return {
+        "_class_name": "AutoencoderKL",
+        "_diffusers_version": DIFFUSERS_VERSION,
+        "in_channels": 3,
+        "out_channels": 3,
+        "latent_channels": channels,
+        "block_out_channels": [channels] * levels,
+        "down_block_types": ["DownEncoderBlock2D"] * levels,
+        "up_block_types": ["UpDecoderBlock2D"] * levels,
+        "layers_per_block": 0,
+        "act_fn": "silu",
+        "norm_num_groups": 1,
+        "sample_size": IMAGE_SIZE,
+        "scaling_factor": scaling_factor,
+        "force_upcast": False,
+        "_styleset_note": "fixed linear map: 4x4 patches onto their leading principal components",
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ckpt", default="training/runs/default/ckpt.pt")
+    p.add_argument("--out", default="packages/daemon/models/default")
+    p.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
+    args = p.parse_args()
+
+    ck = torch.load(args.ckpt)
+    out = args.out
+    unet = UNet2DConditionModel(ck["unet_config"])
+    text_encoder = CLIPTextModel(ck["text_config"])
+    unet.load_state_dict(ck["unet"] if args.raw else ck["ema_unet"])
+    text_encoder.load_state_dict(ck["text_encoder"] if args.raw else ck["ema_text_encoder"])
+    tokenizer = ClipTokenizer(ck["merges"])
+    factor = ck["vae_factor"]
+    ucfg = ck["unet_config"]
+    latent = ucfg["sample_size"]
+
+    b = 2
+    unet_onnx = export(
+        unet,
+        (
+            torch.randn(b, ucfg["in_channels"], latent, latent),
+            torch.tensor([999, 1], dtype=torch.int64),
+            torch.randn(b, MAX_LENGTH, ucfg["cross_attention_dim"]),
+        ),
+        f"{out}/unet/model.onnx",
+        ["sample", "timestep", "encoder_hidden_states"],
+        ["out_sample"],
+        {
+            "sample": {0: "batch_size", 2: "height", 3: "width"},
+            "timestep": {0: "batch_size"},
+            "encoder_hidden_states": {0: "batch_size", 1: "sequence_length"},
+            "out_sample": {0: "batch_size", 2: "height", 3: "width"},
+        },
+    )
+    ids = torch.tensor([tokenizer.encode("a star icon"), tokenizer.encode("")], dtype=torch.int32)
+    export(
+        text_encoder,
+        (ids,),
+        f"{out}/text_encoder/model.onnx",
+        ["input_ids"],
+        ["last_hidden_state", "pooler_output"],
+        {"input_ids": {0: "batch_size", 1: "sequence_length"}, "last_hidden_state": {0: "batch_size", 1: "sequence_length"}, "pooler_output": {0: "batch_size"}},
+    )
+    components, mean = ck["vae"]["components"], ck["vae"]["mean"]
+    export(
+        PatchDecoder(factor, components, mean),
+        (torch.randn(b, components.shape[1], latent, latent),),
+        f"{out}/vae_decoder/model.onnx",
+        ["latent_sample"],
+        ["sample"],
+        {"latent_sample": {0: "batch_size", 2: "height", 3: "width"}, "sample": {0: "batch_size", 2: "height", 3: "width"}},
+    )
+    export(
+        PatchEncoder(factor, components, mean),
+        (torch.randn(b, 3, IMAGE_SIZE, IMAGE_SIZE),),
+        f"{out}/vae_encoder/model.onnx",
+        ["sample"],
+        ["latent_sample"],
+        {"sample": {0: "batch_size", 2: "height", 3: "width"}, "latent_sample": {0: "batch_size", 2: "height", 3: "width"}},
+    )
+
+    tcfg = ck["text_config"]
+    write_json(
+        f"{out}/unet/config.json",
+        {"_class_name": "UNet2DConditionModel", "_diffusers_version": DIFFUSERS_VERSION, **ucfg},
+    )
+    write_json(
+        f"{out}/text_encoder/config.json",
+        {
+            "architectures": ["CLIPTextModel"],
+            "model_type": "clip_text_model",
+            **tcfg,
+            "projection_dim": tcfg["hidden_size"],
+            "initializer_factor": 1.0,
+            "attention_dropout": 0.0,
+            "dropout": 0.0,
+            "bos_token_id": tokenizer.bos_id,
+            "eos_token_id": tokenizer.eos_id,
+            "pad_token_id": tokenizer.eos_id,
+            "torch_dtype": "float32",
+        },
+    )
+    vae = vae_config(ck, ck["scaling_factor"])
+    write_json(f"{out}/vae_decoder/config.json", vae)
+    write_json(f"{out}/vae_encoder/config.json", vae)
+    write_json(
+        f"{out}/scheduler/scheduler_config.json",
+        {
+            "_class_name": "DDIMScheduler",
+            "_diffusers_version": DIFFUSERS_VERSION,
+            "num_train_timesteps": TRAIN_STEPS,
+            "beta_start": BETA_START,
+            "beta_end": BETA_END,
+            "beta_schedule": "scaled_linear",
+            "trained_betas": None,
+            "clip_sample": False,
+            "set_alpha_to_one": False,
+            "steps_offset": 1,
+            "prediction_type": "epsilon",
+            "timestep_spacing": "leading",
+            "thresholding": False,
+            "rescale_betas_zero_snr": False,
+        },
+    )
+    os.makedirs(f"{out}/tokenizer", exist_ok=True)
+    tokenizer.save(f"{out}/tokenizer")
+    write_json(
+        f"{out}/model_index.json",
+        {
+            "_class_name": "StableDiffusionPipeline",
+            "_diffusers_version": DIFFUSERS_VERSION,
+            "feature_extractor": [None, None],
+            "requires_safety_checker": False,
+            "safety_checker": [None, None],
+            "scheduler": ["diffusers", "DDIMScheduler"],
+            "text_encoder": ["transformers", "CLIPTextModel"],
+            "tokenizer": ["transformers", "CLIPTokenizer"],
+            "unet": ["diffusers", "UNet2DConditionModel"],
+            "vae": ["diffusers", "AutoencoderKL"],
+        },
+    )
+
+    attn1 = [n.name for n in unet_onnx.graph.node if "/attn1/to_q/" in n.name]
+    print(f"{len(attn1)} self-attention layers, e.g.:")
+    for name in attn1:
+        print("  " + name)
+    total = 0
+    for root, _, files in os.walk(out):
+        for name in files:
+            total += os.path.getsize(os.path.join(root, name))
+    print(f"exported step {ck['step']} ({'raw' if args.raw else 'EMA'} weights) to {out}: {total / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()

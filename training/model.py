@@ -1,0 +1,410 @@
+"""The default model's networks, with diffusers / transformers module names.
+
+Attribute names are the contract: the TorchScript ONNX exporter names nodes after the module
+path (`/down_blocks.0/attentions.0/transformer_blocks.0/attn1/to_q/MatMul`), and the daemon's
+shared-attention rewrite finds self-attention layers by those names, exactly as in a real
+Stable Diffusion 1.x export.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# ---------------------------------------------------------------- text encoder (CLIP-style)
+
+
+class CLIPAttention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.q_proj = nn.Linear(dim, dim)
+        self.k_proj = nn.Linear(dim, dim)
+        self.v_proj = nn.Linear(dim, dim)
+        self.out_proj = nn.Linear(dim, dim)
+
+    def forward(self, x, mask):
+        b, n, c = x.shape
+        d = c // self.heads
+        q, k, v = (p(x).reshape(b, n, self.heads, d).transpose(1, 2) for p in (self.q_proj, self.k_proj, self.v_proj))
+        w = (q @ k.transpose(-1, -2)) * (d**-0.5) + mask
+        out = (w.softmax(-1) @ v).transpose(1, 2).reshape(b, n, c)
+        return self.out_proj(out)
+
+
+class CLIPMLP(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        x = self.fc1(x)
+        return self.fc2(x * torch.sigmoid(1.702 * x))  # quick_gelu, as CLIP
+
+
+class CLIPEncoderLayer(nn.Module):
+    def __init__(self, dim, heads, hidden):
+        super().__init__()
+        self.self_attn = CLIPAttention(dim, heads)
+        self.layer_norm1 = nn.LayerNorm(dim)
+        self.mlp = CLIPMLP(dim, hidden)
+        self.layer_norm2 = nn.LayerNorm(dim)
+
+    def forward(self, x, mask):
+        x = x + self.self_attn(self.layer_norm1(x), mask)
+        return x + self.mlp(self.layer_norm2(x))
+
+
+class CLIPEmbeddings(nn.Module):
+    def __init__(self, vocab, dim, positions):
+        super().__init__()
+        self.token_embedding = nn.Embedding(vocab, dim)
+        self.position_embedding = nn.Embedding(positions, dim)
+
+
+class CLIPEncoder(nn.Module):
+    def __init__(self, dim, heads, hidden, layers):
+        super().__init__()
+        self.layers = nn.ModuleList([CLIPEncoderLayer(dim, heads, hidden) for _ in range(layers)])
+
+
+class CLIPTextTransformer(nn.Module):
+    def __init__(self, vocab, dim, heads, hidden, layers, positions=77):
+        super().__init__()
+        self.embeddings = CLIPEmbeddings(vocab, dim, positions)
+        self.encoder = CLIPEncoder(dim, heads, hidden, layers)
+        self.final_layer_norm = nn.LayerNorm(dim)
+
+    def forward(self, input_ids):
+        ids = input_ids.long()
+        n = ids.shape[1]
+        x = self.embeddings.token_embedding(ids) + self.embeddings.position_embedding.weight[:n]
+        mask = torch.full((n, n), float("-inf"), device=ids.device).triu(1)
+        for layer in self.encoder.layers:
+            x = layer(x, mask)
+        x = self.final_layer_norm(x)
+        # CLIP pools at the first EOS, which has the largest id; argmax on float because
+        # ONNX Runtime has no int64 ArgMax kernel.
+        eos = ids.float().argmax(-1)
+        pooled = x[torch.arange(x.shape[0], device=x.device), eos]
+        return x, pooled
+
+
+class CLIPTextModel(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.text_model = CLIPTextTransformer(
+            config["vocab_size"],
+            config["hidden_size"],
+            config["num_attention_heads"],
+            config["intermediate_size"],
+            config["num_hidden_layers"],
+            config["max_position_embeddings"],
+        )
+
+    def forward(self, input_ids):
+        return self.text_model(input_ids)
+
+
+# ------------------------------------------------------------------------------ U-Net
+
+
+def timestep_embedding(t, dim):
+    """diffusers Timesteps(dim, flip_sin_to_cos=True, downscale_freq_shift=0)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
+    args = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+
+
+class TimestepEmbedding(nn.Module):
+    def __init__(self, dim, out):
+        super().__init__()
+        self.linear_1 = nn.Linear(dim, out)
+        self.linear_2 = nn.Linear(out, out)
+
+    def forward(self, x):
+        return self.linear_2(F.silu(self.linear_1(x)))
+
+
+class ResnetBlock2D(nn.Module):
+    def __init__(self, cin, cout, temb, groups):
+        super().__init__()
+        self.norm1 = nn.GroupNorm(groups, cin, eps=1e-5)
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.time_emb_proj = nn.Linear(temb, cout)
+        self.norm2 = nn.GroupNorm(groups, cout, eps=1e-5)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.conv_shortcut = nn.Conv2d(cin, cout, 1) if cin != cout else None
+
+    def forward(self, x, temb):
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = h + self.time_emb_proj(F.silu(temb))[:, :, None, None]
+        h = self.conv2(F.silu(self.norm2(h)))
+        if self.conv_shortcut is not None:
+            x = self.conv_shortcut(x)
+        return x + h
+
+
+class Attention(nn.Module):
+    """diffusers Attention with the explicit (pre-SDPA) processor: scores = q k^T * scale."""
+
+    def __init__(self, dim, heads, context_dim=None):
+        super().__init__()
+        self.heads = heads
+        self.scale = (dim // heads) ** -0.5
+        context_dim = context_dim or dim
+        self.to_q = nn.Linear(dim, dim, bias=False)
+        self.to_k = nn.Linear(context_dim, dim, bias=False)
+        self.to_v = nn.Linear(context_dim, dim, bias=False)
+        self.to_out = nn.ModuleList([nn.Linear(dim, dim), nn.Dropout(0.0)])
+
+    def head_to_batch_dim(self, x):
+        b, n, c = x.shape
+        return x.reshape(b, n, self.heads, c // self.heads).permute(0, 2, 1, 3).reshape(b * self.heads, n, c // self.heads)
+
+    def batch_to_head_dim(self, x):
+        bh, n, d = x.shape
+        return x.reshape(bh // self.heads, self.heads, n, d).permute(0, 2, 1, 3).reshape(bh // self.heads, n, d * self.heads)
+
+    def forward(self, x, context=None):
+        context = x if context is None else context
+        q = self.head_to_batch_dim(self.to_q(x))
+        k = self.head_to_batch_dim(self.to_k(context))
+        v = self.head_to_batch_dim(self.to_v(context))
+        probs = (torch.bmm(q, k.transpose(-1, -2)) * self.scale).softmax(dim=-1)
+        out = self.batch_to_head_dim(torch.bmm(probs, v))
+        return self.to_out[1](self.to_out[0](out))
+
+
+class GEGLU(nn.Module):
+    def __init__(self, dim, inner):
+        super().__init__()
+        self.proj = nn.Linear(dim, inner * 2)
+
+    def forward(self, x):
+        h, gate = self.proj(x).chunk(2, dim=-1)
+        return h * F.gelu(gate)
+
+
+class FeedForward(nn.Module):
+    def __init__(self, dim, mult=4):
+        super().__init__()
+        self.net = nn.ModuleList([GEGLU(dim, dim * mult), nn.Dropout(0.0), nn.Linear(dim * mult, dim)])
+
+    def forward(self, x):
+        for m in self.net:
+            x = m(x)
+        return x
+
+
+class BasicTransformerBlock(nn.Module):
+    def __init__(self, dim, heads, context_dim):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn1 = Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.attn2 = Attention(dim, heads, context_dim)
+        self.norm3 = nn.LayerNorm(dim)
+        self.ff = FeedForward(dim)
+
+    def forward(self, x, context):
+        x = self.attn1(self.norm1(x)) + x
+        x = self.attn2(self.norm2(x), context) + x
+        return self.ff(self.norm3(x)) + x
+
+
+class Transformer2DModel(nn.Module):
+    """SD 1.x variant: GroupNorm, 1x1 conv projections (use_linear_projection=False)."""
+
+    def __init__(self, dim, heads, context_dim, groups):
+        super().__init__()
+        self.norm = nn.GroupNorm(groups, dim, eps=1e-6)
+        self.proj_in = nn.Conv2d(dim, dim, 1)
+        self.transformer_blocks = nn.ModuleList([BasicTransformerBlock(dim, heads, context_dim)])
+        self.proj_out = nn.Conv2d(dim, dim, 1)
+
+    def forward(self, x, context):
+        b, c, h, w = x.shape
+        residual = x
+        x = self.proj_in(self.norm(x))
+        x = x.permute(0, 2, 3, 1).reshape(b, h * w, c)
+        for block in self.transformer_blocks:
+            x = block(x, context)
+        x = x.reshape(b, h, w, c).permute(0, 3, 1, 2)
+        return self.proj_out(x) + residual
+
+
+class Downsample2D(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class Upsample2D(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+
+
+class DownBlock(nn.Module):
+    """CrossAttnDownBlock2D when `attention`, else DownBlock2D."""
+
+    def __init__(self, cin, cout, temb, layers, attention, heads, context_dim, groups, downsample):
+        super().__init__()
+        self.resnets = nn.ModuleList([ResnetBlock2D(cin if i == 0 else cout, cout, temb, groups) for i in range(layers)])
+        if attention:
+            self.attentions = nn.ModuleList([Transformer2DModel(cout, heads, context_dim, groups) for _ in range(layers)])
+        else:
+            self.attentions = None
+        self.downsamplers = nn.ModuleList([Downsample2D(cout)]) if downsample else None
+
+    def forward(self, x, temb, context):
+        skips = []
+        for i, resnet in enumerate(self.resnets):
+            x = resnet(x, temb)
+            if self.attentions is not None:
+                x = self.attentions[i](x, context)
+            skips.append(x)
+        if self.downsamplers is not None:
+            x = self.downsamplers[0](x)
+            skips.append(x)
+        return x, skips
+
+
+class UpBlock(nn.Module):
+    """CrossAttnUpBlock2D when `attention`, else UpBlock2D."""
+
+    def __init__(self, cin, cprev, cout, temb, layers, attention, heads, context_dim, groups, upsample):
+        super().__init__()
+        resnets = []
+        for i in range(layers + 1):
+            skip = cin if i == layers else cout
+            resnets.append(ResnetBlock2D((cprev if i == 0 else cout) + skip, cout, temb, groups))
+        self.resnets = nn.ModuleList(resnets)
+        if attention:
+            self.attentions = nn.ModuleList([Transformer2DModel(cout, heads, context_dim, groups) for _ in range(layers + 1)])
+        else:
+            self.attentions = None
+        self.upsamplers = nn.ModuleList([Upsample2D(cout)]) if upsample else None
+
+    def forward(self, x, skips, temb, context):
+        for i, resnet in enumerate(self.resnets):
+            x = resnet(torch.cat([x, skips.pop()], dim=1), temb)
+            if self.attentions is not None:
+                x = self.attentions[i](x, context)
+        if self.upsamplers is not None:
+            x = self.upsamplers[0](x)
+        return x
+
+
+class UNetMidBlock2DCrossAttn(nn.Module):
+    def __init__(self, c, temb, heads, context_dim, groups):
+        super().__init__()
+        self.attentions = nn.ModuleList([Transformer2DModel(c, heads, context_dim, groups)])
+        self.resnets = nn.ModuleList([ResnetBlock2D(c, c, temb, groups), ResnetBlock2D(c, c, temb, groups)])
+
+    def forward(self, x, temb, context):
+        x = self.resnets[0](x, temb)
+        x = self.attentions[0](x, context)
+        return self.resnets[1](x, temb)
+
+
+class UNet2DConditionModel(nn.Module):
+    """diffusers UNet2DConditionModel, SD 1.x flavour, built from its config.json."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        ch = config["block_out_channels"]
+        layers = config["layers_per_block"]
+        groups = config["norm_num_groups"]
+        ctx = config["cross_attention_dim"]
+        # diffusers legacy: `attention_head_dim` holds the number of heads.
+        heads = config["attention_head_dim"]
+        temb = ch[0] * 4
+        self.conv_in = nn.Conv2d(config["in_channels"], ch[0], 3, padding=1)
+        self.time_embedding = TimestepEmbedding(ch[0], temb)
+        self.down_blocks = nn.ModuleList()
+        cout = ch[0]
+        for i, kind in enumerate(config["down_block_types"]):
+            cin, cout = cout, ch[i]
+            last = i == len(ch) - 1
+            self.down_blocks.append(
+                DownBlock(cin, cout, temb, layers, kind.startswith("CrossAttn"), heads, ctx, groups, not last)
+            )
+        self.mid_block = UNetMidBlock2DCrossAttn(ch[-1], temb, heads, ctx, groups)
+        self.up_blocks = nn.ModuleList()
+        rev = list(reversed(ch))
+        cout = rev[0]
+        for i, kind in enumerate(config["up_block_types"]):
+            cprev, cout = cout, rev[i]
+            cin = rev[min(i + 1, len(ch) - 1)]
+            last = i == len(ch) - 1
+            self.up_blocks.append(
+                UpBlock(cin, cprev, cout, temb, layers, kind.startswith("CrossAttn"), heads, ctx, groups, not last)
+            )
+        self.conv_norm_out = nn.GroupNorm(groups, ch[0], eps=1e-5)
+        self.conv_out = nn.Conv2d(ch[0], config["out_channels"], 3, padding=1)
+
+    def forward(self, sample, timestep, encoder_hidden_states):
+        temb = self.time_embedding(timestep_embedding(timestep, self.config["block_out_channels"][0]))
+        x = self.conv_in(sample)
+        skips = [x]
+        for block in self.down_blocks:
+            x, s = block(x, temb, encoder_hidden_states)
+            skips.extend(s)
+        x = self.mid_block(x, temb, encoder_hidden_states)
+        for block in self.up_blocks:
+            n = len(block.resnets)
+            x = block(x, skips[-n:], temb, encoder_hidden_states)
+            del skips[-n:]
+        return self.conv_out(F.silu(self.conv_norm_out(x)))
+
+
+# ------------------------------------------------------------------------------- VAE
+
+
+class PatchEncoder(nn.Module):
+    """The 'VAE' encoder: a fixed linear map. Each factor x factor RGB patch (space-to-depth) is
+    projected onto the leading principal components of the training patches."""
+
+    def __init__(self, factor, components, mean):
+        super().__init__()
+        self.factor = factor
+        k, d = components.shape[1], components.shape[0]
+        self.conv = nn.Conv2d(d, k, 1)
+        with torch.no_grad():
+            self.conv.weight.copy_(components.T.reshape(k, d, 1, 1))
+            self.conv.bias.copy_(-components.T @ mean)
+
+    def forward(self, sample):
+        return self.conv(F.pixel_unshuffle(sample, self.factor))
+
+
+class PatchDecoder(nn.Module):
+    """Inverse of PatchEncoder on the kept components: back to patches, then depth-to-space."""
+
+    def __init__(self, factor, components, mean):
+        super().__init__()
+        self.factor = factor
+        d, k = components.shape
+        self.conv = nn.Conv2d(k, d, 1)
+        with torch.no_grad():
+            self.conv.weight.copy_(components.reshape(d, k, 1, 1))
+            self.conv.bias.copy_(mean)
+
+    def forward(self, latent_sample):
+        return F.pixel_shuffle(self.conv(latent_sample), self.factor)
+
+
+def count_parameters(module):
+    return sum(p.numel() for p in module.parameters())
