@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createPipelineEngine } from '../engine/create-engine';
 import { StylesetError } from '../errors';
+import { registerEval } from './commands/eval';
 import { registerGenerate } from './commands/generate';
 import { registerInvert } from './commands/invert';
 import { registerPair } from './commands/pair';
@@ -18,6 +19,7 @@ registerInvert(program);
 registerServe(program, createPipelineEngine);
 registerPair(program);
 registerStatus(program);
+registerEval(program);
 
 try {
   await program.parseAsync(process.argv);

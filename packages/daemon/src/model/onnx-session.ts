@@ -4,6 +4,16 @@ import { float16ToFloat32, float32ToFloat16 } from '../onnx/float16';
 import { createSession, type RuntimeOptions } from './runtime';
 import { isIntTensor, type Feed, type FloatTensor } from './tensor';
 
+/** Receives the milliseconds each ONNX Runtime run took, by model file (the benchmark's ORT share). */
+export type RunObserver = (path: string, milliseconds: number) => void;
+
+let runObserver: RunObserver | undefined;
+
+/** Installs (or, with undefined, removes) the one process-wide run observer; none by default. */
+export function observeRuns(observer: RunObserver | undefined): void {
+  runObserver = observer;
+}
+
 export interface InputInfo {
   name: string;
   type: ort.Tensor.Type;
@@ -58,7 +68,9 @@ export class OnnxModel {
   async run(feeds: Record<string, Feed>, outputs: readonly string[]): Promise<Record<string, FloatTensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, feed] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(feed, this.input(name));
+    const started = performance.now();
     const result = await this.session.run(ortFeeds, outputs as string[]);
+    runObserver?.(this.path, performance.now() - started);
     const out: Record<string, FloatTensor> = {};
     for (const name of outputs) out[name] = fromOrtTensor(result[name] as ort.Tensor, name, this.path);
     for (const t of Object.values(result)) t.dispose();

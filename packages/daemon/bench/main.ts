@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: what StyleAligned costs on this machine, and where the time goes.
+ *
+ *   npm run bench                         full run (about 20 minutes on 2 cores): writes
+ *                                         docs/benchmarks.md (between its markers), the plot
+ *                                         docs/images/bench-time-per-image.svg and
+ *                                         packages/daemon/bench/results/latest.json
+ *   npm run bench -- --quick              smoke run: every scenario once on small sizes; writes to a temporary folder
+ *   npm run bench -- --models sd1-large   some models only (default, sd1-large, sdxl-large)
+ *
+ * Every scenario runs in a process of its own (peak memory is per process); see docs/benchmarks.md.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { describeMachine } from './measure/machine';
+import { defaultModel, generateFp16Models, generateTinyModels, type BenchModel } from './models';
+import { planFor } from './plan';
+import { writeResultsIntoPage } from './report/docs';
+import { scalingPlot } from './report/scaling-plot';
+import { resultTables } from './report/tables';
+import type { BenchResults, ModelResults } from './results';
+import { benchModel } from './run-model';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const PLOT = 'images/bench-time-per-image.svg';
+
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, models: { type: 'string' } } });
+const quick = flags.quick ?? false;
+const only = flags.models?.split(',').map((id) => id.trim());
+const command = ['npm run bench', ...(quick || only ? ['--'] : []), ...(quick ? ['--quick'] : []), ...(only ? ['--models', only.join(',')] : [])].join(' ');
+
+const startedAt = new Date();
+const started = performance.now();
+const machine = await describeMachine();
+if (machine.busyBefore >= 0.1 || machine.busyProcesses.length > 0) {
+  console.warn(`The machine is busy (${(machine.busyBefore * 100).toFixed(0)}% CPU used by others: ${machine.busyProcesses.join(', ') || 'several processes'}); timings will be distorted.`);
+}
+const work = await mkdtemp(join(tmpdir(), 'styleset-bench-'));
+try {
+  const skipped: string[] = [];
+  const candidates: BenchModel[] = [];
+  const embedded = defaultModel();
+  if ('missing' in embedded) {
+    skipped.push(embedded.missing);
+    console.warn(`Skipping the default model: ${embedded.missing}`);
+  } else {
+    candidates.push(embedded);
+  }
+  candidates.push(...(await generateTinyModels(join(work, 'models'))));
+  const models = candidates.filter((m) => !only || only.includes(m.id));
+  if (models.length === 0) throw new Error(`no model to benchmark: --models ${only?.join(',')} names none of ${candidates.map((m) => m.id).join(', ')}`);
+  const fp16 = models.some((m) => m.id === 'sd1-large') ? await generateFp16Models(join(work, 'models')) : [];
+
+  const measured: ModelResults[] = [];
+  for (const model of models) {
+    measured.push(await benchModel(model, planFor(model.id, quick), join(work, model.id), model.id === 'sd1-large' ? fp16 : []));
+  }
+  const results: BenchResults = {
+    command,
+    quick,
+    startedAt: startedAt.toISOString(),
+    durationS: (performance.now() - started) / 1000,
+    machine,
+    skipped,
+    models: measured,
+  };
+
+  // A smoke run must not replace the published numbers.
+  const out = quick ? await mkdtemp(join(tmpdir(), 'styleset-bench-quick-')) : REPO;
+  const page = quick ? join(out, 'benchmarks.md') : join(REPO, 'docs', 'benchmarks.md');
+  const plot = quick ? join(out, PLOT) : join(REPO, 'docs', PLOT);
+  const json = quick ? join(out, 'results.json') : join(REPO, 'packages', 'daemon', 'bench', 'results', 'latest.json');
+  for (const file of [plot, json]) await mkdir(join(file, '..'), { recursive: true });
+  await writeFile(plot, scalingPlot(results));
+  await writeFile(json, JSON.stringify(results, null, 1) + '\n');
+  const tables = resultTables(results, PLOT);
+  await writeResultsIntoPage(page, tables);
+  console.log(`\n${tables}\n`);
+  console.log(`Wrote ${[page, plot, json].map((f) => (quick ? f : relative(REPO, f))).join(', ')} in ${Math.round(results.durationS)} s.`);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}

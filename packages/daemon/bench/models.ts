@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { defaultModelDir } from '../src/cli/default-model';
+import { upcastFloat16ModelFile } from '../src/onnx';
+import { generateTinyModel, type TinyModelOptions } from '../../../test/support/tiny-models';
+
+/** A model folder the benchmark runs, under a short id used in tables and file names. */
+export interface BenchModel {
+  id: string;
+  label: string;
+  dir: string;
+}
+
+/**
+ * The largest generated tiny models (test/support/tiny-models, `size: 'large'`): random weights,
+ * so their images mean nothing, but their graphs have the structure and the attention sizes
+ * (1024 tokens at the top attention level) whose cost the benchmark is about. External weights,
+ * as real exports of any size have.
+ */
+const TINY: Record<string, { label: string; options: TinyModelOptions }> = {
+  'sd1-large': { label: 'tiny SD 1.x, large', options: { family: 'sd1', size: 'large', weights: 'external' } },
+  'sdxl-large': { label: 'tiny SDXL, large', options: { family: 'sdxl', size: 'large', weights: 'external' } },
+};
+
+/** The fp16 export of the SD 1.x model, for the "fp16 on CPU" comparison of the session options. */
+export const FP16_MODEL = 'sd1-large-fp16';
+export const FP16_UPCAST_MODEL = 'sd1-large-fp16-upcast';
+
+/** The embedded default model, found where the CLI finds it, or why it is not benchmarked. */
+export function defaultModel(): BenchModel | { missing: string } {
+  const dir = defaultModelDir();
+  if (!existsSync(join(dir, 'model_index.json'))) {
+    return { missing: 'the embedded default model is not installed in packages/daemon/models/default (training/README.md, "Recipe", step 3 exports it)' };
+  }
+  return { id: 'default', label: 'default (embedded icons)', dir };
+}
+
+/** Generates the tiny models into `root` (a second or so: they are a pure function of their options). */
+export async function generateTinyModels(root: string): Promise<BenchModel[]> {
+  const models: BenchModel[] = [];
+  for (const [id, { label, options }] of Object.entries(TINY)) {
+    const dir = join(root, id);
+    await rm(dir, { recursive: true, force: true });
+    await generateTinyModel(dir, options);
+    models.push({ id, label, dir });
+  }
+  return models;
+}
+
+/**
+ * The fp16 variants of the SD 1.x model: the export as `--fp16` writes it (ONNX Runtime's CPU
+ * provider wraps its float16 nodes in Casts), and the same upcast ahead of time to compute in float32.
+ */
+export async function generateFp16Models(root: string): Promise<BenchModel[]> {
+  const fp16 = join(root, FP16_MODEL);
+  const upcast = join(root, FP16_UPCAST_MODEL);
+  await rm(fp16, { recursive: true, force: true });
+  await rm(upcast, { recursive: true, force: true });
+  await generateTinyModel(fp16, { ...TINY['sd1-large'].options, dtype: 'fp16' });
+  await generateTinyModel(upcast, { ...TINY['sd1-large'].options, dtype: 'fp16' });
+  // The pipeline reads unet/model.onnx: upcast next to it, then put the result in its place
+  // (its weights keep the new data file's name, which the model refers to).
+  const unet = join(upcast, 'unet');
+  await upcastFloat16ModelFile(join(unet, 'model.onnx'), join(unet, 'upcast.onnx'));
+  await rm(join(unet, 'model.onnx_data'));
+  await rename(join(unet, 'upcast.onnx'), join(unet, 'model.onnx'));
+  return [
+    { id: FP16_MODEL, label: 'tiny SD 1.x, large, fp16 export', dir: fp16 },
+    { id: FP16_UPCAST_MODEL, label: 'tiny SD 1.x, large, fp16 upcast to fp32', dir: upcast },
+  ];
+}

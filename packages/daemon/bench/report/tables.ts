@@ -1,0 +1,222 @@
+import type { ChildReply } from '../child';
+import type { JsCategory } from '../measure/js-profile';
+import { summarize } from '../measure/stats';
+import { OPTION_VARIANTS } from '../plan';
+import type { BenchResults, ModelResults } from '../results';
+import { callMedian, chunkedPoints, daemonOrtShare, inversionMedians, jsProfile, perTarget, warmSetMedian, warmSets } from './derive';
+import { iqr, median, ms, percent, ratio, seconds, spread, table } from './format';
+import { checkTargets } from './targets';
+
+/** The generated part of docs/benchmarks.md: every table, from one run's results. */
+export function resultTables(results: BenchResults, plotFile: string): string {
+  const { models } = results;
+  return [
+    runSection(results),
+    '### Targets',
+    table(['target', 'measured', 'met'], checkTargets(results).map((c) => [c.target, c.measured, c.met === undefined ? '–' : c.met ? 'yes' : '**no**'])),
+    '### U-Net call',
+    'One call on the batch of one sampling step of a 4-target set plus its reference: 5 images, 10 rows with classifier-free guidance. ' +
+      '*export*: the U-Net as exported, no rewrite; *plain*: the rewritten U-Net with sharing off (what plain generation runs); ' +
+      '*StyleAligned*: sharing on with the default options. ms; warm: median, interquartile range, min–max over n calls after the warm-up; one process per row.',
+    table(
+      ['model', 'U-Net', 'batch', 'load ms', 'first call ms', 'warm median ms', 'IQR', 'min–max', 'n', 'peak RSS MiB'],
+      models.flatMap((m) =>
+        (['export', 'plain', 'shared'] as const).map((unet) => {
+          const r = m.calls[unet];
+          const s = summarize(r.result.callsMs);
+          return [m.model.id, unet === 'shared' ? 'StyleAligned' : unet, String(r.result.batch), ms(r.result.loadMs), ms(r.result.firstCallMs), ms(s.median), iqr(s), `${ms(s.min)}–${ms(s.max)}`, String(s.n), ms(r.peakRssMiB)];
+        }),
+      ),
+    ),
+    table(
+      ['model', 'StyleAligned / plain', 'plain (rewritten) / export'],
+      models.map((m) => [m.model.id, ratio(callMedian(m, 'shared') / callMedian(m, 'plain')), ratio(callMedian(m, 'plain') / callMedian(m, 'export'))]),
+    ),
+    '### Sets',
+    'A 4-target set plus its reference, as a job of the engine (PNG encoding included). Each cold start is a new process: *cold* with an empty ' +
+      'rewrite cache (load = read the folder, rewrite the U-Net, create the sessions), *rewrite cached* with the cache an earlier process filled. ' +
+      '*first set* is the rest of the first job (its first calls also plan ONNX Runtime\'s memory); *warm* sets follow in the same processes. ' +
+      'Seconds: median [min–max] over the processes (cold) or over all warm sets. Node start and module loading are not included.',
+    table(
+      ['model', 'steps', 'sharing', 'cold: load', 'cold: first set', 'rewrite cached: load', 'rewrite cached: first set', 'warm set', 'warm n', 'peak RSS MiB'],
+      models.flatMap((m) =>
+        (['plain', 'shared'] as const).map((sharing) => {
+          const cold = m.sets.cold[sharing];
+          const cached = m.sets.cacheWarm[sharing];
+          const warm = warmSets(m, sharing).map((s) => s.wallMs);
+          return [
+            m.model.id,
+            String(cold[0].result.steps),
+            sharing === 'shared' ? 'StyleAligned' : 'plain',
+            spread(cold.map((r) => r.result.loadMs), seconds),
+            spread(cold.map((r) => r.result.firstSetMs), seconds),
+            spread(cached.map((r) => r.result.loadMs), seconds),
+            spread(cached.map((r) => r.result.firstSetMs), seconds),
+            spread(warm, seconds),
+            String(warm.length),
+            spread([...cold, ...cached].map((r) => r.peakRssMiB), ms),
+          ];
+        }),
+      ),
+    ),
+    table(
+      ['model', 'warm set: StyleAligned / plain', 'rewrite (cold load − cached load), s'],
+      models.map((m) => [
+        m.model.id,
+        ratio(warmSetMedian(m, 'shared') / warmSetMedian(m, 'plain')),
+        seconds(median(m.sets.cold.shared.map((r) => r.result.loadMs)) - median(m.sets.cacheWarm.shared.map((r) => r.result.loadMs))),
+      ]),
+    ),
+    '### Set size',
+    `StyleAligned sets of 1 to 32 targets plus the reference, warm. *one batch*: every image in one U-Net batch (the engine's default batch size ` +
+      `allows it for these image sizes); *chunked*: chunks of 5 images (the reference and 4 targets; \`--batch-size 5\`), each chunk recomputing the reference. ` +
+      `ms per target image: median [min–max]; peak RSS of the process after that size (sizes run in ascending order).`,
+    `![Time per target image against set size, one batch and chunked, per model](${plotFile})`,
+    table(
+      ['model', 'steps', 'targets', 'one batch: ms / image', 'one batch: peak RSS MiB', 'chunked: ms / image', 'chunked: chunks', 'chunked: peak RSS MiB'],
+      models.flatMap((m) => {
+        const chunked = chunkedPoints(m);
+        const chunkCount = (targets: number) => (targets + 1 <= m.plan.chunk ? 1 : Math.ceil(targets / (m.plan.chunk - 1)));
+        return m.scaling['one-batch'].result.map((p, i) => [
+          m.model.id,
+          String(m.plan.scaling.steps ?? m.sets.cold.shared[0].result.steps),
+          String(p.targets),
+          spread(perTarget(p)),
+          ms(p.peakRssMiB),
+          spread(perTarget(chunked[i])),
+          String(chunkCount(p.targets)),
+          ms(chunked[i].peakRssMiB),
+        ]);
+      }),
+    ),
+    '### Inversion once, reuse',
+    'Two reference-image sets (4 targets) with the same image and prompt, one after the other in one process with the model loaded: the first ' +
+      'inverts the image (DDIM, then stores the trajectory in the data folder), the second must find it. Seconds, median over processes.',
+    table(
+      ['model', 'steps', 'first set (inverts)', 'second set', 'inversion (first − second)', 'second set inverted', 'peak RSS MiB', 'processes'],
+      models.map((m) => {
+        const inv = inversionMedians(m);
+        return [
+          m.model.id,
+          String(m.inversion[0].result.steps),
+          seconds(inv.firstMs),
+          seconds(inv.secondMs),
+          seconds(inv.inversionMs),
+          inv.secondInverted ? '**yes**' : 'no',
+          spread(m.inversion.map((r) => r.peakRssMiB), ms),
+          String(m.inversion.length),
+        ];
+      }),
+    ),
+    '### Where the time goes',
+    'Warm StyleAligned sets. *in-process*: engine jobs; ONNX Runtime\'s share is the time inside its run calls (timed at `OnnxModel.run`) over the ' +
+      'set\'s wall time, the rest is JavaScript. *daemon*: the same set submitted over WebSocket by a client in another process, from `submit` to ' +
+      '`done` (queue, progress and result frames, the job store\'s files); ONNX Runtime time is the daemon process\'s.',
+    table(
+      ['model', 'path', 'set s', 'ONNX Runtime', 'of which U-Net', 'text encoders', 'VAE decoder', 'JavaScript', 'peak RSS MiB'],
+      models.flatMap((m) => {
+        const warm = warmSets(m, 'shared');
+        const share = (pick: (s: (typeof warm)[number]) => number) => percent(median(warm.map((s) => pick(s) / s.wallMs)));
+        const daemonShare = daemonOrtShare(m);
+        return [
+          [
+            m.model.id,
+            'in-process',
+            spread(warm.map((s) => s.wallMs), seconds),
+            share((s) => s.ortMs),
+            share((s) => s.ortByComponent.unet ?? 0),
+            share((s) => Object.entries(s.ortByComponent).filter(([k]) => k.startsWith('text_encoder')).reduce((a, [, v]) => a + v, 0)),
+            share((s) => s.ortByComponent.vae_decoder ?? 0),
+            share((s) => s.wallMs - s.ortMs),
+            spread(m.sets.cold.shared.map((r) => r.peakRssMiB), ms),
+          ],
+          [m.model.id, 'daemon', spread(m.daemon.result.wallsMs, seconds), percent(daemonShare), '', '', '', percent(1 - daemonShare), ms(m.daemon.peakRssMiB)],
+        ];
+      }),
+    ),
+    'The main thread of one more warm in-process set, sampled by V8\'s profiler every 200 µs; each sample is charged to the first known frame ' +
+      'from the leaf up (ONNX Runtime\'s native run counts for its binding). ms per set, and share of the set\'s wall time.',
+    jsTable(models),
+    '### Session options',
+    'The StyleAligned U-Net call of the first table under other session options, each in its own process (the options also apply to the text ' +
+      'encoders and the VAE, whose load time is included). ms: median [min–max] of the warm calls.',
+    table(
+      ['model', 'variant', 'load ms', 'first call ms', 'warm call ms', 'vs defaults', 'peak RSS MiB'],
+      models.flatMap((m) => {
+        const base = median(m.calls.shared.result.callsMs);
+        const row = (label: string, reply: ChildReply<'calls'>) => [
+          m.model.id,
+          label,
+          ms(reply.result.loadMs),
+          ms(reply.result.firstCallMs),
+          spread(reply.result.callsMs),
+          ratio(median(reply.result.callsMs) / base),
+          ms(reply.peakRssMiB),
+        ];
+        return [
+          row('defaults of sessionOptions() (the StyleAligned row above)', m.calls.shared),
+          ...m.options.map((o) => row(o.variant ? OPTION_VARIANTS[o.variant].label : o.model.label, o.reply)),
+        ];
+      }),
+    ),
+    '### Operator profile',
+    'ONNX Runtime\'s profiler (`enableProfiling`) on the rewritten U-Net, same batch: exclusive kernel time per operator type (an `If`\'s ' +
+      'branches are charged to their own nodes), ms per call, the largest first. *rewrite\'s nodes*: those the shared-attention rewrite added ' +
+      '(named `.../styleset/...`: the If wrappers, the shared branch, AdaIN); the export\'s own attention nodes, moved into the else branches, keep their names.',
+    opTable(models),
+  ].join('\n\n');
+}
+
+function runSection(results: BenchResults): string {
+  const { machine } = results;
+  const load =
+    machine.busyBefore < 0.1 && machine.busyProcesses.length === 0
+      ? `idle: other processes used ${percent(machine.busyBefore)} of the CPU in the 2 s before the run`
+      : `**under load**: other processes used ${percent(machine.busyBefore)} of the CPU in the 2 s before the run` +
+        (machine.busyProcesses.length > 0 ? ` (${machine.busyProcesses.join(', ')})` : '') +
+        '; every timing below is distorted by it';
+  return [
+    `Run \`${results.command}\`${results.quick ? ' (smoke mode: few repeats, small sizes)' : ''}, started ${results.startedAt}, took ${Math.round(results.durationS / 60)} min.`,
+    '',
+    `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}, onnxruntime-node ${machine.onnxruntime}, CPU provider.`,
+    `- Load: ${load}.`,
+    ...results.skipped.map((why) => `- Skipped: ${why}.`),
+    ...results.models.map((m) => `- \`${m.model.id}\`: ${m.model.label}.`),
+  ].join('\n');
+}
+
+const JS_COLUMNS: JsCategory[] = ['onnxruntime', 'scheduler', 'tokenizer', 'image codecs', 'tensor conversion', 'pipeline', 'garbage collection', 'other', 'idle'];
+
+function jsTable(models: readonly ModelResults[]): string {
+  const rows = models.flatMap((m) => {
+    const profile = jsProfile(m);
+    if (!profile) return [];
+    const cell = (category: JsCategory) => {
+      const value = profile.breakdown[category] ?? 0;
+      return `${ms(value)} (${percent(value / profile.wallMs)})`;
+    };
+    return [[m.model.id, seconds(profile.wallMs), ...JS_COLUMNS.map(cell)]];
+  });
+  return table(['model', 'set s', ...JS_COLUMNS.map((c) => (c === 'onnxruntime' ? 'ONNX Runtime' : c))], rows);
+}
+
+/** Operators making up at least this share of a call are listed; the rest are summed. */
+const OP_LISTED_SHARE = 0.02;
+
+function opTable(models: readonly ModelResults[]): string {
+  const rows = models.flatMap((m) => {
+    const { plain, shared } = m.opProfile.result;
+    const calls = m.plan.opProfileRepeats;
+    const plainOf = new Map(plain.byOp.map((o) => [o.op, o.ms]));
+    const listed = shared.byOp.filter((o) => o.ms >= OP_LISTED_SHARE * shared.runMs || (plainOf.get(o.op) ?? 0) >= OP_LISTED_SHARE * plain.runMs);
+    const rest = (p: typeof plain) => p.byOp.filter((o) => !listed.some((l) => l.op === o.op)).reduce((a, o) => a + o.ms, 0);
+    const perCall = (v: number) => ms(v / calls);
+    return [
+      ...listed.map((o) => [m.model.id, o.op, perCall(plainOf.get(o.op) ?? 0), perCall(o.ms)]),
+      [m.model.id, 'other operators', perCall(rest(plain)), perCall(rest(shared))],
+      [m.model.id, "rewrite's nodes", perCall(plain.rewriteMs), perCall(shared.rewriteMs)],
+      [m.model.id, '**run (model_run)**', perCall(plain.runMs), perCall(shared.runMs)],
+    ];
+  });
+  return table(['model', 'operator', 'plain ms', 'StyleAligned ms'], rows);
+}

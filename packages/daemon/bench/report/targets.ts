@@ -1,0 +1,79 @@
+import type { BenchResults, ModelResults } from '../results';
+import { callMedian, chunkedPoints, daemonOrtShare, inversionMedians, ortShare, perTarget, warmSetMedian } from './derive';
+import { median, percent, ratio, seconds } from './format';
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  /** Undefined: not measured in this run. */
+  met?: boolean;
+}
+
+const MAX_SHARE_RATIO = 1.3;
+const MAX_SET_MS = 3000;
+const MAX_JS_SHARE = 0.05;
+
+/** The issue's targets, plus the properties the benchmark is asked to show, checked on this run. */
+export function checkTargets(results: BenchResults): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const byId = new Map(results.models.map((m) => [m.model.id, m]));
+  const def = byId.get('default');
+  if (def) {
+    const callRatio = callMedian(def, 'shared') / callMedian(def, 'plain');
+    const setRatio = warmSetMedian(def, 'shared') / warmSetMedian(def, 'plain');
+    checks.push({
+      target: `StyleAligned <= ${MAX_SHARE_RATIO}x plain generation, same batch (default model)`,
+      measured: `U-Net call ${ratio(callRatio)}, whole set ${ratio(setRatio)}`,
+      met: Math.max(callRatio, setRatio) <= MAX_SHARE_RATIO,
+    });
+    const setMs = warmSetMedian(def, 'shared');
+    checks.push({
+      target: `4-icon set plus reference, default steps, warm <= ${seconds(MAX_SET_MS)} s (default model)`,
+      measured: `${seconds(setMs)} s at ${def.sets.cold.shared[0].result.steps} steps`,
+      met: setMs <= MAX_SET_MS,
+    });
+  } else {
+    checks.push({ target: `StyleAligned <= ${MAX_SHARE_RATIO}x plain generation (default model)`, measured: 'not measured: no default model' });
+    checks.push({ target: `4-icon set <= ${seconds(MAX_SET_MS)} s warm (default model)`, measured: 'not measured: no default model' });
+  }
+  for (const m of results.models) checks.push(...modelChecks(m));
+  return checks;
+}
+
+function modelChecks(m: ModelResults): TargetCheck[] {
+  const name = m.model.id;
+  const checks: TargetCheck[] = [];
+  const chunked = chunkedPoints(m);
+  const at = (n: number) => chunked.find((p) => p.targets === n);
+  const four = at(4);
+  const largest = chunked[chunked.length - 1];
+  if (four && largest && largest.targets > 4) {
+    const [small, big] = [median(perTarget(four)), median(perTarget(largest))];
+    checks.push({
+      target: `chunked: time per image at ${largest.targets} targets <= at 4 (${name})`,
+      measured: `${Math.round(big)} vs ${Math.round(small)} ms per target image (${ratio(big / small)})`,
+      met: big <= small * 1.05,
+    });
+  }
+  const oneBatch = m.scaling['one-batch'].result.map((p) => median(perTarget(p)));
+  const worst = Math.max(...oneBatch.slice(1).map((v, i) => v / oneBatch[i]));
+  checks.push({
+    target: `one batch: time per image falls or stays flat as the set grows (${name})`,
+    measured: `largest step-to-step change ${ratio(worst)}`,
+    met: worst <= 1.05,
+  });
+  const inProcess = 1 - ortShare(m);
+  const viaDaemon = 1 - daemonOrtShare(m);
+  checks.push({
+    target: `JavaScript < ${percent(MAX_JS_SHARE)} of a set's wall time (${name})`,
+    measured: `in-process ${percent(inProcess)}, through the daemon ${percent(viaDaemon)}`,
+    met: Math.max(inProcess, viaDaemon) < MAX_JS_SHARE,
+  });
+  const inversion = inversionMedians(m);
+  checks.push({
+    target: `second set in the same style does not invert again (${name})`,
+    measured: `${seconds(inversion.secondMs)} s vs ${seconds(inversion.firstMs)} s first${inversion.secondInverted ? '; the second set inverted' : ''}`,
+    met: !inversion.secondInverted && inversion.secondMs < inversion.firstMs,
+  });
+  return checks;
+}

@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import type { InferenceSession } from 'onnxruntime-node';
+import type { ChildReply, ScenarioSpec } from './child';
+import type { BenchModel } from './models';
+import { OPTION_VARIANTS, type ModelPlan } from './plan';
+import type { ModelResults, OptionRun, Sharing } from './results';
+import { requestFromChild } from './run-child';
+import type { UnetVariant } from './scenarios/calls';
+
+const CHILD = new URL('./child.ts', import.meta.url);
+
+/** Runs one scenario in a fresh process, logging what ran and how long it took. */
+async function inChild<K extends ScenarioSpec['kind']>(spec: ScenarioSpec & { kind: K }, what: string): Promise<ChildReply<K>> {
+  const started = performance.now();
+  const reply = await requestFromChild<ChildReply<K>>(CHILD, spec);
+  console.log(`[${spec.model.id}] ${what}: ${((performance.now() - started) / 1000).toFixed(1)} s, peak RSS ${reply.peakRssMiB.toFixed(0)} MiB`);
+  return reply;
+}
+
+/**
+ * Every scenario on one model, in an order that lets later ones reuse the rewrite the first
+ * cold start cached. `work` is this model's scratch folder; `fp16` are the fp16 variants compared
+ * in the session-option sweep (SD 1.x only).
+ */
+export async function benchModel(model: BenchModel, plan: ModelPlan, work: string, fp16: BenchModel[]): Promise<ModelResults> {
+  const sharings: Sharing[] = ['plain', 'shared'];
+  const sets: ModelResults['sets'] = { cold: { plain: [], shared: [] }, cacheWarm: { plain: [], shared: [] } };
+  const setSpec = (dataDir: string, share: boolean, warmRepeats: number, profileJs: boolean): ScenarioSpec & { kind: 'sets' } => ({
+    kind: 'sets',
+    model,
+    dataDir,
+    share,
+    targets: plan.targets,
+    steps: plan.setSteps,
+    warmRepeats,
+    profileJs,
+  });
+  // Plain and shared alternate, so that drift in the machine's state spreads over both.
+  for (let i = 0; i < plan.cold.processes; i++) {
+    for (const sharing of sharings) {
+      const spec = setSpec(join(work, `cold-${sharing}-${i}`), sharing === 'shared', plan.cold.warmRepeats, i === 0);
+      sets.cold[sharing].push(await inChild(spec, `${sharing} set, cold start ${i + 1}/${plan.cold.processes}`));
+    }
+  }
+  const cached = join(work, 'cold-shared-0');
+  const cacheDir = join(cached, 'unet-cache');
+  for (let i = 0; i < plan.cold.processes; i++) {
+    for (const sharing of sharings) {
+      const spec = setSpec(cached, sharing === 'shared', 0, false);
+      sets.cacheWarm[sharing].push(await inChild(spec, `${sharing} set, cold start with the rewrite cached ${i + 1}/${plan.cold.processes}`));
+    }
+  }
+
+  const callSpec = (unet: UnetVariant, on = model, sessionOverrides?: InferenceSession.SessionOptions): ScenarioSpec & { kind: 'calls' } => ({
+    kind: 'calls',
+    model: on,
+    unet,
+    cacheDir: on === model ? cacheDir : join(work, on.id, 'unet-cache'),
+    images: plan.targets + 1,
+    warmup: plan.calls.warmup,
+    repeats: plan.calls.repeats,
+    sessionOverrides,
+  });
+  const calls = {} as ModelResults['calls'];
+  for (const unet of ['export', 'plain', 'shared'] as const) calls[unet] = await inChild(callSpec(unet), `U-Net calls, ${unet}`);
+
+  const options: OptionRun[] = [];
+  for (const variant of plan.options) {
+    const { label, overrides } = OPTION_VARIANTS[variant];
+    options.push({ variant, model, reply: await inChild(callSpec('shared', model, overrides), `session options: ${label}`) });
+  }
+  for (const variantModel of fp16) {
+    options.push({ model: variantModel, reply: await inChild(callSpec('shared', variantModel), `session options: ${variantModel.label}`) });
+  }
+
+  const opProfile = await inChild(
+    { kind: 'op-profile', model, cacheDir, profileDir: join(work, 'ort-profile'), images: plan.targets + 1, repeats: plan.opProfileRepeats },
+    'operator profile',
+  );
+
+  const scalingSpec = (batching: 'one-batch' | 'chunked', sizes: number[]): ScenarioSpec & { kind: 'scaling' } => ({
+    kind: 'scaling',
+    model,
+    dataDir: cached,
+    batching,
+    chunk: plan.chunk,
+    sizes,
+    steps: plan.scaling.steps,
+    repeats: plan.scaling.repeats,
+  });
+  const scaling = {
+    'one-batch': await inChild(scalingSpec('one-batch', plan.scaling.sizes), 'set size scaling, one batch'),
+    chunked: await inChild(scalingSpec('chunked', plan.scaling.sizes.filter((n) => n + 1 > plan.chunk)), `set size scaling, chunks of ${plan.chunk}`),
+  };
+
+  const inversion: ModelResults['inversion'] = [];
+  for (let i = 0; i < plan.inversion.processes; i++) {
+    const { steps, offset } = plan.inversion;
+    const spec = { kind: 'inversion', model, dataDir: join(work, `inversion-${i}`), targets: plan.targets, steps, offset } as const;
+    inversion.push(await inChild(spec, `inversion once, reuse once ${i + 1}/${plan.inversion.processes}`));
+  }
+
+  const daemon = await inChild(
+    { kind: 'daemon', model, dataDir: join(work, 'daemon'), targets: plan.targets, steps: plan.setSteps, repeats: plan.daemonRepeats },
+    'sets through the daemon',
+  );
+  return { model, plan, calls, sets, options, opProfile, scaling, inversion, daemon };
+}

@@ -1,0 +1,118 @@
+/** Binary masks: one byte per pixel, 1 inside, row-major. */
+export interface Mask {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export function maskArea(mask: Mask): number {
+  let n = 0;
+  for (const v of mask.data) n += v;
+  return n;
+}
+
+/**
+ * The mask plus every region not connected (4-neighbourhood) to the image border: an outline
+ * icon's stroke becomes its filled silhouette, so filled and outline icons of a shape compare
+ * alike. 4-connectivity keeps the background from leaking through a stroke's diagonal steps.
+ */
+export function fillHoles(mask: Mask): Mask {
+  const { width: w, height: h, data } = mask;
+  const outside = new Uint8Array(w * h);
+  const stack: number[] = [];
+  const visit = (i: number): void => {
+    if (data[i] === 0 && outside[i] === 0) {
+      outside[i] = 1;
+      stack.push(i);
+    }
+  };
+  for (let x = 0; x < w; x++) {
+    visit(x);
+    visit((h - 1) * w + x);
+  }
+  for (let y = 0; y < h; y++) {
+    visit(y * w);
+    visit(y * w + w - 1);
+  }
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    const x = i % w;
+    if (x > 0) visit(i - 1);
+    if (x < w - 1) visit(i + 1);
+    if (i >= w) visit(i - w);
+    if (i < w * (h - 1)) visit(i + w);
+  }
+  const out = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) out[i] = 1 - outside[i];
+  return { width: w, height: h, data: out };
+}
+
+/** Pixels whose 4 neighbours are all inside too: drops the anti-aliased rim, where colours blend. */
+export function erode(mask: Mask): Mask {
+  const { width: w, height: h, data } = mask;
+  const out = new Uint8Array(w * h);
+  for (let y = 1; y < h - 1; y++) {
+    for (let x = 1; x < w - 1; x++) {
+      const i = y * w + x;
+      out[i] = data[i] & data[i - 1] & data[i + 1] & data[i - w] & data[i + w];
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/** Pixels with at least one of their 4 neighbours (or themselves) inside. */
+export function dilate(mask: Mask): Mask {
+  const { width: w, height: h, data } = mask;
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      out[i] = data[i] | (x > 0 ? data[i - 1] : 0) | (x < w - 1 ? data[i + 1] : 0) | (y > 0 ? data[i - w] : 0) | (y < h - 1 ? data[i + w] : 0);
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/**
+ * The largest 8-connected region. Every renderer shape is one piece, so anything apart from the
+ * main region is a speck of noise in the background (frequent in generated images).
+ */
+export function largestComponent(mask: Mask): Mask {
+  const { width: w, height: h, data } = mask;
+  const label = new Int32Array(w * h);
+  let best = 0;
+  let bestSize = 0;
+  let next = 0;
+  const stack: number[] = [];
+  for (let start = 0; start < w * h; start++) {
+    if (!data[start] || label[start]) continue;
+    label[start] = ++next;
+    stack.push(start);
+    let size = 0;
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      size++;
+      const x = i % w;
+      const y = (i - x) / w;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          const ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+          const j = ny * w + nx;
+          if (data[j] && !label[j]) {
+            label[j] = next;
+            stack.push(j);
+          }
+        }
+      }
+    }
+    if (size > bestSize) {
+      best = next;
+      bestSize = size;
+    }
+  }
+  const out = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) out[i] = best > 0 && label[i] === best ? 1 : 0;
+  return { width: w, height: h, data: out };
+}
