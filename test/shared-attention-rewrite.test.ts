@@ -1,3 +1,4 @@
+import { STYLE_ALIGNED_DEFAULTS } from '@styleset/protocol';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,18 +16,8 @@ import { generateTinyModel, type TinyModel, type TinyModelOptions } from './supp
 
 const runtime = { provider: 'cpu' as const, threads: 1 };
 
-const DEFAULTS: SharingOptions = {
-  shareAttention: true,
-  adainQueries: true,
-  adainKeys: true,
-  adainValues: false,
-  sharedScoreScale: 1,
-  sharedScoreShift: 0,
-  onlySelfLevel: 0,
-  fullAttentionShare: false,
-  shareGroupNorm: false,
-  shareLayerNorm: false,
-};
+// The text-to-image defaults a job gets, less the prompt.
+const { negativePrompt: _, ...DEFAULTS } = STYLE_ALIGNED_DEFAULTS;
 
 let root: string;
 beforeAll(async () => {
