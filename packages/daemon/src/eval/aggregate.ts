@@ -1,4 +1,5 @@
 import type { SetScores } from './metrics';
+import { STYLE_PARTS, type StylePart } from './style';
 
 export interface Summary {
   mean: number;
@@ -18,10 +19,12 @@ export function summarize(values: readonly number[]): Summary {
 export const SCORE_KEYS = ['accuracy', 'iou', 'consistency', 'referenceSimilarity', 'leakage'] as const satisfies readonly (keyof SetScores)[];
 export type ScoreKey = (typeof SCORE_KEYS)[number];
 
-export type ScoresSummary = Record<ScoreKey, Summary>;
+export type ScoresSummary = Record<ScoreKey, Summary> & { consistencyParts: Record<StylePart, Summary> };
 
 export function summarizeSets(sets: readonly SetScores[]): ScoresSummary {
-  const out = {} as ScoresSummary;
+  const consistencyParts = {} as Record<StylePart, Summary>;
+  for (const part of STYLE_PARTS) consistencyParts[part] = summarize(sets.map((s) => s.consistencyParts[part]));
+  const out = { consistencyParts } as ScoresSummary;
   for (const key of SCORE_KEYS) out[key] = summarize(sets.map((s) => s[key]));
   return out;
 }

@@ -2,7 +2,7 @@ import type { Image8 } from '../image/image8';
 import type { ShapeName } from '../icons/shapes';
 import { segment } from './segment';
 import { matchShape } from './shape-match';
-import { describeStyle, styleSimilarity, type StyleDescriptor } from './style';
+import { STYLE_PARTS, describeStyle, styleSimilarity, type StyleDescriptor, type StylePart } from './style';
 
 /** An image and the shape its prompt (or its renderer spec) asked for. */
 export interface ShapedImage {
@@ -33,6 +33,8 @@ export interface SetScores {
   iou: number;
   /** Set consistency: style similarity over every pair of images in the set. */
   consistency: number;
+  /** The same mean for each part of the similarity, to see what a set shares. */
+  consistencyParts: Record<StylePart, number>;
   /** Style similarity of each image to the set's reference. */
   referenceSimilarity: number;
   /** Content leakage: images classified as the reference's shape instead of their own. */
@@ -49,20 +51,19 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
  */
 export function scoreSet(images: readonly ImageAnalysis[], reference?: ImageAnalysis): SetScores {
   if (images.length < 2) throw new Error(`a set needs at least 2 images to measure consistency, got ${images.length}`);
-  let pairs = 0;
-  let total = 0;
+  const pairs = [];
   for (let i = 0; i < images.length; i++) {
-    for (let j = i + 1; j < images.length; j++) {
-      total += styleSimilarity(images[i].style, images[j].style).total;
-      pairs++;
-    }
+    for (let j = i + 1; j < images.length; j++) pairs.push(styleSimilarity(images[i].style, images[j].style));
   }
+  const consistencyParts = {} as Record<StylePart, number>;
+  for (const part of STYLE_PARTS) consistencyParts[part] = mean(pairs.map((p) => p[part]));
   const ref = reference ?? images[0];
   const followers = reference ? images : images.slice(1);
   return {
     accuracy: mean(images.map((a) => (a.predicted === a.shape ? 1 : 0))),
     iou: mean(images.map((a) => a.iou)),
-    consistency: total / pairs,
+    consistency: mean(pairs.map((p) => p.total)),
+    consistencyParts,
     referenceSimilarity: mean(followers.map((a) => styleSimilarity(ref.style, a.style).total)),
     leakage: mean(followers.map((a) => (a.shape !== ref.shape && a.predicted === ref.shape ? 1 : 0))),
   };

@@ -1,5 +1,6 @@
 import type { Summary } from './aggregate';
 import { BASELINES, CONDITIONS, ROW_LABELS, type EvalReport } from './evaluate';
+import { STYLE_PARTS, STYLE_WEIGHTS } from './style';
 
 /** The generated part of docs/evaluation.md lies between these lines; the rest is written by hand. */
 export const RESULTS_START = '<!-- styleset-eval:results:start -->';
@@ -16,6 +17,16 @@ export function resultsTable(report: EvalReport): string {
   for (const row of [...BASELINES, ...CONDITIONS]) {
     const s = report.summary[row];
     lines.push(`| ${ROW_LABELS[row]} | ${pm(s.accuracy)} | ${pm(s.iou)} | ${pm(s.consistency)} | ${pm(s.referenceSimilarity)} | ${pm(s.leakage)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Set consistency split into the parts of the style similarity: what the sets share. */
+export function partsTable(report: EvalReport): string {
+  const lines = ['| condition | background | palette | fill | texture |', '| --- | --- | --- | --- | --- |'];
+  for (const row of [...BASELINES, ...CONDITIONS]) {
+    const p = report.summary[row].consistencyParts;
+    lines.push(`| ${ROW_LABELS[row]} | ${pm(p.background)} | ${pm(p.palette)} | ${pm(p.fill)} | ${pm(p.texture)} |`);
   }
   return lines.join('\n');
 }
@@ -56,6 +67,10 @@ export function resultsSection(report: EvalReport, context: ResultsContext): str
       `shape accuracy difference ${pm(a.difference)}.`,
     `Set consistency on the scale renderer random styles = 0% .. renderer one style = 100%: ` +
       `plain ${pct(norm.plain)}, StyleAligned ${pct(norm.styleAligned)}, reference image ${pct(norm.reference)}.`,
+    '',
+    `Set consistency by part of the style similarity (weights: ${STYLE_PARTS.map((p) => `${p} ${STYLE_WEIGHTS[p]}`).join(', ')}):`,
+    '',
+    partsTable(report),
     '',
     `Time: ${seconds(context.totalMs)} in all; plain ${seconds(report.timings.plain)}, StyleAligned ${seconds(report.timings.styleAligned)}, ` +
       `reference image ${seconds(report.timings.reference)} (inversion included).`,

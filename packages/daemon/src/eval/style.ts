@@ -98,7 +98,7 @@ const COLOR_SIGMA = 12;
 const TEXTURE_SCALE = 15;
 
 /** How much each part counts in the combined similarity (sums to 1). */
-const STYLE_WEIGHTS = { background: 0.3, palette: 0.3, fill: 0.2, texture: 0.2 } as const;
+export const STYLE_WEIGHTS = { background: 0.3, palette: 0.3, fill: 0.2, texture: 0.2 } as const;
 
 function colorKernel(a: Lab, b: Lab): number {
   const d = deltaE(a, b);
@@ -122,14 +122,13 @@ export function paletteSimilarity(a: StyleDescriptor['palette'], b: StyleDescrip
   return norm > 0 ? Math.min(1, crossKernel(a, b) / norm) : 0;
 }
 
-export interface StyleSimilarity {
-  background: number;
-  palette: number;
-  fill: number;
-  texture: number;
+export const STYLE_PARTS = ['background', 'palette', 'fill', 'texture'] as const;
+export type StylePart = (typeof STYLE_PARTS)[number];
+
+export type StyleSimilarity = Record<StylePart, number> & {
   /** Weighted mean of the parts (STYLE_WEIGHTS), in [0, 1]. */
   total: number;
-}
+};
 
 /** Symmetric style similarity of two icons, each part in [0, 1], 1 for the same style. */
 export function styleSimilarity(a: StyleDescriptor, b: StyleDescriptor): StyleSimilarity {

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { comparePaired, normalizedConsistency, summarize, summarizeSets } from '../../src/eval/aggregate';
 import type { SetScores } from '../../src/eval/metrics';
 
-const scores = (consistency: number, accuracy = 1): SetScores => ({ accuracy, iou: 0.9, consistency, referenceSimilarity: consistency, leakage: 0 });
+const scores = (consistency: number, accuracy = 1): SetScores => ({
+  accuracy,
+  iou: 0.9,
+  consistency,
+  consistencyParts: { background: consistency, palette: 1, fill: 0.5, texture: 0 },
+  referenceSimilarity: consistency,
+  leakage: 0,
+});
 
 describe('aggregation', () => {
   it('summarizes with the sample standard deviation', () => {
@@ -19,6 +26,8 @@ describe('aggregation', () => {
     expect(summary.consistency.mean).toBeCloseTo(0.6, 12);
     expect(summary.accuracy.mean).toBe(0.75);
     expect(summary.leakage).toEqual({ mean: 0, std: 0, n: 2 });
+    expect(summary.consistencyParts.background.mean).toBeCloseTo(0.6, 12);
+    expect(summary.consistencyParts.fill).toEqual({ mean: 0.5, std: 0, n: 2 });
   });
 
   it('compares two conditions set by set', () => {

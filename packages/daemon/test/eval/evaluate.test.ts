@@ -99,6 +99,8 @@ describe('results page', () => {
     expect(section.endsWith(RESULTS_END)).toBe(true);
     expect(section).toMatch(/\| StyleAligned \| 1\.00 ± 0\.00 \|/);
     expect(section).toContain('higher in 2/2 sets');
+    expect(section).toContain('(weights: background 0.3, palette 0.3, fill 0.2, texture 0.2)');
+    expect(section).toMatch(/\| renderer, one style per set \(ceiling\) \| 1\.00 ± 0\.00 \|/);
     expect(section).toContain('![Example sets](images/contact-sheet.png)');
 
     expect(replaceResults(undefined, section)).toBe(`# Evaluation\n\n${section}\n`);

@@ -19,6 +19,9 @@ describe('scoreSet', () => {
     expect(scores.accuracy).toBe(1);
     expect(scores.iou).toBeGreaterThan(0.9);
     expect(scores.consistency).toBeGreaterThan(0.85);
+    // One background and one palette throughout; fill and texture vary a little with the shape.
+    expect(scores.consistencyParts.background).toBeCloseTo(1, 6);
+    expect(scores.consistencyParts.palette).toBeGreaterThan(0.95);
     expect(scores.referenceSimilarity).toBeGreaterThan(0.85);
     expect(scores.leakage).toBe(0);
   });
@@ -65,7 +68,8 @@ describe('scoreSet', () => {
   it('handles blank images without NaN', () => {
     const blank = analyzeImage({ image: uniformImage([128, 128, 128]), shape: 'star' });
     const scores = scoreSet([blank, blank, ...renderedSet(2).slice(2)]);
-    for (const v of Object.values(scores)) expect(Number.isFinite(v)).toBe(true);
+    const { consistencyParts, ...means } = scores;
+    for (const v of [...Object.values(means), ...Object.values(consistencyParts)]) expect(Number.isFinite(v)).toBe(true);
     expect(scores.accuracy).toBeLessThanOrEqual(0.5);
     expect(() => scoreSet([blank])).toThrow(/at least 2/);
   });
