@@ -34,10 +34,7 @@ const command = ['npm run bench', ...(quick || only ? ['--'] : []), ...(quick ? 
 
 const startedAt = new Date();
 const started = performance.now();
-const machine = await describeMachine();
-if (machine.busyBefore >= 0.1 || machine.busyProcesses.length > 0) {
-  console.warn(`The machine is busy (${(machine.busyBefore * 100).toFixed(0)}% CPU used by others: ${machine.busyProcesses.join(', ') || 'several processes'}); timings will be distorted.`);
-}
+const machine = describeMachine();
 const work = await mkdtemp(join(tmpdir(), 'styleset-bench-'));
 try {
   const skipped: string[] = [];

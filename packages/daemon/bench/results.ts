@@ -1,4 +1,5 @@
-import type { ChildReply } from './child';
+import type { ChildReply, ScenarioSpec } from './child';
+import type { OtherWork } from './measure/contention';
 import type { BenchModel } from './models';
 import type { ModelPlan } from './plan';
 import type { UnetVariant } from './scenarios/calls';
@@ -6,26 +7,29 @@ import type { Batching } from './scenarios/scaling';
 
 export type Sharing = 'plain' | 'shared';
 
+/** A scenario's reply, with the other work the machine did while it ran. */
+export type Measured<K extends ScenarioSpec['kind']> = ChildReply<K> & { otherWork: OtherWork };
+
 /** StyleAligned U-Net calls under a session-option variant, or (no variant) on an fp16 export with the defaults. */
 export interface OptionRun {
   variant?: string;
   model: BenchModel;
-  reply: ChildReply<'calls'>;
+  reply: Measured<'calls'>;
 }
 
 export interface ModelResults {
   model: BenchModel;
   plan: ModelPlan;
   /** One process per variant. */
-  calls: Record<UnetVariant, ChildReply<'calls'>>;
+  calls: Record<UnetVariant, Measured<'calls'>>;
   /** `cold`: each process with an empty rewrite cache; `cacheWarm`: with the rewrite already cached. */
-  sets: Record<'cold' | 'cacheWarm', Record<Sharing, Array<ChildReply<'sets'>>>>;
+  sets: Record<'cold' | 'cacheWarm', Record<Sharing, Array<Measured<'sets'>>>>;
   options: OptionRun[];
-  opProfile: ChildReply<'op-profile'>;
+  opProfile: Measured<'op-profile'>;
   /** `chunked` holds only the sizes that do not fit one chunk; smaller sets are the same either way. */
-  scaling: Record<Batching, ChildReply<'scaling'>>;
-  inversion: Array<ChildReply<'inversion'>>;
-  daemon: ChildReply<'daemon'>;
+  scaling: Record<Batching, Measured<'scaling'>>;
+  inversion: Array<Measured<'inversion'>>;
+  daemon: Measured<'daemon'>;
 }
 
 export interface Machine {
@@ -35,10 +39,6 @@ export interface Machine {
   os: string;
   node: string;
   onnxruntime: string;
-  /** Share of CPU time other processes used in the seconds before the run started (0..1). */
-  busyBefore: number;
-  /** Processes that used a core's worth of time or more then, by command name. */
-  busyProcesses: string[];
 }
 
 export interface BenchResults {

@@ -1,20 +1,32 @@
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ChildReply, ScenarioSpec } from './child';
+import { IDLE_SHARE, otherWork, snapshotCpu, waitForIdle } from './measure/contention';
 import type { BenchModel } from './models';
 import { OPTION_VARIANTS, type ModelPlan } from './plan';
-import type { ModelResults, OptionRun, Sharing } from './results';
+import type { Measured, ModelResults, OptionRun, Sharing } from './results';
 import { requestFromChild } from './run-child';
 import type { UnetVariant } from './scenarios/calls';
 
 const CHILD = new URL('./child.ts', import.meta.url);
 
-/** Runs one scenario in a fresh process, logging what ran and how long it took. */
-async function inChild<K extends ScenarioSpec['kind']>(spec: ScenarioSpec & { kind: K }, what: string): Promise<ChildReply<K>> {
+/** How long a scenario waits for other work on the machine to stop before it runs anyway. */
+const MAX_IDLE_WAIT_MS = 10 * 60 * 1000;
+
+/**
+ * Runs one scenario in a fresh process once the machine is idle, logging what ran, how long it
+ * took and what else the machine did meanwhile.
+ */
+async function inChild<K extends ScenarioSpec['kind']>(spec: ScenarioSpec & { kind: K }, what: string): Promise<Measured<K>> {
+  const log = (message: string) => console.log(`[${spec.model.id}] ${what}: ${message}`);
+  await waitForIdle(MAX_IDLE_WAIT_MS, log);
+  const before = snapshotCpu();
   const started = performance.now();
   const reply = await requestFromChild<ChildReply<K>>(CHILD, spec);
-  console.log(`[${spec.model.id}] ${what}: ${((performance.now() - started) / 1000).toFixed(1)} s, peak RSS ${reply.peakRssMiB.toFixed(0)} MiB`);
-  return reply;
+  const other = otherWork(before, snapshotCpu());
+  const busy = other.share >= IDLE_SHARE ? `; NOT IDLE: ${other.busiest.join(', ') || `${Math.round(other.share * 100)}% CPU elsewhere`}` : '';
+  log(`${((performance.now() - started) / 1000).toFixed(1)} s, peak RSS ${reply.peakRssMiB.toFixed(0)} MiB${busy}`);
+  return { ...reply, otherWork: other };
 }
 
 /**

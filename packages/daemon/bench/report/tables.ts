@@ -1,4 +1,5 @@
 import type { ChildReply } from '../child';
+import { IDLE_SHARE, type OtherWork } from '../measure/contention';
 import type { JsCategory } from '../measure/js-profile';
 import { summarize } from '../measure/stats';
 import { OPTION_VARIANTS } from '../plan';
@@ -169,12 +170,13 @@ export function resultTables(results: BenchResults, plotFile: string): string {
 
 function runSection(results: BenchResults): string {
   const { machine } = results;
+  const scenarios = results.models.flatMap((m) => measuredScenarios(m).map(([what, reply]) => ({ what: `${m.model.id}: ${what}`, reply })));
+  const busy = scenarios.filter((s) => s.reply.otherWork.share >= IDLE_SHARE);
   const load =
-    machine.busyBefore < 0.1 && machine.busyProcesses.length === 0
-      ? `idle: other processes used ${percent(machine.busyBefore)} of the CPU in the 2 s before the run`
-      : `**under load**: other processes used ${percent(machine.busyBefore)} of the CPU in the 2 s before the run` +
-        (machine.busyProcesses.length > 0 ? ` (${machine.busyProcesses.join(', ')})` : '') +
-        '; every timing below is distorted by it';
+    busy.length === 0
+      ? `idle: each scenario waited for the machine to be idle, and no other process used ${percent(IDLE_SHARE)} of the CPU or more while one ran`
+      : `**${busy.length} of ${scenarios.length} scenarios ran while other processes used the CPU** (their numbers are distorted): ` +
+        busy.map((s) => `${s.what} (${percent(s.reply.otherWork.share)}: ${s.reply.otherWork.busiest.join(', ')})`).join('; ');
   return [
     `Run \`${results.command}\`${results.quick ? ' (smoke mode: few repeats, small sizes)' : ''}, started ${results.startedAt}, took ${Math.round(results.durationS / 60)} min.`,
     '',
@@ -183,6 +185,22 @@ function runSection(results: BenchResults): string {
     ...results.skipped.map((why) => `- Skipped: ${why}.`),
     ...results.models.map((m) => `- \`${m.model.id}\`: ${m.model.label}.`),
   ].join('\n');
+}
+
+/** Every scenario process of a model, named for the report. */
+function measuredScenarios(m: ModelResults): Array<[string, { otherWork: OtherWork }]> {
+  return [
+    ...(['export', 'plain', 'shared'] as const).map((u): [string, { otherWork: OtherWork }] => [`U-Net calls, ${u}`, m.calls[u]]),
+    ...(['cold', 'cacheWarm'] as const).flatMap((start) =>
+      (['plain', 'shared'] as const).flatMap((sharing) => m.sets[start][sharing].map((r, i): [string, { otherWork: OtherWork }] => [`${sharing} set, ${start} ${i + 1}`, r])),
+    ),
+    ...m.options.map((o): [string, { otherWork: OtherWork }] => [`session options ${o.variant ?? o.model.id}`, o.reply]),
+    ['operator profile', m.opProfile],
+    ['scaling, one batch', m.scaling['one-batch']],
+    ['scaling, chunked', m.scaling.chunked],
+    ...m.inversion.map((r, i): [string, { otherWork: OtherWork }] => [`inversion ${i + 1}`, r]),
+    ['daemon', m.daemon],
+  ];
 }
 
 const JS_COLUMNS: JsCategory[] = ['onnxruntime', 'scheduler', 'tokenizer', 'image codecs', 'tensor conversion', 'pipeline', 'garbage collection', 'other', 'idle'];
