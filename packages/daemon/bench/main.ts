@@ -10,6 +10,7 @@
  *
  * Every scenario runs in a process of its own (peak memory is per process); see docs/benchmarks.md.
  */
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -36,6 +37,13 @@ const startedAt = new Date();
 const started = performance.now();
 const machine = describeMachine();
 const work = await mkdtemp(join(tmpdir(), 'styleset-bench-'));
+// Interrupted runs leave no scratch behind (models, caches, profiles: a few hundred MB).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    rmSync(work, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 try {
   const skipped: string[] = [];
   const candidates: BenchModel[] = [];

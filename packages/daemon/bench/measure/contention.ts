@@ -3,21 +3,26 @@ import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * Other work on the machine: CPU time used by processes outside this benchmark's own process
- * tree, read from /proc (Linux; elsewhere nothing is known and the machine reads as idle). The
- * development machine is shared, so every scenario waits for quiet and records how quiet it was.
+ * Other work on the machine: the CPU time the whole machine used, less this benchmark's own (this
+ * process and every child it has reaped, which Linux adds to its cutime/cstime), read from /proc.
+ * Counting from the machine's totals rather than per process also sees processes that start and
+ * end between two readings. Elsewhere than Linux nothing is known and the machine reads as idle.
+ * The development machine is shared: every scenario waits for quiet and is rerun if it was not.
  */
 export interface CpuSnapshot {
-  /** Jiffies of all CPUs together. */
+  /** Jiffies of all CPUs together: in all, and busy. */
   total: number;
-  idle: number;
-  processes: Map<number, { name: string; parent: number; ticks: number }>;
+  busy: number;
+  /** This process's jiffies, its reaped children's included. */
+  own: number;
+  /** Per process: name and jiffies, only to name the busiest. */
+  processes: Map<number, { name: string; ticks: number }>;
 }
 
 export interface OtherWork {
-  /** Share of the whole machine's CPU time (0..1) that other processes used between two snapshots. */
+  /** Share of the whole machine's CPU time (0..1) used by other processes between two snapshots. */
   share: number;
-  /** Those that used at least a tenth of a core, with their share of one core. */
+  /** Other processes alive at both snapshots that used at least a tenth of a core, for the log. */
   busiest: string[];
 }
 
@@ -25,23 +30,19 @@ export interface OtherWork {
 export const IDLE_SHARE = 0.05;
 
 export function snapshotCpu(): CpuSnapshot {
-  const snapshot: CpuSnapshot = { total: 0, idle: 0, processes: new Map() };
+  const snapshot: CpuSnapshot = { total: 0, busy: 0, own: 0, processes: new Map() };
   try {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
     snapshot.total = fields.reduce((a, b) => a + b, 0);
-    snapshot.idle = fields[3] + fields[4];
+    snapshot.busy = snapshot.total - fields[3] - fields[4];
+    const own = statFields(readFileSync('/proc/self/stat', 'utf8')).rest;
+    // utime, stime, cutime, cstime: fields 14 to 17.
+    snapshot.own = [11, 12, 13, 14].reduce((sum, i) => sum + Number(own[i]), 0);
     for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
       try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        // The name is in parentheses and may hold spaces; the fields after it are fixed.
-        const close = stat.lastIndexOf(')');
-        const rest = stat.slice(close + 2).split(' ');
-        snapshot.processes.set(Number(entry), {
-          name: stat.slice(stat.indexOf('(') + 1, close),
-          parent: Number(rest[1]),
-          ticks: Number(rest[11]) + Number(rest[12]),
-        });
+        const { name, rest } = statFields(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+        snapshot.processes.set(Number(entry), { name, ticks: Number(rest[11]) + Number(rest[12]) });
       } catch {
         // The process ended meanwhile.
       }
@@ -52,27 +53,26 @@ export function snapshotCpu(): CpuSnapshot {
   return snapshot;
 }
 
-/** What processes other than this one and its descendants used between the snapshots. */
+/** The name, and the fields after it (from field 3, the state), of a /proc/<pid>/stat line. */
+function statFields(stat: string): { name: string; rest: string[] } {
+  // The name is in parentheses and may hold spaces or parentheses.
+  const close = stat.lastIndexOf(')');
+  return { name: stat.slice(stat.indexOf('(') + 1, close), rest: stat.slice(close + 2).split(' ') };
+}
+
+/** What processes other than this one and its children used between the snapshots. */
 export function otherWork(before: CpuSnapshot, after: CpuSnapshot): OtherWork {
   const elapsed = after.total - before.total;
   if (elapsed <= 0) return { share: 0, busiest: [] };
-  const ours = (pid: number): boolean => {
-    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
-      if (p === process.pid) return true;
-      p = after.processes.get(p)?.parent ?? 0;
-    }
-    return false;
-  };
-  let ticks = 0;
+  const others = after.busy - before.busy - (after.own - before.own);
   const busiest: string[] = [];
   for (const [pid, now] of after.processes) {
-    const used = now.ticks - (before.processes.get(pid)?.ticks ?? now.ticks);
-    if (used <= 0 || ours(pid)) continue;
-    ticks += used;
-    const ofCore = (used / elapsed) * cpus().length;
+    const then = before.processes.get(pid);
+    if (!then) continue;
+    const ofCore = ((now.ticks - then.ticks) / elapsed) * cpus().length;
     if (ofCore >= 0.1) busiest.push(`${now.name} (pid ${pid}, ${Math.round(ofCore * 100)}% of a core)`);
   }
-  return { share: ticks / elapsed, busiest };
+  return { share: Math.max(0, others / elapsed), busiest };
 }
 
 /** Watches for `ms` and reports other work in that window. */
@@ -84,7 +84,7 @@ export async function watchOtherWork(ms: number): Promise<OtherWork> {
 
 /**
  * Returns once other processes have stayed under IDLE_SHARE for a 2-second window, or after
- * `maxWaitMs` (the scenario then runs, and its record says it was not idle).
+ * `maxWaitMs` (the caller then goes on, and records that it was not idle).
  */
 export async function waitForIdle(maxWaitMs: number, log: (message: string) => void): Promise<void> {
   const deadline = performance.now() + maxWaitMs;
@@ -92,7 +92,11 @@ export async function waitForIdle(maxWaitMs: number, log: (message: string) => v
   for (;;) {
     const work = await watchOtherWork(2000);
     if (work.share < IDLE_SHARE || performance.now() > deadline) return;
-    if (!told) log(`waiting for the machine to be idle: ${work.busiest.join(', ') || `${Math.round(work.share * 100)}% CPU elsewhere`}`);
+    if (!told) log(`waiting for the machine to be idle (${describe(work)})`);
     told = true;
   }
+}
+
+export function describe(work: OtherWork): string {
+  return `${Math.round(work.share * 100)}% of the CPU elsewhere${work.busiest.length > 0 ? `: ${work.busiest.join(', ')}` : ''}`;
 }

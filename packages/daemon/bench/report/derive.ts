@@ -18,14 +18,31 @@ export function warmSetMedian(m: ModelResults, sharing: Sharing): number {
   return median(warmSets(m, sharing).map((s) => s.wallMs));
 }
 
-/** Share of warm StyleAligned sets' wall time inside ONNX Runtime (medians of per-set shares). */
-export function ortShare(m: ModelResults): number {
-  return median(warmSets(m, 'shared').map((s) => s.ortMs / s.wallMs));
+/**
+ * A set's wall time in three parts: inside ONNX Runtime; JavaScript (the event loop busy outside
+ * ONNX Runtime's runs); waiting (the event loop idle: on files, and through the daemon on the client).
+ */
+export interface TimeShares {
+  ort: number;
+  js: number;
+  waiting: number;
 }
 
-export function daemonOrtShare(m: ModelResults): number {
-  const { wallsMs, ortMs } = m.daemon.result;
-  return ortMs / wallsMs.reduce((a, b) => a + b, 0);
+/** Warm in-process StyleAligned sets: medians of the per-set shares. */
+export function inProcessShares(m: ModelResults): TimeShares {
+  const sets = warmSets(m, 'shared');
+  return {
+    ort: median(sets.map((s) => s.ortMs / s.wallMs)),
+    js: median(sets.map((s) => (s.loopBusyMs - s.ortMs) / s.wallMs)),
+    waiting: median(sets.map((s) => 1 - s.loopBusyMs / s.wallMs)),
+  };
+}
+
+/** The sets through the daemon, all together. */
+export function daemonShares(m: ModelResults): TimeShares {
+  const { wallsMs, ortMs, loopBusyMs } = m.daemon.result;
+  const wall = wallsMs.reduce((a, b) => a + b, 0);
+  return { ort: ortMs / wall, js: (loopBusyMs - ortMs) / wall, waiting: 1 - loopBusyMs / wall };
 }
 
 /** The profiled set's main-thread time by category (in-process, StyleAligned, warm). */

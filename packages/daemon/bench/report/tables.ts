@@ -1,10 +1,10 @@
 import type { ChildReply } from '../child';
-import { IDLE_SHARE, type OtherWork } from '../measure/contention';
+import { IDLE_SHARE, describe, type OtherWork } from '../measure/contention';
 import type { JsCategory } from '../measure/js-profile';
 import { summarize } from '../measure/stats';
 import { OPTION_VARIANTS } from '../plan';
 import type { BenchResults, ModelResults } from '../results';
-import { callMedian, chunkedPoints, daemonOrtShare, inversionMedians, jsProfile, perTarget, warmSetMedian, warmSets } from './derive';
+import { callMedian, chunkedPoints, daemonShares, inProcessShares, inversionMedians, jsProfile, perTarget, warmSetMedian, warmSets } from './derive';
 import { iqr, median, ms, percent, ratio, seconds, spread, table } from './format';
 import { checkTargets } from './targets';
 
@@ -110,28 +110,32 @@ export function resultTables(results: BenchResults, plotFile: string): string {
       }),
     ),
     '### Where the time goes',
-    'Warm StyleAligned sets. *in-process*: engine jobs; ONNX Runtime\'s share is the time inside its run calls (timed at `OnnxModel.run`) over the ' +
-      'set\'s wall time, the rest is JavaScript. *daemon*: the same set submitted over WebSocket by a client in another process, from `submit` to ' +
-      '`done` (queue, progress and result frames, the job store\'s files); ONNX Runtime time is the daemon process\'s.',
+    'Warm StyleAligned sets, their wall time in three parts. *ONNX Runtime*: inside its run calls (timed at `OnnxModel.run`); *JavaScript*: ' +
+      'the event loop busy outside them (`performance.eventLoopUtilization`); *waiting*: the event loop idle, on files and, through the daemon, on ' +
+      'the client. *in-process*: engine jobs, as the CLI runs them. *daemon*: the same set submitted over WebSocket by a client in another ' +
+      'process, timed by the client from `submit` to `done` (queue, progress and result frames, the job store\'s fsync\'d files); the other ' +
+      'parts are the daemon process\'s.',
     table(
-      ['model', 'path', 'set s', 'ONNX Runtime', 'of which U-Net', 'text encoders', 'VAE decoder', 'JavaScript', 'peak RSS MiB'],
+      ['model', 'path', 'set s', 'ONNX Runtime', 'of which U-Net', 'text encoders', 'VAE decoder', 'JavaScript', 'waiting', 'peak RSS MiB'],
       models.flatMap((m) => {
         const warm = warmSets(m, 'shared');
         const share = (pick: (s: (typeof warm)[number]) => number) => percent(median(warm.map((s) => pick(s) / s.wallMs)));
-        const daemonShare = daemonOrtShare(m);
+        const inProcess = inProcessShares(m);
+        const daemon = daemonShares(m);
         return [
           [
             m.model.id,
             'in-process',
             spread(warm.map((s) => s.wallMs), seconds),
-            share((s) => s.ortMs),
+            percent(inProcess.ort),
             share((s) => s.ortByComponent.unet ?? 0),
             share((s) => Object.entries(s.ortByComponent).filter(([k]) => k.startsWith('text_encoder')).reduce((a, [, v]) => a + v, 0)),
             share((s) => s.ortByComponent.vae_decoder ?? 0),
-            share((s) => s.wallMs - s.ortMs),
+            percent(inProcess.js),
+            percent(inProcess.waiting),
             spread(m.sets.cold.shared.map((r) => r.peakRssMiB), ms),
           ],
-          [m.model.id, 'daemon', spread(m.daemon.result.wallsMs, seconds), percent(daemonShare), '', '', '', percent(1 - daemonShare), ms(m.daemon.peakRssMiB)],
+          [m.model.id, 'daemon', spread(m.daemon.result.wallsMs, seconds), percent(daemon.ort), '', '', '', percent(daemon.js), percent(daemon.waiting), ms(m.daemon.peakRssMiB)],
         ];
       }),
     ),
@@ -174,9 +178,9 @@ function runSection(results: BenchResults): string {
   const busy = scenarios.filter((s) => s.reply.otherWork.share >= IDLE_SHARE);
   const load =
     busy.length === 0
-      ? `idle: each scenario waited for the machine to be idle, and no other process used ${percent(IDLE_SHARE)} of the CPU or more while one ran`
+      ? `idle: each scenario waited for the machine to be idle and was rerun if other processes used ${percent(IDLE_SHARE)} of its CPU time or more; every kept run was idle`
       : `**${busy.length} of ${scenarios.length} scenarios ran while other processes used the CPU** (their numbers are distorted): ` +
-        busy.map((s) => `${s.what} (${percent(s.reply.otherWork.share)}: ${s.reply.otherWork.busiest.join(', ')})`).join('; ');
+        busy.map((s) => `${s.what} (${describe(s.reply.otherWork)})`).join('; ');
   return [
     `Run \`${results.command}\`${results.quick ? ' (smoke mode: few repeats, small sizes)' : ''}, started ${results.startedAt}, took ${Math.round(results.durationS / 60)} min.`,
     '',

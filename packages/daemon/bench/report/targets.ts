@@ -1,5 +1,5 @@
 import type { BenchResults, ModelResults } from '../results';
-import { callMedian, chunkedPoints, daemonOrtShare, inversionMedians, ortShare, perTarget, warmSetMedian } from './derive';
+import { callMedian, chunkedPoints, daemonShares, inProcessShares, inversionMedians, perTarget, warmSetMedian } from './derive';
 import { median, percent, ratio, seconds } from './format';
 
 export interface TargetCheck {
@@ -62,12 +62,13 @@ function modelChecks(m: ModelResults): TargetCheck[] {
     measured: `largest step-to-step change ${ratio(worst)}`,
     met: worst <= 1.05,
   });
-  const inProcess = 1 - ortShare(m);
-  const viaDaemon = 1 - daemonOrtShare(m);
+  const inProcess = inProcessShares(m);
+  const viaDaemon = daemonShares(m);
   checks.push({
     target: `JavaScript < ${percent(MAX_JS_SHARE)} of a set's wall time (${name})`,
-    measured: `in-process ${percent(inProcess)}, through the daemon ${percent(viaDaemon)}`,
-    met: Math.max(inProcess, viaDaemon) < MAX_JS_SHARE,
+    // Waiting (the event loop idle: files, the client) is neither ONNX Runtime nor JavaScript; shown, not judged.
+    measured: `in-process ${percent(inProcess.js)}; in the daemon ${percent(viaDaemon.js)}, plus ${percent(viaDaemon.waiting)} waiting on files and the client`,
+    met: Math.max(inProcess.js, viaDaemon.js) < MAX_JS_SHARE,
   });
   const inversion = inversionMedians(m);
   checks.push({

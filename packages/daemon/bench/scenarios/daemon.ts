@@ -22,6 +22,11 @@ export interface DaemonResult {
   wallsMs: number[];
   /** Inside ONNX Runtime in the daemon process over all the sets. */
   ortMs: number;
+  /**
+   * The daemon's event loop busy time meanwhile (ONNX Runtime's synchronous runs included): the
+   * rest of the sets' time it waited, on files and on the client.
+   */
+  loopBusyMs: number;
 }
 
 /**
@@ -35,6 +40,8 @@ export async function runDaemon(spec: DaemonSpec): Promise<DaemonResult> {
   const configDir = join(spec.dataDir, 'config');
   const daemon = await startDaemon({ engine, dataDir: spec.dataDir, configDir, port: 0 });
   const ort = new OrtTime();
+  // The client's start and connection fall inside this window too: idle time, none of it busy.
+  const loop = performance.eventLoopUtilization();
   try {
     const reply = await requestFromChild<ClientReply>(new URL('./daemon-client.ts', import.meta.url), {
       url: daemon.url,
@@ -46,7 +53,7 @@ export async function runDaemon(spec: DaemonSpec): Promise<DaemonResult> {
     if (reply.results !== spec.repeats * job.prompts.length) {
       throw new Error(`the client received ${reply.results} images, expected ${spec.repeats * job.prompts.length}`);
     }
-    return { wallsMs: reply.wallsMs, ortMs: ort.take().totalMs };
+    return { wallsMs: reply.wallsMs, ortMs: ort.take().totalMs, loopBusyMs: performance.eventLoopUtilization(loop).active };
   } finally {
     await daemon.close();
     await engine.close();

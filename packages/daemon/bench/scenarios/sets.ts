@@ -22,6 +22,8 @@ export interface SetsSpec {
 
 export interface WarmSet {
   wallMs: number;
+  /** The event loop's busy time (ONNX Runtime's synchronous runs included); the rest it waited. */
+  loopBusyMs: number;
   /** Inside ONNX Runtime's run calls, in all and by component. */
   ortMs: number;
   ortByComponent: Record<string, number>;
@@ -50,9 +52,11 @@ export async function runSets(spec: SetsSpec): Promise<SetsResult> {
   const warm: WarmSet[] = [];
   for (let i = 0; i < spec.warmRepeats; i++) {
     ort.take();
+    const loop = performance.eventLoopUtilization();
     const { wallMs, outcome } = await runJob(engine, job);
+    const loopBusyMs = performance.eventLoopUtilization(loop).active;
     const { totalMs, byComponent } = ort.take();
-    warm.push({ wallMs, ortMs: totalMs, ortByComponent: byComponent, phases: outcome.timings });
+    warm.push({ wallMs, loopBusyMs, ortMs: totalMs, ortByComponent: byComponent, phases: outcome.timings });
   }
   let profile: SetsResult['profile'];
   if (spec.profileJs) {

@@ -42,7 +42,11 @@ export interface EngineResult {
 
 export interface EngineEvents {
   onProgress(progress: EngineProgress): void;
-  /** Awaited before the next image is produced, so a result is stored before it is announced. */
+  /**
+   * Awaited before the next image is produced. The daemon's runner only queues the image for
+   * storing there (so that writing overlaps the next image's work) and waits for the queue before
+   * the job ends.
+   */
   onResult(result: EngineResult): Promise<void>;
 }
 

@@ -58,7 +58,8 @@ export async function denoise(unet: UnetRunner, input: DenoiseInput): Promise<Fl
       input.width,
     );
     const eps = guided ? applyGuidance(output.data, guidance) : output.data;
-    latents = { data: sampler.step(eps, step, latents.data, input.noise?.(step)), dims: latents.dims };
+    const noise = sampler.stochastic ? input.noise?.(step) : undefined;
+    latents = { data: sampler.step(eps, step, latents.data, noise), dims: latents.dims };
     input.afterStep?.(step, latents);
     input.onStep?.(step + 1, total);
   }

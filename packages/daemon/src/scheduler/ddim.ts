@@ -1,7 +1,7 @@
 import { InputError } from '../errors';
 import type { SchedulerConfig } from './config';
 import { alphasCumprod } from './noise-schedule';
-import { splitPrediction } from './prediction';
+import { checkSameLength, predictionCoefficients, splitPrediction } from './prediction';
 import { checkStepIndex, requireNoise, type Sampler } from './sampler';
 import { roundHalfEven, spacedTimesteps } from './timesteps';
 
@@ -28,6 +28,10 @@ export class DdimSampler implements Sampler {
     this.alphaBar = alphasCumprod(config);
     this.finalAlphaBar = config.setAlphaToOne ? 1 : this.alphaBar[0];
     this.stride = Math.floor(config.numTrainTimesteps / steps);
+  }
+
+  get stochastic(): boolean {
+    return this.eta > 0;
   }
 
   private alphaBarAt(t: number): number {
@@ -61,14 +65,24 @@ export class DdimSampler implements Sampler {
    * sigma = eta · sqrt((1 - a_prev) / (1 - a) · (1 - a / a_prev)).
    */
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, noise?: Float32Array): Float32Array {
+    checkSameLength(modelOutput, sample, 'model output and sample');
     const { now, prev } = this.levels(stepIndex);
-    const { x0, eps } = this.split(modelOutput, sample, now);
     const sigma = this.eta * Math.sqrt(((1 - prev) / (1 - now)) * (1 - now / prev));
     const z = sigma > 0 ? requireNoise(noise, sample, 'DDIM with eta > 0') : undefined;
     const cx = Math.sqrt(prev);
     const ce = Math.sqrt(1 - prev - sigma * sigma);
+    const { x0x, x0o, epsx, epso } = predictionCoefficients(this.config.predictionType, now);
+    const { clipSample, clipSampleRange: clip } = this.config;
+    // One pass: this runs on every latent value at every step (a split into x0 and eps arrays
+    // first made the scheduler ~3% of a set on the default model).
     const out = new Float32Array(sample.length);
-    for (let i = 0; i < out.length; i++) out[i] = cx * x0[i] + ce * eps[i] + (z ? sigma * z[i] : 0);
+    for (let i = 0; i < out.length; i++) {
+      const x = sample[i];
+      const o = modelOutput[i];
+      let x0 = x0x * x + x0o * o;
+      if (clipSample) x0 = Math.min(clip, Math.max(-clip, x0));
+      out[i] = cx * x0 + ce * (epsx * x + epso * o) + (z ? sigma * z[i] : 0);
+    }
     return out;
   }
 

@@ -23,6 +23,7 @@ export class EulerAncestralSampler implements Sampler {
   /** sigmas[i] at step i, plus a final 0. */
   readonly sigmas: readonly number[];
   readonly initNoiseSigma: number;
+  readonly stochastic = true;
 
   constructor(
     private readonly config: SchedulerConfig,

@@ -35,6 +35,7 @@ export function lcmTimesteps(config: SchedulerConfig, steps: number): number[] {
 export class LcmSampler implements Sampler {
   readonly timesteps: readonly number[];
   readonly initNoiseSigma = 1;
+  readonly stochastic = true;
   private readonly alphaBar: Float64Array;
 
   constructor(

@@ -11,6 +11,8 @@ export interface Sampler {
   readonly timesteps: readonly number[];
   /** Standard deviation of the starting latents, relative to unit Gaussian noise. */
   readonly initNoiseSigma: number;
+  /** Whether `step` takes fresh noise; a deterministic sampler is given none (drawing it is wasted work). */
+  readonly stochastic: boolean;
   /** The model input at step `stepIndex` (samplers in sigma space rescale it to unit variance). */
   scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array;
   /**

@@ -32,6 +32,8 @@ export interface DaemonOptions {
   helloTimeoutMs?: number;
   /** Ping period; a client that has not answered a ping by the next one is dropped. Default 30 s. */
   heartbeatMs?: number;
+  /** A job's progress goes out at most this often (phase ends and previews always do); default 100 ms. */
+  progressIntervalMs?: number;
   onEvent?(event: DaemonEvent): void;
 }
 
@@ -58,6 +60,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     engine,
     store,
     limits: { perClient: options.maxJobsPerClient ?? 8, total: options.maxJobs ?? 64 },
+    progressIntervalMs: options.progressIntervalMs,
     onEvent,
   });
   const welcome = {

@@ -2,6 +2,7 @@ import { LIMITS, PROTOCOL_VERSION, type Phase } from '@styleset/protocol';
 import type { Engine, EngineJob, EngineProgress, EngineResult } from '../engine/engine';
 import { endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
 import type { JobRecord, JobStore } from './job-store';
+import { ProgressGate } from './progress-gate';
 import { toProtocolError } from './request-error';
 
 export interface RunContext {
@@ -11,6 +12,8 @@ export interface RunContext {
   emit(event: JobEvent, bytes?: Uint8Array): void;
   /** The record's state changed (for the log). */
   changed(): void;
+  /** Progress goes out at most this often (see ProgressGate); absent: its default. */
+  progressIntervalMs?: number;
 }
 
 /**
@@ -21,6 +24,8 @@ export interface RunContext {
 export async function runJob(record: JobRecord, input: EngineJob, signal: AbortSignal, context: RunContext): Promise<void> {
   const { engine, store, emit } = context;
   const clock = new PhaseClock();
+  const gate = new ProgressGate(context.progressIntervalMs);
+  let stored = Promise.resolve();
   try {
     signal.throwIfAborted();
     record.state = 'running';
@@ -29,18 +34,31 @@ export async function runJob(record: JobRecord, input: EngineJob, signal: AbortS
     context.changed();
     emit(statusEvent(record));
     const events = {
-      onProgress: (progress: EngineProgress) => emitProgress(record, progress, clock.eta(progress), emit),
+      onProgress: (progress: EngineProgress) => {
+        // The clock sees every step, the clients only those the gate lets through.
+        const etaMs = clock.eta(progress);
+        if (gate.admit(progress)) emitProgress(record, progress, etaMs, emit);
+      },
       onResult: async (result: EngineResult) => {
-        // Stored first: a client told about an image can always fetch it again.
-        await store.writeResult(record, result);
-        emit(resultEvent(record, result.index, result.png.length), result.png);
+        // Queued, so that the engine decodes the next image while this one is written. Each is
+        // stored before it is announced (a client told about an image can always fetch it
+        // again), in the order they came.
+        stored = stored.then(async () => {
+          await store.writeResult(record, result);
+          emit(resultEvent(record, result.index, result.png.length), result.png);
+        });
+        // A failed write is reported where `stored` is awaited, not as an unhandled rejection.
+        stored.catch(() => undefined);
       },
     };
     const outcome = await engine.run(input, events, signal);
+    await stored;
     record.state = 'done';
     record.trajectoryKey = outcome.trajectoryKey;
     record.timings.phases = outcome.timings;
   } catch (error) {
+    // Images finished before the failure are kept and announced all the same.
+    await stored.catch(() => undefined);
     record.error = toProtocolError(signal.aborted ? signal.reason : error);
     record.state = endState(record.error);
   }

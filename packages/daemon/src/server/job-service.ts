@@ -40,6 +40,8 @@ export interface JobServiceOptions {
   engine: Engine;
   store: JobStore;
   limits: QueueLimits;
+  /** See ProgressGate; absent: its default. */
+  progressIntervalMs?: number;
   onEvent(event: DaemonEvent): void;
 }
 
@@ -164,6 +166,7 @@ export class JobService {
         store: this.options.store,
         emit: (event, bytes) => this.emit(current, event, bytes),
         changed: () => this.report(current.record),
+        progressIntervalMs: this.options.progressIntervalMs,
       });
       this.queue.finish();
       this.retire(current);

@@ -154,8 +154,11 @@ async function writeAtomic(file: string, data: string | Uint8Array): Promise<voi
     await handle.writeFile(data);
     // Without the flush a power cut after the rename can leave an empty file under the final name.
     await handle.sync();
-  } finally {
     await handle.close();
+    await rename(draft, file);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await rm(draft, { force: true });
+    throw error;
   }
-  await rename(draft, file);
 }

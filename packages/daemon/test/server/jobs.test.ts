@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonError, type Received } from '../../src/server/client';
@@ -24,7 +24,8 @@ async function nextOfType(iterator: AsyncIterator<Received>, type: string): Prom
 
 describe('a job', () => {
   it('is accepted, reports progress with an ETA and previews, then one stored result per image, then done', async () => {
-    test = await TestDaemon.start({ engine: { stepDelayMs: 2, previewEvery: 2 } });
+    // Every step: the default interval would thin them (next test).
+    test = await TestDaemon.start({ engine: { stepDelayMs: 2, previewEvery: 2 }, daemon: { progressIntervalMs: 0 } });
     const client = await test.client();
     const job = await client.submit({ kind: 'set', prompts: ['a star', 'a moon', 'a sun'], options: { seed: 7, steps: 6 } });
     expect(job).toMatchObject({ position: 0, count: 3 });
@@ -65,6 +66,24 @@ describe('a job', () => {
     expect(record).toMatchObject({ id: job.jobId, kind: 'set', state: 'done', count: 3, options: { model: 'tiny', seed: 7, steps: 6, guidance: 1, width: 64, height: 64, scheduler: 'ddim', shareAttention: true } });
     expect(record.owner.tokenHash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(record)).not.toContain(test.token);
+  });
+
+  it('thins progress to one frame per interval, keeping each phase\'s first and last step and every preview', async () => {
+    test = await TestDaemon.start({ engine: { stepDelayMs: 1, previewEvery: 25 }, daemon: { progressIntervalMs: 40 } });
+    const client = await test.client();
+    const started = performance.now();
+    const events = await collect(await client.submit({ kind: 'set', prompts: ['a star'], options: { seed: 7, steps: 100 } }));
+    const elapsed = performance.now() - started;
+    const denoising = ofType(events, 'progress').filter((e) => e.message.phase === 'denoising');
+    const steps = denoising.map((e) => (e.message as { step: number }).step);
+    expect(steps[0]).toBe(1);
+    expect(steps.at(-1)).toBe(100);
+    for (const preview of [25, 50, 75, 100]) expect(steps).toContain(preview);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    // 100 steps of at least 1 ms: without thinning 100 frames; with it, about one per 40 ms of the run.
+    expect(steps.length).toBeLessThanOrEqual(2 + 4 + Math.ceil(elapsed / 40));
+    expect(steps.length).toBeLessThan(60);
+    expect(denoising.at(-1)!.message).toMatchObject({ etaMs: 0 });
   });
 
   it('runs with resolved options: model defaults, a chosen seed, the daemon default model', async () => {
@@ -189,6 +208,27 @@ describe('the queue', () => {
     expect(ofType(rest, 'result')).toHaveLength(0);
     expect((await collect(next)).at(-1)?.message.type).toBe('done');
     expect(JSON.parse(await readFile(join(jobDir(job.jobId), 'job.json'), 'utf8')).state).toBe('cancelled');
+  });
+
+  it('fails a job whose image cannot be stored, after storing and announcing the images before it', async () => {
+    test = await TestDaemon.start({ engine: { holdBeforeImage: 1 } });
+    const client = await test.client();
+    const job = await client.submit({ kind: 'set', prompts: ['a', 'b', 'c'], options: { seed: 3 } });
+    const events = job[Symbol.asyncIterator]();
+    await nextOfType(events, 'result');
+    // A folder where image 1 must go: its rename fails, as a full or read-only disk would fail it.
+    await mkdir(join(jobDir(job.jobId), '01.png'));
+    test.engine.release();
+    const rest: Received[] = [];
+    for (let item = await events.next(); !item.done; item = await events.next()) rest.push(item.value);
+    expect(ofType(rest, 'result')).toHaveLength(0);
+    expect(rest.at(-1)?.message).toMatchObject({ type: 'job_error', code: 'internal', message: expect.stringContaining('01.png') });
+    const record = JSON.parse(await readFile(join(jobDir(job.jobId), 'job.json'), 'utf8'));
+    expect(record).toMatchObject({ state: 'error', results: [{ index: 0, prompt: 'a', seed: 3 }] });
+    expect(await readFile(join(jobDir(job.jobId), '00.png'))).toEqual(Buffer.from(fakePng(64, 64, 3)));
+    expect((await readdir(jobDir(job.jobId))).sort()).toEqual(['00.png', '01.png', 'job.json']);
+    // The daemon goes on.
+    expect((await collect(await client.submit({ kind: 'set', prompts: ['d'] }))).at(-1)?.message.type).toBe('done');
   });
 
   it('answers cancel of a finished job with its state, and of an unknown one with job_not_found', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hostName, isAllowedHost } from '../../src/server/host-check';
 import { JobQueue } from '../../src/server/job-queue';
+import { ProgressGate } from '../../src/server/progress-gate';
 
 describe('Host names', () => {
   it('reads the name out of every Host form', () => {
@@ -58,5 +59,28 @@ describe('job queue', () => {
     queue.checkRoom('b');
     queue.add('b1');
     expect(() => queue.checkRoom('c')).toThrow(/3 jobs queued or running/);
+  });
+});
+
+describe('progress gate', () => {
+  it('passes a phase\'s first and last report, previews, and otherwise one report per interval', () => {
+    let now = 0;
+    const gate = new ProgressGate(100, () => now);
+    const admit = (phase: 'loading' | 'denoising', step: number, total: number, preview?: Uint8Array) => gate.admit({ phase, step, total, preview });
+    expect(admit('loading', 0, 1)).toBe(true);
+    now = 1;
+    expect(admit('loading', 1, 1)).toBe(true);
+    const passed: number[] = [];
+    for (let step = 1; step <= 50; step++) {
+      now += 7; // 7 ms a step: 350 ms in all
+      if (admit('denoising', step, 50, step === 30 ? new Uint8Array([1]) : undefined)) passed.push(step);
+    }
+    // Step 1 (new phase) at t=8, then the first step 100 ms later each time, the preview, the last.
+    expect(passed).toEqual([1, 16, 30, 45, 50]);
+  });
+
+  it('with interval 0 passes everything', () => {
+    const gate = new ProgressGate(0, () => 5);
+    expect([1, 2, 3].map((step) => gate.admit({ phase: 'denoising', step, total: 9 }))).toEqual([true, true, true]);
   });
 });
