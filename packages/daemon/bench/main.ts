@@ -17,7 +17,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine } from './measure/machine';
-import { defaultModel, generateFp16Models, generateTinyModels, type BenchModel } from './models';
+import { defaultModel, generateFp16Model, generateTinyModels, type BenchModel } from './models';
 import { planFor } from './plan';
 import { writeResultsIntoPage } from './report/docs';
 import { scalingPlot } from './report/scaling-plot';
@@ -57,11 +57,11 @@ try {
   candidates.push(...(await generateTinyModels(join(work, 'models'))));
   const models = candidates.filter((m) => !only || only.includes(m.id));
   if (models.length === 0) throw new Error(`no model to benchmark: --models ${only?.join(',')} names none of ${candidates.map((m) => m.id).join(', ')}`);
-  const fp16 = models.some((m) => m.id === 'sd1-large') ? await generateFp16Models(join(work, 'models')) : [];
+  const fp16 = models.some((m) => m.id === 'sd1-large') ? await generateFp16Model(join(work, 'models')) : undefined;
 
   const measured: ModelResults[] = [];
   for (const model of models) {
-    measured.push(await benchModel(model, planFor(model.id, quick), join(work, model.id), model.id === 'sd1-large' ? fp16 : []));
+    measured.push(await benchModel(model, planFor(model.id, quick), join(work, model.id), model.id === 'sd1-large' ? fp16 : undefined));
   }
   const results: BenchResults = {
     command,

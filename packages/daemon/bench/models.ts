@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultModelDir } from '../src/cli/default-model';
-import { upcastFloat16ModelFile } from '../src/onnx';
 import { generateTinyModel, type TinyModelOptions } from '../../../test/support/tiny-models';
 
 /** A model folder the benchmark runs, under a short id used in tables and file names. */
@@ -25,7 +24,6 @@ const TINY: Record<string, { label: string; options: TinyModelOptions }> = {
 
 /** The fp16 export of the SD 1.x model, for the "fp16 on CPU" comparison of the session options. */
 export const FP16_MODEL = 'sd1-large-fp16';
-export const FP16_UPCAST_MODEL = 'sd1-large-fp16-upcast';
 
 /** The embedded default model, found where the CLI finds it, or why it is not benchmarked. */
 export function defaultModel(): BenchModel | { missing: string } {
@@ -49,24 +47,12 @@ export async function generateTinyModels(root: string): Promise<BenchModel[]> {
 }
 
 /**
- * The fp16 variants of the SD 1.x model: the export as `--fp16` writes it (ONNX Runtime's CPU
- * provider wraps its float16 nodes in Casts), and the same upcast ahead of time to compute in float32.
+ * The SD 1.x model as `--fp16` exports it: run as exported (ONNX Runtime's CPU provider wraps its
+ * float16 nodes in Casts) and from the float32 copies the pipeline makes by default.
  */
-export async function generateFp16Models(root: string): Promise<BenchModel[]> {
-  const fp16 = join(root, FP16_MODEL);
-  const upcast = join(root, FP16_UPCAST_MODEL);
-  await rm(fp16, { recursive: true, force: true });
-  await rm(upcast, { recursive: true, force: true });
-  await generateTinyModel(fp16, { ...TINY['sd1-large'].options, dtype: 'fp16' });
-  await generateTinyModel(upcast, { ...TINY['sd1-large'].options, dtype: 'fp16' });
-  // The pipeline reads unet/model.onnx: upcast next to it, then put the result in its place
-  // (its weights keep the new data file's name, which the model refers to).
-  const unet = join(upcast, 'unet');
-  await upcastFloat16ModelFile(join(unet, 'model.onnx'), join(unet, 'upcast.onnx'));
-  await rm(join(unet, 'model.onnx_data'));
-  await rename(join(unet, 'upcast.onnx'), join(unet, 'model.onnx'));
-  return [
-    { id: FP16_MODEL, label: 'tiny SD 1.x, large, fp16 export', dir: fp16 },
-    { id: FP16_UPCAST_MODEL, label: 'tiny SD 1.x, large, fp16 upcast to fp32', dir: upcast },
-  ];
+export async function generateFp16Model(root: string): Promise<BenchModel> {
+  const dir = join(root, FP16_MODEL);
+  await rm(dir, { recursive: true, force: true });
+  await generateTinyModel(dir, { ...TINY['sd1-large'].options, dtype: 'fp16' });
+  return { id: FP16_MODEL, label: 'tiny SD 1.x, large, fp16 export', dir };
 }

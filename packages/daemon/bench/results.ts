@@ -10,8 +10,9 @@ export type Sharing = 'plain' | 'shared';
 /** A scenario's reply, with the other work the machine did while it ran. */
 export type Measured<K extends ScenarioSpec['kind']> = ChildReply<K> & { otherWork: OtherWork };
 
-/** StyleAligned U-Net calls under a session-option variant, or (no variant) on an fp16 export with the defaults. */
+/** StyleAligned U-Net calls under a session-option variant, or on the fp16 export one way or the other. */
 export interface OptionRun {
+  label: string;
   variant?: string;
   model: BenchModel;
   reply: Measured<'calls'>;

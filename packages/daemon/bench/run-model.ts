@@ -39,10 +39,10 @@ async function inChild<K extends ScenarioSpec['kind']>(spec: ScenarioSpec & { ki
 
 /**
  * Every scenario on one model, in an order that lets later ones reuse the rewrite the first
- * cold start cached. `work` is this model's scratch folder; `fp16` are the fp16 variants compared
- * in the session-option sweep (SD 1.x only).
+ * cold start cached. `work` is this model's scratch folder; `fp16` is the fp16 export compared in
+ * the session-option sweep (SD 1.x only), run as exported and from float32 copies.
  */
-export async function benchModel(model: BenchModel, plan: ModelPlan, work: string, fp16: BenchModel[]): Promise<ModelResults> {
+export async function benchModel(model: BenchModel, plan: ModelPlan, work: string, fp16: BenchModel | undefined): Promise<ModelResults> {
   const sharings: Sharing[] = ['plain', 'shared'];
   const sets: ModelResults['sets'] = { cold: { plain: [], shared: [] }, cacheWarm: { plain: [], shared: [] } };
   const setSpec = (dataDir: string, share: boolean, warmRepeats: number, profileJs: boolean): ScenarioSpec & { kind: 'sets' } => ({
@@ -63,7 +63,7 @@ export async function benchModel(model: BenchModel, plan: ModelPlan, work: strin
     }
   }
   const cached = join(work, 'cold-shared-0');
-  const cacheDir = join(cached, 'unet-cache');
+  const cacheDir = join(cached, 'model-cache');
   for (let i = 0; i < plan.cold.processes; i++) {
     for (const sharing of sharings) {
       const spec = setSpec(cached, sharing === 'shared', 0, false);
@@ -71,11 +71,12 @@ export async function benchModel(model: BenchModel, plan: ModelPlan, work: strin
     }
   }
 
-  const callSpec = (unet: UnetVariant, on = model, sessionOverrides?: InferenceSession.SessionOptions): ScenarioSpec & { kind: 'calls' } => ({
+  const callSpec = (unet: UnetVariant, on = model, sessionOverrides?: InferenceSession.SessionOptions, keepFloat16?: boolean): ScenarioSpec & { kind: 'calls' } => ({
     kind: 'calls',
     model: on,
     unet,
-    cacheDir: on === model ? cacheDir : join(work, on.id, 'unet-cache'),
+    cacheDir: on === model ? cacheDir : join(work, on.id, keepFloat16 ? 'kept' : 'copied', 'model-cache'),
+    keepFloat16,
     images: plan.targets + 1,
     warmup: plan.calls.warmup,
     repeats: plan.calls.repeats,
@@ -87,10 +88,13 @@ export async function benchModel(model: BenchModel, plan: ModelPlan, work: strin
   const options: OptionRun[] = [];
   for (const variant of plan.options) {
     const { label, overrides } = OPTION_VARIANTS[variant];
-    options.push({ variant, model, reply: await inChild(callSpec('shared', model, overrides), `session options: ${label}`) });
+    options.push({ label, variant, model, reply: await inChild(callSpec('shared', model, overrides), `session options: ${label}`) });
   }
-  for (const variantModel of fp16) {
-    options.push({ model: variantModel, reply: await inChild(callSpec('shared', variantModel), `session options: ${variantModel.label}`) });
+  if (fp16) {
+    for (const keepFloat16 of [true, false]) {
+      const label = `${fp16.label}, ${keepFloat16 ? 'run as exported (--keep-float16)' : 'from float32 copies (the default)'}`;
+      options.push({ label, model: fp16, reply: await inChild(callSpec('shared', fp16, undefined, keepFloat16), `session options: ${label}`) });
+    }
   }
 
   const opProfile = await inChild(

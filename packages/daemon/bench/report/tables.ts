@@ -160,7 +160,7 @@ export function resultTables(results: BenchResults, plotFile: string): string {
         ];
         return [
           row('defaults of sessionOptions() (the StyleAligned row above)', m.calls.shared),
-          ...m.options.map((o) => row(o.variant ? OPTION_VARIANTS[o.variant].label : o.model.label, o.reply)),
+          ...m.options.map((o) => row(o.label, o.reply)),
         ];
       }),
     ),
@@ -198,7 +198,7 @@ function measuredScenarios(m: ModelResults): Array<[string, { otherWork: OtherWo
     ...(['cold', 'cacheWarm'] as const).flatMap((start) =>
       (['plain', 'shared'] as const).flatMap((sharing) => m.sets[start][sharing].map((r, i): [string, { otherWork: OtherWork }] => [`${sharing} set, ${start} ${i + 1}`, r])),
     ),
-    ...m.options.map((o): [string, { otherWork: OtherWork }] => [`session options ${o.variant ?? o.model.id}`, o.reply]),
+    ...m.options.map((o): [string, { otherWork: OtherWork }] => [`session options: ${o.label}`, o.reply]),
     ['operator profile', m.opProfile],
     ['scaling, one batch', m.scaling['one-batch']],
     ['scaling, chunked', m.scaling.chunked],

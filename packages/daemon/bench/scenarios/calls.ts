@@ -23,6 +23,8 @@ export interface CallsSpec {
   repeats: number;
   /** The session-option sweep: replaces `sessionOptions()` defaults. */
   sessionOverrides?: InferenceSession.SessionOptions;
+  /** Run a float16 export as exported rather than from float32 copies. */
+  keepFloat16?: boolean;
 }
 
 export interface CallsResult {
@@ -36,7 +38,7 @@ export interface CallsResult {
 
 /** Times single U-Net calls on the batch one sampling step of a set feeds it. */
 export async function runCalls(spec: CallsSpec): Promise<CallsResult> {
-  const runtime = { ...CPU, sessionOverrides: spec.sessionOverrides };
+  const runtime = { ...CPU, sessionOverrides: spec.sessionOverrides, keepFloat16: spec.keepFloat16 };
   const loadStarted = performance.now();
   const pipeline = await Pipeline.load(spec.model.dir, runtime, spec.unet === 'export' ? {} : { cacheDir: spec.cacheDir });
   const loadMs = performance.now() - loadStarted;

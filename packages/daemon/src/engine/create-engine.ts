@@ -25,7 +25,7 @@ export async function createPipelineEngine(setup: EngineSetup): Promise<Pipeline
   return new PipelineEngine({
     models,
     defaultModelId: models[0].id,
-    runtime: { provider: setup.provider, threads: setup.threads },
+    runtime: setup.runtime,
     dataDir: setup.dataDir,
   });
 }

@@ -127,7 +127,7 @@ export class PipelineEngine implements Engine {
     const model = this.model(id);
     let pipeline = this.pipelines.get(id);
     if (!pipeline) {
-      pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: resolve(this.options.dataDir, 'unet-cache') });
+      pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: resolve(this.options.dataDir, 'model-cache') });
       this.pipelines.set(id, pipeline);
       // A model that failed to load is retried on the next job rather than kept broken.
       pipeline.catch(() => this.pipelines.delete(id));

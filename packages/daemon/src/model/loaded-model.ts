@@ -1,6 +1,14 @@
 import type { ModelLayout } from './layout';
+import { loadForRuntime } from './float32-copy';
 import { OnnxModel } from './onnx-session';
 import type { RuntimeOptions } from './runtime';
+
+export interface LoadedModelOptions {
+  /** Replaces the export's U-Net with one already prepared for the runtime (the shared-attention rewrite, upcast where needed). */
+  unetPath?: string;
+  /** Where float32 copies of float16 components are kept for the CPU provider (see float32-copy.ts); none: run them as exported. */
+  cacheDir?: string;
+}
 
 /**
  * A model folder with its ONNX Runtime sessions, created once and reused for every job.
@@ -15,21 +23,22 @@ export class LoadedModel {
     readonly textEncoders: OnnxModel[],
     readonly unet: OnnxModel,
     readonly vaeDecoder: OnnxModel,
+    private readonly cacheDir: string | undefined,
   ) {}
 
-  /** `unetPath` replaces the export's U-Net (with its shared-attention rewrite). */
-  static async load(layout: ModelLayout, runtime: RuntimeOptions, unetPath = layout.unet.onnx): Promise<LoadedModel> {
-    const textEncoders = await Promise.all(layout.textEncoders.map((e) => OnnxModel.load(e.onnx, runtime)));
-    const unet = await OnnxModel.load(unetPath, runtime);
-    const vaeDecoder = await OnnxModel.load(layout.vaeDecoder.onnx, runtime);
-    return new LoadedModel(layout, runtime, textEncoders, unet, vaeDecoder);
+  static async load(layout: ModelLayout, runtime: RuntimeOptions, options: LoadedModelOptions = {}): Promise<LoadedModel> {
+    const { cacheDir } = options;
+    const textEncoders = await Promise.all(layout.textEncoders.map((e) => loadForRuntime(e.onnx, runtime, cacheDir)));
+    const unet = options.unetPath ? await OnnxModel.load(options.unetPath, runtime) : await loadForRuntime(layout.unet.onnx, runtime, cacheDir);
+    const vaeDecoder = await loadForRuntime(layout.vaeDecoder.onnx, runtime, cacheDir);
+    return new LoadedModel(layout, runtime, textEncoders, unet, vaeDecoder, cacheDir);
   }
 
   /** Undefined when the export has no VAE encoder. */
   vaeEncoder(): Promise<OnnxModel> | undefined {
     const entry = this.layout.vaeEncoder;
     if (!entry) return undefined;
-    this.vaeEncoderSession ??= OnnxModel.load(entry.onnx, this.runtime);
+    this.vaeEncoderSession ??= loadForRuntime(entry.onnx, this.runtime, this.cacheDir);
     return this.vaeEncoderSession;
   }
 

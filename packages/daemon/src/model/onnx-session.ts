@@ -31,6 +31,8 @@ export class OnnxModel {
     readonly path: string,
     private readonly session: ort.InferenceSession,
     readonly inputs: ReadonlyMap<string, InputInfo>,
+    /** Whether an input or output is float16: the mark of a float16 export. */
+    readonly float16Io: boolean,
   ) {}
 
   static async load(path: string, runtime: RuntimeOptions): Promise<OnnxModel> {
@@ -40,7 +42,8 @@ export class OnnxModel {
       if (!meta.isTensor) throw new ModelError(`${path}: input "${meta.name}" is not a tensor`);
       inputs.set(meta.name, { name: meta.name, type: meta.type, shape: meta.shape });
     }
-    return new OnnxModel(path, session, inputs);
+    const float16Io = [...session.inputMetadata, ...session.outputMetadata].some((meta) => meta.isTensor && meta.type === 'float16');
+    return new OnnxModel(path, session, inputs, float16Io);
   }
 
   get outputNames(): readonly string[] {

@@ -9,6 +9,11 @@ export interface RuntimeOptions {
   provider: ExecutionProvider;
   /** Intra-op threads; ONNX Runtime's default (one per physical core) when absent. */
   threads?: number;
+  /**
+   * Run float16 exports as exported on the CPU provider. By default they run from float32 copies
+   * kept in the data folder (see model/float32-copy.ts).
+   */
+  keepFloat16?: boolean;
   /** Replaces the defaults of `sessionOptions()` key by key: for measuring alternatives (the benchmark). */
   sessionOverrides?: ort.InferenceSession.SessionOptions;
 }

@@ -18,6 +18,7 @@ import {
   DataType,
   type AttributeProto,
   type GraphProto,
+  type ModelProto,
   type NodeProto,
   type TensorProto,
   type ValueInfoProto,
@@ -37,14 +38,23 @@ export interface UpcastOptions {
  * it. Reads the source's weights one tensor at a time.
  */
 export async function upcastFloat16ModelFile(sourcePath: string, targetPath: string, options: UpcastOptions = {}): Promise<void> {
-  const model = await readModel(sourcePath);
-  const sourceDir = dirname(sourcePath);
+  if (resolve(targetPath) === resolve(sourcePath)) {
+    throw new Error(`upcastFloat16ModelFile: writing ${targetPath} would overwrite the source model`);
+  }
+  await upcastFloat16Model(await readModel(sourcePath), dirname(sourcePath), targetPath, options);
+}
+
+/**
+ * `upcastFloat16ModelFile` for a model already parsed (and perhaps rewritten) whose external
+ * weights are relative to `sourceDir`.
+ */
+export async function upcastFloat16Model(model: ModelProto, sourceDir: string, targetPath: string, options: UpcastOptions = {}): Promise<void> {
   const dataLocation = options.dataLocation ?? `${basename(targetPath)}_data`;
   // Creating the new data file truncates it: it must not be a file the source still reads from.
   const dataPath = resolve(dirname(targetPath), dataLocation);
   const sourceFiles = model.graph!.initializer.filter(isExternal).map((tensor) => resolve(sourceDir, externalDataRef(tensor).location));
-  if (resolve(targetPath) === resolve(sourcePath) || sourceFiles.includes(dataPath)) {
-    throw new Error(`upcastFloat16ModelFile: writing ${targetPath} would overwrite the source model or its weights`);
+  if (sourceFiles.includes(dataPath) || sourceFiles.includes(resolve(targetPath))) {
+    throw new Error(`upcastFloat16Model: writing ${targetPath} would overwrite the source model's weights`);
   }
   await mkdir(dirname(targetPath), { recursive: true });
   const threshold = options.sizeThreshold ?? 1024;
@@ -63,6 +73,13 @@ export async function upcastFloat16ModelFile(sourcePath: string, targetPath: str
     await writer.close();
   }
   await writeModel(targetPath, { ...model, graph });
+}
+
+/** Whether the main graph computes in float16: a float16 input, output or weight. */
+export function hasFloat16(model: ModelProto): boolean {
+  const graph = model.graph!;
+  const io = [...graph.input, ...graph.output].some((info) => info.type?.tensorType?.elemType === DataType.FLOAT16);
+  return io || graph.initializer.some((tensor) => tensor.dataType === DataType.FLOAT16);
 }
 
 function float32Bytes(halfBytes: Uint8Array): Uint8Array {

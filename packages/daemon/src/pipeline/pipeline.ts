@@ -1,6 +1,7 @@
 import { prepareSharedUnet, sharingFeeds, type PreparedUnet, type SharingOptions } from '../attention';
 import { InputError, ModelError } from '../errors';
 import { readModelLayout } from '../model/layout';
+import { upcastsFloat16 } from '../model/float32-copy';
 import { LoadedModel } from '../model/loaded-model';
 import type { RuntimeOptions } from '../model/runtime';
 import type { SetSharing } from './generate';
@@ -8,7 +9,10 @@ import { TextConditioner } from './text-conditioning';
 import { UnetRunner } from './unet';
 
 export interface PipelineLoadOptions {
-  /** Where the shared-attention rewrite of the U-Net is cached. Without it the export runs as is. */
+  /**
+   * Where models derived from the export are cached: the shared-attention rewrite of the U-Net,
+   * and on the CPU provider float32 versions of float16 exports. Without it the export runs as is.
+   */
   cacheDir?: string;
 }
 
@@ -33,7 +37,7 @@ export class Pipeline {
     let unavailable: ModelError | undefined;
     if (options.cacheDir) {
       try {
-        sharedUnet = await prepareSharedUnet(layout.unet.onnx, options.cacheDir);
+        sharedUnet = await prepareSharedUnet(layout.unet.onnx, options.cacheDir, { upcastFloat16: upcastsFloat16(runtime) });
       } catch (err) {
         // An export without recognisable self-attention still generates plain sets.
         if (!(err instanceof ModelError)) throw err;
@@ -42,7 +46,7 @@ export class Pipeline {
     } else {
       unavailable = new ModelError('shared attention needs the rewritten U-Net, and no cache folder was given for it');
     }
-    const model = await LoadedModel.load(layout, runtime, sharedUnet?.path);
+    const model = await LoadedModel.load(layout, runtime, { unetPath: sharedUnet?.path, cacheDir: options.cacheDir });
     const conditioner = await TextConditioner.create(layout, model.textEncoders);
     return new Pipeline(model, conditioner, new UnetRunner(model.unet, layout), sharedUnet, unavailable);
   }

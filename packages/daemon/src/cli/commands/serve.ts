@@ -1,14 +1,15 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { DEFAULT_HOST, DEFAULT_PORT, loadConfig } from '../../config/config-file';
 import { resolveDirs } from '../../config/paths';
 import { tokenPath } from '../../config/token';
 import type { Engine } from '../../engine/engine';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../model/runtime';
+import type { RuntimeOptions } from '../../model/runtime';
 import { startDaemon, type Daemon } from '../../server/daemon';
 import type { DaemonEvent } from '../../server/events';
 import { integer } from '../arguments';
+import { addRuntimeOptions, runtimeFromFlags, type RuntimeFlags } from '../runtime-flags';
 
 /** What the pipeline-backed engine is built from. */
 export interface EngineSetup {
@@ -16,28 +17,25 @@ export interface EngineSetup {
   models: Record<string, string>;
   /** The daemon's data folder, where an engine may keep what it must find again (inversion trajectories). */
   dataDir: string;
-  provider: ExecutionProvider;
-  threads?: number;
+  runtime: RuntimeOptions;
 }
 
 export type EngineFactory = (setup: EngineSetup) => Promise<Engine>;
 
-interface ServeFlags {
+interface ServeFlags extends RuntimeFlags {
   host?: string;
   port?: number;
   allowHost: string[];
   model: Record<string, string>;
   dataDir?: string;
   configDir?: string;
-  provider: ExecutionProvider;
-  threads?: number;
   json: boolean;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export function registerServe(program: Command, createEngine: EngineFactory): void {
-  program
+  const command = program
     .command('serve')
     .description('run the daemon: the WebSocket service the Figma plugin, the VS Code extension and scripts talk to')
     .option('--host <address>', `address to listen on (default: config "host", else ${DEFAULT_HOST}); see the README before serving other machines`)
@@ -45,9 +43,8 @@ export function registerServe(program: Command, createEngine: EngineFactory): vo
     .option('--allow-host <name>', 'another Host name clients may use, e.g. the name a TLS proxy serves (repeatable; adds to config "allowedHosts")', (value: string, all: string[]) => [...all, value], [])
     .option('--model <id=dir>', 'offer the model folder under this id (repeatable; adds to config "models")', modelEntry, {})
     .option('--data-dir <dir>', 'job records and images (default: $STYLESET_DATA_DIR, else the platform data folder)')
-    .option('--config-dir <dir>', 'token and config.json (default: $STYLESET_CONFIG_DIR, else the platform config folder)')
-    .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider').choices(EXECUTION_PROVIDERS).default('cpu'))
-    .option('--threads <n>', 'ONNX Runtime intra-op threads (default: one per core)', integer(1, 256))
+    .option('--config-dir <dir>', 'token and config.json (default: $STYLESET_CONFIG_DIR, else the platform config folder)');
+  addRuntimeOptions(command)
     .option('--json', 'log one JSON object per line on stdout instead of text', false)
     .action(async (flags: ServeFlags) => {
       await runServe(flags, createEngine);
@@ -61,8 +58,7 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
   const engine = await createEngine({
     models: { ...config.models, ...flags.model },
     dataDir: dirs.dataDir,
-    provider: flags.provider,
-    threads: flags.threads,
+    runtime: runtimeFromFlags(flags),
   });
   let daemon: Daemon;
   try {

@@ -1,0 +1,147 @@
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { STYLE_ALIGNED_DEFAULTS } from '@styleset/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareSharedUnet, sharingFeeds } from '../packages/daemon/src/attention';
+import { loadForRuntime, upcastsFloat16 } from '../packages/daemon/src/model/float32-copy';
+import { OnnxModel } from '../packages/daemon/src/model/onnx-session';
+import { DataType, readModel, type ModelProto } from '../packages/daemon/src/onnx';
+import { generateSet, type GenerateOptions, type GeneratedImage } from '../packages/daemon/src/pipeline/generate';
+import { Pipeline } from '../packages/daemon/src/pipeline/pipeline';
+import { randomFloats, relativeError, unetInputs } from './support/reference/tiny-unet';
+import { tinyModelSet } from './support/tiny-model-set';
+
+const runtime = { provider: 'cpu' as const, threads: 1 };
+
+// The same seed: the float16 export's weights are the float32 export's, rounded.
+let set: Awaited<ReturnType<typeof tinyModelSet<'fp16' | 'fp32'>>>;
+beforeAll(async () => {
+  set = await tinyModelSet({ fp16: { family: 'sd1', dtype: 'fp16', weights: 'external' }, fp32: { family: 'sd1', weights: 'external' } });
+});
+afterAll(async () => {
+  await set.dispose();
+});
+
+const component = (name: 'fp16' | 'fp32', folder: string) => join(set.models[name].dir, folder, 'model.onnx');
+
+function float16Tensors(model: ModelProto): string[] {
+  return model.graph!.initializer.filter((t) => t.dataType === DataType.FLOAT16).map((t) => t.name ?? '');
+}
+
+async function outputOf(path: string, feeds: Parameters<OnnxModel['run']>[0], output: string): Promise<Float32Array> {
+  const model = await OnnxModel.load(path, runtime);
+  try {
+    return (await model.run(feeds, [output]))[output].data;
+  } finally {
+    await model.release();
+  }
+}
+
+describe('float16 exports on the CPU provider', () => {
+  it('get a shared U-Net that computes in float32 behind float16 inputs and outputs, nearer the float32 export than the float16 one is', async () => {
+    const cache = join(set.root, 'unet-cache');
+    const prepared = await prepareSharedUnet(component('fp16', 'unet'), cache, { upcastFloat16: true });
+    expect(prepared.upcast).toBe(true);
+    expect(prepared.layerCount).toBe(4);
+    // Its own converted weights, nothing linked from the export.
+    expect((await readdir(dirname(prepared.path))).sort()).toEqual(['manifest.json', 'model.onnx', 'model.onnx.styleset_data']);
+    const upcastModel = await readModel(prepared.path);
+    const graph = upcastModel.graph!;
+    expect(float16Tensors(upcastModel)).toEqual([]);
+    expect(graph.input.find((i) => i.name === 'sample')?.type?.tensorType?.elemType).toBe(DataType.FLOAT16);
+    expect(graph.output[0].type?.tensorType?.elemType).toBe(DataType.FLOAT16);
+
+    const inputs = unetInputs(set.models.fp16, [1, 2]);
+    const float32 = await outputOf(component('fp32', 'unet'), inputs, 'out_sample');
+    const asExported = await outputOf(component('fp16', 'unet'), inputs, 'out_sample');
+    const upcast = await outputOf(prepared.path, { ...inputs, ...sharingFeeds(null, prepared, { images: 2, guided: false }) }, 'out_sample');
+    const upcastError = relativeError(upcast, float32);
+    // What is left is the weights' float16 rounding and the float16 output.
+    expect(upcastError).toBeLessThan(5e-3);
+    expect(upcastError).toBeLessThanOrEqual(relativeError(asExported, float32));
+
+    // A float32 export asked to upcast is rewritten as before: its weights linked, not copied.
+    const plain = await prepareSharedUnet(component('fp32', 'unet'), cache, { upcastFloat16: true });
+    expect(plain.upcast).toBe(false);
+    expect((await stat(join(dirname(plain.path), 'model.onnx_data'))).ino).toBe((await stat(join(dirname(component('fp32', 'unet')), 'model.onnx_data'))).ino);
+  });
+
+  it('open other components on a float32 copy made once; float32 exports and other providers run as exported', async () => {
+    const cache = join(set.root, 'component-cache');
+    const latents = { data: randomFloats(4 * 8 * 8, 5), dims: [1, 4, 8, 8] };
+    const float32 = await outputOf(component('fp32', 'vae_decoder'), { latent_sample: latents }, 'sample');
+
+    const first = await loadForRuntime(component('fp16', 'vae_decoder'), runtime, cache);
+    try {
+      expect(dirname(dirname(first.path))).toBe(cache);
+      expect(first.float16Io).toBe(true);
+      expect(float16Tensors(await readModel(first.path))).toEqual([]);
+      expect(relativeError((await first.run({ latent_sample: latents }, ['sample'])).sample.data, float32)).toBeLessThan(5e-3);
+    } finally {
+      await first.release();
+    }
+    const written = (await stat(first.path)).mtimeMs;
+    const second = await loadForRuntime(component('fp16', 'vae_decoder'), runtime, cache);
+    await second.release();
+    expect(second.path).toBe(first.path);
+    expect((await stat(second.path)).mtimeMs).toBe(written);
+
+    const entries = await readdir(cache);
+    const asIs = await loadForRuntime(component('fp32', 'vae_decoder'), runtime, cache);
+    await asIs.release();
+    expect(asIs.path).toBe(component('fp32', 'vae_decoder'));
+    expect(await readdir(cache)).toEqual(entries);
+    // Without a cache folder there is nowhere to keep a copy: the export runs as it is.
+    const uncached = await loadForRuntime(component('fp16', 'vae_decoder'), runtime, undefined);
+    await uncached.release();
+    expect(uncached.path).toBe(component('fp16', 'vae_decoder'));
+    // Nor when asked to keep float16 (--keep-float16), or on another provider.
+    expect(upcastsFloat16({ provider: 'cpu', keepFloat16: true })).toBe(false);
+    expect(upcastsFloat16({ provider: 'cuda' })).toBe(false);
+    const kept = await loadForRuntime(component('fp16', 'vae_decoder'), { ...runtime, keepFloat16: true }, cache);
+    await kept.release();
+    expect(kept.path).toBe(component('fp16', 'vae_decoder'));
+  });
+
+  it('make the whole pipeline compute in float32: every session on the cache, the image the float32 export\'s within float16 rounding', async () => {
+    const cacheDir = join(set.root, 'pipeline-cache');
+    const fp16 = await Pipeline.load(set.models.fp16.dir, runtime, { cacheDir });
+    const kept = await Pipeline.load(set.models.fp16.dir, { ...runtime, keepFloat16: true }, { cacheDir: join(set.root, 'kept-cache') });
+    expect(kept.model.unet.float16Io).toBe(true);
+    expect((await readModel(kept.model.unet.path)).graph!.initializer.some((t) => t.dataType === DataType.FLOAT16)).toBe(true);
+    expect(kept.model.vaeDecoder.path).toBe(component('fp16', 'vae_decoder'));
+    await kept.release();
+    const fp32 = await Pipeline.load(set.models.fp32.dir, runtime, { cacheDir });
+    try {
+      for (const session of [...fp16.model.textEncoders, fp16.model.unet, fp16.model.vaeDecoder]) {
+        expect(session.path.startsWith(cacheDir)).toBe(true);
+      }
+      const options = (p: Pipeline): GenerateOptions => ({
+        prompts: ['a red star icon', 'a blue moon icon'],
+        negativePrompt: '',
+        steps: 3,
+        guidance: 5,
+        seed: 7,
+        width: p.model.layout.nativeWidth,
+        height: p.model.layout.nativeHeight,
+        sampler: 'ddim',
+        batchSize: 2,
+        sharing: p.sharing(STYLE_ALIGNED_DEFAULTS),
+      });
+      const [a, b] = [await images(fp16, options(fp16)), await images(fp32, options(fp32))];
+      for (const [i, image] of a.entries()) {
+        expect(image.pixels.data.every(Number.isFinite)).toBe(true);
+        expect(relativeError(image.pixels.data, b[i].pixels.data)).toBeLessThan(0.02);
+      }
+    } finally {
+      await fp16.release();
+      await fp32.release();
+    }
+  });
+});
+
+async function images(p: Pipeline, options: GenerateOptions): Promise<GeneratedImage[]> {
+  const out: GeneratedImage[] = [];
+  for await (const image of generateSet(p, options)) out.push(image);
+  return out.sort((x, y) => x.index - y.index);
+}
