@@ -34,7 +34,8 @@ export function inProcessShares(m: ModelResults): TimeShares {
   return {
     ort: median(sets.map((s) => s.ortMs / s.wallMs)),
     js: median(sets.map((s) => (s.loopBusyMs - s.ortMs) / s.wallMs)),
-    waiting: median(sets.map((s) => 1 - s.loopBusyMs / s.wallMs)),
+    // Busy and wall time come from two clocks: a set that never waited can read a hair below 0.
+    waiting: median(sets.map((s) => Math.max(0, 1 - s.loopBusyMs / s.wallMs))),
   };
 }
 
@@ -42,7 +43,7 @@ export function inProcessShares(m: ModelResults): TimeShares {
 export function daemonShares(m: ModelResults): TimeShares {
   const { wallsMs, ortMs, loopBusyMs } = m.daemon.result;
   const wall = wallsMs.reduce((a, b) => a + b, 0);
-  return { ort: ortMs / wall, js: (loopBusyMs - ortMs) / wall, waiting: 1 - loopBusyMs / wall };
+  return { ort: ortMs / wall, js: (loopBusyMs - ortMs) / wall, waiting: Math.max(0, 1 - loopBusyMs / wall) };
 }
 
 /** The profiled set's main-thread time by category (in-process, StyleAligned, warm). */
