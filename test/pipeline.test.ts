@@ -184,7 +184,14 @@ describe('chunk planning', () => {
   it('puts the reference first in every chunk', () => {
     expect(planChunks(5, 3, true)).toEqual([[0, 1, 2], [0, 3, 4]]);
     expect(planChunks(3, 8, true)).toEqual([[0, 1, 2]]);
+    expect(planChunks(1, 4, true)).toEqual([[0]]);
     expect(planChunks(5, 2, false)).toEqual([[0, 1], [2, 3], [4]]);
+    // Evenly spread: 5 targets in batches of at most 4 (and the reference) make 3 + 2, not 4 + 1.
+    expect(planChunks(6, 5, true)).toEqual([[0, 1, 2, 3], [0, 4, 5]]);
+    expect(planChunks(7, 3, false)).toEqual([[0, 1, 2], [3, 4], [5, 6]]);
+    const big = planChunks(33, 17, true);
+    expect(big.map((c) => c.length)).toEqual([17, 17]);
+    expect(big.flatMap((c) => c.slice(1))).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
     expect(() => planChunks(5, 1, true)).toThrow(/at least 2/);
   });
 });

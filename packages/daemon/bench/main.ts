@@ -7,11 +7,12 @@
  *                                         packages/daemon/bench/results/latest.json
  *   npm run bench -- --quick              smoke run: every scenario once on small sizes; writes to a temporary folder
  *   npm run bench -- --models sd1-large   some models only (default, sd1-large, sdxl-large)
+ *   npm run bench -- --report-only       the page and plot again from results/latest.json (after editing the report code)
  *
  * Every scenario runs in a process of its own (peak memory is per process); see docs/benchmarks.md.
  */
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +29,21 @@ import { benchModel } from './run-model';
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const PLOT = 'images/bench-time-per-image.svg';
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, models: { type: 'string' } } });
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, models: { type: 'string' }, 'report-only': { type: 'boolean', default: false } },
+});
 const quick = flags.quick ?? false;
 const only = flags.models?.split(',').map((id) => id.trim());
 const command = ['npm run bench', ...(quick || only ? ['--'] : []), ...(quick ? ['--quick'] : []), ...(only ? ['--models', only.join(',')] : [])].join(' ');
+
+if (flags['report-only']) {
+  // The page and plot again from the last full run's samples, after a change to the report code.
+  const results = JSON.parse(await readFile(join(REPO, 'packages', 'daemon', 'bench', 'results', 'latest.json'), 'utf8')) as BenchResults;
+  await writeFile(join(REPO, 'docs', PLOT), scalingPlot(results));
+  await writeResultsIntoPage(join(REPO, 'docs', 'benchmarks.md'), resultTables(results, PLOT));
+  console.log(`Rewrote docs/benchmarks.md and docs/${PLOT} from the run of ${results.startedAt}.`);
+  process.exit(0);
+}
 
 const startedAt = new Date();
 const started = performance.now();

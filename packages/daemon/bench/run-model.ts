@@ -7,6 +7,8 @@ import { OPTION_VARIANTS, type ModelPlan } from './plan';
 import type { Measured, ModelResults, OptionRun, Sharing } from './results';
 import { requestFromChild } from './run-child';
 import type { UnetVariant } from './scenarios/calls';
+import type { Batching } from './scenarios/scaling';
+import { MAX_BATCH_IMAGES } from '../src/engine/batch-size';
 
 const CHILD = new URL('./child.ts', import.meta.url);
 
@@ -102,7 +104,7 @@ export async function benchModel(model: BenchModel, plan: ModelPlan, work: strin
     'operator profile',
   );
 
-  const scalingSpec = (batching: 'one-batch' | 'chunked', sizes: number[]): ScenarioSpec & { kind: 'scaling' } => ({
+  const scalingSpec = (batching: Batching, sizes: number[]): ScenarioSpec & { kind: 'scaling' } => ({
     kind: 'scaling',
     model,
     dataDir: cached,
@@ -114,6 +116,8 @@ export async function benchModel(model: BenchModel, plan: ModelPlan, work: strin
   });
   const scaling = {
     'one-batch': await inChild(scalingSpec('one-batch', plan.scaling.sizes), 'set size scaling, one batch'),
+    // Sizes the default would run in one batch are the one-batch points.
+    default: await inChild(scalingSpec('default', plan.scaling.sizes.filter((n) => n + 1 > MAX_BATCH_IMAGES)), 'set size scaling, default batching'),
     chunked: await inChild(scalingSpec('chunked', plan.scaling.sizes.filter((n) => n + 1 > plan.chunk)), `set size scaling, chunks of ${plan.chunk}`),
   };
 

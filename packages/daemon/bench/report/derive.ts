@@ -58,8 +58,17 @@ export function perTarget(point: ScalingPoint): number[] {
 
 /** Chunked points, with the sizes that fit one chunk taken from one batch (they run identically). */
 export function chunkedPoints(m: ModelResults): ScalingPoint[] {
-  const chunked = m.scaling.chunked.result;
-  return m.scaling['one-batch'].result.map((p) => chunked.find((c) => c.targets === p.targets) ?? p);
+  return withOneBatch(m, m.scaling.chunked.result);
+}
+
+/** The engine's default batching, with the sizes it runs in one batch taken from one batch. */
+export function defaultBatchingPoints(m: ModelResults): ScalingPoint[] {
+  // Results of runs before the default series existed have none: one batch was the default then.
+  return withOneBatch(m, m.scaling.default?.result ?? []);
+}
+
+function withOneBatch(m: ModelResults, measured: ScalingPoint[]): ScalingPoint[] {
+  return m.scaling['one-batch'].result.map((p) => measured.find((c) => c.targets === p.targets) ?? p);
 }
 
 /**

@@ -1,10 +1,10 @@
 import { summarize } from '../measure/stats';
 import type { BenchResults } from '../results';
 import type { ScalingPoint } from '../scenarios/scaling';
-import { chunkedPoints, perTarget } from './derive';
+import { chunkedPoints, defaultBatchingPoints, perTarget } from './derive';
 import { linePlot, type Series } from './svg-plot';
 
-/** Time per target image against set size, one panel per model: one batch against chunks. */
+/** Time per target image against set size, one panel per model: one batch, the default batching, chunks. */
 export function scalingPlot(results: BenchResults): string {
   const series = (name: string, colour: string, points: ScalingPoint[], dash?: string): Series => ({
     name,
@@ -21,6 +21,7 @@ export function scalingPlot(results: BenchResults): string {
       title: `${m.model.id} (${steps} step${steps === 1 ? '' : 's'})`,
       series: [
         series('one batch', '#1f77b4', m.scaling['one-batch'].result),
+        series('default batching', '#2ca02c', defaultBatchingPoints(m), '2 3'),
         series(`chunks of ${m.plan.chunk} (reference + ${m.plan.chunk - 1})`, '#d62728', chunkedPoints(m), '6 4'),
       ],
     };

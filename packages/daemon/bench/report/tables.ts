@@ -4,7 +4,9 @@ import type { JsCategory } from '../measure/js-profile';
 import { summarize } from '../measure/stats';
 import { OPTION_VARIANTS } from '../plan';
 import type { BenchResults, ModelResults } from '../results';
-import { callMedian, chunkedPoints, daemonShares, inProcessShares, inversionMedians, jsProfile, perTarget, warmSetMedian, warmSets } from './derive';
+import type { ScalingPoint } from '../scenarios/scaling';
+import { MAX_BATCH_IMAGES } from '../../src/engine/batch-size';
+import { callMedian, chunkedPoints, defaultBatchingPoints, daemonShares, inProcessShares, inversionMedians, jsProfile, perTarget, warmSetMedian, warmSets } from './derive';
 import { iqr, median, ms, percent, ratio, seconds, spread, table } from './format';
 import { checkTargets } from './targets';
 
@@ -69,23 +71,33 @@ export function resultTables(results: BenchResults, plotFile: string): string {
       ]),
     ),
     '### Set size',
-    `StyleAligned sets of 1 to 32 targets plus the reference, warm. *one batch*: every image in one U-Net batch (the engine's default batch size ` +
-      `allows it for these image sizes); *chunked*: chunks of 5 images (the reference and 4 targets; \`--batch-size 5\`), each chunk recomputing the reference. ` +
-      `ms per target image: median [min–max]; peak RSS of the process after that size (sizes run in ascending order).`,
-    `![Time per target image against set size, one batch and chunked, per model](${plotFile})`,
+    `StyleAligned sets of 1 to 32 targets plus the reference, warm. *one batch*: every image in one U-Net batch (forced with \`--batch-size\`); ` +
+      `*default*: the engine's own batching (\`defaultBatchSize\`: one batch up to ${MAX_BATCH_IMAGES} images, then the fewest even batches), ` +
+      `measured where it differs from one batch; *chunked*: chunks of 5 images (the reference and 4 targets; \`--batch-size 5\`). ` +
+      `Every batch recomputes the reference. ms per target image: median [min–max]; peak RSS of the process after that size (sizes run in ascending order).`,
+    `![Time per target image against set size: one batch, default batching and chunks, per model](${plotFile})`,
     table(
-      ['model', 'steps', 'targets', 'one batch: ms / image', 'one batch: peak RSS MiB', 'chunked: ms / image', 'chunked: chunks', 'chunked: peak RSS MiB'],
+      [
+        'model', 'steps', 'targets',
+        'one batch: ms / image', 'one batch: peak RSS MiB',
+        'default: ms / image', 'default: batches', 'default: peak RSS MiB',
+        'chunked: ms / image', 'chunked: batches', 'chunked: peak RSS MiB',
+      ],
       models.flatMap((m) => {
         const chunked = chunkedPoints(m);
-        const chunkCount = (targets: number) => (targets + 1 <= m.plan.chunk ? 1 : Math.ceil(targets / (m.plan.chunk - 1)));
+        const byDefault = defaultBatchingPoints(m);
+        const batches = (p: ScalingPoint) => String(Math.ceil(p.targets / (p.batchSize - 1)));
         return m.scaling['one-batch'].result.map((p, i) => [
           m.model.id,
           String(m.plan.scaling.steps ?? m.sets.cold.shared[0].result.steps),
           String(p.targets),
           spread(perTarget(p)),
           ms(p.peakRssMiB),
+          spread(perTarget(byDefault[i])),
+          batches(byDefault[i]),
+          ms(byDefault[i].peakRssMiB),
           spread(perTarget(chunked[i])),
-          String(chunkCount(p.targets)),
+          batches(chunked[i]),
           ms(chunked[i].peakRssMiB),
         ]);
       }),
@@ -201,6 +213,7 @@ function measuredScenarios(m: ModelResults): Array<[string, { otherWork: OtherWo
     ...m.options.map((o): [string, { otherWork: OtherWork }] => [`session options: ${o.label}`, o.reply]),
     ['operator profile', m.opProfile],
     ['scaling, one batch', m.scaling['one-batch']],
+    ...(m.scaling.default ? [['scaling, default batching', m.scaling.default] as [string, { otherWork: OtherWork }]] : []),
     ['scaling, chunked', m.scaling.chunked],
     ...m.inversion.map((r, i): [string, { otherWork: OtherWork }] => [`inversion ${i + 1}`, r]),
     ['daemon', m.daemon],

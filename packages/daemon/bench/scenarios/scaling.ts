@@ -1,9 +1,14 @@
+import { defaultBatchSize } from '../../src/engine/batch-size';
 import { peakRssMiB } from '../measure/peak-rss';
 import type { BenchModel } from '../models';
 import { openEngine, runJob, setJob } from './common';
 
-/** One U-Net batch for the whole set, or chunks of `chunk` images that each carry the reference. */
-export type Batching = 'one-batch' | 'chunked';
+/**
+ * One U-Net batch for the whole set (forced), the engine's default batching (defaultBatchSize:
+ * one batch up to its cap, then even chunks), or chunks of `chunk` images; chunks each carry the
+ * reference.
+ */
+export type Batching = 'one-batch' | 'default' | 'chunked';
 
 export interface ScalingSpec {
   kind: 'scaling';
@@ -32,13 +37,13 @@ export async function runScaling(spec: ScalingSpec): Promise<ScalingPoint[]> {
   const { engine, info } = await openEngine(spec.model, spec.dataDir);
   const points: ScalingPoint[] = [];
   for (const targets of spec.sizes) {
-    const batchSize = spec.batching === 'one-batch' ? targets + 1 : spec.chunk;
+    const batchSize = { 'one-batch': targets + 1, default: undefined, chunked: spec.chunk }[spec.batching];
     const job = setJob(info, targets, { steps: spec.steps, batchSize, shareAttention: true });
     // One step first: ONNX Runtime plans its memory for each new batch shape on the first call.
     await runJob(engine, { ...job, options: { ...job.options, steps: 1 } });
     const setsMs: number[] = [];
     for (let i = 0; i < spec.repeats; i++) setsMs.push((await runJob(engine, job)).wallMs);
-    points.push({ targets, batchSize, setsMs, peakRssMiB: peakRssMiB() });
+    points.push({ targets, batchSize: batchSize ?? defaultBatchSize(job.options.width * job.options.height, targets + 1), setsMs, peakRssMiB: peakRssMiB() });
   }
   await engine.close();
   return points;

@@ -72,7 +72,9 @@ export function imageSeed(seed: number, index: number): number {
 
 /**
  * Batches of a set's slots. With a reference every batch starts with slot 0, so that sharing
- * sees the same reference in each, followed by up to batchSize - 1 further slots.
+ * sees the same reference in each, followed by up to batchSize - 1 further slots. The slots are
+ * spread evenly over the fewest batches that hold them (sizes differ by at most one): a small last
+ * batch would cost more per image, and full attention share needs equal batches.
  */
 export function planChunks(count: number, batchSize: number, withReference: boolean): number[][] {
   const minimum = withReference ? 2 : 1;
@@ -81,9 +83,16 @@ export function planChunks(count: number, batchSize: number, withReference: bool
   }
   const first = withReference ? 1 : 0;
   const per = withReference ? batchSize - 1 : batchSize;
-  if (withReference && count <= batchSize) return [range(0, count)];
+  const slots = count - first;
+  if (slots <= 0) return [range(0, count)];
+  const batches = Math.ceil(slots / per);
   const chunks: number[][] = [];
-  for (let i = first; i < count; i += per) chunks.push([...(withReference ? [0] : []), ...range(i, Math.min(count, i + per))]);
+  for (let b = 0, start = first; b < batches; b++) {
+    // The first `slots % batches` batches take one slot more.
+    const size = Math.floor(slots / batches) + (b < slots % batches ? 1 : 0);
+    chunks.push([...(withReference ? [0] : []), ...range(start, start + size)]);
+    start += size;
+  }
   return chunks;
 }
 
