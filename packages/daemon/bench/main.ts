@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: what StyleAligned costs on this machine, and where the time goes.
  *
- *   npm run bench                         full run (about 20 minutes on 2 cores): writes
+ *   npm run bench                         full run (about 16 minutes on 2 cores): writes
  *                                         docs/benchmarks.md (between its markers), the plot
  *                                         docs/images/bench-time-per-image.svg and
  *                                         packages/daemon/bench/results/latest.json

@@ -5,7 +5,7 @@ import type { InferenceSession } from 'onnxruntime-node';
  * steps (the product's case, which the 3-second target is about); the tiny large models have
  * random weights, so only their cost matters, and a few steps show it: a set's time is its steps
  * times a U-Net call, plus text encoding and decoding. The counts keep a full run within about
- * 20 minutes on the 2-core machine; the large SDXL model (about 5x an SD 1 call) gets fewer.
+ * 16 minutes on the 2-core machine; the large SDXL model (about 5x an SD 1 call) gets fewer.
  */
 export interface ModelPlan {
   /** Steps of the timed sets and of the daemon's; absent: the model's default. */

@@ -1,10 +1,12 @@
 /**
  * Images per U-Net batch, reference included, when the job leaves it open. Larger batches
  * amortise per-call overhead and the reference's own rows, until the activations stop fitting in
- * cache and memory. `npm run bench` measured per-image time flat from 8 to 16 targets on every
- * model and, in one batch of 33 images, 5% up on the SDXL-shaped one with memory still growing
- * linearly: so at most 17 images (16 targets and the reference), and at most 2^20 pixels of images
- * (the default icon model's 64x64 icons: 17; SD 1.5's 512x512 images: 4).
+ * cache and memory. In `npm run bench` time per image stopped falling at about 16 targets on
+ * every model (one batch of 33 images against 17: -4% to +5% over three runs), while peak memory
+ * kept growing with the batch (a 32-target set in one batch: 1.06 GB on the large tiny SD 1.x
+ * model, 2.6 GB on the SDXL-shaped one; in two batches of 17: 0.66 and 1.6 GB). So at most 17
+ * images (16 targets and the reference), and at most 2^20 pixels of images (SD 1.5's 512x512
+ * images: 4; SDXL's 1024x1024: 2).
  */
 export const MAX_BATCH_IMAGES = 17;
 const MAX_BATCH_PIXELS = 1 << 20;

@@ -17,8 +17,9 @@ export function upcastsFloat16(runtime: RuntimeOptions): boolean {
 /**
  * A session on `onnxPath`, or on its float32 copy when it is a float16 export and the provider is
  * the CPU: ONNX Runtime's CPU provider has few float16 kernels and wraps the rest in Casts, which
- * made a float16 model ~1.2–1.6x slower than float32 (`npm run bench`), and its float16 Casts
- * between nodes can overflow where float32 would not. The copy is made once, in `cacheDir`.
+ * made a float16 U-Net 1.02–1.20x as slow as float32 in `npm run bench` (1.6x on the first
+ * measurement, under load), against 1.01–1.10x for the copy; and float16 values between those
+ * Casts can overflow where float32 would not. The copy is made once, in `cacheDir`.
  * Float32 exports cost one failed cache lookup (a stat).
  */
 export async function loadForRuntime(onnxPath: string, runtime: RuntimeOptions, cacheDir: string | undefined): Promise<OnnxModel> {
