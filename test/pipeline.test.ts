@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../packages/daemon/src/errors';
 import { readModelLayout } from '../packages/daemon/src/model/layout';
-import { elementCount, type FloatTensor } from '../packages/daemon/src/model/tensor';
+import { elementCount, type Feed, type FloatTensor } from '../packages/daemon/src/model/tensor';
 import { generateSet, planChunks, type GenerateOptions, type GeneratedImage } from '../packages/daemon/src/pipeline/generate';
 import { Pipeline } from '../packages/daemon/src/pipeline/pipeline';
 import { GaussianSource } from '../packages/daemon/src/scheduler/noise';
@@ -17,6 +17,7 @@ const variants = {
   sd2_vpred: { family: 'sd2' },
   sdxl: { family: 'sdxl', weights: 'external' },
   sdxl_turbo: { family: 'sdxl', attention: 'explicit', turbo: true, inputIds: 'int64' },
+  sd1_lcm: { family: 'sd1', lcm: true },
 } as const;
 
 let set: Awaited<ReturnType<typeof tinyModelSet<keyof typeof variants>>>;
@@ -78,6 +79,9 @@ describe('model layout', () => {
     expect(xl.forceZerosForEmptyPrompt).toBe(true);
     const turbo = await readModelLayout(set.models.sdxl_turbo.dir);
     expect(turbo.defaults).toEqual({ sampler: 'euler_ancestral', steps: 1, guidance: 0 });
+    const lcm = await readModelLayout(set.models.sd1_lcm.dir);
+    expect(lcm.defaults).toEqual({ sampler: 'lcm', steps: 4, guidance: 8.5 });
+    expect(lcm.unet.guidanceEmbedDim).toBe(16);
     expect((await readModelLayout(set.models.sd2_vpred.dir)).family).toBe('sd2');
   });
 
@@ -193,5 +197,53 @@ describe('chunk planning', () => {
     expect(big.map((c) => c.length)).toEqual([17, 17]);
     expect(big.flatMap((c) => c.slice(1))).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
     expect(() => planChunks(5, 1, true)).toThrow(/at least 2/);
+  });
+});
+
+describe('LCM-distilled models', () => {
+  /** diffusers' get_guidance_scale_embedding, written out again here: w · 1000 times 10000^(-i / (h - 1)). */
+  function expectedEmbedding(guidance: number, dim: number): number[] {
+    const half = dim / 2;
+    const angles = Array.from({ length: half }, (_, i) => (guidance - 1) * 1000 * 10000 ** (-i / (half - 1)));
+    return [...angles.map(Math.sin), ...angles.map(Math.cos)];
+  }
+
+  async function feedsOfRun(p: Pipeline, guidance: number): Promise<{ images: GeneratedImage[]; feeds: Record<string, Feed>[] }> {
+    const feeds: Record<string, Feed>[] = [];
+    const run = p.unet.model.run.bind(p.unet.model);
+    p.unet.model.run = (f, outputs) => {
+      feeds.push(f);
+      return run(f, outputs);
+    };
+    try {
+      const images = await collect(p, baseOptions(p, { guidance, steps: 2 }));
+      return { images, feeds };
+    } finally {
+      p.unet.model.run = run;
+    }
+  }
+
+  it('get the guidance scale as the timestep_cond embedding, on a batch without an unconditional half', async () => {
+    const p = await pipeline('sd1_lcm');
+    expect(p.unet.guidanceEmbedDim).toBe(16);
+    const { images, feeds } = await feedsOfRun(p, 8.5);
+    expect(feeds).toHaveLength(2);
+    for (const f of feeds) {
+      const sample = f.sample as FloatTensor;
+      const cond = f.timestep_cond as FloatTensor;
+      expect(sample.dims[0]).toBe(3);
+      expect(cond.dims).toEqual([3, 16]);
+      for (let row = 0; row < 3; row++) {
+        const got = [...cond.data.subarray(row * 16, (row + 1) * 16)];
+        got.forEach((v, i) => expect(v).toBeCloseTo(expectedEmbedding(8.5, 16)[i], 5));
+      }
+    }
+    expect(images.every((image) => image.pixels.data.every(Number.isFinite))).toBe(true);
+
+    // The scale reaches the model: another one makes other images from the same noise.
+    const other = await feedsOfRun(p, 2);
+    const expected = expectedEmbedding(2, 16);
+    (other.feeds[0].timestep_cond as FloatTensor).data.subarray(0, 16).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+    expect(maxAbsDiff(images[0].pixels.data, other.images[0].pixels.data)).toBeGreaterThan(1e-4);
   });
 });

@@ -9,7 +9,7 @@ const TRANSFORMERS_VERSION = '4.36.2';
 export function modelIndex(options: ResolvedOptions): object {
   const xl = options.family === 'sdxl';
   return {
-    _class_name: xl ? 'StableDiffusionXLPipeline' : 'StableDiffusionPipeline',
+    _class_name: options.lcm ? 'LatentConsistencyModelPipeline' : xl ? 'StableDiffusionXLPipeline' : 'StableDiffusionPipeline',
     _diffusers_version: DIFFUSERS_VERSION,
     ...(xl
       ? { force_zeros_for_empty_prompt: true }
@@ -24,8 +24,9 @@ export function modelIndex(options: ResolvedOptions): object {
   };
 }
 
-/** SD 1.5 ships PNDM, SD 2.x DDIM, SDXL Euler; turbo models Euler ancestral. */
+/** SD 1.5 ships PNDM, SD 2.x DDIM, SDXL Euler; turbo models Euler ancestral, LCM models LCM. */
 function schedulerClass(options: ResolvedOptions): string {
+  if (options.lcm) return 'LCMScheduler';
   if (options.turbo) return 'EulerAncestralDiscreteScheduler';
   return { sd1: 'PNDMScheduler', sd2: 'DDIMScheduler', sdxl: 'EulerDiscreteScheduler' }[options.family];
 }
@@ -58,6 +59,9 @@ export function schedulerConfig(options: ResolvedOptions): object {
         sample_max_value: 1.0,
         thresholding: false,
       };
+    case 'LCMScheduler':
+      // SimianLuo/LCM_Dreamshaper_v7's.
+      return { ...common, set_alpha_to_one: true, original_inference_steps: 50, timestep_scaling: 10, clip_sample_range: 1.0, rescale_betas_zero_snr: false, thresholding: false };
     case 'EulerDiscreteScheduler':
       return { ...common, interpolation_type: 'linear', sample_max_value: 1.0, skip_prk_steps: true, use_karras_sigmas: false };
     default:
@@ -103,6 +107,7 @@ export function unetConfig(options: ResolvedOptions, unet: UNetDims): object {
       : null,
     resnet_time_scale_shift: 'default',
     sample_size: unet.sampleSize,
+    time_cond_proj_dim: unet.guidanceEmbedDim ?? null,
     time_embedding_type: 'positional',
     transformer_layers_per_block: sameEverywhere(unet.transformerLayers) ? unet.transformerLayers[0] : unet.transformerLayers,
     up_block_types: upTypes,

@@ -25,6 +25,11 @@ export interface TinyModelOptions {
   prediction?: 'epsilon' | 'v_prediction';
   /** Turbo-style scheduler: EulerAncestralDiscreteScheduler with trailing timestep spacing. Default false. */
   turbo?: boolean;
+  /**
+   * LCM-distilled (LatentConsistencyModelPipeline): LCMScheduler, and a U-Net that takes the
+   * guidance scale as an embedding (`timestep_cond`, `time_cond_proj_dim` in its config). Default false.
+   */
+  lcm?: boolean;
   /** Weights are a function of the seed and the options only. Default 0. */
   seed?: number;
 }
@@ -52,6 +57,7 @@ export function resolveOptions(options: TinyModelOptions): ResolvedOptions {
     size: options.size ?? 'small',
     prediction: options.prediction ?? (family === 'sd2' ? 'v_prediction' : 'epsilon'),
     turbo: options.turbo ?? false,
+    lcm: options.lcm ?? false,
     seed: options.seed ?? 0,
   };
 }
@@ -71,6 +77,8 @@ export interface UNetDims {
   linearProjection: boolean;
   /** SDXL's text_time embedding: sizes of the time_ids sinusoid and of the pooled text embedding. */
   addition?: { timeEmbedDim: number; textEmbedDim: number };
+  /** LCM's `time_cond_proj_dim`: width of the guidance-scale embedding fed as `timestep_cond`. */
+  guidanceEmbedDim?: number;
 }
 
 export interface TextEncoderDims {
@@ -103,6 +111,12 @@ export interface ModelDims {
 }
 
 export function modelDims(options: ResolvedOptions): ModelDims {
+  const dims = familyDims(options);
+  // Real LCM U-Nets use 256; any even width exercises the same graph.
+  return options.lcm ? { ...dims, unet: { ...dims.unet, guidanceEmbedDim: 16 } } : dims;
+}
+
+function familyDims(options: ResolvedOptions): ModelDims {
   const large = options.size === 'large';
   const blockOutChannels = large ? [64, 128] : [16, 32];
   const layersPerBlock = large ? 2 : 1;

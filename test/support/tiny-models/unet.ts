@@ -1,4 +1,7 @@
-/** UNet2DConditionModel with Optimum's I/O: sample, timestep, encoder_hidden_states (+ SDXL's text_embeds, time_ids) -> out_sample. */
+/**
+ * UNet2DConditionModel with Optimum's I/O: sample, timestep, encoder_hidden_states (+ SDXL's
+ * text_embeds, time_ids; + LCM's timestep_cond) -> out_sample.
+ */
 import { DataType } from '../../../packages/daemon/src/onnx';
 import { resnet, timestepProjection, transformer2d } from './blocks';
 import type { Net } from './net';
@@ -26,8 +29,14 @@ export function buildUNet(net: Net, dims: UNetDims, options: ResolvedOptions): U
   // timesteps[None] for a scalar, then .expand(sample.shape[0]).
   const steps = options.timestep === 'float-scalar' ? net.unsqueeze(root, timestep, [0]) : timestep;
   const batch = b.op(root, 'Gather', [b.op(root, 'Shape', [sample]), net.intConst(root, [1], [0])], { axis: { int: 0 } });
-  const timeFeatures = timestepProjection(net, '/time_proj', b.op(root, 'Expand', [steps, batch]), c0);
-  let emb = net.gemm('/time_embedding/linear_1', net.cast(root, timeFeatures, float), c0, embedDim);
+  let timeFeatures = net.cast(root, timestepProjection(net, '/time_proj', b.op(root, 'Expand', [steps, batch]), c0), float);
+  if (dims.guidanceEmbedDim) {
+    // TimestepEmbedding's cond_proj (nn.Linear without bias) adds the guidance embedding to the
+    // timestep features before linear_1.
+    const condition = b.input('timestep_cond', float, ['batch_size', dims.guidanceEmbedDim]);
+    timeFeatures = b.op(root, 'Add', [timeFeatures, net.linear('/time_embedding/cond_proj', condition, dims.guidanceEmbedDim, c0, false)]);
+  }
+  let emb = net.gemm('/time_embedding/linear_1', timeFeatures, c0, embedDim);
   emb = net.gemm('/time_embedding/linear_2', net.silu('/time_embedding/act', emb), embedDim, embedDim);
 
   if (dims.addition) {

@@ -1,10 +1,9 @@
 import { STYLE_ALIGNED_DEFAULTS } from '@styleset/protocol';
 import type { InferenceSession } from 'onnxruntime-node';
 import { concatBatch, type FloatTensor } from '../../src/model/tensor';
-import { isGuided } from '../../src/pipeline/denoise';
 import { Pipeline } from '../../src/pipeline/pipeline';
 import { stackConditioning } from '../../src/pipeline/text-conditioning';
-import type { UnetCall } from '../../src/pipeline/unet';
+import { usesClassifierFreeGuidance, type UnetCall } from '../../src/pipeline/unet';
 import { GaussianSource } from '../../src/scheduler/noise';
 import type { BenchModel } from '../models';
 import { CPU, SEED, setPrompts } from './common';
@@ -60,7 +59,7 @@ export async function runCalls(spec: CallsSpec): Promise<CallsResult> {
 /** The inputs of one denoising step of a set of `images`, as `denoise` lays them out. */
 export async function unetCall(pipeline: Pipeline, images: number, variant: UnetVariant): Promise<UnetCall> {
   const { layout } = pipeline.model;
-  const guided = isGuided(layout.defaults.guidance);
+  const guided = usesClassifierFreeGuidance(pipeline.unet, layout.defaults.guidance);
   const cond = await pipeline.conditioner.encode(setPrompts(images - 1));
   const conditioning = guided ? stackConditioning(await pipeline.conditioner.encode(new Array<string>(images).fill('')), cond) : cond;
   const shape = pipeline.latentShape(layout.nativeWidth, layout.nativeHeight);
@@ -74,5 +73,6 @@ export async function unetCall(pipeline: Pipeline, images: number, variant: Unet
     hidden: conditioning.hidden,
     pooled: conditioning.pooled,
     extra: sharing?.feeds({ images, guided }),
+    guidance: layout.defaults.guidance,
   };
 }

@@ -21,7 +21,14 @@ export interface ModelLayout {
   dir: string;
   family: ModelFamily;
   pipelineClass: string;
-  unet: { onnx: string; sampleSize: number; inChannels: number; crossAttentionDim?: number };
+  unet: {
+    onnx: string;
+    sampleSize: number;
+    inChannels: number;
+    crossAttentionDim?: number;
+    /** LCM-distilled U-Nets: `time_cond_proj_dim`, the width of the guidance embedding they take as `timestep_cond`. */
+    guidanceEmbedDim?: number;
+  };
   textEncoders: TextEncoderLayout[];
   vaeDecoder: { onnx: string };
   /** Absent in exports made for text-to-image only; needed for reference images. */
@@ -60,9 +67,13 @@ function tokenizerDir(dir: string, name: string): string {
   return join(dir, name);
 }
 
-/** The sampler implied by the exported scheduler class: distilled models must keep theirs. */
-function samplerDefaults(schedulerClass: string): ModelLayout['defaults'] {
-  if (schedulerClass === 'LCMScheduler') return { sampler: 'lcm', steps: 4, guidance: 1 };
+/**
+ * The sampler implied by the exported scheduler class: distilled models must keep theirs. LCM
+ * models that embed the guidance scale default to diffusers' LatentConsistencyModelPipeline's 8.5;
+ * LCM-LoRA merges (no embedding) run without classifier-free guidance.
+ */
+function samplerDefaults(schedulerClass: string, embedsGuidance: boolean): ModelLayout['defaults'] {
+  if (schedulerClass === 'LCMScheduler') return { sampler: 'lcm', steps: 4, guidance: embedsGuidance ? 8.5 : 1 };
   if (schedulerClass === 'EulerAncestralDiscreteScheduler') return { sampler: 'euler_ancestral', steps: 1, guidance: 0 };
   // The StyleAligned reference implementation samples with DDIM, 50 steps, guidance 7.5 (SD) / 10 (image path).
   return { sampler: 'ddim', steps: 50, guidance: 7.5 };
@@ -88,6 +99,7 @@ export async function readModelLayout(dir: string): Promise<ModelLayout> {
     sampleSize: numberField(unetConfig, 'sample_size', unetConfigPath, isXl ? 128 : 64),
     inChannels: numberField(unetConfig, 'in_channels', unetConfigPath, 4),
     crossAttentionDim: unetConfig.cross_attention_dim === undefined ? undefined : numberField(unetConfig, 'cross_attention_dim', unetConfigPath),
+    guidanceEmbedDim: unetConfig.time_cond_proj_dim == null ? undefined : numberField(unetConfig, 'time_cond_proj_dim', unetConfigPath),
   };
 
   const textEncoders: TextEncoderLayout[] = [];
@@ -136,7 +148,7 @@ export async function readModelLayout(dir: string): Promise<ModelLayout> {
     schedulerFile,
     nativeWidth: size,
     nativeHeight: size,
-    defaults: samplerDefaults(schedulerClass),
+    defaults: samplerDefaults(schedulerClass, unet.guidanceEmbedDim !== undefined),
     forceZerosForEmptyPrompt: isXl && booleanField(index, 'force_zeros_for_empty_prompt', indexPath, true),
   };
 }

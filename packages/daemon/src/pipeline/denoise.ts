@@ -4,7 +4,7 @@ import { concatBatch } from '../model/tensor';
 import type { Sampler } from '../scheduler/sampler';
 import { applyGuidance } from '../scheduler/guidance';
 import { stackConditioning, type TextConditioning } from './text-conditioning';
-import type { UnetRunner } from './unet';
+import { usesClassifierFreeGuidance, type UnetRunner } from './unet';
 
 export interface DenoiseInput {
   /** Starting latents of the set, one row per image: [n, C, h, w]. */
@@ -30,11 +30,6 @@ export interface DenoiseInput {
   signal?: AbortSignal;
 }
 
-/** Whether classifier-free guidance needs the unconditional half of the batch at all. */
-export function isGuided(guidance: number): boolean {
-  return guidance > 1;
-}
-
 /**
  * The sampling loop shared by every generation path. Each image of the set has its own prompt
  * row and latents; the whole set goes through the U-Net as one batch per step.
@@ -42,7 +37,7 @@ export function isGuided(guidance: number): boolean {
 export async function denoise(unet: UnetRunner, input: DenoiseInput): Promise<FloatTensor> {
   const { sampler, guidance } = input;
   const images = input.latents.dims[0];
-  const guided = isGuided(guidance);
+  const guided = usesClassifierFreeGuidance(unet, guidance);
   const conditioning = guided ? stackConditioning(input.uncond, input.cond) : input.cond;
   const extra = input.extraFeeds?.({ images, guided });
   let latents: FloatTensor = { data: input.latents.data.slice(), dims: input.latents.dims };
@@ -53,7 +48,7 @@ export async function denoise(unet: UnetRunner, input: DenoiseInput): Promise<Fl
     const scaled: FloatTensor = { data: sampler.scaleModelInput(latents.data, step), dims: latents.dims };
     const modelInput = guided ? concatBatch([scaled, scaled]) : scaled;
     const output = await unet.predict(
-      { latents: modelInput, timestep: sampler.timesteps[step], hidden: conditioning.hidden, pooled: conditioning.pooled, extra },
+      { latents: modelInput, timestep: sampler.timesteps[step], hidden: conditioning.hidden, pooled: conditioning.pooled, extra, guidance },
       input.height,
       input.width,
     );

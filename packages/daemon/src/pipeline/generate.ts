@@ -4,7 +4,8 @@ import { concatBatch, elementCount, sliceBatch, type Feed, type FloatTensor } fr
 import type { SamplerKind } from '../scheduler/config';
 import { createSampler } from '../scheduler/create-sampler';
 import { GaussianSource } from '../scheduler/noise';
-import { denoise, isGuided } from './denoise';
+import { denoise } from './denoise';
+import { usesClassifierFreeGuidance } from './unet';
 import type { Trajectory } from './invert';
 import type { Pipeline } from './pipeline';
 import { pickRows } from './text-conditioning';
@@ -118,7 +119,7 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
 
   control.onProgress?.({ phase: 'encoding', step: 0, total: 1 });
   const cond = await pipeline.conditioner.encode(slots);
-  const uncond = isGuided(options.guidance) ? await pipeline.conditioner.encode([options.negativePrompt]) : undefined;
+  const uncond = usesClassifierFreeGuidance(pipeline.unet, options.guidance) ? await pipeline.conditioner.encode([options.negativePrompt]) : undefined;
   control.onProgress?.({ phase: 'encoding', step: 1, total: 1 });
 
   const chunks = planChunks(slots.length, options.batchSize, options.sharing?.active === true || reference !== undefined);

@@ -6,7 +6,7 @@ import { concatBatch, sliceBatch, type FloatTensor } from '../model/tensor';
 import { DdimSampler } from '../scheduler/ddim';
 import { parseSchedulerConfig } from '../scheduler/config';
 import { applyGuidance } from '../scheduler/guidance';
-import { isGuided } from './denoise';
+import { usesClassifierFreeGuidance } from './unet';
 import type { RunControl } from './generate';
 import type { Pipeline } from './pipeline';
 import { stackConditioning } from './text-conditioning';
@@ -46,7 +46,7 @@ export async function invertImage(pipeline: Pipeline, options: InvertOptions, co
   const pixels = rgbToPixels([resizeCover(options.image, options.width, options.height)]);
   const z0 = await encodeImage(await encoder, layout, pixels);
   const cond = await pipeline.conditioner.encode([options.prompt]);
-  const guided = isGuided(options.guidance);
+  const guided = usesClassifierFreeGuidance(pipeline.unet, options.guidance);
   const conditioning = guided ? stackConditioning(await pipeline.conditioner.encode(['']), cond) : cond;
   control.onProgress?.({ phase: 'encoding', step: 1, total: 1 });
 
@@ -59,7 +59,7 @@ export async function invertImage(pipeline: Pipeline, options: InvertOptions, co
     if (control.signal?.aborted) throw new CancelledError();
     const input = guided ? concatBatch([z, z]) : z;
     const out = await pipeline.unet.predict(
-      { latents: input, timestep: sampler.timesteps[i], hidden: conditioning.hidden, pooled: conditioning.pooled, extra },
+      { latents: input, timestep: sampler.timesteps[i], hidden: conditioning.hidden, pooled: conditioning.pooled, extra, guidance: options.guidance },
       options.height,
       options.width,
     );

@@ -13,3 +13,23 @@ export function applyGuidance(output: Float32Array, scale: number): Float32Array
   }
   return out;
 }
+
+/**
+ * The guidance-scale embedding LCM-distilled U-Nets take as `timestep_cond` (diffusers'
+ * `get_guidance_scale_embedding`, fed w = guidance - 1): with h = dim / 2 and
+ * f_i = exp(-i ln(10000) / (h - 1)), [sin(1000 w f_0..f_{h-1}), cos(1000 w f_0..f_{h-1})], and a
+ * zero appended for an odd `dim`. Such models do not run classifier-free guidance: the scale is
+ * an input.
+ */
+export function guidanceScaleEmbedding(w: number, dim: number): Float32Array {
+  if (!Number.isInteger(dim) || dim < 4) throw new Error(`a guidance embedding needs a width of at least 4, got ${dim}`);
+  const half = Math.floor(dim / 2);
+  const out = new Float32Array(dim);
+  const step = Math.log(10000) / (half - 1);
+  for (let i = 0; i < half; i++) {
+    const angle = w * 1000 * Math.exp(-i * step);
+    out[i] = Math.sin(angle);
+    out[half + i] = Math.cos(angle);
+  }
+  return out;
+}
