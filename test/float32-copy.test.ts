@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { STYLE_ALIGNED_DEFAULTS } from '@styleset/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,16 @@ describe('float16 exports on the CPU provider', () => {
     const uncached = await loadForRuntime(component('fp16', 'vae_decoder'), runtime, undefined);
     await uncached.release();
     expect(uncached.path).toBe(component('fp16', 'vae_decoder'));
+    // Nor when the copy cannot be written (here the cache "folder" is a file): the export still runs.
+    const blocked = join(set.root, 'not-a-folder');
+    await writeFile(blocked, 'x');
+    const fallback = await loadForRuntime(component('fp16', 'vae_decoder'), runtime, blocked);
+    try {
+      expect(fallback.path).toBe(component('fp16', 'vae_decoder'));
+      expect((await fallback.run({ latent_sample: latents }, ['sample'])).sample.data.every(Number.isFinite)).toBe(true);
+    } finally {
+      await fallback.release();
+    }
     // Nor when asked to keep float16 (--keep-float16), or on another provider.
     expect(upcastsFloat16({ provider: 'cpu', keepFloat16: true })).toBe(false);
     expect(upcastsFloat16({ provider: 'cuda' })).toBe(false);

@@ -29,6 +29,13 @@ export async function loadForRuntime(onnxPath: string, runtime: RuntimeOptions, 
   // Whether it is float16 shows in the session's inputs and outputs, without parsing the model here.
   const session = await OnnxModel.load(onnxPath, runtime);
   if (!session.float16Io) return session;
+  let copy: string;
+  try {
+    copy = (await prepareDerivedModel(onnxPath, cacheDir, FLOAT32_COPY)).path;
+  } catch {
+    // The copy only makes it faster: without room or rights for it, the export runs as it is.
+    return session;
+  }
   await session.release();
-  return OnnxModel.load((await prepareDerivedModel(onnxPath, cacheDir, FLOAT32_COPY)).path, runtime);
+  return OnnxModel.load(copy, runtime);
 }
