@@ -124,7 +124,7 @@ describe('the build', () => {
     expect(scripts[0]).toContain('ws://127.0.0.1:7391');
     expect(uiHtml).not.toContain('styleset:ui-script');
     expect(scripts[0]).toContain('"ready"');
-    for (const id of ['names', 'styleHint', 'token', 'generate', 'cancel', 'progress', 'error']) expect(uiHtml).toContain(`id="${id}"`);
+    for (const id of ['names', 'styleHint', 'token', 'generate', 'cancel', 'progress', 'preview', 'error']) expect(uiHtml).toContain(`id="${id}"`);
   });
 
   it('matches the manifest: its files, the daemon it may reach, dynamic page access', async () => {

@@ -83,16 +83,20 @@ describe('GenerationSession', () => {
     socket.connect();
     expect(socket.sent).toEqual([{ v, id: 'hello', type: 'hello', token: 'secret' }]);
     socket.daemon(welcome());
-    expect(socket.sent[1]).toEqual({ v, id: 'submit', type: 'submit', kind: 'set', prompts: ['a home icon', 'a search icon'] });
+    expect(socket.sent[1]).toEqual({ v, id: 'submit', type: 'submit', kind: 'set', prompts: ['a home icon', 'a search icon'], options: { previewEvery: 5 } });
     socket.daemon(accepted());
     socket.daemon({ v, id: 'submit', type: 'status', jobId: 'job1', kind: 'set', state: 'running', completed: 0, count: 2 });
     socket.daemon({ v, id: 'submit', type: 'progress', jobId: 'job1', phase: 'denoising', step: 2, total: 4 });
+    socket.daemon({ v, id: 'submit', type: 'progress', jobId: 'job1', phase: 'denoising', step: 3, total: 4, attachment: { byteLength: 5, mime: 'image/png' } }, png(9));
     socket.daemon(...result(0));
     socket.daemon(...result(1));
     socket.daemon(done);
 
     expect(events.filter((e) => e.type === 'state').map((e) => e.state)).toEqual(['connecting', 'pairing', 'submitting', 'running']);
-    expect(events.find((e) => e.type === 'progress')).toMatchObject({ phase: 'denoising', step: 2, total: 4, fraction: expect.closeTo(0.575) });
+    const progress = events.filter((e) => e.type === 'progress');
+    expect(progress[0]).toMatchObject({ phase: 'denoising', step: 2, total: 4, fraction: expect.closeTo(0.575) });
+    expect(progress[0]).not.toHaveProperty('preview');
+    expect(progress[1]).toMatchObject({ step: 3, preview: png(9) });
     const results = events.flatMap((e) => (e.type === 'result' ? [e.result] : []));
     expect(results).toEqual([
       { index: 0, prompt: 'prompt 0', seed: 40, width: 64, height: 64, png: png(0) },
@@ -270,9 +274,14 @@ describe('startRun', () => {
     expect(socket.sent[1]).toMatchObject({ type: 'submit', prompts: ['a home icon, flat', 'a search icon, flat'] });
     socket.daemon(accepted());
     socket.daemon({ v, id: 'submit', type: 'progress', jobId: 'job1', phase: 'denoising', step: 1, total: 4 });
+    socket.daemon({ v, id: 'submit', type: 'progress', jobId: 'job1', phase: 'denoising', step: 2, total: 4, attachment: { byteLength: 5, mime: 'image/png' } }, png(7));
+    socket.daemon({ v, id: 'submit', type: 'progress', jobId: 'job1', phase: 'denoising', step: 3, total: 4 });
     socket.daemon(...result(1));
     socket.daemon(...result(0));
     socket.daemon(done);
+    // The preview stays until a newer one or the end of the run.
+    expect(views.filter((view) => view.status === 'Denoising, step 3 of 4').at(-1)?.preview).toEqual(png(7));
+    expect(views.at(-1)?.preview).toBeUndefined();
     expect(toMain).toEqual([
       { type: 'save-token', token: 'secret' },
       { type: 'begin', count: 2 },

@@ -50,6 +50,19 @@ describe('the daemon on the real pipeline', () => {
     expect(models[0].width).toBe(set.models.sd1.dims.unet.sampleSize * 2);
   });
 
+  it('sends a preview strip of the batch every previewEvery steps when asked', async () => {
+    const job = await client.submit({ kind: 'set', prompts: ['a star', 'a moon'], options: { model: 'sd1', steps: 4, seed: 4, previewEvery: 2 } });
+    const previews = (await drain(job)).filter((e) => e.message.type === 'progress' && e.bytes !== undefined) as Received<'progress'>[];
+    expect(previews.map((p) => p.message.step)).toEqual([2, 4]);
+    const side = set.models.sd1.dims.unet.sampleSize;
+    for (const p of previews) {
+      const png = decodePng(p.bytes!, 'preview', DEFAULT_DECODE_LIMITS);
+      // Two latent-size tiles, scaled up to at least 64 pixels high.
+      const scale = Math.ceil(64 / side);
+      expect([png.width, png.height]).toEqual([2 * side * scale, side * scale]);
+    }
+  });
+
   it.each(['sd1', 'sdxl'])('%s: a style-aligned set arrives as PNGs, stored before they are announced', async (model) => {
     const job = await client.submit({ kind: 'set', prompts: ['a star', 'a moon', 'a house'], options: { model, steps: 3, seed: 4 } });
     const events = await drain(job);

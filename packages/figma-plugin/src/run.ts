@@ -17,6 +17,8 @@ export interface ViewState {
   status: string;
   /** 0 to 1 while a job runs. */
   fraction?: number;
+  /** The latest preview of the images in progress (a PNG strip), while a job runs. */
+  preview?: Uint8Array;
   /** Worth knowing, not wrong: names typed twice were dropped. */
   note?: string;
   error?: Explanation;
@@ -96,7 +98,7 @@ export function startRun(form: RunForm, selection: SelectionInfo, deps: RunDeps)
         update({ status: STATE_TEXT[event.state](items.length, event.position) });
         return;
       case 'progress':
-        update({ status: PHASE_TEXT[event.phase](event.step, event.total), fraction: event.fraction });
+        update({ status: PHASE_TEXT[event.phase](event.step, event.total), fraction: event.fraction, ...(event.preview ? { preview: event.preview } : {}) });
         return;
       case 'result': {
         const { index, png, width, height } = event.result;
@@ -108,14 +110,14 @@ export function startRun(form: RunForm, selection: SelectionInfo, deps: RunDeps)
         const { outcome } = event;
         if (outcome.status === 'done') {
           deps.toMain({ type: 'end', end: { status: 'done' } });
-          update({ busy: false, fraction: 1, status: `Done: ${received} of ${items.length} images.` });
+          update({ busy: false, fraction: 1, preview: undefined, status: `Done: ${received} of ${items.length} images.` });
         } else if (outcome.status === 'cancelled' && stopReason === undefined) {
           deps.toMain({ type: 'end', end: { status: 'cancelled' } });
-          update({ busy: false, fraction: undefined, status: `Cancelled after ${received} of ${items.length} images.` });
+          update({ busy: false, fraction: undefined, preview: undefined, status: `Cancelled after ${received} of ${items.length} images.` });
         } else {
           const error = outcome.status === 'failed' ? explain(outcome.problem, deps.url) : { message: stopReason! };
           deps.toMain({ type: 'end', end: { status: 'failed', message: error.message } });
-          update({ busy: false, fraction: undefined, status: '', error });
+          update({ busy: false, fraction: undefined, preview: undefined, status: '', error });
         }
         return;
       }

@@ -50,7 +50,7 @@ export interface SessionResult {
 
 export type SessionEvent =
   | { type: 'state'; state: SessionState; /** Jobs ahead, while queued. */ position?: number }
-  | { type: 'progress'; phase: Phase; step: number; total: number; fraction: number }
+  | { type: 'progress'; phase: Phase; step: number; total: number; fraction: number; preview?: Uint8Array }
   | { type: 'result'; result: SessionResult }
   | { type: 'finished'; outcome: Outcome };
 
@@ -62,6 +62,8 @@ type Request = WithoutVersion<ClientMessage>;
 /** Request ids: one connection carries one run, so each request type is sent at most once. */
 const HELLO = 'hello';
 const SUBMIT = 'submit';
+/** Denoising steps between previews: ten over the default model's 50 steps. */
+export const PREVIEW_EVERY = 5;
 const CANCEL = 'cancel';
 
 /**
@@ -150,6 +152,8 @@ export class GenerationSession {
           step: message.step,
           total: message.total,
           fraction: progressFraction(message.phase, message.step, message.total),
+          // A PNG strip of the images in progress, when the daemon sent one.
+          ...(bytes ? { preview: bytes } : {}),
         });
         return;
       case 'result': {
@@ -190,7 +194,7 @@ export class GenerationSession {
       return;
     }
     this.setState('submitting');
-    this.send({ type: 'submit', id: SUBMIT, kind: 'set', prompts });
+    this.send({ type: 'submit', id: SUBMIT, kind: 'set', prompts, options: { previewEvery: PREVIEW_EVERY } });
   }
 
   private onClose(code: number, reason: string): void {

@@ -37,8 +37,8 @@ export const REFERENCE_IMAGE_DEFAULTS = {
   inversionOffset: 5,
 } as const satisfies JobOptions;
 
-/** Left to the daemon when absent: its default model, a random seed, a batch size that fits. */
-type DaemonChosen = 'model' | 'seed' | 'batchSize';
+/** Left to the daemon when absent (its default model, a random seed, a batch size that fits), or off (previews). */
+type DaemonChosen = 'model' | 'seed' | 'batchSize' | 'previewEvery';
 
 /**
  * The options a job runs with. The inversion fields are filled for every kind; only jobs that

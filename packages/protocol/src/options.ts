@@ -41,6 +41,8 @@ const generationShape = {
   /** Chunk size: larger sets run in chunks that all carry the reference in slot 0. Absent means
    * the daemon's choice for the model's size. */
   batchSize: z.int().min(LIMITS.batchSize.min).max(LIMITS.batchSize.max),
+  /** A `progress` preview of the images every this many denoising steps; absent means none. */
+  previewEvery: z.int().min(1).max(LIMITS.steps.max),
   ...styleAlignedShape,
 };
 

@@ -83,7 +83,7 @@ describe('resolveOptions', () => {
   it('keeps what the client gave, and leaves model, seed and batch size to the daemon', () => {
     const resolved = resolveOptions('set', sdxl, { steps: 20, guidance: 3, width: 768, shareGroupNorm: true });
     expect(resolved).toMatchObject({ steps: 20, guidance: 3, width: 768, height: 1024, shareGroupNorm: true });
-    for (const open of ['model', 'seed', 'batchSize']) expect(resolved).not.toHaveProperty(open);
+    for (const open of ['model', 'seed', 'batchSize', 'previewEvery']) expect(resolved).not.toHaveProperty(open);
     const chosen = resolveOptions('set', sd1, { model: 'sd15', seed: 9, batchSize: 3 });
     expect(chosen).toMatchObject({ model: 'sd15', seed: 9, batchSize: 3 });
   });

@@ -39,6 +39,7 @@ export const submitSet: Submit<'set'> = {
     height: 768,
     scheduler: 'euler_ancestral',
     batchSize: 4,
+    previewEvery: 5,
     shareAttention: true,
     adainQueries: true,
     adainKeys: true,

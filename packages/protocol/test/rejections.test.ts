@@ -256,6 +256,8 @@ describe('fields', () => {
     [{ seed: 2 ** 32 }, 'options.seed', 'options.seed must be at most 4294967295'],
     [{ batchSize: 1 }, 'options.batchSize', 'options.batchSize must be at least 2'],
     [{ batchSize: 65 }, 'options.batchSize', 'options.batchSize must be at most 64'],
+    [{ previewEvery: 0 }, 'options.previewEvery', 'options.previewEvery must be at least 1'],
+    [{ previewEvery: 2.5 }, 'options.previewEvery', 'options.previewEvery must be an integer'],
     [{ onlySelfLevel: 1.5 }, 'options.onlySelfLevel', 'options.onlySelfLevel must be at most 1'],
     [{ sharedScoreScale: -0.5 }, 'options.sharedScoreScale', 'options.sharedScoreScale must be at least 0'],
     [{ sharedScoreShift: 11 }, 'options.sharedScoreShift', 'options.sharedScoreShift must be at most 10'],

@@ -6,8 +6,10 @@ import { decodeImage } from '../image/decode';
 import { encodePng } from '../image/png';
 import { readModelLayout, type ModelLayout } from '../model/layout';
 import type { RuntimeOptions } from '../model/runtime';
+import type { FloatTensor } from '../model/tensor';
 import { generateSet, type GenerateOptions, type RunControl } from '../pipeline/generate';
 import { invertImage, type Trajectory } from '../pipeline/invert';
+import { latentsToRgb, previewStrip, type LatentToRgb } from '../pipeline/latent-preview';
 import { Pipeline } from '../pipeline/pipeline';
 import { TrajectoryStore, trajectoryKey } from '../pipeline/trajectory-store';
 import type { Engine, EngineEvents, EngineJob, EngineOutcome } from './engine';
@@ -69,15 +71,18 @@ export class PipelineEngine implements Engine {
 
   async run(job: EngineJob, events: EngineEvents, signal: AbortSignal): Promise<EngineOutcome> {
     const timer = new PhaseTimer();
+    let previewMap: LatentToRgb | undefined;
     const control: RunControl = {
       signal,
-      onProgress: (p) => {
-        timer.enter(p.phase);
-        events.onProgress(p);
+      onProgress: ({ phase, step, total, previewLatents }) => {
+        timer.enter(phase);
+        const preview = previewLatents && previewMap ? previewPng(previewMap, previewLatents) : undefined;
+        events.onProgress({ phase, step, total, preview });
       },
     };
     control.onProgress!({ phase: 'loading', step: 0, total: 1 });
     const pipeline = await this.pipeline(job.options.model);
+    if (job.options.previewEvery !== undefined) previewMap = await pipeline.latentPreview();
     control.onProgress!({ phase: 'loading', step: 1, total: 1 });
     if (signal.aborted) throw new CancelledError();
 
@@ -148,6 +153,7 @@ export class PipelineEngine implements Engine {
       height: o.height,
       sampler: o.scheduler,
       batchSize: o.batchSize ?? defaultBatchSize(o.width * o.height, count),
+      previewEvery: o.previewEvery,
       initLatents: job.initLatents,
       sharing: pipeline.sharing(o.shareAttention ? o : null),
     };
@@ -202,4 +208,9 @@ export class PipelineEngine implements Engine {
     );
     return { trajectory, key };
   }
+}
+
+/** A batch's estimated images as one small PNG strip, without the VAE (see latent-preview.ts). */
+function previewPng(map: LatentToRgb, latents: FloatTensor): Uint8Array {
+  return encodePng(pixelsToRgb(previewStrip(latentsToRgb(map, latents))));
 }

@@ -15,6 +15,8 @@ export interface ProgressEvent {
   phase: Phase;
   step: number;
   total: number;
+  /** Denoising, when previews were asked for: the current batch's estimate of its clean latents. */
+  previewLatents?: FloatTensor;
 }
 
 export interface RunControl {
@@ -43,6 +45,8 @@ export interface GenerateOptions {
   sampler: SamplerKind;
   /** Images per U-Net batch, the reference slot included when sharing. */
   batchSize: number;
+  /** Attach the batch's estimated clean latents to the progress every this many steps. */
+  previewEvery?: number;
   /** Starting latents, one row per prompt: [n, C, h, w] (before the sampler's noise scaling). */
   initLatents?: FloatTensor;
   /** Shared-attention controls; absent when the U-Net is the unmodified export. */
@@ -126,6 +130,7 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
   const totalSteps = chunks.length * options.steps;
   let stepsDone = 0;
   let referenceReported = false;
+  let previewLatents: FloatTensor | undefined;
   for (const chunk of chunks) {
     const sampler = createSampler(options.sampler, layout.schedulerConfig, options.steps, { source: layout.schedulerFile });
     const sources = chunk.map((slot) => new GaussianSource(imageSeed(options.seed, slot - firstOutput)));
@@ -149,7 +154,11 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
       extraFeeds: options.sharing?.feeds,
       noise: () => concatBatch(sources.map((s) => ({ data: s.next(perImage), dims: [1, ...latentShape] }))).data,
       afterStep: reference ? (step, latents) => pinReference(latents, reference, step, perImage) : undefined,
-      onStep: () => control.onProgress?.({ phase: 'denoising', step: ++stepsDone, total: totalSteps }),
+      preview: options.previewEvery ? { every: options.previewEvery, emit: (estimate) => (previewLatents = estimate) } : undefined,
+      onStep: () => {
+        control.onProgress?.({ phase: 'denoising', step: ++stepsDone, total: totalSteps, previewLatents });
+        previewLatents = undefined;
+      },
       signal: control.signal,
     });
 

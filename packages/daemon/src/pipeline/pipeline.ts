@@ -6,7 +6,10 @@ import { LoadedModel } from '../model/loaded-model';
 import type { RuntimeOptions } from '../model/runtime';
 import type { SetSharing } from './generate';
 import { TextConditioner } from './text-conditioning';
+import { GaussianSource } from '../scheduler/noise';
+import { fitLatentToRgb, type LatentToRgb } from './latent-preview';
 import { UnetRunner } from './unet';
+import { decodeLatents } from './vae';
 
 export interface PipelineLoadOptions {
   /**
@@ -30,6 +33,8 @@ export class Pipeline {
     /** Why shared attention is unavailable, for the job that asks for it. */
     private readonly sharingUnavailable: ModelError | undefined,
   ) {}
+
+  private previewMap?: Promise<LatentToRgb>;
 
   static async load(dir: string, runtime: RuntimeOptions, options: PipelineLoadOptions = {}): Promise<Pipeline> {
     const layout = await readModelLayout(dir);
@@ -75,7 +80,21 @@ export class Pipeline {
     return [latentChannels, height / downscale, width / downscale];
   }
 
+  /** The latent-to-colour map for progress previews, fitted to this model's decoder on first use. */
+  latentPreview(): Promise<LatentToRgb> {
+    this.previewMap ??= this.fitLatentPreview();
+    return this.previewMap;
+  }
+
   release(): Promise<void> {
     return this.model.release();
+  }
+
+  private async fitLatentPreview(): Promise<LatentToRgb> {
+    // Two 8x8 latents of unit noise, the spread the samplers work at: 128 samples for at most
+    // 17 unknowns per colour.
+    const { latentChannels } = this.model.layout.vae;
+    const latents = { data: new GaussianSource(0).next(2 * latentChannels * 64), dims: [2, latentChannels, 8, 8] };
+    return fitLatentToRgb(latents, await decodeLatents(this.model.vaeDecoder, this.model.layout, latents));
   }
 }

@@ -17,6 +17,7 @@ const fields = {
 const generate = element<HTMLButtonElement>('generate');
 const cancel = element<HTMLButtonElement>('cancel');
 const progress = element<HTMLProgressElement>('progress');
+const preview = element<HTMLImageElement>('preview');
 const selectionText = element('selection');
 const status = element('status');
 const note = element('note');
@@ -42,12 +43,23 @@ function render(view: ViewState): void {
   cancel.hidden = !busy;
   progress.hidden = view.fraction === undefined;
   progress.value = view.fraction ?? 0;
+  showPreview(view.preview);
   status.textContent = view.status;
   note.textContent = view.note ?? '';
   error.textContent = view.error?.message ?? '';
   for (const [name, field] of Object.entries(fields)) field.classList.toggle('invalid', view.error?.field === name);
   if (view.error?.field !== undefined) fields[view.error.field].focus();
   showSelection();
+}
+
+let shownPreview: Uint8Array | undefined;
+
+function showPreview(png: Uint8Array | undefined): void {
+  if (png === shownPreview) return;
+  shownPreview = png;
+  if (preview.src) URL.revokeObjectURL(preview.src);
+  preview.hidden = png === undefined;
+  preview.src = png === undefined ? '' : URL.createObjectURL(new Blob([png.slice()], { type: 'image/png' }));
 }
 
 form.addEventListener('submit', (event) => {

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { fitLatentToRgb, latentsToRgb, previewStrip, solveLinearSystem } from '../../src/pipeline/latent-preview';
+
+describe('solveLinearSystem', () => {
+  it('solves a 3x3 system that needs pivoting', () => {
+    // x = 1, y = 2, z = 3: 0·1 + 2·2 + 3 = 7, 1 + 2 + 3 = 6, 2·1 + 2 + 0 = 4; row 0's zero pivot forces a swap.
+    const x = solveLinearSystem([[0, 2, 1], [1, 1, 1], [2, 1, 0]], [7, 6, 4]);
+    x.forEach((v, i) => expect(v).toBeCloseTo([1, 2, 3][i], 12));
+  });
+
+  it('gives 0 for an unknown a singular system cannot determine', () => {
+    const x = solveLinearSystem([[2, 0], [0, 0]], [4, 0]);
+    expect(x).toEqual([2, 0]);
+  });
+});
+
+describe('latent previews', () => {
+  // An affine latent->colour map with 3 channels, and latents [2, 3, 2, 2].
+  const weights = [0.5, -0.2, 0.1, 0, 0.3, 0.3, -0.4, 0.2, 0];
+  const bias = [0.1, -0.05, 0.2];
+  // Scattered values (a sine of i alone would make the channels linearly dependent: no unique fit).
+  const latents = { data: Float32Array.from({ length: 24 }, (_, i) => (((Math.sin(i * 12.9898) * 43758.5453) % 1) * 3)), dims: [2, 3, 2, 2] };
+  const colourOf = (b: number, colour: number, y: number, x: number) =>
+    bias[colour] + [0, 1, 2].reduce((sum, c) => sum + weights[colour * 3 + c] * latents.data[((b * 3 + c) * 2 + y) * 2 + x], 0);
+
+  it('fits the exact map back from pixels that are its output, each latent pixel a 2x2 block', () => {
+    // Decoded pixels: each latent pixel's colour, plus a zero-mean pattern inside its block.
+    const pixels = new Float32Array(2 * 3 * 4 * 4);
+    for (let b = 0; b < 2; b++) for (let colour = 0; colour < 3; colour++) for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) {
+      const texture = ((x + y) % 2 === 0 ? 0.05 : -0.05);
+      pixels[((b * 3 + colour) * 4 + y) * 4 + x] = colourOf(b, colour, y >> 1, x >> 1) + texture;
+    }
+    const map = fitLatentToRgb(latents, { data: pixels, dims: [2, 3, 4, 4] });
+    expect(map.channels).toBe(3);
+    [...map.weights].forEach((v, i) => expect(v).toBeCloseTo(weights[i], 5));
+    [...map.bias].forEach((v, i) => expect(v).toBeCloseTo(bias[i], 5));
+    expect(() => fitLatentToRgb(latents, { data: pixels.subarray(0, 72), dims: [2, 3, 3, 4] })).toThrow(/do not cover/);
+
+    const colours = latentsToRgb(map, latents);
+    expect(colours.dims).toEqual([2, 3, 2, 2]);
+    for (let b = 0; b < 2; b++) for (let colour = 0; colour < 3; colour++) for (let y = 0; y < 2; y++) for (let x = 0; x < 2; x++) {
+      const expected = Math.min(1, Math.max(-1, colourOf(b, colour, y, x)));
+      expect(colours.data[((b * 3 + colour) * 2 + y) * 2 + x]).toBeCloseTo(expected, 5);
+    }
+  });
+
+  it('lays the images side by side, each latent pixel a block at least minTile high in all', () => {
+    // Two 2x2 images, one colour value per pixel: image b, pixel (y, x) = 10b + 2y + x (all colours alike).
+    const data = new Float32Array(2 * 3 * 4);
+    for (let b = 0; b < 2; b++) for (let colour = 0; colour < 3; colour++) for (let p = 0; p < 4; p++) data[(b * 3 + colour) * 4 + p] = 10 * b + p;
+    const strip = previewStrip({ data, dims: [2, 3, 2, 2] }, 4);
+    expect(strip.dims).toEqual([1, 3, 4, 8]);
+    const at = (y: number, x: number) => strip.data[y * 8 + x];
+    expect([at(0, 0), at(1, 1), at(0, 2), at(3, 3), at(0, 4), at(3, 7)]).toEqual([0, 0, 1, 3, 10, 13]);
+    expect(previewStrip({ data, dims: [2, 3, 2, 2] }, 1).dims).toEqual([1, 3, 2, 4]);
+  });
+});
