@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Script, runInNewContext } from 'node:vm';
-import { LIMITS } from '@styleset/protocol';
+import { DEFAULT_DAEMON_URL, DEFAULT_PORT, LIMITS } from '@styleset/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { loadOrCreateToken } from '../packages/daemon/src/config/token';
@@ -121,7 +121,7 @@ describe('the build', () => {
     expect(scripts[0].length).toBeGreaterThan(10_000);
     expect(() => new Script(scripts[0])).not.toThrow();
     expect(scripts[0]).not.toMatch(/\brequire\s*\(|\bimport\s*\(/);
-    expect(scripts[0]).toContain('ws://127.0.0.1:7391');
+    expect(scripts[0]).toContain(DEFAULT_DAEMON_URL);
     expect(uiHtml).not.toContain('styleset:ui-script');
     expect(scripts[0]).toContain('"ready"');
     for (const id of ['names', 'styleHint', 'token', 'generate', 'cancel', 'progress', 'preview', 'error']) expect(uiHtml).toContain(`id="${id}"`);
@@ -130,7 +130,7 @@ describe('the build', () => {
   it('matches the manifest: its files, the daemon it may reach, dynamic page access', async () => {
     const manifest = JSON.parse(await readFile(join(packageDir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ api: '1.0.0', editorType: ['figma'], main: 'dist/code.js', ui: 'dist/ui.html', documentAccess: 'dynamic-page' });
-    expect(manifest.networkAccess.allowedDomains).toEqual(['ws://localhost:7391', 'ws://127.0.0.1:7391']);
+    expect(manifest.networkAccess.allowedDomains).toEqual([`ws://localhost:${DEFAULT_PORT}`, DEFAULT_DAEMON_URL]);
     expect(manifest.networkAccess.reasoning).toMatch(/local Styleset daemon/);
   });
 });

@@ -1,4 +1,4 @@
-export { PROTOCOL_VERSION } from './version';
+export { DEFAULT_DAEMON_URL, DEFAULT_PORT, PROTOCOL_VERSION } from './version';
 export { LIMITS, type Limits } from './limits';
 export { ERROR_CODES, type ErrorCode, type ProtocolError } from './errors';
 export { IMAGE_MIME_TYPES, type Attachment, type ImageMimeType } from './fields';

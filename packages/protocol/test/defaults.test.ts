@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_DAEMON_URL,
+  DEFAULT_PORT,
   REFERENCE_IMAGE_DEFAULTS,
   STYLE_ALIGNED_DEFAULTS,
   referenceOptionsSchema,
@@ -91,5 +93,12 @@ describe('resolveOptions', () => {
   it('does not let an explicit undefined erase a default', () => {
     const resolved = resolveOptions('set', sd1, { steps: undefined, width: undefined });
     expect(resolved).toMatchObject({ steps: 50, width: 512 });
+  });
+});
+
+describe('the daemon address', () => {
+  it('is loopback on the default port', () => {
+    const url = new URL(DEFAULT_DAEMON_URL);
+    expect([url.protocol, url.hostname, Number(url.port)]).toEqual(['ws:', '127.0.0.1', DEFAULT_PORT]);
   });
 });

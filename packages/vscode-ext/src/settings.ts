@@ -1,4 +1,4 @@
-import { setOptionsSchema, type SetOptions } from '@styleset/protocol';
+import { DEFAULT_DAEMON_URL, setOptionsSchema, type SetOptions } from '@styleset/protocol';
 
 /** The extension's settings, as `package.json` declares them. */
 export interface Settings {
@@ -13,7 +13,7 @@ export interface Settings {
 
 /** Also the defaults `package.json` declares, which a test holds them to. */
 export const DEFAULT_SETTINGS: Settings = {
-  daemonUrl: 'ws://127.0.0.1:7391',
+  daemonUrl: DEFAULT_DAEMON_URL,
   model: '',
   styleHint: '',
   steps: null,

@@ -3,8 +3,6 @@ import { join, resolve } from 'node:path';
 import * as z from 'zod';
 import { StylesetError } from '../errors';
 
-/** The daemon's documented port; clients try it when the user gave none. */
-export const DEFAULT_PORT = 7391;
 
 /** Loopback only: serving other machines is an explicit choice (see the README's team setup). */
 export const DEFAULT_HOST = '127.0.0.1';

@@ -1,6 +1,6 @@
-import { LIMITS, PROTOCOL_VERSION } from '@styleset/protocol';
+import { DEFAULT_PORT, LIMITS, PROTOCOL_VERSION } from '@styleset/protocol';
 import packageJson from '../../package.json' with { type: 'json' };
-import { DEFAULT_HOST, DEFAULT_PORT, localUrl } from '../config/config-file';
+import { DEFAULT_HOST, localUrl } from '../config/config-file';
 import { loadOrCreateToken } from '../config/token';
 import type { Engine } from '../engine/engine';
 import { StylesetError } from '../errors';

@@ -1,11 +1,12 @@
 // The plugin's UI iframe: copies the form into a run and the run's view state into the DOM.
+import { DEFAULT_DAEMON_URL } from '@styleset/protocol';
 import type { MainToUi, UiToMain } from '../messages';
 import { startRun, type RunHandle, type ViewState } from '../run';
 import type { SelectionInfo } from '../selection';
 import { openBrowserSocket } from './browser-socket';
 
 /** The daemon's documented address; the manifest allows exactly this origin. */
-const DAEMON_URL = 'ws://127.0.0.1:7391';
+const DAEMON_URL = DEFAULT_DAEMON_URL;
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = element<HTMLFormElement>('form');

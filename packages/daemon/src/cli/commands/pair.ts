@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { DEFAULT_HOST, DEFAULT_PORT, loadConfig, localUrl } from '../../config/config-file';
+import { DEFAULT_PORT } from '@styleset/protocol';
+import { DEFAULT_HOST, loadConfig, localUrl } from '../../config/config-file';
 import { resolveDirs } from '../../config/paths';
 import { loadOrCreateToken, tokenPath } from '../../config/token';
 

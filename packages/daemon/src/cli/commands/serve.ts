@@ -1,7 +1,8 @@
+import { DEFAULT_PORT } from '@styleset/protocol';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { DEFAULT_HOST, DEFAULT_PORT, loadConfig } from '../../config/config-file';
+import { DEFAULT_HOST, loadConfig } from '../../config/config-file';
 import { resolveDirs } from '../../config/paths';
 import { tokenPath } from '../../config/token';
 import type { Engine } from '../../engine/engine';

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { PROTOCOL_VERSION, type DaemonMessageOf } from '@styleset/protocol';
-import { DEFAULT_HOST, DEFAULT_PORT, loadConfig, localUrl } from '../../config/config-file';
+import { DEFAULT_PORT, PROTOCOL_VERSION, type DaemonMessageOf } from '@styleset/protocol';
+import { DEFAULT_HOST, loadConfig, localUrl } from '../../config/config-file';
 import { resolveDirs } from '../../config/paths';
 import { readToken } from '../../config/token';
 import { StylesetClient } from '../../server/client';
