@@ -82,7 +82,8 @@ export class PipelineEngine implements Engine {
     };
     control.onProgress!({ phase: 'loading', step: 0, total: 1 });
     const pipeline = await this.pipeline(job.options.model);
-    if (job.options.previewEvery !== undefined) previewMap = await pipeline.latentPreview();
+    // Previews are a courtesy: a decoder that cannot be fitted costs them, not the job.
+    if (job.options.previewEvery !== undefined) previewMap = await pipeline.latentPreview().catch(() => undefined);
     control.onProgress!({ phase: 'loading', step: 1, total: 1 });
     if (signal.aborted) throw new CancelledError();
 

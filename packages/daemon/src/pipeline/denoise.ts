@@ -24,10 +24,7 @@ export interface DenoiseInput {
   extraFeeds?: (layout: { images: number; guided: boolean }) => Record<string, Feed>;
   /** Fresh noise for ancestral samplers, one row per image so chunking keeps results. */
   noise?: (stepIndex: number) => Float32Array;
-  /**
-   * Every `every` steps, the sampler's estimate of the clean latents [n, C, h, w] (the latents
-   * after the step for samplers that give none), for progress previews.
-   */
+  /** Every `every` steps, the sampler's estimate of the clean latents [n, C, h, w], for progress previews. */
   preview?: { every: number; emit: (estimate: FloatTensor) => void };
   /** Runs after every step, e.g. to pin the reference to an inverted trajectory. */
   afterStep?: (stepIndex: number, latents: FloatTensor) => void;
@@ -59,11 +56,11 @@ export async function denoise(unet: UnetRunner, input: DenoiseInput): Promise<Fl
     );
     const eps = guided ? applyGuidance(output.data, guidance) : output.data;
     const previewNow = input.preview !== undefined && (step + 1) % input.preview.every === 0;
-    const estimate = previewNow ? sampler.predictX0?.(eps, step, latents.data) : undefined;
+    const estimate = previewNow ? sampler.predictX0(eps, step, latents.data) : undefined;
     const noise = sampler.stochastic ? input.noise?.(step) : undefined;
     latents = { data: sampler.step(eps, step, latents.data, noise), dims: latents.dims };
     input.afterStep?.(step, latents);
-    if (previewNow) input.preview!.emit({ data: estimate ?? latents.data, dims: latents.dims });
+    if (estimate) input.preview!.emit({ data: estimate, dims: latents.dims });
     input.onStep?.(step + 1, total);
   }
   return latents;

@@ -1,13 +1,13 @@
 import { prepareSharedUnet, sharingFeeds, type PreparedUnet, type SharingOptions } from '../attention';
 import { InputError, ModelError } from '../errors';
-import { readModelLayout } from '../model/layout';
 import { upcastsFloat16 } from '../model/float32-copy';
+import { readModelLayout } from '../model/layout';
 import { LoadedModel } from '../model/loaded-model';
 import type { RuntimeOptions } from '../model/runtime';
-import type { SetSharing } from './generate';
-import { TextConditioner } from './text-conditioning';
 import { GaussianSource } from '../scheduler/noise';
+import type { SetSharing } from './generate';
 import { fitLatentToRgb, type LatentToRgb } from './latent-preview';
+import { TextConditioner } from './text-conditioning';
 import { UnetRunner } from './unet';
 import { decodeLatents } from './vae';
 

@@ -45,23 +45,31 @@ export class EulerAncestralSampler implements Sampler {
     return sample.map((x) => x * scale);
   }
 
-  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, noise?: Float32Array): Float32Array {
+  /** The denoised sample: x - sigma eps (epsilon), or c_out v + c_skip x (v-prediction, in sigma space). */
+  predictX0(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): Float32Array {
     checkStepIndex(stepIndex, this.timesteps.length);
     checkSameLength(modelOutput, sample, 'model output and sample');
+    const sigma = this.sigmas[stepIndex];
+    const cOut = -sigma / Math.sqrt(sigma * sigma + 1);
+    const cSkip = 1 / (sigma * sigma + 1);
+    const v = this.config.predictionType === 'v_prediction';
+    const x0 = new Float32Array(sample.length);
+    for (let i = 0; i < x0.length; i++) x0[i] = v ? modelOutput[i] * cOut + sample[i] * cSkip : sample[i] - sigma * modelOutput[i];
+    return x0;
+  }
+
+  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, noise?: Float32Array): Float32Array {
+    const x0 = this.predictX0(modelOutput, stepIndex, sample);
     const sigma = this.sigmas[stepIndex];
     const next = this.sigmas[stepIndex + 1];
     const sigmaUp = Math.sqrt((next * next * (sigma * sigma - next * next)) / (sigma * sigma));
     const sigmaDown = Math.sqrt(next * next - sigmaUp * sigmaUp);
     const z = sigmaUp > 0 ? requireNoise(noise, sample, 'Euler ancestral') : undefined;
-    const v = this.config.predictionType === 'v_prediction';
-    const cOut = -sigma / Math.sqrt(sigma * sigma + 1);
-    const cSkip = 1 / (sigma * sigma + 1);
     const dt = sigmaDown - sigma;
     const out = new Float32Array(sample.length);
     for (let i = 0; i < out.length; i++) {
       const x = sample[i];
-      const x0 = v ? modelOutput[i] * cOut + x * cSkip : x - sigma * modelOutput[i];
-      const derivative = (x - x0) / sigma;
+      const derivative = (x - x0[i]) / sigma;
       out[i] = x + derivative * dt + (z ? z[i] * sigmaUp : 0);
     }
     return out;

@@ -51,7 +51,8 @@ export class LcmSampler implements Sampler {
     return sample;
   }
 
-  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, noise?: Float32Array): Float32Array {
+  /** The consistency model's output: c_out x0 + c_skip x, the "denoised" sample of diffusers' LCMScheduler. */
+  predictX0(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): Float32Array {
     checkStepIndex(stepIndex, this.timesteps.length);
     const { predictionType, clipSample, clipSampleRange, timestepScaling } = this.config;
     const t = this.timesteps[stepIndex];
@@ -59,6 +60,11 @@ export class LcmSampler implements Sampler {
     const { cSkip, cOut } = lcmBoundaryScalings(t, timestepScaling);
     const out = new Float32Array(sample.length);
     for (let i = 0; i < out.length; i++) out[i] = cOut * x0[i] + cSkip * sample[i];
+    return out;
+  }
+
+  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, noise?: Float32Array): Float32Array {
+    const out = this.predictX0(modelOutput, stepIndex, sample);
     if (stepIndex === this.timesteps.length - 1) return out;
 
     const z = requireNoise(noise, sample, 'LCM');

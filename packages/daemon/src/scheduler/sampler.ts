@@ -13,8 +13,8 @@ export interface Sampler {
   readonly initNoiseSigma: number;
   /** Whether `step` takes fresh noise; a deterministic sampler is given none (drawing it is wasted work). */
   readonly stochastic: boolean;
-  /** The clean sample the model output implies at step `stepIndex` (for previews), where the sampler has one. */
-  predictX0?(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): Float32Array;
+  /** The clean sample the model output implies at step `stepIndex` (for previews). */
+  predictX0(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): Float32Array;
   /** The model input at step `stepIndex` (samplers in sigma space rescale it to unit variance). */
   scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array;
   /**

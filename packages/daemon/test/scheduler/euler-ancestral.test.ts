@@ -32,6 +32,7 @@ describe('Euler ancestral', () => {
     expect(s.initNoiseSigma).toBeCloseTo(sdSigma(999), 12);
     // next sigma 0: sigma_up = 0, sigma_down = 0, x_next = x + eps · (0 - sigma) = x - sigma · eps = x0 (no noise needed)
     expectClose(s.step(eps, 0, sample), [...sample].map((x, i) => x - sdSigma(999) * eps[i]));
+    expectClose(s.predictX0(eps, 0, sample), [...sample].map((x, i) => x - sdSigma(999) * eps[i]));
   });
 
   it('linspace spacing keeps fractional float32 timesteps and interpolates sigma', () => {

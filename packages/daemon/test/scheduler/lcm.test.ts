@@ -62,6 +62,7 @@ describe('LCM', () => {
     const denoised = [...sample].map((x, i) => cOut * ((x - Math.sqrt(1 - a) * eps[i]) / Math.sqrt(a)) + cSkip * x);
     const expected = denoised.map((d, i) => Math.sqrt(next) * d + Math.sqrt(1 - next) * noise[i]);
     expectClose(s.step(eps, 0, sample, noise), expected, 1e-6);
+    expectClose(s.predictX0(eps, 0, sample), denoised, 1e-6);
     expect(() => s.step(eps, 0, sample)).toThrow('needs fresh noise');
   });
 
