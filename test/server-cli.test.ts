@@ -84,12 +84,14 @@ describe('styleset serve, pair and status', () => {
     });
   });
 
-  it('status lists the models, as text and as JSON', async () => {
+  it('status lists the models and the queue, as text and as JSON', async () => {
     const text = await run('status', '--url', url, '--config-dir', join(root, 'config'));
     expect(text).toContain(`at ${url} (protocol 1)`);
     expect(text).toMatch(/\* tiny\s+default\s+64x64\s+not loaded/);
+    expect(text).toContain('\nqueue: idle\n');
     const json = JSON.parse(await run('status', '--url', url, '--config-dir', join(root, 'config'), '--json'));
     expect(json).toMatchObject({ url, protocol: 1, defaultModel: 'tiny', models: [{ id: 'tiny', loaded: false }, { id: 'sd15', path: '/models/sd15' }] });
+    expect(json.queue).toEqual({ running: false, waiting: 0, jobs: [] });
   });
 
   it('status follows a job to its end and saves its images; serve logs it', async () => {

@@ -95,6 +95,8 @@ export const clientMessages: Array<[string, ClientMessage, Uint8Array?]> = [
   ['submit inversion', submitInversion, png],
   ['cancel', { v, type: 'cancel', id: 'c1', jobId: 'job-1' }],
   ['get_status', { v, type: 'get_status', id: 'g1', jobId: 'job-1' }],
+  ['get_status', { v, type: 'get_status', id: 'g2', jobId: 'job-1', follow: false }],
+  ['get_queue', { v, type: 'get_queue', id: 'q1' }],
   ['get_results', { v, type: 'get_results', id: 'g2', jobId: 'job-1', fromIndex: 2 }],
 ];
 
@@ -186,6 +188,20 @@ export const daemonMessages: Array<[string, DaemonMessage, Uint8Array?]> = [
       completed: 1,
       count: 2,
       error: { code: 'cancelled', message: 'cancelled by the client' },
+    },
+  ],
+  [
+    'queue',
+    {
+      v,
+      type: 'queue',
+      id: 'q1',
+      running: true,
+      waiting: 2,
+      jobs: [
+        { jobId: 'job-1', kind: 'set', state: 'running', completed: 1, count: 4 },
+        { jobId: 'job-2', kind: 'reference', state: 'queued', position: 2, completed: 0, count: 3 },
+      ],
     },
   ],
   ['error', { v, type: 'error', id: 'x1', code: 'unauthorized', message: 'the pairing token is wrong' }],

@@ -177,7 +177,12 @@ export class StylesetClient {
   }
 
   async getStatus(jobId: string): Promise<DaemonMessageOf<'status'>> {
-    return await this.reply(this.request({ type: 'get_status', jobId }), 'status');
+    return await this.reply(this.request({ type: 'get_status', jobId, follow: false }), 'status');
+  }
+
+  /** What the daemon is busy with, and this token's live jobs. */
+  async getQueue(): Promise<DaemonMessageOf<'queue'>> {
+    return await this.reply(this.request({ type: 'get_queue' }), 'queue');
   }
 
   /** The job's status, then, while it is unfinished, its remaining events up to its end. */

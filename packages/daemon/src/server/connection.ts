@@ -162,7 +162,10 @@ export class Connection implements Client {
         this.send(await service.cancel(this, message.jobId, message.id));
         return;
       case 'get_status':
-        this.send(service.status(this, message.jobId, message.id));
+        this.send(service.status(this, message.jobId, message.id, message.follow ?? true));
+        return;
+      case 'get_queue':
+        this.send(service.queueStatus(this, message.id));
         return;
       case 'get_results':
         await service.results(this, message.jobId, message.fromIndex ?? 0, message.id);

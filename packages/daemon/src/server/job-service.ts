@@ -125,12 +125,31 @@ export class JobService {
     return { ...statusEvent(record), id: requestId };
   }
 
-  /** Also makes the client a follower of the job's remaining events (after a reconnect). */
-  status(client: Client, jobId: string, requestId: string): DaemonMessageOf<'status'> {
+  /** With `follow`, also makes the client a follower of the job's remaining events (after a reconnect). */
+  status(client: Client, jobId: string, requestId: string, follow: boolean): DaemonMessageOf<'status'> {
     const record = this.access(client, jobId);
     const job = this.live.get(jobId);
-    if (job !== undefined) job.subscribers.set(client, (job.subscribers.get(client) ?? new Set()).add(requestId));
+    if (job !== undefined && follow) job.subscribers.set(client, (job.subscribers.get(client) ?? new Set()).add(requestId));
     return { ...statusEvent(record, job?.position), id: requestId };
+  }
+
+  /** Whether a job runs and how many wait; of the jobs, only the client's own are named. */
+  queueStatus(client: Client, requestId: string): DaemonMessageOf<'queue'> {
+    const live = [...this.live.values()];
+    const jobs = live
+      .filter((job) => job.record.owner.tokenHash === client.tokenHash)
+      .map(({ record, position }) => {
+        const { jobId, kind, state, completed, count, position: ahead } = statusEvent(record, position);
+        return { jobId, kind, state, position: ahead, completed, count };
+      });
+    return {
+      v: PROTOCOL_VERSION,
+      id: requestId,
+      type: 'queue',
+      running: live.some((job) => job.record.state === 'running'),
+      waiting: live.filter((job) => job.record.state === 'queued').length,
+      jobs,
+    };
   }
 
   /** Sends the stored images from `fromIndex` on, then the status that ends the reply. */

@@ -276,3 +276,43 @@ describe('several clients', () => {
     expect(followed.at(-1)?.message.type).toBe('done');
   });
 });
+
+describe('the queue and quiet status', () => {
+  it('get_queue tells whether a job runs, how many wait, and the token\'s jobs with positions', async () => {
+    test = await TestDaemon.start({ engine: { stepDelayMs: 1 } });
+    const [a, b] = [await test.client(), await test.client()];
+    expect(await a.getQueue()).toMatchObject({ type: 'queue', running: false, waiting: 0, jobs: [] });
+    test.engine.hold();
+    const first = await a.submit({ kind: 'set', prompts: ['1'] });
+    const firstEvents = first[Symbol.asyncIterator]();
+    expect((await nextOfType(firstEvents, 'status')).message).toMatchObject({ state: 'running' });
+    const second = await b.submit({ kind: 'set', prompts: ['2', '3'] });
+    const queue = await b.getQueue();
+    expect(queue).toMatchObject({ running: true, waiting: 1 });
+    expect(queue.jobs).toEqual([
+      { jobId: first.jobId, kind: 'set', state: 'running', completed: 0, count: 1 },
+      { jobId: second.jobId, kind: 'set', state: 'queued', position: 1, completed: 0, count: 2 },
+    ]);
+    test.engine.release();
+    while (!(await firstEvents.next()).done);
+    await collect(second);
+    expect(await a.getQueue()).toMatchObject({ running: false, waiting: 0, jobs: [] });
+  });
+
+  it('get_status with follow false answers alone; without it the asker follows the job', async () => {
+    test = await TestDaemon.start({ engine: { stepDelayMs: 1 } });
+    const client = await test.client();
+    test.engine.hold();
+    const job = await client.submit({ kind: 'set', prompts: ['a', 'b'], options: { steps: 3 } });
+    const socket = await test.pairedSocket();
+    socket.send({ v: 1, id: 'quiet', type: 'get_status', jobId: job.jobId, follow: false });
+    expect((await socket.next()).message).toMatchObject({ type: 'status', id: 'quiet', jobId: job.jobId });
+    socket.send({ v: 1, id: 'loud', type: 'get_status', jobId: job.jobId });
+    expect((await socket.next()).message).toMatchObject({ type: 'status', id: 'loud' });
+    test.engine.release();
+    const rest = await socket.until('done');
+    expect(ofType(rest, 'result')).toHaveLength(2);
+    expect(new Set(rest.map((e) => e.message.id))).toEqual(new Set(['loud']));
+    await collect(job);
+  });
+});

@@ -100,11 +100,22 @@ const cancelSchema = z.strictObject({
   jobId: jobIdSchema,
 });
 
-/** For a client that reconnects; also subscribes this connection to the job's remaining events. */
+/** Answered by `status`. */
 const getStatusSchema = z.strictObject({
   ...request,
   type: z.literal('get_status'),
   jobId: jobIdSchema,
+  /**
+   * Also send this connection the job's remaining events, under this request's id (a client that
+   * reconnects to a job). Absent means true; false answers the status alone.
+   */
+  follow: z.boolean().optional(),
+});
+
+/** Answered by `queue`: what the daemon is busy with. */
+const getQueueSchema = z.strictObject({
+  ...request,
+  type: z.literal('get_queue'),
 });
 
 /** Re-sends the job's finished images as `result` messages, then a `status` that ends the reply. */
@@ -124,6 +135,7 @@ export const clientMessageSchemas = {
   submit: submitSchema,
   cancel: cancelSchema,
   get_status: getStatusSchema,
+  get_queue: getQueueSchema,
   get_results: getResultsSchema,
 };
 

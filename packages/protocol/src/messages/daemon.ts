@@ -130,6 +130,27 @@ const statusSchema = z.strictObject({
   error: protocolErrorSchema.optional(),
 });
 
+/**
+ * The daemon's queue: whether a job runs and how many wait (everyone's), and this client's own
+ * live jobs (those of its pairing token) with their positions. Other clients' jobs are not named.
+ */
+const queueSchema = z.strictObject({
+  ...reply,
+  type: z.literal('queue'),
+  running: z.boolean(),
+  waiting: z.int().min(0),
+  jobs: z.array(
+    z.strictObject({
+      jobId: jobIdSchema,
+      kind: jobKindSchema,
+      state: jobStateSchema,
+      position: z.int().min(0).optional(),
+      completed: imageCount,
+      count: imageCount,
+    }),
+  ),
+});
+
 /** A failed request or a connection-level problem, not tied to a job. */
 const errorSchema = z.strictObject({
   ...reply,
@@ -148,6 +169,7 @@ export const daemonMessageSchemas = {
   done: doneSchema,
   job_error: jobErrorSchema,
   status: statusSchema,
+  queue: queueSchema,
   error: errorSchema,
 };
 

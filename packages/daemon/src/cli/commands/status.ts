@@ -25,7 +25,7 @@ const UNFINISHED = new Set(['error', 'cancelled', 'interrupted']);
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('ask the running daemon for its models, or for one job (and its images)')
+    .description('ask the running daemon for its models and queue, or for one job (and its images)')
     .argument('[jobId]', 'a job id, as the serve log and `accepted` show it')
     .option('--url <url>', `the daemon (default: ws://127.0.0.1:<config "port", else ${DEFAULT_PORT}>); wss://name for one behind a TLS proxy`)
     .option('--token <token>', 'pairing token (default: $STYLESET_TOKEN, else the token file in the config folder); other users can see arguments, so prefer those')
@@ -52,8 +52,9 @@ export function registerStatus(program: Command): void {
 async function printDaemon(client: StylesetClient, url: string, json: boolean): Promise<void> {
   const { daemonVersion, defaultModel } = client.welcome;
   const models = await client.listModels();
+  const { running, waiting, jobs } = await client.getQueue();
   if (json) {
-    process.stdout.write(`${JSON.stringify({ url, daemonVersion, protocol: PROTOCOL_VERSION, defaultModel, models })}\n`);
+    process.stdout.write(`${JSON.stringify({ url, daemonVersion, protocol: PROTOCOL_VERSION, defaultModel, models, queue: { running, waiting, jobs } })}\n`);
     return;
   }
   const rows = models.map((m) => [
@@ -65,8 +66,18 @@ async function printDaemon(client: StylesetClient, url: string, json: boolean): 
   ]);
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column].length))) ?? [];
   const table = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+  const queue = running || waiting > 0 ? `queue: ${running ? 'a job running' : 'nothing running'}, ${waiting} waiting` : 'queue: idle';
+  const yours = jobs.map(({ jobId, state, position, completed, count }) =>
+    `  ${jobId}  ${state}${position === undefined ? '' : ` (${position} ahead)`}, ${completed} of ${count} images`,
+  );
   process.stdout.write(
-    [`Styleset daemon ${daemonVersion} at ${url} (protocol ${PROTOCOL_VERSION})`, 'models (* the default):', ...table.map((row) => `  ${row}`)].join('\n') + '\n',
+    [
+      `Styleset daemon ${daemonVersion} at ${url} (protocol ${PROTOCOL_VERSION})`,
+      'models (* the default):',
+      ...table.map((row) => `  ${row}`),
+      queue,
+      ...(yours.length > 0 ? ['your jobs:', ...yours] : []),
+    ].join('\n') + '\n',
   );
 }
 
