@@ -5,7 +5,7 @@
  *                                         docs/benchmarks.md (between its markers), the plot
  *                                         docs/images/bench-time-per-image.svg and
  *                                         packages/daemon/bench/results/latest.json
- *   npm run bench -- --quick              smoke run: every scenario once on small sizes; writes to a temporary folder
+ *   npm run bench -- --quick              smoke run (about 5 minutes): every scenario once on small sizes; writes to a temporary folder
  *   npm run bench -- --models sd1-large   some models only (default, sd1-large, sdxl-large)
  *   npm run bench -- --report-only       the page and plot again from results/latest.json (after editing the report code)
  *
