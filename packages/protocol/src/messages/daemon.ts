@@ -115,9 +115,8 @@ const jobErrorSchema = z.strictObject({
   ...protocolErrorShape,
 });
 
-const statusSchema = z.strictObject({
-  ...reply,
-  type: z.literal('status'),
+/** Where a job stands: in `status`, and per job in `queue`. */
+const jobStandingShape = {
   jobId: jobIdSchema,
   kind: jobKindSchema,
   state: jobStateSchema,
@@ -126,6 +125,12 @@ const statusSchema = z.strictObject({
   /** Images finished so far, of `count`. */
   completed: imageCount,
   count: imageCount,
+};
+
+const statusSchema = z.strictObject({
+  ...reply,
+  type: z.literal('status'),
+  ...jobStandingShape,
   /** Why it ended, for `error`, `cancelled` and `interrupted`. */
   error: protocolErrorSchema.optional(),
 });
@@ -139,16 +144,7 @@ const queueSchema = z.strictObject({
   type: z.literal('queue'),
   running: z.boolean(),
   waiting: z.int().min(0),
-  jobs: z.array(
-    z.strictObject({
-      jobId: jobIdSchema,
-      kind: jobKindSchema,
-      state: jobStateSchema,
-      position: z.int().min(0).optional(),
-      completed: imageCount,
-      count: imageCount,
-    }),
-  ),
+  jobs: z.array(z.strictObject(jobStandingShape)),
 });
 
 /** A failed request or a connection-level problem, not tied to a job. */

@@ -4,19 +4,13 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { LIMITS } from '@styleset/protocol';
 import { contactSheet } from '../../eval/contact-sheet';
-import { CONDITIONS, ROW_LABELS, evaluate, type EvalReport } from '../../eval/evaluate';
+import { CONDITIONS, ROW_LABELS, evaluate, type EvalOptions, type EvalReport } from '../../eval/evaluate';
 import { replaceResults, resultsSection, resultsTable } from '../../eval/report';
 import { encodePng } from '../../image/png';
 import { decimal, integer } from '../arguments';
 import { addLocalEngineOptions, openLocalEngine, type LocalEngineFlags } from '../local-engine';
 
-interface EvalFlags extends LocalEngineFlags {
-  sets: number;
-  setSize: number;
-  seed: number;
-  steps?: number;
-  guidance?: number;
-  examples: number;
+interface EvalFlags extends LocalEngineFlags, EvalOptions {
   out: string;
   json: boolean;
   progress: boolean;
