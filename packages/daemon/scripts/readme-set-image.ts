@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { resolveOptions } from '@styleset/protocol';
 import { defaultModelDir } from '../src/cli/default-model';
 import { EMBEDDED_MODEL_ID } from '../src/engine/create-engine';
+import { contactSheet } from '../src/eval/contact-sheet';
 import { PipelineEngine } from '../src/engine/pipeline-engine';
 import { decodeImage } from '../src/image/decode';
 import type { Image8 } from '../src/image/image8';
@@ -50,25 +51,11 @@ try {
     );
     rows.push(images);
   }
-  writeFileSync(values.out, encodePng(grid(rows, scale)));
+  // The evaluation's contact sheet without its gaps: the rows side by side, upscaled.
+  const sheet = contactSheet(rows.map((row) => [row]), { scale, gap: 0, blockGap: 0, background: [255, 255, 255] });
+  writeFileSync(values.out, encodePng(sheet));
   console.log(`wrote ${values.out}`);
 } finally {
   await engine.close();
   rmSync(dataDir, { recursive: true, force: true });
-}
-
-/** Rows of equal-size RGB images side by side, each pixel a scale x scale block. */
-function grid(rows: Image8[][], s: number): Image8 {
-  const { width: w, height: h } = rows[0][0];
-  const width = rows[0].length * w * s;
-  const height = rows.length * h * s;
-  const data = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const image = rows[Math.floor(y / (h * s))][Math.floor(x / (w * s))];
-      const source = (Math.floor((y % (h * s)) / s) * w + Math.floor((x % (w * s)) / s)) * image.channels;
-      data.set(image.data.subarray(source, source + 3), (y * width + x) * 3);
-    }
-  }
-  return { width, height, channels: 3, data };
 }

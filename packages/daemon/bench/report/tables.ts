@@ -6,6 +6,7 @@ import { OPTION_VARIANTS } from '../plan';
 import type { BenchResults, ModelResults } from '../results';
 import type { ScalingPoint } from '../scenarios/scaling';
 import { MAX_BATCH_IMAGES } from '../../src/engine/batch-size';
+import { planChunks } from '../../src/pipeline/generate';
 import { callMedian, chunkedPoints, defaultBatchingPoints, daemonShares, inProcessShares, inversionMedians, jsProfile, perTarget, warmSetMedian, warmSets } from './derive';
 import { iqr, median, ms, percent, ratio, seconds, spread, table } from './format';
 import { checkTargets } from './targets';
@@ -86,7 +87,7 @@ export function resultTables(results: BenchResults, plotFile: string): string {
       models.flatMap((m) => {
         const chunked = chunkedPoints(m);
         const byDefault = defaultBatchingPoints(m);
-        const batches = (p: ScalingPoint) => String(Math.ceil(p.targets / (p.batchSize - 1)));
+        const batches = (p: ScalingPoint) => String(planChunks(p.targets + 1, p.batchSize, true).length);
         return m.scaling['one-batch'].result.map((p, i) => [
           m.model.id,
           String(m.plan.scaling.steps ?? m.sets.cold.shared[0].result.steps),
