@@ -81,13 +81,37 @@ describe('describeSelection', () => {
 });
 
 describe('summarize', () => {
+  const icons = (placed: number, total: number, frameDeleted = false) => ({ placed, total, frameName: 'Icons', frameDeleted });
+
   it('counts what was placed, and flags a shortfall or failure as an error', () => {
-    expect(summarize({ status: 'done' }, 4, 4, 'Icons')).toEqual({ message: 'Styleset placed 4 images in “Icons”.', error: false });
-    expect(summarize({ status: 'done' }, 1, 1, 'Icons').message).toBe('Styleset placed 1 image in “Icons”.');
-    expect(summarize({ status: 'done' }, 3, 4, 'Icons')).toEqual({ message: 'Styleset placed 3 of 4 images in “Icons”.', error: true });
-    expect(summarize({ status: 'cancelled' }, 2, 4, 'Icons')).toEqual({ message: 'Styleset cancelled: 2 of 4 images placed in “Icons”.', error: false });
-    expect(summarize({ status: 'failed', message: 'boom' }, 0, 4, 'Icons')).toEqual({ message: 'Styleset placed nothing: boom', error: true });
-    expect(summarize({ status: 'failed', message: 'boom' }, 1, 4, 'Icons').message).toBe('Styleset placed 1 of 4 images in “Icons”: boom');
+    expect(summarize({ status: 'done' }, icons(4, 4))).toEqual({ notice: 'Styleset placed 4 images in “Icons”.', status: 'Placed 4 images in “Icons”.', error: false });
+    expect(summarize({ status: 'done' }, icons(1, 1)).notice).toBe('Styleset placed 1 image in “Icons”.');
+    expect(summarize({ status: 'done' }, icons(3, 4))).toEqual({ notice: 'Styleset placed 3 of 4 images in “Icons”.', status: 'Placed 3 of 4 images in “Icons”.', error: true });
+    expect(summarize({ status: 'cancelled' }, icons(2, 4))).toEqual({
+      notice: 'Styleset cancelled: 2 of 4 images placed in “Icons”.',
+      status: 'Cancelled: 2 of 4 images placed in “Icons”.',
+      error: false,
+    });
+    // The panel's error line already says why a run failed; its status only counts.
+    expect(summarize({ status: 'failed', message: 'boom' }, icons(0, 4))).toEqual({ notice: 'Styleset placed nothing: boom', status: '', error: true });
+    expect(summarize({ status: 'failed', message: 'boom' }, icons(1, 4))).toEqual({
+      notice: 'Styleset placed 1 of 4 images in “Icons”: boom',
+      status: 'Placed 1 of 4 images in “Icons”.',
+      error: true,
+    });
+  });
+
+  it('says the frame was deleted and how many images were not placed, however the run ended', () => {
+    for (const end of [{ status: 'done' }, { status: 'cancelled' }, { status: 'failed', message: 'boom' }] as const) {
+      expect(summarize(end, icons(0, 4, true))).toEqual({
+        notice: 'Styleset stopped: the frame “Icons” was deleted; 4 of 4 images were not placed.',
+        status: 'Stopped: the frame “Icons” was deleted; 4 of 4 images were not placed.',
+        error: true,
+      });
+    }
+    expect(summarize({ status: 'cancelled' }, icons(3, 4, true)).notice).toBe('Styleset stopped: the frame “Icons” was deleted; 1 of 4 images was not placed.');
+    // Deleted with the whole set in it, the frame went as the designer chose.
+    expect(summarize({ status: 'done' }, icons(4, 4, true))).toEqual(summarize({ status: 'done' }, icons(4, 4)));
   });
 });
 

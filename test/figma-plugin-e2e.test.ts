@@ -1,112 +1,32 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { Script, runInNewContext } from 'node:vm';
+import { Script } from 'node:vm';
 import { DEFAULT_DAEMON_URL, DEFAULT_PORT, LIMITS } from '@styleset/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { loadOrCreateToken } from '../packages/daemon/src/config/token';
 import { startDaemon, type Daemon } from '../packages/daemon/src/server/daemon';
 import { FakeEngine, type FakeEngineOptions } from '../packages/daemon/test/server/support/fake-engine';
-import type { MainToUi, UiToMain } from '../packages/figma-plugin/src/messages';
 import { startRun, type RunHandle, type ViewState } from '../packages/figma-plugin/src/run';
 import type { OpenSocket } from '../packages/figma-plugin/src/session';
+import { code } from '../packages/figma-plugin/src/text';
+import { buildPlugin, fakeNode, imageOf, loadMainThread as loadBuiltMainThread, pluginDir, removeBuild, type BuiltPlugin, type FakeNode } from './support/figma-plugin-host';
 
-const packageDir = join(import.meta.dirname, '../packages/figma-plugin');
-let dist: string;
+let built: BuiltPlugin;
 let codeJs: string;
 let uiHtml: string;
 
 beforeAll(async () => {
-  dist = await mkdtemp(join(tmpdir(), 'styleset-figma-dist-'));
-  await promisify(execFile)(process.execPath, [join(packageDir, 'build.mjs'), dist]);
-  [codeJs, uiHtml] = await Promise.all([readFile(join(dist, 'code.js'), 'utf8'), readFile(join(dist, 'ui.html'), 'utf8')]);
+  built = await buildPlugin();
+  ({ codeJs, uiHtml } = built);
 });
 
 afterAll(async () => {
-  await rm(dist, { recursive: true, force: true });
+  await removeBuild(built);
 });
 
-interface FakeNode {
-  type: string;
-  layoutMode: string;
-  name: string;
-  width: number;
-  height: number;
-  x: number;
-  y: number;
-  removed: boolean;
-  fills: unknown[];
-  children: FakeNode[];
-  resize(width: number, height: number): void;
-  appendChild(node: FakeNode): void;
-}
-
-function fakeNode(type: string, name: string, width = 0, height = 0): FakeNode {
-  return {
-    type,
-    layoutMode: 'NONE',
-    name,
-    width,
-    height,
-    x: 0,
-    y: 0,
-    removed: false,
-    fills: [],
-    children: [],
-    resize(w, h) {
-      this.width = w;
-      this.height = h;
-    },
-    appendChild(node) {
-      this.children.push(node);
-    },
-  };
-}
-
-/** Just the parts of Figma's plugin API the main thread uses, recording what it did. */
-function fakeFigma(selection: FakeNode[], storedToken?: string) {
-  const posted: MainToUi[] = [];
-  const notices: { message: string; options?: { error?: boolean } }[] = [];
-  const images = new Map<string, Uint8Array>();
-  const storage = new Map<string, unknown>(storedToken === undefined ? [] : [['styleset.token', storedToken]]);
-  const listeners = new Map<string, () => void>();
-  const figma = {
-    showUI: (html: string, options: object) => Object.assign(figma, { shown: { html, options } }),
-    shown: undefined as { html: string; options: object } | undefined,
-    ui: { postMessage: (message: MainToUi) => posted.push(message), onmessage: undefined as ((message: UiToMain) => void) | undefined },
-    on: (type: string, listener: () => void) => listeners.set(type, listener),
-    currentPage: { selection },
-    clientStorage: {
-      getAsync: async (key: string) => storage.get(key),
-      setAsync: async (key: string, value: unknown) => void storage.set(key, value),
-    },
-    createRectangle: () => fakeNode('RECTANGLE', 'Rectangle'),
-    createImage: (bytes: Uint8Array) => {
-      const hash = `image-${images.size}`;
-      images.set(hash, bytes.slice());
-      return { hash };
-    },
-    notify: (message: string, options?: { error?: boolean }) => void notices.push({ message, options }),
-  };
-  return { figma, posted, notices, images, storage, listeners, send: (message: UiToMain) => figma.ui.onmessage!(message) };
-}
-
-/**
- * Runs the built main thread as Figma does, a classic script with `figma` and `__html__` as
- * globals, and sends the `ready` a loaded UI sends.
- */
-async function loadMainThread(selection: FakeNode[], storedToken?: string) {
-  const fake = fakeFigma(selection, storedToken);
-  runInNewContext(codeJs, { figma: fake.figma, __html__: '<p>ui</p>' });
-  fake.send({ type: 'ready' });
-  await new Promise((resolve) => setImmediate(resolve));
-  return fake;
-}
-
-const imageOf = (fake: ReturnType<typeof fakeFigma>, node: FakeNode) => fake.images.get((node.fills[0] as { imageHash: string }).imageHash);
+const loadMainThread = (selection: FakeNode[], storedToken?: string) => loadBuiltMainThread(codeJs, selection, storedToken);
 
 describe('the build', () => {
   it('writes dist/code.js as one classic script that loads no module', () => {
@@ -128,7 +48,7 @@ describe('the build', () => {
   });
 
   it('matches the manifest: its files, the daemon it may reach, dynamic page access', async () => {
-    const manifest = JSON.parse(await readFile(join(packageDir, 'manifest.json'), 'utf8'));
+    const manifest = JSON.parse(await readFile(join(pluginDir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ api: '1.0.0', editorType: ['figma'], main: 'dist/code.js', ui: 'dist/ui.html', documentAccess: 'dynamic-page' });
     expect(manifest.networkAccess.allowedDomains).toEqual([`ws://localhost:${DEFAULT_PORT}`, DEFAULT_DAEMON_URL]);
     expect(manifest.networkAccess.reasoning).toMatch(/local Styleset daemon/);
@@ -170,6 +90,7 @@ describe('the main thread', () => {
     expect(frame.children[0].fills).toEqual([{ type: 'IMAGE', imageHash: expect.any(String), scaleMode: 'FIT' }]);
     expect(frame.children.map((node) => imageOf(fake, node)?.[0])).toEqual([2, 0, 3, 1]);
     expect(fake.notices).toEqual([{ message: 'Styleset placed 4 images in “Icons”.', options: { error: false, timeout: 4000 } }]);
+    expect(fake.posted.at(-1)).toEqual({ type: 'summary', status: 'Placed 4 images in “Icons”.', error: false });
   });
 
   it('leaves the positions in an auto-layout frame to its layout', async () => {
@@ -184,18 +105,43 @@ describe('the main thread', () => {
     const fake = await loadMainThread([fakeNode('TEXT', 'Title', 10, 10)]);
     fake.send({ type: 'begin', count: 2 });
     fake.send({ type: 'image', index: 0, name: 'home', png: new Uint8Array([1]), width: 64, height: 64 });
-    expect(fake.posted.at(-1)).toEqual({ type: 'target-lost', message: 'Select a frame first: the images go inside it.' });
+    expect(fake.posted.at(-1)).toEqual({ type: 'no-target', message: 'Select a frame first: the images go inside it.' });
   });
 
-  it('stops placing into a frame deleted mid-run', async () => {
+  it('stops placing into a frame deleted mid-run, tells the UI to stop, and counts what was placed', async () => {
     const frame = fakeNode('FRAME', 'Icons', 400, 400);
     const fake = await loadMainThread([frame]);
-    fake.send({ type: 'begin', count: 2 });
+    fake.send({ type: 'begin', count: 3 });
     fake.send({ type: 'image', index: 0, name: 'home', png: new Uint8Array([1]), width: 64, height: 64 });
     frame.removed = true;
     fake.send({ type: 'image', index: 1, name: 'search', png: new Uint8Array([2]), width: 64, height: 64 });
+    // The UI had all the images before it heard: the run ends as done, but the count is the main thread's.
+    fake.send({ type: 'image', index: 2, name: 'settings', png: new Uint8Array([3]), width: 64, height: 64 });
+    fake.send({ type: 'end', end: { status: 'done' } });
     expect(frame.children.map((node) => node.name)).toEqual(['home']);
-    expect(fake.posted.at(-1)).toEqual({ type: 'target-lost', message: 'The frame “Icons” was deleted while its images were made.' });
+    expect(fake.posted.slice(1)).toEqual([
+      { type: 'target-deleted' },
+      { type: 'summary', status: 'Stopped: the frame “Icons” was deleted; 2 of 3 images were not placed.', error: true },
+    ]);
+    expect(fake.notices).toEqual([
+      { message: 'Styleset stopped: the frame “Icons” was deleted; 2 of 3 images were not placed.', options: { error: true, timeout: 10_000 } },
+    ]);
+  });
+
+  it('notices a frame deleted while no image came, when the run ends', async () => {
+    const frame = fakeNode('FRAME', 'Icons', 400, 400);
+    const fake = await loadMainThread([frame]);
+    fake.send({ type: 'begin', count: 2 });
+    frame.removed = true;
+    // Reading a deleted node's name throws in Figma: the summary must not need it.
+    Object.defineProperty(frame, 'name', {
+      get: () => {
+        throw new Error('The node with id 1:1 does not exist');
+      },
+    });
+    fake.send({ type: 'end', end: { status: 'failed', message: 'The daemon stopped.' } });
+    expect(fake.notices.map((notice) => notice.message)).toEqual(['Styleset stopped: the frame “Icons” was deleted; 2 of 2 images were not placed.']);
+    expect(fake.posted.at(-1)).toEqual({ type: 'summary', status: 'Stopped: the frame “Icons” was deleted; 2 of 2 images were not placed.', error: true });
   });
 });
 
@@ -262,7 +208,8 @@ describe('against a real daemon', () => {
 
   it('generates the set and places every PNG in the frame, named and laid out in a grid', async () => {
     const { frame, main, final } = await run('home, search, settings, profile');
-    expect(final).toMatchObject({ busy: false, status: 'Done: 4 of 4 images.' });
+    expect(final).toMatchObject({ busy: false, status: 'Made 4 of 4 images.' });
+    expect(main.posted.at(-1)).toEqual({ type: 'summary', status: 'Placed 4 images in “Tab bar”.', error: false });
     expect(frame.children.map((node) => node.name)).toEqual(['home', 'search', 'settings', 'profile']);
     // 600 x 200, gap 8: one row of four 140-pixel cells beats two rows of 88.
     expect(frame.children.map((node) => [node.x, node.y, node.width, node.height])).toEqual([
@@ -281,25 +228,26 @@ describe('against a real daemon', () => {
 
   it('asks for the right token when the daemon rejects it', async () => {
     const { frame, main, final } = await run('home', { token: 'not-the-token' });
-    expect(final.error).toEqual({ field: 'token', message: expect.stringContaining('Run `styleset pair`') });
+    expect(final.error).toEqual({ field: 'token', message: expect.arrayContaining([code('npx styleset pair')]) });
     expect(frame.children).toEqual([]);
     expect(main.notices[0]).toMatchObject({ message: expect.stringMatching(/^Styleset placed nothing: .*pairing token/), options: { error: true } });
   });
 
   it('cancels on the daemon, keeping the images placed so far', async () => {
-    await start({ stepDelayMs: 30 });
+    // The engine waits before the second image until the cancel aborts it: no race with the clock.
+    await start({ holdBeforeImage: 1 });
     const { frame, main, final } = await run('home, search, settings, profile', { stopAfterImages: 1 });
-    expect(final).toMatchObject({ busy: false, status: expect.stringMatching(/^Cancelled after [1-3] of 4 images\.$/) });
-    expect(frame.children.length).toBeGreaterThanOrEqual(1);
-    expect(frame.children.length).toBeLessThan(4);
-    expect(main.notices[0].message).toMatch(/^Styleset cancelled: [1-3] of 4 images placed in “Tab bar”\.$/);
+    expect(final).toMatchObject({ busy: false, status: 'Cancelled after 1 of 4 images.' });
+    expect(frame.children.map((node) => node.name)).toEqual(['home']);
+    expect(main.notices.map((notice) => notice.message)).toEqual(['Styleset cancelled: 1 of 4 images placed in “Tab bar”.']);
+    expect(main.posted.at(-1)).toEqual({ type: 'summary', status: 'Cancelled: 1 of 4 images placed in “Tab bar”.', error: false });
   });
 
   it('says how to start the daemon when nothing listens', async () => {
     const url = daemon.url;
     await daemon.close();
     const { final } = await run('home', { url });
-    expect(final.error?.message).toBe(`The Styleset daemon is not running at ${url}. Start it in a terminal with \`styleset serve\`, then try again.`);
+    expect(final.error?.message).toEqual([`The Styleset daemon is not running at ${url}. Start it in a terminal with `, code('npx styleset serve'), ', then try again.']);
     await start();
   });
 });

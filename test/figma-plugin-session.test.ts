@@ -10,8 +10,10 @@ import {
 } from '@styleset/protocol';
 import { describe, expect, it } from 'vitest';
 import type { UiToMain } from '../packages/figma-plugin/src/messages';
-import { checkForm, startRun, type ViewState } from '../packages/figma-plugin/src/run';
+import { explain, type Problem } from '../packages/figma-plugin/src/problems';
+import { checkForm, startRun, withSummary, type ViewState } from '../packages/figma-plugin/src/run';
 import { GenerationSession, type OpenSocket, type SessionEvent, type SocketListener } from '../packages/figma-plugin/src/session';
+import { plainText, type Words } from '../packages/figma-plugin/src/text';
 
 const URL = 'ws://127.0.0.1:7391';
 const v = PROTOCOL_VERSION;
@@ -177,13 +179,16 @@ describe('GenerationSession', () => {
     expect(finished()[0]).toMatchObject({ outcome: { status: 'failed', problem: { code: 'invalid_option', field: 'options.steps' } } });
   });
 
-  it('reports a connection dropped mid-job, with the close reason', () => {
+  it('reports a connection dropped mid-job, with the close code and reason', () => {
     const { socket, finished } = session();
     socket.connect();
     socket.daemon(welcome());
     socket.daemon(accepted());
     socket.drop(1001, 'daemon stopping');
-    expect(finished()[0]).toMatchObject({ outcome: { status: 'failed', problem: { code: 'connection_lost', message: 'daemon stopping, code 1001' } } });
+    expect(finished()[0]).toEqual({
+      type: 'finished',
+      outcome: { status: 'failed', completed: 0, problem: { code: 'connection_lost', message: 'daemon stopping', closeCode: 1001 } },
+    });
   });
 
   it('checks the set against the limits the daemon announces, before submitting', () => {
@@ -247,9 +252,14 @@ describe('checkForm', () => {
   const frame = { frame: { name: 'Icons', width: 400, height: 400 } };
 
   it('asks for a frame, then a token, then names, each pointing at its field', () => {
-    expect(checkForm({ names: 'home', styleHint: '', token: 't' }, { frame: null, hint: 'Select a frame.' })).toEqual({ error: { message: 'Select a frame.' } });
-    expect(checkForm({ names: 'home', styleHint: '', token: '  ' }, frame)).toEqual({ error: { message: expect.stringContaining('`styleset pair`'), field: 'token' } });
-    expect(checkForm({ names: ' , ', styleHint: '', token: 't' }, frame)).toEqual({ error: { message: expect.any(String), field: 'names' } });
+    expect(checkForm({ names: 'home', styleHint: '', token: 't' }, { frame: null, hint: 'Select a frame.' })).toEqual({ error: { message: ['Select a frame.'] } });
+    expect(checkForm({ names: 'home', styleHint: '', token: '  ' }, frame)).toEqual({
+      error: {
+        message: ['Paste the pairing token: run ', { code: 'npx styleset pair' }, ' in a terminal and copy the token it prints.'],
+        field: 'token',
+      },
+    });
+    expect(checkForm({ names: ' , ', styleHint: '', token: 't' }, frame)).toEqual({ error: { message: [expect.any(String)], field: 'names' } });
   });
 });
 
@@ -291,46 +301,55 @@ describe('startRun', () => {
     ]);
     expect(views[0]).toMatchObject({ busy: true, status: 'Connecting to the daemon…', note: 'Repeated names made once: home' });
     expect(views.find((view) => view.fraction !== undefined && view.fraction < 1)?.status).toBe('Denoising, step 1 of 4');
-    expect(views.at(-1)).toMatchObject({ busy: false, fraction: 1, status: 'Done: 2 of 2 images.' });
+    // What was placed, only the main thread knows: its summary has the last word.
+    expect(views.at(-1)).toMatchObject({ busy: false, fraction: 1, status: 'Made 2 of 2 images.' });
   });
 
   it('renders a form problem without connecting or telling the main thread', () => {
     const { toMain, views, handle } = start(' , ');
     expect(handle).toBeUndefined();
     expect(toMain).toEqual([]);
-    expect(views).toEqual([{ busy: false, status: '', error: { message: expect.any(String), field: 'names' } }]);
+    expect(views).toEqual([{ busy: false, status: '', error: { message: [expect.any(String)], field: 'names' } }]);
   });
 
   it('explains a rejected token and points at the token field', () => {
     const { socket, toMain, views } = start();
     socket.connect();
     socket.daemon({ v, id: 'hello', type: 'error', code: 'unauthorized', message: 'wrong pairing token' });
-    expect(views.at(-1)).toMatchObject({ busy: false, error: { field: 'token', message: expect.stringContaining('Run `styleset pair`') } });
-    expect(toMain.at(-1)).toEqual({ type: 'end', end: { status: 'failed', message: expect.stringContaining('pairing token') } });
+    expect(views.at(-1)).toMatchObject({
+      busy: false,
+      error: { field: 'token', message: ['The daemon did not accept this pairing token. Run ', { code: 'npx styleset pair' }, ' in a terminal and paste the token it prints.'] },
+    });
+    // The toast shows plain text: the command as words, no markdown.
+    expect(toMain.at(-1)).toEqual({
+      type: 'end',
+      end: { status: 'failed', message: 'The daemon did not accept this pairing token. Run npx styleset pair in a terminal and paste the token it prints.' },
+    });
   });
 
   it('tells how to start a daemon that is not running', () => {
     const { socket, views } = start();
     socket.drop();
-    expect(views.at(-1)?.error?.message).toBe(`The Styleset daemon is not running at ${URL}. Start it in a terminal with \`styleset serve\`, then try again.`);
+    expect(views.at(-1)?.error?.message).toEqual([`The Styleset daemon is not running at ${URL}. Start it in a terminal with `, { code: 'npx styleset serve' }, ', then try again.']);
   });
 
   it('explains a version mismatch', () => {
     const { socket, views } = start();
     socket.connect();
     socket.raw(JSON.stringify({ v: PROTOCOL_VERSION + 1, type: 'welcome' }));
-    expect(views.at(-1)?.error?.message).toMatch(/different protocol versions .*Update whichever is older/);
+    expect(plainText(views.at(-1)!.error!.message)).toMatch(/different protocol versions .*Update whichever is older/);
   });
 
-  it('ends a run stopped for a lost frame as that error', () => {
+  it('ends a run stopped for a reason as that error', () => {
     const { socket, toMain, views, handle } = start();
     socket.connect();
     socket.daemon(welcome());
     socket.daemon(accepted());
-    handle!.stop('The frame “Icons” was deleted.');
+    handle!.stop('Select a frame first: the images go inside it.');
+    expect(socket.sent.at(-1)).toMatchObject({ type: 'cancel', jobId: 'job1' });
     socket.daemon({ v, id: 'submit', type: 'job_error', jobId: 'job1', code: 'cancelled', message: 'cancelled' });
-    expect(toMain.at(-1)).toEqual({ type: 'end', end: { status: 'failed', message: 'The frame “Icons” was deleted.' } });
-    expect(views.at(-1)).toMatchObject({ busy: false, error: { message: 'The frame “Icons” was deleted.' } });
+    expect(toMain.at(-1)).toEqual({ type: 'end', end: { status: 'failed', message: 'Select a frame first: the images go inside it.' } });
+    expect(views.at(-1)).toMatchObject({ busy: false, error: { message: ['Select a frame first: the images go inside it.'] } });
   });
 
   it('ends a run the designer cancelled as cancelled', () => {
@@ -343,5 +362,47 @@ describe('startRun', () => {
     socket.daemon({ v, id: 'submit', type: 'job_error', jobId: 'job1', code: 'cancelled', message: 'cancelled' });
     expect(toMain.at(-1)).toEqual({ type: 'end', end: { status: 'cancelled' } });
     expect(views.at(-1)).toMatchObject({ busy: false, status: 'Cancelled after 1 of 2 images.' });
+  });
+});
+
+describe('explain', () => {
+  const sentence = (problem: Problem) => plainText(explain(problem, URL).message);
+  const backticks = (message: Words) => message.some((span) => (typeof span === 'string' ? span : span.code).includes('`'));
+
+  it('tells a dropped connection by how it closed, in words, never by its close code', () => {
+    const lost = (closeCode: number, message = '') => sentence({ code: 'connection_lost', message, closeCode });
+    expect(lost(1006)).toBe('The connection to the daemon broke off. If the daemon stopped, start it again with npx styleset serve, then try again.');
+    expect(lost(1001, 'daemon stopping')).toBe('The daemon stopped while it made the set (it said: daemon stopping). Start it again with npx styleset serve, then try again.');
+    expect(lost(1013)).toBe('The daemon is too busy to take this connection. Try again in a moment.');
+    expect(lost(1009)).toMatch(/^The daemon closed the connection: a message was larger than it accepts\.$/);
+    for (const closeCode of [1000, 1001, 1006, 1008, 1009, 1011, 1013, 4000]) expect(lost(closeCode)).not.toMatch(new RegExp(`\\b${closeCode}\\b|code`));
+  });
+
+  it('turns the daemon’s markdown into code spans, so no backtick reaches a person', () => {
+    const explained = explain({ code: 'internal', message: 'no pairing token: run `styleset pair` to create one' }, URL).message;
+    expect(explained).toEqual(['The daemon reported an error: no pairing token: run ', { code: 'styleset pair' }, ' to create one']);
+    // A stray backtick is dropped, not shown.
+    expect(sentence({ code: 'queue_full', message: 'too many `jobs' })).toBe('The daemon is busy: too many jobs. Try again when its current jobs have finished.');
+    const codes = ['daemon_unreachable', 'unauthorized', 'version_mismatch', 'connection_lost', 'queue_full', 'invalid_input', 'bad_message', 'internal'] as const;
+    for (const code of codes) expect(backticks(explain({ code, message: 'run `x`', closeCode: 1006 }, URL).message), code).toBe(false);
+  });
+});
+
+describe('withSummary', () => {
+  const failed: ViewState = { busy: false, status: '', error: { message: ['The daemon is gone.'], field: 'token' } };
+
+  it('puts the main thread’s count in the status line, keeping an explained error', () => {
+    expect(withSummary({ busy: false, status: 'Made 4 of 4 images.', fraction: 1 }, { type: 'summary', status: 'Placed 4 images in “Icons”.', error: false })).toEqual({
+      busy: false,
+      status: 'Placed 4 images in “Icons”.',
+      fraction: 1,
+    });
+    expect(withSummary(failed, { type: 'summary', status: 'Placed 1 of 4 images in “Icons”.', error: true })).toEqual({ ...failed, status: 'Placed 1 of 4 images in “Icons”.' });
+  });
+
+  it('makes a shortfall nothing else explained the panel’s error', () => {
+    const view: ViewState = { busy: false, status: 'Cancelled after 0 of 4 images.' };
+    const stopped = 'Stopped: the frame “Icons” was deleted; 4 of 4 images were not placed.';
+    expect(withSummary(view, { type: 'summary', status: stopped, error: true })).toEqual({ busy: false, status: '', error: { message: [stopped] } });
   });
 });

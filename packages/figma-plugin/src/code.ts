@@ -9,10 +9,14 @@ const TOKEN_KEY = 'styleset.token';
 /** The frame a run fills, fixed when it begins so that changing the selection mid-run is harmless. */
 interface Target {
   frame: FrameNode;
+  /** Read at the start: a deleted node's other properties throw when read. */
+  frameName: string;
   count: number;
   /** Laid out at the first image, whose aspect ratio every image of the set shares. */
   grid?: Grid;
   placed: number;
+  /** Seen deleted: nothing more is placed, and the summary says so. */
+  deleted: boolean;
 }
 
 let target: Target | undefined;
@@ -44,9 +48,9 @@ figma.ui.onmessage = (message: UiToMain) => {
       const frame = selectedFrame();
       if (frame === undefined) {
         target = undefined;
-        post({ type: 'target-lost', message: 'Select a frame first: the images go inside it.' });
+        post({ type: 'no-target', message: 'Select a frame first: the images go inside it.' });
       } else {
-        target = { frame, count: message.count, placed: 0 };
+        target = { frame, frameName: frame.name, count: message.count, placed: 0, deleted: false };
       }
       return;
     }
@@ -55,8 +59,12 @@ figma.ui.onmessage = (message: UiToMain) => {
       return;
     case 'end': {
       if (target === undefined) return;
-      const { message: text, error } = summarize(message.end, target.placed, target.count, target.frame.name);
-      figma.notify(text, { error, timeout: error ? 10_000 : 4_000 });
+      // A frame deleted while no image arrived (the job failed or was cancelled meanwhile) counts too.
+      noticeDeleted(target);
+      const { placed, count: total, frameName, deleted: frameDeleted } = target;
+      const { notice, status, error } = summarize(message.end, { placed, total, frameName, frameDeleted });
+      figma.notify(notice, { error, timeout: error ? 10_000 : 4_000 });
+      post({ type: 'summary', status, error });
       target = undefined;
       return;
     }
@@ -64,13 +72,8 @@ figma.ui.onmessage = (message: UiToMain) => {
 };
 
 function place(image: Extract<UiToMain, { type: 'image' }>): void {
-  if (target === undefined) return;
+  if (target === undefined || noticeDeleted(target)) return;
   const { frame } = target;
-  if (frame.removed) {
-    post({ type: 'target-lost', message: `The frame “${frame.name}” was deleted while its images were made.` });
-    target = undefined;
-    return;
-  }
   target.grid ??= gridLayout(frame, target.count, image.width / image.height);
   const box = target.grid.boxes[image.index];
   const rectangle = figma.createRectangle();
@@ -84,4 +87,13 @@ function place(image: Extract<UiToMain, { type: 'image' }>): void {
     rectangle.y = box.y;
   }
   target.placed++;
+}
+
+/** Whether the run's frame is gone; the first time, the UI is told to stop the job. */
+function noticeDeleted(run: Target): boolean {
+  if (!run.deleted && run.frame.removed) {
+    run.deleted = true;
+    post({ type: 'target-deleted' });
+  }
+  return run.deleted;
 }

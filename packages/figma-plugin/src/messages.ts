@@ -9,11 +9,18 @@ import type { SelectionInfo } from './selection';
 export type MainToUi =
   | { type: 'init'; token: string; selection: SelectionInfo }
   | { type: 'selection'; selection: SelectionInfo }
-  /** The frame a run fills was deleted, or none was selected when it began: the run must stop. */
-  | { type: 'target-lost'; message: string };
+  /** No frame was selected when the run began: the run must stop, and the panel says why. */
+  | { type: 'no-target'; message: string }
+  /** The frame the run fills was deleted: the run must stop; the `summary` at its end says so. */
+  | { type: 'target-deleted' }
+  /**
+   * How the run ended, counting what was really placed: only the main thread knows. The panel's
+   * last word on the run; `error` when it fell short.
+   */
+  | { type: 'summary'; status: string; error: boolean };
 
-/** How a run ended, as the main thread reports it. */
-export type RunEnd = { status: 'done' } | { status: 'cancelled' } | { status: 'failed'; message: string };
+/** How a run ended, as the UI reports it. */
+export type RunEnd = { status: 'done' } | { status: 'cancelled' } | { status: 'failed'; /** Plain text, for a toast. */ message: string };
 
 /** UI -> main thread. */
 export type UiToMain =

@@ -1,9 +1,10 @@
 import type { Phase } from '@styleset/protocol';
-import type { UiToMain } from './messages';
+import type { MainToUi, UiToMain } from './messages';
 import { explain, type Explanation } from './problems';
 import { prepareSet, type SetItem } from './prompts';
 import type { SelectionInfo } from './selection';
 import { GenerationSession, type OpenSocket, type SessionState } from './session';
+import { code, plainText, words } from './text';
 
 export interface RunForm {
   names: string;
@@ -32,7 +33,10 @@ export interface RunDeps {
 }
 
 export interface RunHandle {
-  /** Cancels the job; with a reason, the run ends as that error instead of a plain cancellation. */
+  /**
+   * Cancels the job; with a reason, the run ends as that error instead of a plain cancellation.
+   * Either way the main thread's `summary` then counts what was placed.
+   */
   stop(reason?: string): void;
 }
 
@@ -58,13 +62,13 @@ export function checkForm(
   form: RunForm,
   selection: SelectionInfo,
 ): { token: string; items: SetItem[]; duplicates: string[] } | { error: Explanation } {
-  if (selection.frame === null) return { error: { message: selection.hint } };
+  if (selection.frame === null) return { error: { message: [selection.hint] } };
   const token = form.token.trim();
   if (token === '') {
-    return { error: { message: 'Paste the pairing token: run `styleset pair` in a terminal and copy the token it prints.', field: 'token' } };
+    return { error: { message: words`Paste the pairing token: run ${code('npx styleset pair')} in a terminal and copy the token it prints.`, field: 'token' } };
   }
   const set = prepareSet(form.names, form.styleHint);
-  if (!set.ok) return { error: { message: set.error, field: 'names' } };
+  if (!set.ok) return { error: { message: [set.error], field: 'names' } };
   return { token, items: set.items, duplicates: set.duplicates };
 }
 
@@ -110,13 +114,14 @@ export function startRun(form: RunForm, selection: SelectionInfo, deps: RunDeps)
         const { outcome } = event;
         if (outcome.status === 'done') {
           deps.toMain({ type: 'end', end: { status: 'done' } });
-          update({ busy: false, fraction: 1, preview: undefined, status: `Done: ${received} of ${items.length} images.` });
+          // Until the main thread's summary says how many of them it placed.
+          update({ busy: false, fraction: 1, preview: undefined, status: `Made ${received} of ${items.length} images.` });
         } else if (outcome.status === 'cancelled' && stopReason === undefined) {
           deps.toMain({ type: 'end', end: { status: 'cancelled' } });
           update({ busy: false, fraction: undefined, preview: undefined, status: `Cancelled after ${received} of ${items.length} images.` });
         } else {
-          const error = outcome.status === 'failed' ? explain(outcome.problem, deps.url) : { message: stopReason! };
-          deps.toMain({ type: 'end', end: { status: 'failed', message: error.message } });
+          const error = outcome.status === 'failed' ? explain(outcome.problem, deps.url) : { message: [stopReason!] };
+          deps.toMain({ type: 'end', end: { status: 'failed', message: plainText(error.message) } });
           update({ busy: false, fraction: undefined, preview: undefined, status: '', error });
         }
         return;
@@ -130,4 +135,13 @@ export function startRun(form: RunForm, selection: SelectionInfo, deps: RunDeps)
       session.cancel();
     },
   };
+}
+
+/**
+ * The panel once the main thread has counted what it placed: its count replaces the run's own last
+ * status, and a shortfall the panel has not explained yet (the frame was deleted) becomes its error.
+ */
+export function withSummary(view: ViewState, summary: Extract<MainToUi, { type: 'summary' }>): ViewState {
+  if (summary.error && view.error === undefined) return { ...view, status: '', error: { message: [summary.status] } };
+  return { ...view, status: summary.status };
 }

@@ -203,8 +203,7 @@ export class GenerationSession {
       this.fail({ code: 'daemon_unreachable', message: `nothing answered at ${this.request.url}` });
       return;
     }
-    const why = reason === '' ? `code ${code}` : `${reason}, code ${code}`;
-    this.fail({ code: 'connection_lost', message: why });
+    this.fail({ code: 'connection_lost', message: reason, closeCode: code });
   }
 
   private setQueued(position: number): void {
@@ -218,8 +217,11 @@ export class GenerationSession {
     this.emit(position === undefined ? { type: 'state', state } : { type: 'state', state, position });
   }
 
-  private fail({ code, message, field }: Problem): void {
-    const problem = field === undefined ? { code, message } : { code, message, field };
+  private fail({ code, message, field, closeCode }: Problem): void {
+    // Only what is known: the decoder's and the daemon's errors carry more fields than a Problem.
+    const problem: Problem = { code, message };
+    if (field !== undefined) problem.field = field;
+    if (closeCode !== undefined) problem.closeCode = closeCode;
     this.finish({ status: 'failed', completed: this.completed, problem });
   }
 
