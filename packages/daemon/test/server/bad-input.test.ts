@@ -1,4 +1,6 @@
+import { crc32 } from 'node:zlib';
 import { encodeMessage, LIMITS, PROTOCOL_VERSION, type ClientMessage, type Frame } from '@styleset/protocol';
+import jpeg from 'jpeg-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakePng } from './support/fake-engine';
 import { TestDaemon } from './support/harness';
@@ -18,6 +20,7 @@ function pngHeader(width: number, height: number): Uint8Array {
   view.setUint32(16, width);
   view.setUint32(20, height);
   bytes.set([8, 2, 0, 0, 0], 24);
+  view.setUint32(29, crc32(bytes.subarray(12, 29)));
   return bytes;
 }
 
@@ -90,9 +93,10 @@ describe('bad input after pairing', () => {
   it('accepts images within the limits', async () => {
     test = await TestDaemon.start();
     const socket = await test.pairedSocket();
-    socket.send(inversion('ok-png', pngHeader(LIMITS.size.max, 16)));
+    socket.send(inversion('ok-png', fakePng(LIMITS.size.max, 16, 1)));
     expect((await socket.next()).message).toMatchObject({ type: 'accepted', id: 'ok-png', count: 0 });
-    socket.send(inversion('ok-jpeg', jpegHeader(640, 480), 'image/jpeg'));
+    const photo = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 4).fill(128) };
+    socket.send(inversion('ok-jpeg', new Uint8Array(jpeg.encode(photo, 80).data), 'image/jpeg'));
     expect((await socket.until('accepted')).at(-1)?.message).toMatchObject({ id: 'ok-jpeg' });
   });
 
