@@ -4,6 +4,7 @@ import { DEFAULT_HOST, localUrl } from '../config/config-file';
 import { loadOrCreateToken } from '../config/token';
 import type { Engine } from '../engine/engine';
 import { StylesetError } from '../errors';
+import type { FileSystem } from '../storage';
 import { Connection } from './connection';
 import type { DaemonEvent } from './events';
 import { JobService } from './job-service';
@@ -16,6 +17,8 @@ export interface DaemonOptions {
   dataDir: string;
   /** Holds the pairing token (created on first start). */
   configDir: string;
+  /** The job store's file operations; default the real ones (tests inject failures). */
+  fileSystem?: FileSystem;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default DEFAULT_PORT; 0 picks a free port (see `Daemon.port`). */
@@ -55,7 +58,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { engine, host = DEFAULT_HOST, port = DEFAULT_PORT } = options;
   const onEvent = options.onEvent ?? (() => {});
   const token = await loadOrCreateToken(options.configDir);
-  const { store, interrupted } = await JobStore.open(options.dataDir, (message) => onEvent({ type: 'warning', message }));
+  const { store, interrupted } = await JobStore.open(options.dataDir, (message) => onEvent({ type: 'warning', message }), { fs: options.fileSystem });
   const service = new JobService({
     engine,
     store,
