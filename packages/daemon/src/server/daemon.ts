@@ -4,7 +4,7 @@ import { DEFAULT_HOST, localUrl } from '../config/config-file';
 import { loadOrCreateToken } from '../config/token';
 import type { Engine } from '../engine/engine';
 import { StylesetError } from '../errors';
-import type { FileSystem } from '../storage';
+import { describeTightened, folderAndSubfolders, makeFoldersPrivate, storageError, type FileSystem } from '../storage';
 import { Connection } from './connection';
 import type { DaemonEvent } from './events';
 import { JobService } from './job-service';
@@ -57,6 +57,14 @@ const CLOSE_GRACE_MS = 1000;
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { engine, host = DEFAULT_HOST, port = DEFAULT_PORT } = options;
   const onEvent = options.onEvent ?? (() => {});
+  // Owner-only before anything is written in them: the token, the user's prompts and images.
+  const tightened = await makeFoldersPrivate([options.configDir]);
+  try {
+    tightened.push(...(await makeFoldersPrivate(await folderAndSubfolders(options.dataDir))));
+  } catch (error) {
+    throw storageError(error, options.dataDir, options.dataDir);
+  }
+  for (const change of tightened) onEvent({ type: 'warning', message: describeTightened(change) });
   const token = await loadOrCreateToken(options.configDir);
   const { store, interrupted } = await JobStore.open(options.dataDir, (message) => onEvent({ type: 'warning', message }), { fs: options.fileSystem });
   const service = new JobService({

@@ -6,3 +6,4 @@ export { DRAFT_SUFFIX, makeFolder, syncFolder, writeFileAtomic } from './atomic-
 export { freedBytes } from './freed-bytes';
 export { nodeFileSystem, type EntryInfo, type FileInfo, type FileSystem, type WritableFile } from './file-system';
 export { StorageError, storageError } from './storage-error';
+export { describeTightened, folderAndSubfolders, makeFoldersPrivate, type Tightened } from './private-folders';

@@ -3,6 +3,7 @@ import { DEFAULT_PORT } from '@styleset/protocol';
 import { DEFAULT_HOST, loadConfig, localUrl } from '../../config/config-file';
 import { resolveDirs } from '../../config/paths';
 import { loadOrCreateToken, tokenPath } from '../../config/token';
+import { describeTightened, makeFoldersPrivate } from '../../storage';
 
 interface PairFlags {
   configDir?: string;
@@ -17,6 +18,7 @@ export function registerPair(program: Command): void {
     .option('--json', 'print {"token", "tokenFile", "url"} on stdout', false)
     .action(async (flags: PairFlags) => {
       const { configDir } = resolveDirs({ configDir: flags.configDir });
+      for (const change of await makeFoldersPrivate([configDir])) process.stderr.write(`${describeTightened(change)}\n`);
       const token = await loadOrCreateToken(configDir);
       const config = await loadConfig(configDir);
       const url = localUrl(config.host ?? DEFAULT_HOST, config.port ?? DEFAULT_PORT);
