@@ -1,6 +1,6 @@
 import { DEFAULT_PORT, LIMITS, PROTOCOL_VERSION } from '@styleset/protocol';
 import packageJson from '../../package.json' with { type: 'json' };
-import { DEFAULT_HOST, localUrl } from '../config/config-file';
+import { DEFAULT_HOST, DEFAULT_KEEP_JOBS_DAYS, localUrl } from '../config/config-file';
 import { loadOrCreateToken } from '../config/token';
 import type { Engine } from '../engine/engine';
 import { StylesetError } from '../errors';
@@ -9,6 +9,7 @@ import { Connection } from './connection';
 import type { DaemonEvent } from './events';
 import { JobService } from './job-service';
 import { JobStore } from './job-store';
+import { startRetention } from './retention-timer';
 import { listen } from './ws-server';
 
 export interface DaemonOptions {
@@ -37,6 +38,12 @@ export interface DaemonOptions {
   heartbeatMs?: number;
   /** A job's progress goes out at most this often (phase ends and previews always do); default 100 ms. */
   progressIntervalMs?: number;
+  /** Finished jobs are deleted this many days after they ended; 0 keeps them. Default DEFAULT_KEEP_JOBS_DAYS. */
+  keepJobsDays?: number;
+  /** How often the retention runs after the run at start; default an hour. */
+  retentionIntervalMs?: number;
+  /** The retention's clock (epoch ms); default Date.now. */
+  now?(): number;
   onEvent?(event: DaemonEvent): void;
 }
 
@@ -74,6 +81,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     progressIntervalMs: options.progressIntervalMs,
     onEvent,
   });
+  const retention = startRetention({
+    dataDir: options.dataDir,
+    store,
+    keepJobsDays: options.keepJobsDays ?? DEFAULT_KEEP_JOBS_DAYS,
+    intervalMs: options.retentionIntervalMs ?? 60 * 60 * 1000,
+    now: options.now ?? Date.now,
+    onEvent,
+  });
   const welcome = {
     v: PROTOCOL_VERSION,
     type: 'welcome',
@@ -106,6 +121,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     onRefused: (reason, request) => onEvent({ type: 'refused', reason, remoteAddress: request.socket.remoteAddress }),
   }).catch(async (error: NodeJS.ErrnoException) => {
+    await retention.stop();
     await service.close();
     throw listenError(error, host, port);
   });
@@ -118,6 +134,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     interrupted: interrupted.map((record) => record.id),
     close: () =>
       (closing ??= (async () => {
+        await retention.stop();
         // Jobs first, so that clients still connected are told theirs were interrupted.
         await service.close();
         await Promise.all([...connections].map((connection) => connection.close(CLOSE_GRACE_MS)));
