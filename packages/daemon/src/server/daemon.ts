@@ -1,6 +1,7 @@
 import { DEFAULT_PORT, LIMITS, PROTOCOL_VERSION } from '@styleset/protocol';
 import packageJson from '../../package.json' with { type: 'json' };
 import { DEFAULT_HOST, DEFAULT_KEEP_JOBS_DAYS, localUrl } from '../config/config-file';
+import { daemonFilePath, removeDaemonFile, writeDaemonFile } from '../config/daemon-file';
 import { loadOrCreateToken } from '../config/token';
 import type { Engine } from '../engine/engine';
 import { StylesetError } from '../errors';
@@ -126,11 +127,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw listenError(error, host, port);
   });
 
+  const url = localUrl(host, listener.port);
+  const recorded = { pid: process.pid, url };
+  try {
+    await writeDaemonFile(options.configDir, { ...recorded, host, port: listener.port, dataDir: options.dataDir, startedAt: new Date().toISOString() });
+  } catch (error) {
+    onEvent({ type: 'warning', message: `cannot record where this daemon listens in ${daemonFilePath(options.configDir)}: ${(error as Error).message}` });
+  }
+
   let closing: Promise<void> | undefined;
   return {
     host,
     port: listener.port,
-    url: localUrl(host, listener.port),
+    url,
     interrupted: interrupted.map((record) => record.id),
     close: () =>
       (closing ??= (async () => {
@@ -139,6 +148,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         await service.close();
         await Promise.all([...connections].map((connection) => connection.close(CLOSE_GRACE_MS)));
         await listener.close();
+        await removeDaemonFile(options.configDir, recorded).catch(() => undefined);
       })()),
   };
 }
