@@ -77,10 +77,12 @@ describe('styleset serve, pair and status', () => {
   it('pair prints the token serve made, alone on stdout or as JSON', async () => {
     const token = (await readFile(join(root, 'config', 'token'), 'utf8')).trim();
     expect(await run('pair', '--config-dir', join(root, 'config'))).toBe(`${token}\n`);
+    // The daemon serves on a random port: pair names it, not config.json's default.
     expect(JSON.parse(await run('pair', '--config-dir', join(root, 'config'), '--json'))).toEqual({
       token,
       tokenFile: join(root, 'config', 'token'),
-      url: 'ws://127.0.0.1:7391',
+      url,
+      running: true,
     });
   });
 

@@ -27,6 +27,10 @@ export const ERROR_CODES = [
   'cancelled',
   /** The daemon stopped while the job ran; it will not resume. */
   'interrupted',
+  /** The daemon's data folder is out of space (or quota); the message names the folder and what to do. */
+  'disk_full',
+  /** The daemon cannot write in its data folder (permissions, a read-only file system); the message names it. */
+  'storage_unwritable',
   'internal',
 ] as const;
 

@@ -57,36 +57,36 @@ describe('frames', () => {
   });
 
   it('rejects a text frame over the limit', () => {
-    rejected(decodeClientMessage(' '.repeat(LIMITS.maxTextMessageBytes + 1)), 'too_large');
+    rejected(decodeClientMessage(' '.repeat(LIMITS.maxTextMessageBytes + 1)), 'too_large', 'frame');
   });
 
   it('measures a text frame in UTF-8 bytes, not characters', () => {
     const text = `"${'€'.repeat(Math.ceil(LIMITS.maxTextMessageBytes / 3))}"`;
     expect(text.length).toBeLessThan(LIMITS.maxTextMessageBytes);
-    rejected(decodeClientMessage(text), 'too_large');
+    rejected(decodeClientMessage(text), 'too_large', 'frame');
   });
 
   it('rejects a binary frame over the limit', () => {
-    rejected(decodeClientMessage(new Uint8Array(LIMITS.maxBinaryFrameBytes + 1)), 'too_large');
+    rejected(decodeClientMessage(new Uint8Array(LIMITS.maxBinaryFrameBytes + 1)), 'too_large', 'frame');
   });
 
   it('rejects a binary frame too short for its header length', () => {
-    rejected(decodeClientMessage(new Uint8Array([0, 0, 1])), 'bad_message');
+    rejected(decodeClientMessage(new Uint8Array([0, 0, 1])), 'bad_message', 'frame');
   });
 
   it('rejects a header length beyond the end of the frame', () => {
     const frame = binaryFrame(submitReference, jpeg.subarray(0, 10), 100_000);
-    expect(rejected(decodeClientMessage(frame), 'bad_message').message).toMatch(/declares a 100000-byte header/);
+    expect(rejected(decodeClientMessage(frame), 'bad_message', 'header').message).toMatch(/declares a 100000-byte header/);
   });
 
   it('rejects a header length over the text limit before reading it', () => {
     const frame = binaryFrame(submitReference, jpeg, LIMITS.maxTextMessageBytes + 1);
-    rejected(decodeClientMessage(frame), 'too_large');
+    rejected(decodeClientMessage(frame), 'too_large', 'header');
   });
 
   it('rejects a header that is not UTF-8', () => {
     const frame = new Uint8Array([0, 0, 0, 2, 0xff, 0xfe, 1, 2]);
-    expect(rejected(decodeClientMessage(frame), 'bad_message').message).toMatch(/not valid UTF-8/);
+    expect(rejected(decodeClientMessage(frame), 'bad_message', 'header').message).toMatch(/not valid UTF-8/);
   });
 
   it('rejects a header that is not JSON', () => {

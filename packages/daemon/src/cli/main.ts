@@ -5,6 +5,7 @@ import { registerEval } from './commands/eval';
 import { registerGenerate } from './commands/generate';
 import { registerInvert } from './commands/invert';
 import { registerPair } from './commands/pair';
+import { registerPrune } from './commands/prune';
 import { registerServe } from './commands/serve';
 import { registerStatus } from './commands/status';
 
@@ -19,6 +20,7 @@ registerInvert(program);
 registerServe(program, createPipelineEngine);
 registerPair(program);
 registerStatus(program);
+registerPrune(program);
 registerEval(program);
 
 try {

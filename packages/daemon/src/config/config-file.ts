@@ -3,11 +3,13 @@ import { join, resolve } from 'node:path';
 import * as z from 'zod';
 import { StylesetError } from '../errors';
 
-
 /** Loopback only: serving other machines is an explicit choice (see the README's team setup). */
 export const DEFAULT_HOST = '127.0.0.1';
 
 const CONFIG_FILE = 'config.json';
+
+/** How long finished jobs stay in the data folder unless config.json says otherwise (`keepJobsDays`). */
+export const DEFAULT_KEEP_JOBS_DAYS = 30;
 
 const configSchema = z.strictObject({
   host: z.string().min(1).optional(),
@@ -20,6 +22,8 @@ const configSchema = z.strictObject({
   maxJobsPerClient: z.int().min(1).optional(),
   /** Queued and running jobs in all. */
   maxJobs: z.int().min(1).optional(),
+  /** Days a finished job's record and images are kept after it ended; 0 keeps them forever. */
+  keepJobsDays: z.number().min(0).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -88,7 +88,7 @@ export async function prepareDerivedModel<I>(sourceOnnxPath: string, cacheDir: s
   const cached = await validEntry(entry, derivation, source, sourceStamp);
   if (cached) return cached;
 
-  await mkdir(dirname(entry), { recursive: true });
+  await mkdir(dirname(entry), { recursive: true, mode: 0o700 });
   await removeStaleTemps(dirname(entry));
   const temp = `${dirname(entry)}/.tmp-${derivation.kind}-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
@@ -122,7 +122,7 @@ function resultOf<I>(entry: string, manifest: Manifest<I>): DerivedModel<I> {
 async function buildEntry<I>(dir: string, derivation: Derivation<I>, source: string, sourceStamp: FileStamp): Promise<Manifest<I>> {
   const model = await readModel(source);
   const derived = derivation.transform(model, source);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const locations = externalLocations(model, source);
   const sourceData: Record<string, FileStamp> = {};
   for (const location of locations) sourceData[location] = await stampOf(resolve(dirname(source), location));
@@ -135,7 +135,7 @@ async function buildEntry<I>(dir: string, derivation: Derivation<I>, source: str
   } else {
     for (const location of locations) {
       const to = join(dir, location);
-      await mkdir(dirname(to), { recursive: true });
+      await mkdir(dirname(to), { recursive: true, mode: 0o700 });
       const how = await linkOrCopy(resolve(dirname(source), location), to);
       if (dataFiles !== 'copy') dataFiles = how;
     }

@@ -15,4 +15,6 @@ export type DaemonEvent =
   | { type: 'connected'; clientId: string; remoteAddress?: string }
   | { type: 'disconnected'; clientId: string }
   | { type: 'refused'; reason: string; remoteAddress?: string }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  /** The retention deleted finished jobs older than `olderThanDays`, unused trajectories or obsolete caches. */
+  | { type: 'pruned'; olderThanDays: number; jobs: number; jobIds: string[]; trajectories: number; caches: string[]; bytes: number };

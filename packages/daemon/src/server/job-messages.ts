@@ -24,11 +24,16 @@ export function statusEvent(record: JobRecord, position?: number): WithoutId<Dae
 export function resultEvent(record: JobRecord, index: number, byteLength: number): WithoutId<DaemonMessageOf<'result'>> {
   const result = record.results.find((r) => r.index === index);
   if (result === undefined) throw new Error(`job ${record.id} has no result ${index}`);
+  const { prompt, seed, width, height } = result;
   return {
     v: PROTOCOL_VERSION,
     type: 'result',
     jobId: record.id,
-    ...result,
+    index,
+    prompt,
+    seed,
+    width,
+    height,
     attachment: { byteLength, mime: 'image/png' },
   };
 }

@@ -66,8 +66,13 @@ export async function runJob(record: JobRecord, input: EngineJob, signal: AbortS
   try {
     await store.save(record);
   } catch (error) {
+    // The images stored so far stay listed in the record last written; on a restart the job
+    // shows as interrupted with them. A job that already failed keeps its first error: the cause.
+    if (record.state !== 'error') {
+      const { code, message } = toProtocolError(error);
+      record.error = { code, message: `the job's record could not be written: ${message}` };
+    }
     record.state = 'error';
-    record.error = { code: 'internal', message: `the job's record could not be written: ${(error as Error).message}` };
   }
   context.changed();
   emit(endEvent(record));

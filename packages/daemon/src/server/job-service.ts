@@ -91,7 +91,12 @@ export class JobService {
       timings: { createdAt: Date.now() },
     };
     // On disk before `accepted`: a daemon that dies now still reports the job as interrupted.
-    await this.options.store.save(record);
+    try {
+      await this.options.store.save(record);
+    } catch (error) {
+      await this.options.store.remove(record).catch(() => undefined);
+      throw error;
+    }
     try {
       // Again: other submissions may have taken the room while this one was validated and saved.
       this.checkRoom(client);

@@ -9,6 +9,7 @@ import type { Engine } from '../../engine/engine';
 import type { RuntimeOptions } from '../../model/runtime';
 import { startDaemon, type Daemon } from '../../server/daemon';
 import type { DaemonEvent } from '../../server/events';
+import { formatBytes } from '../../server/retention';
 import { integer } from '../arguments';
 import { addRuntimeOptions, runtimeFromFlags, type RuntimeFlags } from '../runtime-flags';
 
@@ -71,6 +72,7 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
       allowedHosts: [...(config.allowedHosts ?? []), ...flags.allowHost],
       maxJobsPerClient: config.maxJobsPerClient,
       maxJobs: config.maxJobs,
+      keepJobsDays: config.keepJobsDays,
       onEvent: log,
     });
   } catch (error) {
@@ -161,5 +163,11 @@ function describe(event: DaemonEvent): string {
       return `refused ${event.remoteAddress ?? 'a client'}: ${event.reason}`;
     case 'warning':
       return event.message;
+    case 'pruned': {
+      const parts = [`${event.jobs} finished job(s) older than ${event.olderThanDays} days`];
+      if (event.trajectories > 0) parts.push(`${event.trajectories} unused trajectory(ies)`);
+      for (const cache of event.caches) parts.push(`the obsolete ${cache}/`);
+      return `pruned ${parts.join(', ')}: ${formatBytes(event.bytes)} freed`;
+    }
   }
 }

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_PORT, PROTOCOL_VERSION, type DaemonMessageOf } from '@styleset/protocol';
-import { DEFAULT_HOST, loadConfig, localUrl } from '../../config/config-file';
+import { daemonUrl } from '../../config/daemon-file';
 import { resolveDirs } from '../../config/paths';
 import { readToken } from '../../config/token';
 import { StylesetClient } from '../../server/client';
@@ -27,7 +27,7 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('ask the running daemon for its models and queue, or for one job (and its images)')
     .argument('[jobId]', 'a job id, as the serve log and `accepted` show it')
-    .option('--url <url>', `the daemon (default: ws://127.0.0.1:<config "port", else ${DEFAULT_PORT}>); wss://name for one behind a TLS proxy`)
+    .option('--url <url>', `the daemon (default: where the running daemon recorded it listens, else ws://127.0.0.1:<config "port", else ${DEFAULT_PORT}>); wss://name for one behind a TLS proxy`)
     .option('--token <token>', 'pairing token (default: $STYLESET_TOKEN, else the token file in the config folder); other users can see arguments, so prefer those')
     .option('--config-dir <dir>', 'where the token and config.json live (default: $STYLESET_CONFIG_DIR, else the platform config folder)')
     .option('--wait', 'follow the job to its end, with progress bars; exit 1 unless it ends done', false)
@@ -36,8 +36,7 @@ export function registerStatus(program: Command): void {
     .option('--no-progress', 'no progress bars')
     .action(async (jobId: string | undefined, flags: StatusFlags) => {
       const { configDir } = resolveDirs({ configDir: flags.configDir });
-      const config = await loadConfig(configDir);
-      const url = flags.url ?? localUrl(config.host ?? DEFAULT_HOST, config.port ?? DEFAULT_PORT);
+      const url = flags.url ?? (await daemonUrl(configDir)).url;
       const token = flags.token ?? (process.env.STYLESET_TOKEN || (await readToken(configDir)));
       const client = await StylesetClient.connect({ url, token });
       try {
