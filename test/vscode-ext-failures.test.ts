@@ -60,6 +60,9 @@ describe('explainFailure: connecting', () => {
     const host = explainFailure({ code: 'daemon_refused', message: 'ws://box:7391 refused the connection with HTTP 403: the daemon does not accept this Host name' }, remote);
     expect(host.message).toMatch(/^Styleset: add this host name to the daemon's allowedHosts\. /);
     expect([other.actions, host.actions]).toEqual([[settings('styleset.daemonUrl')], [settings('styleset.daemonUrl')]]);
+    const busy = explainFailure({ code: 'daemon_refused', message: 'ws://127.0.0.1:7391 refused the connection with HTTP 503' }, local);
+    expect(busy.message).toBe('Styleset: retry when the daemon has fewer connections. ws://127.0.0.1:7391 refused the connection with HTTP 503.');
+    expect(busy.actions).toEqual([retry]);
   });
 
   it('asks for the token when it is wrong or missing', () => {
@@ -76,7 +79,7 @@ describe('explainFailure: connecting', () => {
   it('offers a retry, and to start a local daemon again, when the daemon goes away', () => {
     const lost = { code: 'connection_closed', message: 'the connection to the daemon closed (1006)' };
     expect(explainFailure(lost, local)).toMatchObject({
-      message: 'Styleset: retry once the daemon runs again. The connection was lost: the connection to the daemon closed (1006).',
+      message: 'Styleset: retry: the connection to the daemon was lost. The connection to the daemon closed (1006).',
       actions: [retry, startDaemon],
     });
     expect(explainFailure(lost, remote).actions).toEqual([retry]);

@@ -83,15 +83,16 @@ export function explainFailure(error: unknown, context: FailureContext): Failure
       return make(`Check ${DAEMON_URL}, then retry`, [retry, settings(DAEMON_URL)], `${url} did not answer: ${detail}`);
     }
     case 'daemon_refused':
-      return /\b403\b/.test(detail)
-        ? make("Add this host name to the daemon's allowedHosts", [settings(DAEMON_URL)])
-        : make(`Correct ${DAEMON_URL}: it is not a Styleset daemon`, [settings(DAEMON_URL)]);
+      // 403: the daemon's Host check; 503: it holds as many connections as it takes.
+      if (/\bHTTP 403\b/.test(detail)) return make("Add this host name to the daemon's allowedHosts", [settings(DAEMON_URL)]);
+      if (/\bHTTP 503\b/.test(detail)) return make('Retry when the daemon has fewer connections', [retry]);
+      return make(`Correct ${DAEMON_URL}: it is not a Styleset daemon`, [settings(DAEMON_URL)]);
     case 'unauthorized':
       return make("Enter the token that 'styleset pair' prints", [{ kind: 'enterToken' }], 'The daemon did not accept the stored pairing token.');
     case 'token_missing':
       return make("Enter the token that 'styleset pair' prints", [{ kind: 'enterToken' }], 'The daemon needs its pairing token once.');
     case 'connection_closed':
-      return make('Retry once the daemon runs again', [retry, ...startDaemon], `The connection was lost: ${detail}`);
+      return make('Retry: the connection to the daemon was lost', [retry, ...startDaemon]);
     case 'interrupted':
       return make('Retry once the daemon runs again', [retry, ...startDaemon], `It stopped during the job: ${detail}`);
     case 'queue_full':
