@@ -61,7 +61,9 @@ describe('the extension bundle', () => {
     const { properties } = (await fragment()).contributes.configuration;
     const declared = Object.fromEntries(Object.entries(properties).map(([key, value]) => [key.replace(/^styleset\./, ''), (value as { default: unknown }).default]));
     expect(declared).toEqual(DEFAULT_SETTINGS satisfies Settings);
+    // A workspace must not choose where the token goes, nor what "Start Daemon" runs.
     expect(properties['styleset.daemonUrl'].scope).toBe('machine');
+    expect(properties['styleset.daemonCommand'].scope).toBe('machine');
   });
 
   it('runs a command through the bundle: with no file open, it says what to do', async () => {

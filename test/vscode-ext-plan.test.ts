@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LIMITS, PROTOCOL_VERSION, type DaemonMessage } from '@styleset/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeFailure } from '../packages/vscode-ext/src/daemon';
 import { exists, isDirectory, writePng } from '../packages/vscode-ext/src/files';
 import { globMatcher } from '../packages/vscode-ext/src/glob';
 import { planImages, type SourceFile } from '../packages/vscode-ext/src/plan';
@@ -102,7 +101,7 @@ class ScriptedConnection implements DaemonConnection {
   cancelled: string[] = [];
   private release?: () => void;
 
-  constructor(private readonly events: JobEvent[], private readonly options: { pauseAfter?: number; refuse?: Error } = {}) {}
+  constructor(private readonly events: JobEvent[], private readonly options: { pauseAfter?: number; refuse?: Error; position?: number } = {}) {}
 
   async submit(request: { prompts: string[]; options?: object }) {
     if (this.options.refuse) throw this.options.refuse;
@@ -111,6 +110,7 @@ class ScriptedConnection implements DaemonConnection {
     const paused = new Promise<void>((resolve) => (this.release = resolve));
     return {
       jobId: 'job1',
+      position: options.position,
       async *[Symbol.asyncIterator]() {
         for (const [index, event] of events.entries()) {
           if (index === options.pauseAfter) await paused;
@@ -134,6 +134,7 @@ const result = (index: number): JobEvent => ({
 });
 const event = (message: DaemonMessage): JobEvent => ({ message });
 const progress = event({ v, type: 'progress', jobId: 'job1', phase: 'denoising', step: 1, total: 4 });
+const progressWithEta = event({ v, type: 'progress', jobId: 'job1', phase: 'denoising', step: 2, total: 4, etaMs: 3000 });
 const done = event({ v, type: 'done', jobId: 'job1', count: 2, timings: { queuedMs: 0, runMs: 1, phases: {} } });
 
 describe('runSet', () => {
@@ -158,6 +159,13 @@ describe('runSet', () => {
     expect(seen).toEqual(['denoising 1/4', `1 ${images()[1].target}`, `0 ${images()[0].target}`]);
     expect([...(await readFile(images()[0].target))]).toEqual([1]);
     expect([...(await readFile(images()[1].target))]).toEqual([2]);
+  });
+
+  it('passes on the queue position and the daemon\'s time estimate', async () => {
+    const connection = new ScriptedConnection([progress, progressWithEta, result(0), result(1), done], { position: 3 });
+    const seen: unknown[] = [];
+    await runSet({ connection, images: images(), write: writePng, onAccepted: (ahead) => seen.push(ahead), onProgress: (event) => seen.push(event) });
+    expect(seen).toEqual([3, { phase: 'denoising', step: 1, total: 4 }, { phase: 'denoising', step: 2, total: 4, etaMs: 3000 }]);
   });
 
   it('cancels the job when aborted and reports what was written', async () => {
@@ -194,33 +202,9 @@ describe('runSet', () => {
     const outcome = await runSet({ connection, images: images(), write: writePng });
     expect(outcome.status).toBe('failed');
     expect((outcome.error as Error).message).toMatch(new RegExp(`^cannot write ${images()[0].target.replace(/[\\/.]/g, '\\$&')}: `));
+    // Its own code, so the message can say what to do about it.
+    expect(outcome.error).toMatchObject({ code: 'write_failed', target: images()[0].target });
     expect(connection.cancelled).toEqual(['job1']);
-  });
-});
-
-describe('describeFailure', () => {
-  const url = 'ws://127.0.0.1:7391';
-
-  it('says how to start a daemon that is not running', () => {
-    expect(describeFailure({ code: 'daemon_unreachable', message: 'ECONNREFUSED' }, url)).toEqual({
-      kind: 'unreachable',
-      message: `Styleset: the daemon is not running at ${url}. Start it in a terminal with \`styleset serve\` (or correct the setting styleset.daemonUrl).`,
-    });
-  });
-
-  it('marks a rejected token, so the caller can ask for another', () => {
-    expect(describeFailure({ code: 'unauthorized', message: 'wrong pairing token' }, url)).toMatchObject({ kind: 'unauthorized', message: expect.stringContaining('`styleset pair`') });
-  });
-
-  it('names both protocol versions on a mismatch', () => {
-    const { message } = describeFailure({ code: 'version_mismatch', message: 'the daemon speaks protocol version 2; this client speaks version 1' }, url);
-    expect(message).toBe('Styleset: this extension and the daemon speak different protocol versions (the daemon speaks protocol version 2; this client speaks version 1). Update whichever is older.');
-  });
-
-  it('points option errors at the settings and passes other messages on', () => {
-    expect(describeFailure({ code: 'model_not_found', message: 'no model "x"' }, url).message).toBe('Styleset: no model "x". Check the settings styleset.model and styleset.steps.');
-    expect(describeFailure(new Error('cannot write /a.png: EACCES'), url)).toEqual({ kind: 'other', message: 'Styleset: cannot write /a.png: EACCES' });
-    expect(describeFailure('odd', url).message).toBe('Styleset: odd');
   });
 });
 
@@ -232,8 +216,8 @@ describe('optionsFrom', () => {
 
   it('checks steps against the protocol limits and the URL scheme, naming the setting', () => {
     const tooMany = optionsFrom({ ...DEFAULT_SETTINGS, steps: LIMITS.steps.max + 1 });
-    expect(tooMany).toEqual({ ok: false, error: expect.stringMatching(/^styleset\.steps: /) });
-    expect(optionsFrom({ ...DEFAULT_SETTINGS, steps: 2.5 })).toEqual({ ok: false, error: expect.stringMatching(/^styleset\.steps: /) });
-    expect(optionsFrom({ ...DEFAULT_SETTINGS, daemonUrl: 'http://127.0.0.1:7391' })).toEqual({ ok: false, error: expect.stringContaining('ws:// or wss://') });
+    expect(tooMany).toEqual({ ok: false, error: expect.stringMatching(/^styleset\.steps: /), setting: 'styleset.steps' });
+    expect(optionsFrom({ ...DEFAULT_SETTINGS, steps: 2.5 })).toEqual({ ok: false, error: expect.stringMatching(/^styleset\.steps: /), setting: 'styleset.steps' });
+    expect(optionsFrom({ ...DEFAULT_SETTINGS, daemonUrl: 'http://127.0.0.1:7391' })).toEqual({ ok: false, error: expect.stringContaining('ws:// or wss://'), setting: 'styleset.daemonUrl' });
   });
 });

@@ -1,30 +1,29 @@
-import { dirname } from 'node:path';
-import { LIMITS } from '@styleset/protocol';
+import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
-import { connectDaemon, describeFailure, type StylesetClient } from './daemon';
+import { showFailure, type FailureScene } from './actions';
+import { connectDaemon } from './daemon';
+import { explainFailure } from './failures';
 import { exists, isDirectory, writePng } from './files';
 import { globMatcher } from './glob';
-import { planImages, type Plan, type PlannedImage, type SourceFile } from './plan';
+import { log } from './output';
+import { chooseImages, type Scope } from './pick';
+import { planImages, type PlannedImage, type SourceFile } from './plan';
+import { finishedText, progressText, queuedText, startText, writtenBeforeFailure, writtenText, type SetWords } from './progress-words';
 import { SOURCE_KINDS, sourceKindOf } from './references';
-import { runSet, type RunResult } from './runner';
+import { runSet } from './runner';
 import { DEFAULT_SETTINGS, optionsFrom, type Settings } from './settings';
 import { pairingToken } from './token';
+
+export type { Scope };
 
 const SOURCE_GLOB = `**/*.{${Object.keys(SOURCE_KINDS).join(',')}}`;
 /** Dependencies and build output: their references belong to others or copy the sources'. */
 const EXCLUDE_GLOB = '**/{node_modules,.git,dist,out,.next,.nuxt,.svelte-kit,coverage}/**';
 const MAX_FILES = 5000;
 
-export type Scope = 'workspace' | 'file';
-
-/** The command: scan, confirm, connect, generate one set, write each PNG as it arrives. */
+/** The command: scan, confirm, then generate the chosen images as one set. */
 export async function generatePlaceholders(context: vscode.ExtensionContext, scope: Scope): Promise<void> {
   const settings = readSettings();
-  const options = optionsFrom(settings);
-  if (!options.ok) {
-    void vscode.window.showErrorMessage(`Styleset: ${options.error}`);
-    return;
-  }
   const files = scope === 'file' ? currentFile() : await workspaceFiles();
   if (files === undefined) return;
   const plan = await planImages(files, {
@@ -33,29 +32,54 @@ export async function generatePlaceholders(context: vscode.ExtensionContext, sco
     isPlaceholder: globMatcher(settings.placeholderGlob),
     styleHint: settings.styleHint,
   });
-  const images = await choose(plan, scope);
+  const images = await chooseImages(plan, scope);
   if (images === undefined) return;
-  const client = await connect(context, settings.daemonUrl);
-  if (client === undefined) return;
+  await generateImages(context, images);
+}
+
+/**
+ * Connects, generates one set and writes each PNG as it arrives. Every failure offers what can
+ * fix it; "Retry" comes back here with the same images and the settings as they are then.
+ */
+async function generateImages(context: vscode.ExtensionContext, images: readonly PlannedImage[]): Promise<void> {
+  const settings = readSettings();
+  const scene: FailureScene = { context, url: settings.daemonUrl, daemonCommand: settings.daemonCommand, retry: () => generateImages(context, images) };
+  const options = optionsFrom(settings);
+  if (!options.ok) return showFailure(explainFailure({ code: 'invalid_setting', message: options.error, field: options.setting }, scene), scene);
+  const token = await pairingToken(context.secrets);
+  if (token === undefined) return showFailure(explainFailure({ code: 'token_missing', message: 'no pairing token was entered' }, scene), scene);
+  let client;
+  try {
+    client = await connectDaemon(settings.daemonUrl, token);
+  } catch (error) {
+    return showFailure(explainFailure(error, scene), scene);
+  }
+  const words: SetWords = { names: images.map((image) => basename(image.target)) };
+  const total = images.length;
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Styleset', cancellable: true },
       (progress, cancellation) => {
         const controller = new AbortController();
         cancellation.onCancellationRequested(() => controller.abort());
-        progress.report({ message: `generating ${images.length} images in one style…` });
+        progress.report({ message: startText(words) });
+        let written = 0;
         return runSet({
           connection: client,
           images,
           options: options.options,
           write: writePng,
           signal: controller.signal,
-          onProgress: ({ phase, step, total }) => progress.report({ message: `${phase} ${step}/${total}` }),
-          onWritten: (target) => progress.report({ increment: 100 / images.length, message: `wrote ${vscode.workspace.asRelativePath(target)}` }),
+          onAccepted: (ahead) => ahead > 0 && progress.report({ message: queuedText(ahead) }),
+          onProgress: (event) => progress.report({ message: progressText(event, words) }),
+          onWritten: (target) => progress.report({ increment: 100 / total, message: writtenText(vscode.workspace.asRelativePath(target), ++written, total) }),
         });
       },
     );
-    report(result, images.length, settings.daemonUrl);
+    const written = result.written.map((target) => vscode.workspace.asRelativePath(target));
+    for (const path of written) log(`Wrote ${path}`);
+    if (result.status === 'failed') return showFailure(explainFailure(result.error, scene), scene, writtenBeforeFailure(written.length, total));
+    void vscode.window.showInformationMessage(finishedText(result.status, written, total));
   } finally {
     await client.close();
   }
@@ -70,6 +94,7 @@ function readSettings(): Settings {
     styleHint: get('styleHint'),
     steps: get('steps'),
     placeholderGlob: get('placeholderGlob'),
+    daemonCommand: get('daemonCommand'),
   };
 }
 
@@ -110,83 +135,4 @@ async function workspaceFiles(): Promise<SourceFile[] | undefined> {
       folder: vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? dirname(uri.fsPath),
     })),
   );
-}
-
-/** The confirmation: every image preselected up to the protocol's limit, in set order. */
-async function choose(plan: Plan, scope: Scope): Promise<PlannedImage[] | undefined> {
-  const skipped = plan.skipped.map(({ target, why }) => `${vscode.workspace.asRelativePath(target)} (${why})`);
-  if (plan.images.length === 0) {
-    const where = scope === 'file' ? 'this file' : 'the workspace';
-    const notes = skipped.length > 0 ? ` Skipped: ${skipped.join('; ')}.` : '';
-    void vscode.window.showInformationMessage(`Styleset: ${where} references no missing or placeholder PNG images.${notes}`);
-    return undefined;
-  }
-  const max = LIMITS.maxPromptsPerJob;
-  const items = plan.images.map((image, index) => ({
-    label: vscode.workspace.asRelativePath(image.target),
-    description: image.prompt,
-    detail: `${image.reason === 'missing' ? 'missing' : 'placeholder'} · ${mentions(image)}`,
-    picked: index < max,
-    image,
-  }));
-  const picked = await vscode.window.showQuickPick(items, {
-    canPickMany: true,
-    ignoreFocusOut: true,
-    matchOnDescription: true,
-    title: `Styleset: ${items.length} image${items.length === 1 ? '' : 's'} to generate in one style`,
-    placeHolder: skipped.length > 0 ? `The first one sets the style. Skipped: ${skipped.join('; ')}` : 'The first one sets the style for the others',
-  });
-  if (picked === undefined || picked.length === 0) return undefined;
-  if (picked.length > max) {
-    void vscode.window.showErrorMessage(`Styleset: a set holds at most ${max} images and ${picked.length} are selected. Deselect some, or generate for one file at a time.`);
-    return undefined;
-  }
-  const chosen = new Set(picked);
-  return items.filter((item) => chosen.has(item)).map((item) => item.image);
-}
-
-function mentions(image: PlannedImage): string {
-  const [first, ...others] = image.mentions;
-  const where = `${vscode.workspace.asRelativePath(first.file)}:${first.line}`;
-  return others.length === 0 ? `referenced in ${where}` : `referenced in ${where} and ${others.length} more`;
-}
-
-/** Pairs with the stored token; a rejected token is asked for again, once. */
-async function connect(context: vscode.ExtensionContext, url: string): Promise<StylesetClient | undefined> {
-  const stored = await pairingToken(context.secrets);
-  if (stored === undefined) return undefined;
-  let attempt = await tryConnect(url, stored);
-  if ('failure' in attempt && attempt.failure.kind === 'unauthorized') {
-    const entered = await pairingToken(context.secrets, 'The daemon did not accept the stored pairing token.');
-    if (entered === undefined) return undefined;
-    attempt = await tryConnect(url, entered);
-  }
-  if ('client' in attempt) return attempt.client;
-  void vscode.window.showErrorMessage(attempt.failure.message);
-  return undefined;
-}
-
-async function tryConnect(url: string, token: string): Promise<{ client: StylesetClient } | { failure: ReturnType<typeof describeFailure> }> {
-  try {
-    return { client: await connectDaemon(url, token) };
-  } catch (error) {
-    return { failure: describeFailure(error, url) };
-  }
-}
-
-function report(result: RunResult, total: number, url: string): void {
-  const count = `${result.written.length} of ${total} image${total === 1 ? '' : 's'}`;
-  switch (result.status) {
-    case 'done':
-      void vscode.window.showInformationMessage(`Styleset wrote ${result.written.length} image${result.written.length === 1 ? '' : 's'}.`);
-      return;
-    case 'cancelled':
-      void vscode.window.showInformationMessage(`Styleset: cancelled after writing ${count}.`);
-      return;
-    case 'failed': {
-      const { message } = describeFailure(result.error, url);
-      void vscode.window.showErrorMessage(result.written.length > 0 ? `${message} (${count} were written)` : message);
-      return;
-    }
-  }
 }

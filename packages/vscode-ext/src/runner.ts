@@ -9,6 +9,8 @@ export interface JobEvent {
 /** A submitted job: its events, up to and including `done` or `job_error`. */
 export interface SubmittedJob extends AsyncIterable<JobEvent> {
   readonly jobId: string;
+  /** Jobs ahead of it when it was accepted. */
+  readonly position?: number;
 }
 
 /** What the runner needs from a daemon connection; the typed `StylesetClient` is one. */
@@ -31,15 +33,30 @@ export interface RunOptions {
   write(target: string, png: Uint8Array): Promise<void>;
   /** Aborting cancels the job on the daemon; images written so far stay. */
   signal?: AbortSignal;
-  onProgress?(progress: { phase: Phase; step: number; total: number }): void;
+  /** The daemon queued the job, behind `ahead` others. */
+  onAccepted?(ahead: number): void;
+  onProgress?(progress: { phase: Phase; step: number; total: number; etaMs?: number }): void;
   onWritten?(target: string, index: number): void;
 }
 
 export interface RunResult {
   status: 'done' | 'cancelled' | 'failed';
   written: string[];
-  /** Why it failed: an error from the connection or the daemon (with its `code`), or a write. */
+  /** Why it failed: an error from the connection or the daemon (with its `code`), or a WriteError. */
   error?: unknown;
+}
+
+/** An image that arrived but could not be written to its file. */
+export class WriteError extends Error {
+  readonly code = 'write_failed';
+
+  constructor(
+    readonly target: string,
+    cause: unknown,
+  ) {
+    super(`cannot write ${target}: ${(cause as Error).message ?? String(cause)}`, { cause });
+    this.name = 'WriteError';
+  }
 }
 
 /**
@@ -58,6 +75,7 @@ export async function runSet(run: RunOptions): Promise<RunResult> {
   }
   // The job's own last event (`job_error` code `cancelled`) reports the outcome, so a failed
   // cancel request (the job had just ended) changes nothing.
+  run.onAccepted?.(job.position ?? 0);
   const cancel = () => void connection.cancel(job.jobId).catch(() => {});
   if (signal?.aborted) cancel();
   signal?.addEventListener('abort', cancel, { once: true });
@@ -65,7 +83,7 @@ export async function runSet(run: RunOptions): Promise<RunResult> {
     for await (const { message, bytes } of job) {
       switch (message.type) {
         case 'progress':
-          run.onProgress?.({ phase: message.phase, step: message.step, total: message.total });
+          run.onProgress?.({ phase: message.phase, step: message.step, total: message.total, ...(message.etaMs !== undefined && { etaMs: message.etaMs }) });
           break;
         case 'result': {
           const { target } = images[message.index];
@@ -73,7 +91,7 @@ export async function runSet(run: RunOptions): Promise<RunResult> {
             await run.write(target, bytes!);
           } catch (error) {
             cancel();
-            return { status: 'failed', written, error: new Error(`cannot write ${target}: ${(error as Error).message}`, { cause: error }) };
+            return { status: 'failed', written, error: new WriteError(target, error) };
           }
           written.push(target);
           run.onWritten?.(target, message.index);

@@ -9,6 +9,8 @@ export interface Settings {
   /** Null: the model's own default. */
   steps: number | null;
   placeholderGlob: string;
+  /** What "Start Daemon" runs in a terminal; empty: `npx styleset serve` (see daemon-launch). */
+  daemonCommand: string;
 }
 
 /** Also the defaults `package.json` declares, which a test holds them to. */
@@ -18,12 +20,13 @@ export const DEFAULT_SETTINGS: Settings = {
   styleHint: '',
   steps: null,
   placeholderGlob: '**/placeholders/**',
+  daemonCommand: '',
 };
 
 /** The job options the settings ask for, checked with the protocol's own schema before any connection. */
-export function optionsFrom(settings: Settings): { ok: true; options: SetOptions } | { ok: false; error: string } {
+export function optionsFrom(settings: Settings): { ok: true; options: SetOptions } | { ok: false; error: string; setting: string } {
   if (!/^wss?:\/\/[^/]/i.test(settings.daemonUrl)) {
-    return { ok: false, error: `styleset.daemonUrl must be a ws:// or wss:// address, like ws://127.0.0.1:7391, not "${settings.daemonUrl}"` };
+    return { ok: false, error: `styleset.daemonUrl must be a ws:// or wss:// address, like ws://127.0.0.1:7391, not "${settings.daemonUrl}"`, setting: 'styleset.daemonUrl' };
   }
   const options: SetOptions = {};
   if (settings.model.trim() !== '') options.model = settings.model.trim();
@@ -31,7 +34,8 @@ export function optionsFrom(settings: Settings): { ok: true; options: SetOptions
   const parsed = setOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, error: `styleset.${issue.path.join('.')}: ${issue.message}` };
+    const setting = `styleset.${String(issue.path[0])}`;
+    return { ok: false, error: `${setting}: ${issue.message}`, setting };
   }
   return { ok: true, options: parsed.data };
 }
