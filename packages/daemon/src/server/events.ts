@@ -13,6 +13,12 @@ export type DaemonEvent =
       error?: ProtocolError;
     }
   | { type: 'connected'; clientId: string; remoteAddress?: string }
-  | { type: 'disconnected'; clientId: string }
+  /** `code` and `reason`: the daemon's when it closed the connection, else the client's. */
+  | { type: 'disconnected'; clientId: string; code: number; reason: string }
   | { type: 'refused'; reason: string; remoteAddress?: string }
+  /**
+   * Closed for leaving too much unread: `bufferedBytes` waited and a `frameBytes` frame would have
+   * gone over `limit` (maxBufferedBytes); it never held more than `peakBufferedBytes`.
+   */
+  | { type: 'slow_client'; clientId: string; bufferedBytes: number; frameBytes: number; peakBufferedBytes: number; limit: number }
   | { type: 'warning'; message: string };

@@ -71,6 +71,7 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
       allowedHosts: [...(config.allowedHosts ?? []), ...flags.allowHost],
       maxJobsPerClient: config.maxJobsPerClient,
       maxJobs: config.maxJobs,
+      maxConnections: config.maxConnections,
       onEvent: log,
     });
   } catch (error) {
@@ -156,9 +157,11 @@ function describe(event: DaemonEvent): string {
     case 'connected':
       return `client ${event.clientId} connected from ${event.remoteAddress ?? 'an unknown address'}`;
     case 'disconnected':
-      return `client ${event.clientId} disconnected`;
+      return `client ${event.clientId} disconnected (${event.code}${event.reason === '' ? '' : ` ${event.reason}`})`;
     case 'refused':
       return `refused ${event.remoteAddress ?? 'a client'}: ${event.reason}`;
+    case 'slow_client':
+      return `client ${event.clientId} closed: ${event.bufferedBytes} bytes unread and a ${event.frameBytes}-byte frame to send, over the limit of ${event.limit}`;
     case 'warning':
       return event.message;
   }
