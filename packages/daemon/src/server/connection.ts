@@ -155,7 +155,9 @@ export class Connection implements Client {
   /** Resolves once fewer than serveBelowBytes wait unread; rejects once the connection is closed. */
   writable(): Promise<void> {
     if (!this.open) return Promise.reject(new ConnectionClosed());
-    if (this.socket.bufferedAmount < this.options.limits.serveBelowBytes) return Promise.resolve();
+    // 'drain' comes only after a write found the socket's own buffer full; below that, go on.
+    const { transport, limits } = this.options;
+    if (this.socket.bufferedAmount < limits.serveBelowBytes || !transport.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter = {
         resolve: () => {

@@ -237,6 +237,9 @@ export class JobService {
 
   private retire(job: LiveJob): void {
     this.live.delete(job.record.id);
+    // Its followers were told its end; a connection that closes later must not stay reachable
+    // from it (the runner keeps the last job until the next one starts).
+    job.subscribers.clear();
     job.markEnded();
   }
 

@@ -1,4 +1,8 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import { setImmediate as turn } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { PROTOCOL_VERSION } from '@styleset/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DaemonEvent } from '../../src/server/events';
@@ -14,19 +18,43 @@ const MIB = 1024 * KIB;
  */
 const LIMITS = { maxBufferedBytes: 2 * MIB, serveBelowBytes: 64 * KIB, maxQueuedRequests: 8, closeTimeoutMs: 500 };
 /** Bounds the flood: far more than the kernel's socket buffers and the limits above take. */
-const MAX_TURNS = 5000;
+const MAX_REQUESTS = 5000;
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 let test: TestDaemon;
 afterEach(async () => {
   await test.close();
 });
 
-async function pairedTcp(): Promise<{ socket: TcpWebSocket; id: string }> {
-  const socket = await TcpWebSocket.open(test.daemon.port);
+/**
+ * A paired raw client, its connection's id, and a weak reference to the daemon's end of its TCP
+ * socket: the daemon's Connection holds that socket, so once the reference is cleared nothing of
+ * the connection (listeners, job followers, waiting requests, unsent bytes) is reachable.
+ */
+async function pairedTcp(): Promise<{ socket: TcpWebSocket; id: string; daemonEnd: WeakRef<Socket> }> {
+  const accepted: WeakRef<Socket>[] = [];
+  const onAccept = (message: unknown) => accepted.push(new WeakRef((message as { socket: Socket }).socket));
+  subscribe('net.server.socket', onAccept);
+  const socket = await TcpWebSocket.open(test.daemon.port).finally(() => unsubscribe('net.server.socket', onAccept));
   socket.send({ v: PROTOCOL_VERSION, id: 'h', type: 'hello', token: test.token });
   expect((await socket.next()).message.type).toBe('welcome');
   const connected = test.events.filter((e) => e.type === 'connected');
-  return { socket, id: (connected.at(-1) as Extract<DaemonEvent, { type: 'connected' }>).clientId };
+  const daemonEnd = accepted.find((ref) => ref.deref()?.remotePort === socket.socket.localPort);
+  if (daemonEnd === undefined) throw new Error("the daemon's end of the socket was not seen");
+  return { socket, id: (connected.at(-1) as Extract<DaemonEvent, { type: 'connected' }>).clientId, daemonEnd };
+}
+
+/** Collects garbage until the socket is gone; false if it stays reachable. */
+async function collected(ref: WeakRef<Socket>): Promise<boolean> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await turn();
+    gc();
+    await turn();
+    if (ref.deref() === undefined) return true;
+  }
+  return false;
 }
 
 const statsOf = (id: string) => test.daemon.stats().connections.find((c) => c.id === id);
@@ -56,19 +84,21 @@ describe('a client that stops reading', () => {
     const job = await good.submit({ kind: 'set', prompts: ['a', 'b'], options: { width: 512, height: 512 } });
     await collect(job);
 
-    const { socket: bad, id } = await pairedTcp();
+    const { socket: bad, id, daemonEnd } = await pairedTcp();
     bad.pause();
     let sent = 0;
-    // Requests until the daemon has stopped for good: it holds as many as it queues, stopped
-    // reading, and waits for the client to read what it has (the kernel's buffers are full).
-    const stopped = () => {
-      const { reading, bufferedBytes } = statsOf(id)!;
-      return !reading && bufferedBytes >= LIMITS.serveBelowBytes;
-    };
-    for (let turns = 0; !stopped() && turns < MAX_TURNS; turns++) {
-      if (statsOf(id)!.reading) bad.send({ v: PROTOCOL_VERSION, id: `r${sent++}`, type: 'get_results', jobId: job.jobId });
-      await turn();
-    }
+    // Requests, while it reads them, until the daemon has stopped for good: it holds as many as it
+    // queues, has stopped reading, and waits for the client to read (the kernel's buffers are full).
+    await vi.waitFor(
+      () => {
+        const { reading, bufferedBytes } = statsOf(id)!;
+        for (let i = 0; reading && i < 4 && sent < MAX_REQUESTS; i++) {
+          bad.send({ v: PROTOCOL_VERSION, id: `r${sent++}`, type: 'get_results', jobId: job.jobId });
+        }
+        if (reading || bufferedBytes < LIMITS.serveBelowBytes) throw new Error(`still serving after ${sent} requests`);
+      },
+      { timeout: 60_000, interval: 5 },
+    );
     const stalled = statsOf(id)!;
     expect(stalled.reading).toBe(false);
     // It was served until its unread bytes passed serveBelowBytes, and never past the cap.
@@ -86,14 +116,16 @@ describe('a client that stops reading', () => {
     bad.destroy();
     await disconnected(id);
     expectGone(id, { paired: 1, followers: 0 });
+    expect(await collected(daemonEnd)).toBe(true);
     expect((await good.listModels()).length).toBeGreaterThan(0);
   });
 
   it('is closed with a reason when a job event would put it over the cap; the job goes on and its results stay', async () => {
-    test = await TestDaemon.start({ engine: { noisyResults: true }, daemon: LIMITS });
-    const { socket: bad, id } = await pairedTcp();
+    // The job waits before its last images, so that it is still running when the client is gone.
+    const prompts = Array.from({ length: 20 }, (_, i) => `image ${i}`);
+    test = await TestDaemon.start({ engine: { noisyResults: true, holdBeforeImage: 16 }, daemon: LIMITS });
+    const { socket: bad, id, daemonEnd } = await pairedTcp();
     bad.pause();
-    const prompts = Array.from({ length: 16 }, (_, i) => `image ${i}`);
     bad.send({ v: PROTOCOL_VERSION, id: 's', type: 'submit', kind: 'set', prompts, options: { width: 512, height: 512 } });
 
     const gone = await disconnected(id);
@@ -105,14 +137,19 @@ describe('a client that stops reading', () => {
     expect(slow.peakBufferedBytes).toBeLessThanOrEqual(LIMITS.maxBufferedBytes);
     expect(slow.bufferedBytes + slow.frameBytes).toBeGreaterThan(LIMITS.maxBufferedBytes);
 
-    // Reconnecting, the client finds its job finished and every image stored.
+    // The job still runs, and nothing of the connection is left: not even as one of its followers.
     const jobId = test.events.find((e): e is Extract<DaemonEvent, { type: 'job' }> => e.type === 'job' && e.clientId === id)!.jobId;
     const again = await test.client();
+    expect((await again.getStatus(jobId)).state).toBe('running');
+    expectGone(id, { paired: 1, followers: 0 });
+    expect(await collected(daemonEnd)).toBe(true);
+
+    // Reconnecting, the client finds its job finished and every image stored.
+    test.engine.release();
     await collect(again.follow(jobId));
     const { results, status } = await again.getResults(jobId);
     expect(status.state).toBe('done');
     expect(results.map((r) => r.message.index)).toEqual([...prompts.keys()]);
-    expectGone(id, { paired: 1, followers: 0 });
   });
 });
 
