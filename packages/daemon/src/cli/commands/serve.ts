@@ -83,6 +83,7 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
     type: 'listening',
     url: daemon.url,
     host: daemon.host,
+    addresses: daemon.addresses,
     port: daemon.port,
     ...dirs,
     tokenFile: tokenPath(dirs.configDir),
@@ -95,7 +96,7 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
   } else {
     const list = models.map((m) => `${m.id} (${m.kind}, ${m.width}x${m.height})`);
     const lines = [
-      `Styleset daemon listening on ${daemon.host}:${daemon.port} (${daemon.url})`,
+      `Styleset daemon listening on ${daemon.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(' and ')} port ${daemon.port} (${daemon.url})`,
       `  data    ${dirs.dataDir}`,
       `  token   ${started.tokenFile} (\`styleset pair\` prints it)`,
       `  models  ${list.join(', ')}; default: ${engine.defaultModelId}`,
