@@ -1,14 +1,18 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LIMITS, PROTOCOL_VERSION } from '@styleset/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { configPath, loadConfig } from '../../src/config/config-file';
 import { Admission, type Standing } from '../../src/server/admission';
 import { StylesetClient } from '../../src/server/client';
 import { collect, TestDaemon } from './support/harness';
 
 let test: TestDaemon;
-afterEach(async () => {
-  await test?.close();
-});
+const closeDaemon = async () => {
+  await test.close();
+};
 
 /** Sockets that connect and never say hello, each reopened as soon as it closes. */
 class NeverHello {
@@ -47,6 +51,8 @@ class NeverHello {
 }
 
 describe('connection budgets', () => {
+  afterEach(closeDaemon);
+
   it('lets a real client pair, every time, while more sockets than the budget never say hello and are reopened', async () => {
     const budget = 4;
     test = await TestDaemon.start({ daemon: { maxConnections: budget, maxUnpairedConnections: budget } });
@@ -111,7 +117,20 @@ describe('connection budgets', () => {
   });
 });
 
+describe('config.json', () => {
+  it('reads maxConnections, and refuses one below 1 naming it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'styleset-limits-'));
+    await writeFile(configPath(dir), JSON.stringify({ maxConnections: 100, maxJobsPerClient: 20, maxJobs: 40 }));
+    expect(await loadConfig(dir)).toEqual({ maxConnections: 100, maxJobsPerClient: 20, maxJobs: 40 });
+    await writeFile(configPath(dir), JSON.stringify({ maxConnections: 0 }));
+    await expect(loadConfig(dir)).rejects.toThrow(`${configPath(dir)}: maxConnections:`);
+    await rm(dir, { recursive: true });
+  });
+});
+
 describe('frame size', () => {
+  afterEach(closeDaemon);
+
   it('tells a client which limit its oversized frame broke before closing with 1009', async () => {
     test = await TestDaemon.start();
     const socket = await test.pairedSocket();

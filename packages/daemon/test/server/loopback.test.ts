@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localUrl } from '../../src/config/config-file';
 import { StylesetClient } from '../../src/server/client';
 import { listen } from '../../src/server/ws-server';
 import { httpStatus, TestDaemon } from './support/harness';
@@ -31,6 +32,7 @@ describe('the loopback addresses', () => {
     test = await TestDaemon.start({ daemon: { host: undefined } });
     const { port, url } = test.daemon;
     expect(url).toBe(`ws://127.0.0.1:${port}`);
+    expect(localUrl('localhost', port)).toBe(url);
     expect(await pairs(`ws://127.0.0.1:${port}`, test.token)).toBe(true);
     expect(await pairs(`ws://localhost:${port}`, test.token)).toBe(true);
     if (await hasIpv6Loopback()) {
