@@ -65,6 +65,8 @@ async function daemonRole(): Promise<void> {
   process.on('message', (message: { type: string }) => {
     if (message.type === 'gc') (globalThis as { gc?: () => void }).gc?.();
     if (message.type === 'memory' || message.type === 'gc') process.send!({ type: 'memory', memory: process.memoryUsage() });
+    // Daemons from before the limits of #11 have no stats.
+    if (message.type === 'stats') process.send!({ type: 'stats', stats: (daemon as { stats?: () => unknown }).stats?.() });
     if (message.type === 'stop') {
       void daemon.close().then(() => {
         rmSync(root, { recursive: true, force: true });
@@ -248,6 +250,8 @@ async function backpressure(requests: number): Promise<void> {
     if (now.rss > peak.rss) peak = now;
     await sleep(500);
   }
+  const { stats } = (await daemon.ask('stats')) as { stats?: { connections: { id: string; framesSent: number; peakBufferedBytes: number; reading: boolean; queuedRequests: number }[] } };
+  const held = stats?.connections.reduce((a, b) => (b.framesSent > a.framesSent ? b : a));
   const closedByDaemon = bad.socket.destroyed || bad.socket.readyState !== 'open';
   bad.socket.destroy();
   await sleep(3000);
@@ -255,7 +259,10 @@ async function backpressure(requests: number): Promise<void> {
   await sleep(12_000);
   const afterGc = await daemon.memory(true);
   console.log(`backpressure: a paired client that stops reading sends ${requests} get_results (${(replyBytes / 1e3).toFixed(0)} kB of images per reply)`);
-  console.log(`  ${sent} requests written before the daemon stopped reading or closed; closed by the daemon: ${closedByDaemon}`);
+  console.log(`  ${sent} requests written (into the kernel's buffers once the daemon stops reading); closed by the daemon: ${closedByDaemon}`);
+  if (held !== undefined) {
+    console.log(`  the daemon sent it ${held.framesSent} frames (3 answer a request), at most ${mb(held.peakBufferedBytes)} unread; reading from it: ${held.reading}, ${held.queuedRequests} requests held`);
+  }
   console.log(`  another client's get_queue meanwhile: ${queueTimes.map((t) => t.toFixed(0)).join(', ')} ms`);
   console.log(`  daemon ${describeMemory(before)} before (after gc)`);
   console.log(`         ${describeMemory(peak)} at the highest, while the client stays`);

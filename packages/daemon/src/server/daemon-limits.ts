@@ -45,7 +45,8 @@ export const DAEMON_LIMITS = {
   serveBelowBytes: 1 * MIB,
   /**
    * Requests read but not yet answered. Past it, or past maxBufferedBytes of them, the daemon
-   * stops reading from the connection until it has caught up (TCP then holds the client back).
+   * stops reading from the connection until it has caught up (TCP then holds the client back);
+   * what it had already read (one socket read, at most 64 KiB) is still queued.
    */
   maxQueuedRequests: 16,
   /** How long a closing connection gets to answer the close before its socket is destroyed. */
