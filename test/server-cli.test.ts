@@ -63,7 +63,8 @@ describe('styleset serve, pair and status', () => {
   it('serve reports where it listens, its folders and models as JSON', () => {
     expect(lines[0]).toMatchObject({
       type: 'listening',
-      host: '127.0.0.1',
+      host: 'localhost',
+      addresses: expect.arrayContaining(['127.0.0.1']),
       dataDir: join(root, 'data'),
       configDir: join(root, 'config'),
       tokenFile: join(root, 'config', 'token'),

@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   /** A model folder or file that is missing parts or is of an unsupported kind. */
   'model_invalid',
   'queue_full',
+  /** Every paired connection the daemon allows is busy (waiting on a job or a reply). */
+  'too_many_connections',
   'job_not_found',
   'cancelled',
   /** The daemon stopped while the job ran; it will not resume. */

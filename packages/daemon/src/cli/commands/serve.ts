@@ -73,6 +73,7 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
       maxJobsPerClient: config.maxJobsPerClient,
       maxJobs: config.maxJobs,
       keepJobsDays: config.keepJobsDays,
+      maxConnections: config.maxConnections,
       onEvent: log,
     });
   } catch (error) {
@@ -84,6 +85,7 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
     type: 'listening',
     url: daemon.url,
     host: daemon.host,
+    addresses: daemon.addresses,
     port: daemon.port,
     ...dirs,
     tokenFile: tokenPath(dirs.configDir),
@@ -96,7 +98,7 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
   } else {
     const list = models.map((m) => `${m.id} (${m.kind}, ${m.width}x${m.height})`);
     const lines = [
-      `Styleset daemon listening on ${daemon.host}:${daemon.port} (${daemon.url})`,
+      `Styleset daemon listening on ${daemon.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(' and ')} port ${daemon.port} (${daemon.url})`,
       `  data    ${dirs.dataDir}`,
       `  token   ${started.tokenFile} (\`styleset pair\` prints it)`,
       `  models  ${list.join(', ')}; default: ${engine.defaultModelId}`,
@@ -158,9 +160,11 @@ function describe(event: DaemonEvent): string {
     case 'connected':
       return `client ${event.clientId} connected from ${event.remoteAddress ?? 'an unknown address'}`;
     case 'disconnected':
-      return `client ${event.clientId} disconnected`;
+      return `client ${event.clientId} disconnected (${event.code}${event.reason === '' ? '' : ` ${event.reason}`})`;
     case 'refused':
       return `refused ${event.remoteAddress ?? 'a client'}: ${event.reason}`;
+    case 'slow_client':
+      return `client ${event.clientId} closed: ${event.bufferedBytes} bytes unread and a ${event.frameBytes}-byte frame to send, over the limit of ${event.limit}`;
     case 'warning':
       return event.message;
     case 'pruned': {

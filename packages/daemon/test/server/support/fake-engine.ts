@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ModelInfo, Phase } from '@styleset/protocol';
 import type { Engine, EngineEvents, EngineJob, EngineOutcome } from '../../../src/engine/engine';
@@ -36,6 +37,8 @@ export interface FakeEngineOptions {
   holdBeforeImage?: number;
   /** Reject after this denoising step with a StylesetError of this code. */
   fail?: { code: string; message: string; afterStep: number };
+  /** Results of random noise (about width x height x 3 bytes each), for tests of what the daemon buffers. */
+  noisyResults?: boolean;
 }
 
 /** The image every fake result carries, so a test can check the bytes it got back. */
@@ -47,6 +50,10 @@ export function fakePng(width: number, height: number, seed: number): Uint8Array
     data[i + 2] = (i / 3) & 0xff;
   }
   return new Uint8Array(encodePng({ width, height, channels: 3, data }));
+}
+
+function noisePng(width: number, height: number): Uint8Array {
+  return new Uint8Array(encodePng({ width, height, channels: 3, data: new Uint8Array(randomBytes(width * height * 3)) }));
 }
 
 export class FakeEngine implements Engine {
@@ -105,7 +112,8 @@ export class FakeEngine implements Engine {
         if (index === this.options.holdBeforeImage) this.hold();
         await this.step(signal);
         const imageSeed = (seed + index) >>> 0;
-        await events.onResult({ index, prompt, seed: imageSeed, width, height, png: fakePng(width, height, imageSeed), latents: { data: new Float32Array([imageSeed]), dims: [1, 1, 1, 1] } });
+        const png = this.options.noisyResults ? noisePng(width, height) : fakePng(width, height, imageSeed);
+        await events.onResult({ index, prompt, seed: imageSeed, width, height, png, latents: { data: new Float32Array([imageSeed]), dims: [1, 1, 1, 1] } });
         events.onProgress({ phase: 'decoding', step: index + 1, total: job.prompts.length });
       }
     });
