@@ -146,6 +146,8 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
       start.set(initial, row * perImage);
     });
     const rows = pickRows(cond, chunk);
+    // Announced before the first step, so that the step's time counts as denoising (see PhaseTimer).
+    control.onProgress?.({ phase: 'denoising', step: stepsDone, total: totalSteps });
     const final = await denoise(pipeline.unet, {
       latents: { data: start, dims: [chunk.length, ...latentShape] },
       cond: rows,
@@ -172,6 +174,7 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
         referenceReported = true;
       }
       const index = slot - firstOutput;
+      // Before the decoder runs: "decoding image index + 1 of n".
       control.onProgress?.({ phase: 'decoding', step: index + 1, total: options.prompts.length });
       const latents = sliceBatch(final, row, row + 1);
       const pixels = await decodeLatents(pipeline.model.vaeDecoder, layout, latents);

@@ -55,6 +55,7 @@ export async function invertImage(pipeline: Pipeline, options: InvertOptions, co
   const extra = pipeline.sharing(null)?.feeds({ images: 1, guided });
   const entries: FloatTensor[] = [z0];
   let z = z0;
+  control.onProgress?.({ phase: 'inverting', step: 0, total: options.steps });
   for (let i = options.steps - 1; i >= 0; i--) {
     if (control.signal?.aborted) throw new CancelledError();
     const input = guided ? concatBatch([z, z]) : z;
