@@ -4,7 +4,8 @@ import { InputError } from '../errors';
 import { defaultModelDir, EMBEDDED_MODEL_ID } from '../model/default-model';
 import type { RuntimeOptions } from '../model/runtime';
 import type { Engine } from './engine';
-import { PipelineEngine, type EngineModel } from './pipeline-engine';
+import type { EngineModel } from './model-catalog';
+import { WorkerEngine } from './worker-engine';
 
 /** What the pipeline-backed engine is built from. */
 export interface EngineSetup {
@@ -16,10 +17,11 @@ export interface EngineSetup {
 }
 
 /**
- * The engine `serve` runs: the embedded model (when it is installed) plus every configured
- * folder. The first configured model is the default when there is no embedded one.
+ * The engine `serve` runs: the pipeline in its own process (see WorkerEngine), over the embedded
+ * model (when it is installed) plus every configured folder. The first configured model is the
+ * default when there is no embedded one.
  */
-export async function createPipelineEngine(setup: EngineSetup): Promise<Engine> {
+export async function createServeEngine(setup: EngineSetup): Promise<Engine> {
   const models: EngineModel[] = [];
   const embedded = defaultModelDir();
   if (existsSync(join(embedded, 'model_index.json')) && !(EMBEDDED_MODEL_ID in setup.models)) {
@@ -29,7 +31,7 @@ export async function createPipelineEngine(setup: EngineSetup): Promise<Engine> 
   if (models.length === 0) {
     throw new InputError(`no model to serve: the embedded model is not installed (${embedded}) and none is configured; add --model id=dir`);
   }
-  return new PipelineEngine({
+  return new WorkerEngine({
     models,
     defaultModelId: models[0].id,
     runtime: setup.runtime,
