@@ -168,6 +168,8 @@ function exitError(code: number | null, signal: NodeJS.Signals | null, closing: 
 function workerEntry(): { path: string; execArgv: string[] } {
   const bundled = fileURLToPath(new URL('./engine-worker.js', import.meta.url));
   if (existsSync(bundled)) return { path: bundled, execArgv: [] };
+  const source = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
+  if (!existsSync(source)) throw new StylesetError('internal', `the engine process's bundle ${bundled} is missing: run \`npm run build\``);
   const tsx = createRequire(import.meta.url).resolve('tsx');
-  return { path: fileURLToPath(new URL('./worker-main.ts', import.meta.url)), execArgv: ['--import', pathToFileURL(tsx).href] };
+  return { path: source, execArgv: ['--import', pathToFileURL(tsx).href] };
 }
