@@ -93,7 +93,8 @@ describe('the daemon answers while a step runs', () => {
   it('answers get_queue sent after step k before step k + 1 ends, and again and again while it runs', async () => {
     // Each reply sends the next request, until the following step's progress arrives. A daemon
     // whose loop is blocked by the step answers at most the one or two that slip in between
-    // steps; one that stays free answers a request per round trip all through the step.
+    // steps (one, measured); one that stays free answers a request per round trip all through
+    // the step (hundreds).
     const replies = new Map<number, Arrival[]>();
     let current = 0;
     const ask = (step: number) => {
@@ -116,7 +117,7 @@ describe('the daemon answers while a step runs', () => {
       const next = progressAt(events, step + 1)!.seq;
       expect(answers[0].message).toMatchObject({ type: 'queue', running: true });
       expect({ step, firstBeforeNextStep: answers[0].seq < next }).toEqual({ step, firstBeforeNextStep: true });
-      expect(answers.filter((a) => a.seq < next).length).toBeGreaterThanOrEqual(10);
+      expect(answers.filter((a) => a.seq < next).length).toBeGreaterThanOrEqual(5);
     }
   });
 
