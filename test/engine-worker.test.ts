@@ -93,8 +93,8 @@ describe('the daemon answers while a step runs', () => {
   it('answers get_queue sent after step k before step k + 1 ends, and again and again while it runs', async () => {
     // Each reply sends the next request, until the following step's progress arrives. A daemon
     // whose loop is blocked by the step answers at most the one or two that slip in between
-    // steps (one, measured); one that stays free answers a request per round trip all through
-    // the step (hundreds).
+    // steps (one, on the in-thread engine); one that stays free answers one per round trip all
+    // through the step.
     const replies = new Map<number, Arrival[]>();
     let current = 0;
     const ask = (step: number) => {
