@@ -16,7 +16,9 @@ import { endsJob, Wire, type Arrival } from './support/wire';
 
 // The daemon runs the pipeline in an engine process (WorkerEngine), so that its own event loop
 // answers while a U-Net step runs. Checked by the order messages arrive in, never by time: the
-// large tiny model's step (~0.3 s on one thread) is far longer than a loopback round trip.
+// large tiny model's step at 96x96 (about a second on one thread) is far longer than a loopback
+// round trip, and than the scheduling hiccups of a busy machine. Starting engine processes from
+// the TypeScript sources is slow on a loaded machine, hence the longer timeouts.
 // STYLESET_TEST_ENGINE=in-thread runs the same checks against the daemon with the pipeline on its
 // own thread, where they fail.
 
@@ -39,7 +41,7 @@ function engineOptions(name: string, models = [{ id: 'large', dir: set.models.la
   return { models, defaultModelId: models[0].id, runtime: { provider: 'cpu', threads: 1 }, dataDir: join(root, name) };
 }
 
-describe('the daemon answers while a step runs', () => {
+describe('the daemon answers while a step runs', { timeout: 180_000 }, () => {
   let serve: ChildProcess;
   let url: string;
   let token: string;
@@ -79,7 +81,7 @@ describe('the daemon answers while a step runs', () => {
       if (m.type === 'progress' && m.phase === 'denoising') onStep(m.step, jobId);
     });
     const end = wire.next((arrival) => endsJob(arrival, id));
-    wire.send({ v: PROTOCOL_VERSION, id, type: 'submit', kind: 'set', prompts: ['a star', 'a moon'], options: { steps, seed: 1 } });
+    wire.send({ v: PROTOCOL_VERSION, id, type: 'submit', kind: 'set', prompts: ['a star', 'a moon'], options: { steps, seed: 1, width: 96, height: 96 } });
     await end;
     off();
     return wire.log.filter((a) => a.message.id === id);
@@ -105,7 +107,7 @@ describe('the daemon answers while a step runs', () => {
       });
       wire.send({ v: PROTOCOL_VERSION, id, type: 'get_queue' });
     };
-    const events = await runJob(6, (step) => {
+    const events = await runJob(4, (step) => {
       current = step;
       if (step < 1 || step > 3) return;
       replies.set(step, []);
@@ -123,7 +125,7 @@ describe('the daemon answers while a step runs', () => {
 
   it('welcomes a new connection opened during a step before that step ends', async () => {
     const opened: Promise<{ step: number; welcome: Arrival; wire: Wire }>[] = [];
-    const events = await runJob(5, (step) => {
+    const events = await runJob(4, (step) => {
       if (step === 1 || step === 3) opened.push(Wire.open(url, token).then(({ wire: other, welcome }) => ({ step, welcome, wire: other })));
     });
     expect(events.at(-1)!.message.type).toBe('done');
@@ -148,7 +150,7 @@ describe('the daemon answers while a step runs', () => {
   });
 });
 
-describe('WorkerEngine', () => {
+describe('WorkerEngine', { timeout: 180_000 }, () => {
   function job(model: string, overrides: Partial<EngineJob> = {}, options: Record<string, unknown> = {}): EngineJob {
     const info = { kind: 'sd1' as const, width: 16, height: 16, defaults: { scheduler: 'ddim' as const, steps: 3, guidance: 7.5 } };
     return { kind: 'set', prompts: ['a star', 'a moon', 'a house'], ...overrides, options: { ...resolveOptions(overrides.kind ?? 'set', info, options as never), model, seed: 3 } };
