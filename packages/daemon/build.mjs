@@ -1,8 +1,9 @@
-// Bundles the CLI into one ESM file; native and optional modules stay external.
+// Bundles the CLI, and the engine process it starts (engine/worker-main.ts), into ESM files side by
+// side in dist/; native and optional modules stay external.
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { cli: 'src/cli/main.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', 'engine-worker': 'src/engine/worker-main.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

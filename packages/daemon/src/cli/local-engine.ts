@@ -2,9 +2,8 @@ import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ModelInfo } from '@styleset/protocol';
 import { resolveDirs } from '../config/paths';
-import { EMBEDDED_MODEL_ID } from '../engine/create-engine';
 import { PipelineEngine } from '../engine/pipeline-engine';
-import { defaultModelDir } from './default-model';
+import { defaultModelDir, EMBEDDED_MODEL_ID } from '../model/default-model';
 import { addRuntimeOptions, runtimeFromFlags, type RuntimeFlags } from './runtime-flags';
 
 export interface LocalEngineFlags extends RuntimeFlags {

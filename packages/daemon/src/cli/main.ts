@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { createPipelineEngine } from '../engine/create-engine';
+import { createServeEngine } from '../engine/create-engine';
 import { StylesetError } from '../errors';
 import { registerEval } from './commands/eval';
 import { registerGenerate } from './commands/generate';
@@ -17,7 +17,7 @@ const program = new Command()
 
 registerGenerate(program);
 registerInvert(program);
-registerServe(program, createPipelineEngine);
+registerServe(program, createServeEngine);
 registerPair(program);
 registerStatus(program);
 registerPrune(program);

@@ -1,18 +1,27 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineSetup } from '../cli/commands/serve';
 import { InputError } from '../errors';
-import { defaultModelDir } from '../cli/default-model';
-import { PipelineEngine, type EngineModel } from './pipeline-engine';
+import { defaultModelDir, EMBEDDED_MODEL_ID } from '../model/default-model';
+import type { RuntimeOptions } from '../model/runtime';
+import type { Engine } from './engine';
+import type { EngineModel } from './model-catalog';
+import { WorkerEngine } from './worker-engine';
 
-/** The id the embedded icon model is offered under. */
-export const EMBEDDED_MODEL_ID = 'default';
+/** What the pipeline-backed engine is built from. */
+export interface EngineSetup {
+  /** Model id -> folder, from config.json and --model: the only folders outside the data folder it may read. */
+  models: Record<string, string>;
+  /** The daemon's data folder, where an engine may keep what it must find again (inversion trajectories). */
+  dataDir: string;
+  runtime: RuntimeOptions;
+}
 
 /**
- * The engine `serve` runs: the embedded model (when it is installed) plus every configured
- * folder. The first configured model is the default when there is no embedded one.
+ * The engine `serve` runs: the pipeline in its own process (see WorkerEngine), over the embedded
+ * model (when it is installed) plus every configured folder. The first configured model is the
+ * default when there is no embedded one.
  */
-export async function createPipelineEngine(setup: EngineSetup): Promise<PipelineEngine> {
+export async function createServeEngine(setup: EngineSetup): Promise<Engine> {
   const models: EngineModel[] = [];
   const embedded = defaultModelDir();
   if (existsSync(join(embedded, 'model_index.json')) && !(EMBEDDED_MODEL_ID in setup.models)) {
@@ -22,7 +31,7 @@ export async function createPipelineEngine(setup: EngineSetup): Promise<Pipeline
   if (models.length === 0) {
     throw new InputError(`no model to serve: the embedded model is not installed (${embedded}) and none is configured; add --model id=dir`);
   }
-  return new PipelineEngine({
+  return new WorkerEngine({
     models,
     defaultModelId: models[0].id,
     runtime: setup.runtime,

@@ -4,7 +4,6 @@ import { CancelledError, InputError, StylesetError } from '../errors';
 import { pixelsToRgb } from '../image/convert';
 import { decodeImage } from '../image/decode';
 import { encodePng } from '../image/png';
-import { readModelLayout, type ModelLayout } from '../model/layout';
 import type { RuntimeOptions } from '../model/runtime';
 import type { FloatTensor } from '../model/tensor';
 import { generateSet, type GenerateOptions, type RunControl } from '../pipeline/generate';
@@ -14,14 +13,10 @@ import { Pipeline } from '../pipeline/pipeline';
 import { TrajectoryStore, trajectoryKey } from '../pipeline/trajectory-store';
 import type { Engine, EngineEvents, EngineJob, EngineOutcome } from './engine';
 import { defaultBatchSize } from './batch-size';
+import { ModelCatalog, type EngineModel } from './model-catalog';
 import { PhaseTimer } from './phase-timer';
 
-export interface EngineModel {
-  id: string;
-  dir: string;
-  /** The embedded icon model is listed as kind `default`. */
-  embedded?: boolean;
-}
+export type { EngineModel } from './model-catalog';
 
 export interface PipelineEngineOptions {
   models: EngineModel[];
@@ -37,36 +32,23 @@ export interface PipelineEngineOptions {
  */
 export class PipelineEngine implements Engine {
   readonly defaultModelId: string;
-  private readonly models = new Map<string, EngineModel>();
-  private readonly layouts = new Map<string, Promise<ModelLayout>>();
+  private readonly catalog: ModelCatalog;
   private readonly pipelines = new Map<string, Promise<Pipeline>>();
   private readonly trajectories: TrajectoryStore;
 
   constructor(private readonly options: PipelineEngineOptions) {
-    for (const m of options.models) this.models.set(m.id, { ...m, dir: resolve(m.dir) });
-    if (!this.models.has(options.defaultModelId)) {
-      throw new InputError(`default model "${options.defaultModelId}" is not among the configured models (${[...this.models.keys()].join(', ')})`);
-    }
-    this.defaultModelId = options.defaultModelId;
+    this.catalog = new ModelCatalog(options.models, options.defaultModelId);
+    this.defaultModelId = this.catalog.defaultModelId;
     this.trajectories = new TrajectoryStore(resolve(options.dataDir, 'trajectories'));
   }
 
-  async listModels(): Promise<ModelInfo[]> {
-    const infos: ModelInfo[] = [];
-    for (const m of this.models.values()) {
-      const layout = await this.layout(m);
-      infos.push({
-        id: m.id,
-        name: m.embedded ? 'Styleset icons (embedded)' : m.id,
-        kind: m.embedded ? 'default' : layout.family,
-        width: layout.nativeWidth,
-        height: layout.nativeHeight,
-        defaults: { scheduler: layout.defaults.sampler, steps: layout.defaults.steps, guidance: layout.defaults.guidance },
-        loaded: this.pipelines.has(m.id),
-        path: m.dir,
-      });
-    }
-    return infos;
+  listModels(): Promise<ModelInfo[]> {
+    return this.catalog.describe((id) => this.pipelines.has(id));
+  }
+
+  /** The models whose sessions are in memory (or loading). */
+  loadedModels(): string[] {
+    return [...this.pipelines.keys()];
   }
 
   async run(job: EngineJob, events: EngineEvents, signal: AbortSignal): Promise<EngineOutcome> {
@@ -113,24 +95,8 @@ export class PipelineEngine implements Engine {
     for (const p of loaded) await (await p).release();
   }
 
-  private model(id: string): EngineModel {
-    const model = this.models.get(id);
-    if (!model) throw new StylesetError('model_not_found', `no model "${id}"; configured: ${[...this.models.keys()].join(', ')}`);
-    return model;
-  }
-
-  private layout(model: EngineModel): Promise<ModelLayout> {
-    let layout = this.layouts.get(model.id);
-    if (!layout) {
-      layout = readModelLayout(model.dir);
-      this.layouts.set(model.id, layout);
-      layout.catch(() => this.layouts.delete(model.id));
-    }
-    return layout;
-  }
-
   private pipeline(id: string): Promise<Pipeline> {
-    const model = this.model(id);
+    const model = this.catalog.model(id);
     let pipeline = this.pipelines.get(id);
     if (!pipeline) {
       pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: resolve(this.options.dataDir, 'model-cache') });

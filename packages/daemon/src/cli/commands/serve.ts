@@ -5,22 +5,13 @@ import { InvalidArgumentError } from 'commander';
 import { DEFAULT_HOST, loadConfig } from '../../config/config-file';
 import { resolveDirs } from '../../config/paths';
 import { tokenPath } from '../../config/token';
+import type { EngineSetup } from '../../engine/create-engine';
 import type { Engine } from '../../engine/engine';
-import type { RuntimeOptions } from '../../model/runtime';
 import { startDaemon, type Daemon } from '../../server/daemon';
 import type { DaemonEvent } from '../../server/events';
 import { formatBytes } from '../../server/retention';
 import { integer } from '../arguments';
 import { addRuntimeOptions, runtimeFromFlags, type RuntimeFlags } from '../runtime-flags';
-
-/** What the pipeline-backed engine is built from. */
-export interface EngineSetup {
-  /** Model id -> folder, from config.json and --model: the only folders outside the data folder it may read. */
-  models: Record<string, string>;
-  /** The daemon's data folder, where an engine may keep what it must find again (inversion trajectories). */
-  dataDir: string;
-  runtime: RuntimeOptions;
-}
 
 export type EngineFactory = (setup: EngineSetup) => Promise<Engine>;
 

@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/** The id the embedded icon model is offered under. */
+export const EMBEDDED_MODEL_ID = 'default';
+
 /**
- * The embedded default model ships in packages/daemon/models/default. The CLI bundle runs from
- * dist/, the sources (tests) from src/cli/: look relative to either.
+ * The embedded default model ships in packages/daemon/models/default. The bundles run from
+ * dist/, the sources (tests) from src/model/: look relative to either.
  */
 export function defaultModelDir(): string {
   for (const rel of ['../models/default', '../../models/default']) {
