@@ -383,7 +383,11 @@ describe('explain', () => {
     expect(explained).toEqual(['The daemon reported an error: no pairing token: run ', { code: 'styleset pair' }, ' to create one']);
     // A stray backtick is dropped, not shown.
     expect(sentence({ code: 'queue_full', message: 'too many `jobs' })).toBe('The daemon is busy: too many jobs. Try again when its current jobs have finished.');
-    const codes = ['daemon_unreachable', 'unauthorized', 'version_mismatch', 'connection_lost', 'queue_full', 'invalid_input', 'bad_message', 'internal'] as const;
+    expect(sentence({ code: 'too_many_connections', message: 'the daemon already has 32 paired connections' })).toBe(
+      'The daemon has as many connections as it takes: the daemon already has 32 paired connections. Try again in a moment.',
+    );
+    expect(sentence({ code: 'disk_full', message: 'no space left in /data' })).toBe('The daemon cannot store images: no space left in /data.');
+    const codes = ['daemon_unreachable', 'unauthorized', 'version_mismatch', 'connection_lost', 'queue_full', 'too_many_connections', 'disk_full', 'invalid_input', 'bad_message', 'internal'] as const;
     for (const code of codes) expect(backticks(explain({ code, message: 'run `x`', closeCode: 1006 }, URL).message), code).toBe(false);
   });
 });

@@ -91,6 +91,9 @@ describe('explainFailure: the daemon\'s error codes', () => {
   const detail = 'what the daemon said';
   const expected: Record<string, [string, FailureAction[]]> = {
     queue_full: ["Retry when the daemon's queue has room", [retry]],
+    too_many_connections: ['Retry when the daemon has fewer connections', [retry]],
+    disk_full: ["Free disk space on the daemon's machine, then retry", [retry]],
+    storage_unwritable: ["Make the daemon's data folder writable, then retry", [retry]],
     model_not_found: ['Choose an installed model in styleset.model', [settings('styleset.model')]],
     model_invalid: ['Repair the model folder or choose another in styleset.model', [settings('styleset.model')]],
     version_mismatch: ['Update the extension or the daemon, whichever is older', []],
@@ -153,7 +156,7 @@ describe('explainFailure: the daemon\'s error codes', () => {
   });
 
   it('passes on what it does not know, with a retry', () => {
-    expect(explainFailure({ code: 'disk_full', message: 'no space left in /data/jobs' }, local)).toMatchObject({ message: 'Styleset: No space left in /data/jobs.', actions: [retry] });
+    expect(explainFailure({ code: 'some_future_code', message: 'no space left in /data/jobs' }, local)).toMatchObject({ message: 'Styleset: No space left in /data/jobs.', actions: [retry] });
     expect(explainFailure(new Error('odd'), local)).toMatchObject({ message: 'Styleset: Odd.', actions: [retry] });
     expect(explainFailure('odd', local)).toMatchObject({ message: 'Styleset: Odd.', actions: [retry] });
   });

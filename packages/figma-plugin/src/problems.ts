@@ -47,6 +47,11 @@ export function explain(problem: Problem, url: string): Explanation {
       return { message: connectionLost(problem.closeCode, said) };
     case 'queue_full':
       return { message: words`The daemon is busy: ${said}. Try again when its current jobs have finished.` };
+    case 'too_many_connections':
+      return { message: words`The daemon has as many connections as it takes: ${said}. Try again in a moment.` };
+    case 'disk_full':
+    case 'storage_unwritable':
+      return { message: words`The daemon cannot store images: ${said}.` };
     case 'invalid_input':
     case 'bad_message':
       // The daemon names the offending prompt (`prompts.3`); those come from the names field.

@@ -83,7 +83,7 @@ export function explainFailure(error: unknown, context: FailureContext): Failure
       return make(`Check ${DAEMON_URL}, then retry`, [retry, settings(DAEMON_URL)], `${url} did not answer: ${detail}`);
     }
     case 'daemon_refused':
-      // 403: the daemon's Host check; 503: it holds as many connections as it takes.
+      // 403: the daemon's Host check. (Daemons before 0.2 also answered 503 when full.)
       if (/\bHTTP 403\b/.test(detail)) return make("Add this host name to the daemon's allowedHosts", [settings(DAEMON_URL)]);
       if (/\bHTTP 503\b/.test(detail)) return make('Retry when the daemon has fewer connections', [retry]);
       return make(`Correct ${DAEMON_URL}: it is not a Styleset daemon`, [settings(DAEMON_URL)]);
@@ -97,6 +97,12 @@ export function explainFailure(error: unknown, context: FailureContext): Failure
       return make('Retry once the daemon runs again', [retry, ...startDaemon], `It stopped during the job: ${detail}`);
     case 'queue_full':
       return make("Retry when the daemon's queue has room", [retry]);
+    case 'too_many_connections':
+      return make('Retry when the daemon has fewer connections', [retry]);
+    case 'disk_full':
+      return make("Free disk space on the daemon's machine, then retry", [retry]);
+    case 'storage_unwritable':
+      return make("Make the daemon's data folder writable, then retry", [retry]);
     case 'version_mismatch':
       return make('Update the extension or the daemon, whichever is older', []);
     case 'model_not_found':
