@@ -112,11 +112,11 @@ function quantise(prepared: Prepared, palette: readonly PaletteColour[], fidelit
 }
 
 /** Smooth curves, or pixel outlines where curves lose too much; each SVG measured by rendering it back. */
-function traceImage(prepared: Prepared, palette: readonly PaletteColour[]): Traced {
+function traceImage(prepared: Prepared, palette: readonly PaletteColour[], fidelities: readonly Fidelity[] = ['smooth', 'exact']): Traced {
   const { target } = prepared;
   const { width, height } = target;
   let best: Traced | undefined;
-  for (const fidelity of ['smooth', 'exact'] as const) {
+  for (const fidelity of fidelities) {
     const index = quantise(prepared, palette, fidelity);
     const layers = traceLayers(index, width, height, palette.length, fidelity);
     const svg = svgDocument(width, height, layers, palette);
@@ -147,19 +147,37 @@ function paletteSources(group: readonly Prepared[]): { flat: PalettePoint[]; all
 }
 
 /** Traces a group of images that share one palette; grows the palette while SVGs stay too far from their PNGs. */
+/** How far the quantised raster (every pixel its nearest colour) is from the image: what pixel outlines reproduce. */
+function quantisationError(prepared: Prepared, palette: readonly PaletteColour[]): number {
+  return meanAbsoluteError(quantisedImage(quantise(prepared, palette, 'exact'), palette, prepared.target), prepared.target);
+}
+
+/**
+ * Traces a group of images that share one palette. The icon palette first, which suffices for
+ * flat-coloured icons; if an SVG is still too far from its PNG, the palette doubles, fitted to
+ * all pixels, until every image's quantised raster is within the limit (measured without
+ * tracing, so this is cheap), and the images trace again: with curves where curves did follow
+ * the raster before (the colours were what fell short), with pixel outlines otherwise.
+ */
 function traceGroup(group: readonly Prepared[]): { palette: PaletteColour[]; traced: Traced[] } {
   const sources = paletteSources(group);
-  let palette = fitPalette(sources.flat, { targetError: FLAT_TARGET, maxColours: ICON_COLOURS }).colours;
-  for (;;) {
-    const traced: Traced[] = [];
-    for (const prepared of group) traced.push(traceImage(prepared, palette));
-    const worst = Math.max(...traced.map((t) => t.stats.errorOriginal));
-    if (worst <= ORIGINAL_LIMIT || palette.length >= MAX_COLOURS) return { palette, traced };
+  const iconPalette = fitPalette(sources.flat, { targetError: FLAT_TARGET, maxColours: ICON_COLOURS }).colours;
+  const first = group.map((prepared) => traceImage(prepared, iconPalette));
+  if (first.every((t) => t.stats.errorOriginal <= ORIGINAL_LIMIT)) return { palette: iconPalette, traced: first };
+
+  let palette = iconPalette;
+  while (palette.length < MAX_COLOURS) {
     const size = Math.min(MAX_COLOURS, palette.length * 2);
     const grown = fitPalette(sources.all, { targetError: 0, minColours: size, maxColours: size }).colours;
-    if (grown.length <= palette.length) return { palette, traced };
+    if (grown.length <= palette.length) break;
     palette = grown;
+    if (group.every((prepared) => quantisationError(prepared, palette) <= ORIGINAL_LIMIT)) break;
   }
+  const traced = group.map((prepared, i) => {
+    const curvesFollowed = first[i].stats.fidelity === 'smooth' && first[i].stats.errorQuantised <= QUANTISED_LIMIT;
+    return traceImage(prepared, palette, curvesFollowed ? ['smooth', 'exact'] : ['exact']);
+  });
+  return { palette, traced };
 }
 
 /**
@@ -197,5 +215,27 @@ export async function vectoriseSet(images: readonly Image8[], options: VectorOpt
     }
     palettes.push(palette);
   }
-  return { images: results, palettes };
+  return pruneUnused({ images: results, palettes });
+}
+
+/**
+ * Drops palette colours no SVG ended up using (a palette fitted over all pixels can keep a
+ * colour only blend pixels chose), renumbering the images' colour lists.
+ */
+function pruneUnused(set: VectorSet): VectorSet {
+  const palettes = set.palettes.map((palette, k) => {
+    const used = new Set(set.images.filter((im) => im.palette === k).flatMap((im) => im.stats?.colours ?? []));
+    const keep = palette.map((_, j) => j).filter((j) => used.has(j));
+    const renumber = new Map(keep.map((j, i) => [j, i]));
+    for (const im of set.images) {
+      if (im.palette === k && im.stats) im.stats.colours = im.stats.colours.map((j) => renumber.get(j)!);
+    }
+    return keep.map((j) => palette[j]);
+  });
+  return { images: set.images, palettes };
+}
+
+/** Loads svgo ahead of need, e.g. while a set is still being generated. */
+export async function preloadVectorLibraries(): Promise<void> {
+  await import('svgo');
 }
