@@ -12,6 +12,11 @@ const EDGE_CONTRAST = 0.04;
 
 /** A flatness weight below this marks an edge pixel, which takes a colour from its flat neighbours. */
 const EDGE_FLATNESS = 0.5;
+/**
+ * How far (pixels) an edge pixel looks for flat neighbours: two, because the pixels on either
+ * side of a one-pixel blend are edge pixels too (their neighbour, the blend, differs from them).
+ */
+const FLAT_SEARCH = 2;
 
 /**
  * How flat each pixel's surroundings are, in (0, 1]: 1 / (1 + (g / 0.04)²), with g the largest
@@ -65,7 +70,7 @@ function nearestColour(lab: Float32Array, p: number, palette: readonly PaletteCo
 
 /**
  * Palette index per pixel (`TRANSPARENT` where not drawn): the nearest colour. Given `flat`,
- * edge pixels take the nearest of the colours their flat 8-neighbours took instead, so the blend
+ * edge pixels take the nearest of the colours their flat neighbours (within two pixels) took instead, so the blend
  * between red and blue becomes red or blue, never a stripe of a purple that the palette has
  * for another reason.
  */
@@ -81,8 +86,8 @@ export function assignColours(lab: Float32Array, drawn: Uint8Array, flat: Float3
       const p = y * width + x;
       if (!drawn[p] || flat[p] >= EDGE_FLATNESS) continue;
       allowed.clear();
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
+      for (let dy = -FLAT_SEARCH; dy <= FLAT_SEARCH; dy++) {
+        for (let dx = -FLAT_SEARCH; dx <= FLAT_SEARCH; dx++) {
           const nx = x + dx;
           const ny = y + dy;
           if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;

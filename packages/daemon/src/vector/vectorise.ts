@@ -45,6 +45,8 @@ export interface VectorImage {
   /** Why the background was kept although removal was asked for. */
   warning?: string;
   svg?: string;
+  /** The palette-indexed raster the SVG traces (transparent where nothing is drawn). */
+  quantised?: Image8;
   /** Index into `VectorSet.palettes` of the palette its SVG uses. */
   palette?: number;
   stats?: VectorStats;
@@ -205,10 +207,11 @@ export async function vectoriseSet(images: readonly Image8[], options: VectorOpt
       const rendered = renderSvg(svg, images[i].width);
       const index = quantise(prepared[i], palette, traced[m].stats.fidelity);
       results[i].svg = svg;
+      results[i].quantised = quantisedImage(index, palette, prepared[i].target);
       results[i].stats = {
         ...traced[m].stats,
         bytes: Buffer.byteLength(svg),
-        errorQuantised: meanAbsoluteError(rendered, quantisedImage(index, palette, prepared[i].target)),
+        errorQuantised: meanAbsoluteError(rendered, results[i].quantised!),
         errorOriginal: meanAbsoluteError(rendered, prepared[i].target),
       };
       results[i].palette = palettes.length;
