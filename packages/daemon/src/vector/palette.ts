@@ -9,7 +9,8 @@ import { oklabToSrgb, srgbToOklab, type Oklab } from './oklab';
  * into a few hundred weighted points without moving any colour. Centres are added one at a time
  * by k-means++ seeding (a deterministic seed, so a set always gets the same palette) and refined
  * by Lloyd iterations, until the weighted mean distance of the points to their centres is under
- * the target, or the cap is reached.
+ * the target, or the cap is reached. Past 16 colours (noisy or photographic images) centres are
+ * only seeded as they are added, which keeps the cost linear in the palette's size.
  */
 
 export interface PalettePoint {
@@ -50,6 +51,9 @@ const REFINE_ITERATIONS = 2;
 const MISS_FACTOR = 3;
 const MISS_SHARE = 0.001;
 const FINAL_ITERATIONS = 30;
+/** Up to this many colours the palette is refined after each added colour; beyond, it is seeded, then refined briefly. */
+const REFINED_COLOURS = 16;
+const LARGE_FINAL_ITERATIONS = 8;
 const DEFAULT_SEED = 0x5e7;
 
 /** Bins per channel: 5 bits. */
@@ -195,11 +199,26 @@ export function fitPalette(points: readonly PalettePoint[], options: PaletteOpti
         break;
       }
     }
-    centres.push(usable[pick].lab);
-    error = lloyd(usable, centres, REFINE_ITERATIONS);
-    for (let i = 0; i < usable.length; i++) closest[i] = nearest(usable[i].lab, centres).distanceSq;
+    const added = usable[pick].lab;
+    centres.push(added);
+    if (centres.length <= REFINED_COLOURS) {
+      // Small palettes (an icon's colours) are refined as they grow, so the error that decides
+      // when to stop is that of a fitted palette, not of raw seeds.
+      error = lloyd(usable, centres, REFINE_ITERATIONS);
+      for (let i = 0; i < usable.length; i++) closest[i] = nearest(usable[i].lab, centres).distanceSq;
+    } else {
+      // Large palettes (noise, photographs) only seed, in O(points) per colour, and are refined once at the end.
+      let sum = 0;
+      let weight = 0;
+      for (let i = 0; i < usable.length; i++) {
+        closest[i] = Math.min(closest[i], distanceSq(usable[i].lab, added));
+        sum += usable[i].weight * Math.sqrt(closest[i]);
+        weight += usable[i].weight;
+      }
+      error = sum / weight;
+    }
   }
-  lloyd(usable, centres, FINAL_ITERATIONS);
+  lloyd(usable, centres, centres.length <= REFINED_COLOURS ? FINAL_ITERATIONS : LARGE_FINAL_ITERATIONS);
 
   // Colours by carried weight; merge centres that land on one 8-bit colour.
   const carried = new Float64Array(centres.length);

@@ -12,14 +12,12 @@ export function svgDocument(width: number, height: number, layers: readonly Trac
 }
 
 /**
- * svgo's default preset (relative, shortened path data; short hex colours) at the tracer's two
- * decimals.
+ * svgo's path-data and colour plugins: relative, shortened path data at the tracer's two
+ * decimals, short hex colours. These SVGs hold nothing else to optimise: the rest of svgo's
+ * default preset leaves them byte for byte the same, in 1.6 times the time.
  */
 export async function optimiseSvg(svg: string): Promise<string> {
   // Loaded on first use: svgo takes a noticeable fraction of a second to import.
   const { optimize } = await import('svgo');
-  return optimize(svg, {
-    multipass: false,
-    plugins: [{ name: 'preset-default', params: { overrides: { convertPathData: { floatPrecision: 2 }, cleanupNumericValues: { floatPrecision: 2 } } } }],
-  }).data;
+  return optimize(svg, { multipass: false, plugins: [{ name: 'convertPathData', params: { floatPrecision: 2 } }, 'convertColors'] }).data;
 }

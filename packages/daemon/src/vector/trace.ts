@@ -193,9 +193,10 @@ export function traceLayers(index: Uint8Array, width: number, height: number, co
   const rgba = Buffer.alloc(width * height * 4);
   const layers: TracedLayer[] = [];
   order.forEach((colour, r) => {
-    // Binary mode traces the dark pixels: this colour and every colour stacked above it.
+    // Binary mode traces the dark pixels: this colour and every colour stacked above it. Pixel
+    // outlines meet exactly on pixel edges, where nothing is anti-aliased: they need no stack.
     for (let p = 0; p < index.length; p++) {
-      const on = index[p] !== TRANSPARENT && rank[index[p]] >= r;
+      const on = index[p] !== TRANSPARENT && (fidelity === 'exact' ? index[p] === colour : rank[index[p]] >= r);
       const v = on ? 0 : 255;
       rgba[4 * p] = v;
       rgba[4 * p + 1] = v;

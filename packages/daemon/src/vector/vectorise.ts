@@ -118,8 +118,12 @@ function traceImage(prepared: Prepared, palette: readonly PaletteColour[], fidel
   const { target } = prepared;
   const { width, height } = target;
   let best: Traced | undefined;
-  for (const fidelity of fidelities) {
+  for (const [attempt, fidelity] of fidelities.entries()) {
     const index = quantise(prepared, palette, fidelity);
+    // Tracing only adds to the quantised raster's own error: when that is over the limit
+    // already (noise merged away as specks), the next fidelity is the one to trace.
+    const last = attempt === fidelities.length - 1;
+    if (!last && meanAbsoluteError(quantisedImage(index, palette, target), target) > ORIGINAL_LIMIT) continue;
     const layers = traceLayers(index, width, height, palette.length, fidelity);
     const svg = svgDocument(width, height, layers, palette);
     const rendered = renderSvg(svg, width);
@@ -164,8 +168,11 @@ function quantisationError(prepared: Prepared, palette: readonly PaletteColour[]
 function traceGroup(group: readonly Prepared[]): { palette: PaletteColour[]; traced: Traced[] } {
   const sources = paletteSources(group);
   const iconPalette = fitPalette(sources.flat, { targetError: FLAT_TARGET, maxColours: ICON_COLOURS }).colours;
-  const first = group.map((prepared) => traceImage(prepared, iconPalette));
-  if (first.every((t) => t.stats.errorOriginal <= ORIGINAL_LIMIT)) return { palette: iconPalette, traced: first };
+  // No tracing can come closer to the image than its quantised raster: if that is too far
+  // already, the palette must grow, and tracing it first would be wasted.
+  const colourful = group.every((prepared) => quantisationError(prepared, iconPalette) <= ORIGINAL_LIMIT);
+  const first = colourful ? group.map((prepared) => traceImage(prepared, iconPalette)) : undefined;
+  if (first && first.every((t) => t.stats.errorOriginal <= ORIGINAL_LIMIT)) return { palette: iconPalette, traced: first };
 
   let palette = iconPalette;
   while (palette.length < MAX_COLOURS) {
@@ -176,8 +183,8 @@ function traceGroup(group: readonly Prepared[]): { palette: PaletteColour[]; tra
     if (group.every((prepared) => quantisationError(prepared, palette) <= ORIGINAL_LIMIT)) break;
   }
   const traced = group.map((prepared, i) => {
-    const curvesFollowed = first[i].stats.fidelity === 'smooth' && first[i].stats.errorQuantised <= QUANTISED_LIMIT;
-    return traceImage(prepared, palette, curvesFollowed ? ['smooth', 'exact'] : ['exact']);
+    const curvesFailed = first !== undefined && (first[i].stats.fidelity === 'exact' || first[i].stats.errorQuantised > QUANTISED_LIMIT);
+    return traceImage(prepared, palette, curvesFailed ? ['exact'] : ['smooth', 'exact']);
   });
   return { palette, traced };
 }
