@@ -85,7 +85,7 @@ const CONFIG: Record<Fidelity, VtracerConfig> = {
 let vtracer: Vtracer | undefined;
 
 /** The native tracer, loaded on first use (a PNG-only run never pays for it). */
-function loadVtracer(): Vtracer {
+export function loadVtracer(): Vtracer {
   if (!vtracer) {
     const require = createRequire(import.meta.url);
     try {

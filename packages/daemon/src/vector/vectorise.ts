@@ -3,10 +3,10 @@ import { meanAbsoluteError } from './compare';
 import { imageToOklab } from './oklab';
 import { ColourBins, fitPalette, type PaletteColour, type PalettePoint } from './palette';
 import { assignColours, drawnMask, flatness, mergeSpecks, TRANSPARENT } from './quantise';
-import { renderSvg } from './render';
+import { loadResvg, renderSvg } from './render';
 import { separateBackground } from './separate';
 import { optimiseSvg, svgDocument } from './svg';
-import { traceLayers, type Fidelity } from './trace';
+import { loadVtracer, traceLayers, type Fidelity } from './trace';
 
 export type BackgroundMode = 'keep' | 'transparent';
 /** One palette shared by every image of the set, or one per image. */
@@ -245,7 +245,9 @@ function pruneUnused(set: VectorSet): VectorSet {
   return { images: set.images, palettes };
 }
 
-/** Loads svgo ahead of need, e.g. while a set is still being generated. */
+/** Loads svgo, the tracer and the renderer ahead of need, e.g. while a set is still being generated. */
 export async function preloadVectorLibraries(): Promise<void> {
   await import('svgo');
+  loadVtracer();
+  loadResvg();
 }

@@ -1,10 +1,18 @@
 import { Resvg } from '@resvg/resvg-js';
 import type { Image8 } from '../../src/image/image8';
 
-/** The SVG rendered by resvg at `scale` times its viewBox (RGBA). */
+/** The SVG rendered by resvg at `scale` times its viewBox (straight RGBA: resvg's pixels are premultiplied). */
 export function render(svg: string, width: number, scale = 1): Image8 {
   const out = new Resvg(svg, { fitTo: { mode: 'width', value: width * scale }, font: { loadSystemFonts: false } }).render();
-  return { width: out.width, height: out.height, channels: 4, data: new Uint8Array(out.pixels) };
+  // `pixels` is a getter that copies the whole pixmap: read it once.
+  const premultiplied = out.pixels;
+  const data = new Uint8Array(premultiplied.length);
+  for (let i = 0; i < data.length; i += 4) {
+    const a = premultiplied[i + 3];
+    data[i + 3] = a;
+    for (let c = 0; c < 3; c++) data[i + c] = a === 0 ? 0 : Math.min(255, Math.round((premultiplied[i + c] * 255) / a));
+  }
+  return { width: out.width, height: out.height, channels: 4, data };
 }
 
 /**

@@ -64,3 +64,12 @@ describe('traceLayers', () => {
     expect(exact.find((l) => l.colour === 1)?.subpaths).toBe(3);
   });
 });
+
+describe('renderSvg', () => {
+  it('returns straight (not premultiplied) RGBA, like the PNGs it is compared with', async () => {
+    const { renderSvg } = await import('../../src/vector/render');
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="1"><rect width="2" height="1" fill="#ff8000" fill-opacity="0.5"/></svg>';
+    expect(Array.from(renderSvg(svg, 2).data.subarray(0, 4))).toEqual([255, 128, 0, 128]);
+    expect(Array.from(render(svg, 2).data.subarray(0, 4))).toEqual([255, 128, 0, 128]);
+  });
+});
