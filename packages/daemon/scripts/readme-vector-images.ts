@@ -1,6 +1,8 @@
 /**
- * The README's vector example: the set of its `--format both --background transparent` command
- * (seed 3), as the PNGs with alpha and the SVGs that command writes.
+ * The README's vector examples: the set of its `--format both --background transparent` command
+ * (seed 3), as the PNGs with alpha and the SVGs that command writes (`NN-prompt.png/.svg`); and
+ * four flat-coloured 128 px icons from the procedural renderer the model is trained on, vectorised
+ * the same way (`clean-NN.png/.svg`), a stand-in for a model whose outputs are clean.
  *
  *   npx tsx packages/daemon/scripts/readme-vector-images.ts [--seed 3] [--out docs/images/vector]
  *
@@ -17,6 +19,8 @@ import { EMBEDDED_MODEL_ID } from '../src/engine/create-engine';
 import { PipelineEngine } from '../src/engine/pipeline-engine';
 import { DEFAULT_DECODE_LIMITS } from '../src/image/image8';
 import { decodePng, encodePng } from '../src/image/png';
+import { createRng, randomIconSpec, renderIcon } from '../src/icons';
+import type { Image8 } from '../src/image/image8';
 import { vectoriseSet } from '../src/vector';
 
 const PROMPTS = ['a home icon', 'a search icon', 'a settings icon', 'a user icon'];
@@ -40,20 +44,24 @@ try {
     new AbortController().signal,
   );
   pngs.sort((a, b) => a.index - b.index);
-  const set = await vectoriseSet(
-    pngs.map((p) => decodePng(p.png, p.prompt, DEFAULT_DECODE_LIMITS)),
-    { background: 'transparent', svg: true, palette: 'set' },
-  );
   mkdirSync(values.out, { recursive: true });
-  for (const [i, image] of set.images.entries()) {
-    const name = `${String(i + 1).padStart(2, '0')}-${pngs[i].prompt.replace(/[^a-z0-9]+/g, '-')}`;
-    writeFileSync(join(values.out, `${name}.png`), encodePng(image.png));
-    writeFileSync(join(values.out, `${name}.svg`), image.svg!);
-    const s = image.stats!;
-    console.log(`${name}: ${s.paths} paths, ${s.subpaths} subpaths, ${(s.bytes / 1024).toFixed(1)} KB, ${s.fidelity}, error ${s.errorQuantised.toFixed(2)} vs quantised, ${s.errorOriginal.toFixed(2)} vs PNG${image.warning ? `; ${image.warning}` : ''}`);
-  }
-  console.log(`palette: ${set.palettes[0].length} colours`);
+  const names = pngs.map((p, i) => `${String(i + 1).padStart(2, '0')}-${p.prompt.replace(/[^a-z0-9]+/g, '-')}`);
+  await writeSet(pngs.map((p) => decodePng(p.png, p.prompt, DEFAULT_DECODE_LIMITS)), names);
+  const rng = createRng(seed);
+  const clean = Array.from({ length: 4 }, (): Image8 => ({ width: 128, height: 128, channels: 3, data: renderIcon(randomIconSpec(rng), 128).rgb }));
+  await writeSet(clean, clean.map((_, i) => `clean-${String(i + 1).padStart(2, '0')}`));
 } finally {
   await engine.close();
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+async function writeSet(images: Image8[], names: string[]): Promise<void> {
+  const set = await vectoriseSet(images, { background: 'transparent', svg: true, palette: 'set' });
+  for (const [i, image] of set.images.entries()) {
+    writeFileSync(join(values.out, `${names[i]}.png`), encodePng(image.png));
+    writeFileSync(join(values.out, `${names[i]}.svg`), image.svg!);
+    const s = image.stats!;
+    console.log(`${names[i]}: ${s.paths} paths, ${s.subpaths} subpaths, ${(s.bytes / 1024).toFixed(1)} KB, ${s.fidelity}, error ${s.errorQuantised.toFixed(2)} vs quantised, ${s.errorOriginal.toFixed(2)} vs PNG${image.warning ? `; ${image.warning}` : ''}`);
+  }
+  console.log(`palette: ${set.palettes[0].length} colours`);
 }

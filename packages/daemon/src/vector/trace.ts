@@ -190,27 +190,54 @@ export function traceLayers(index: Uint8Array, width: number, height: number, co
   const order = stackOrder(index, colours);
   const rank = new Int16Array(colours).fill(-1);
   order.forEach((j, r) => (rank[j] = r));
-  const rgba = Buffer.alloc(width * height * 4);
+  const on = new Uint8Array(index.length);
   const layers: TracedLayer[] = [];
   order.forEach((colour, r) => {
     // Binary mode traces the dark pixels: this colour and every colour stacked above it. Pixel
     // outlines meet exactly on pixel edges, where nothing is anti-aliased: they need no stack.
+    let x0 = width;
+    let y0 = height;
+    let x1 = -1;
+    let y1 = -1;
     for (let p = 0; p < index.length; p++) {
-      const on = index[p] !== TRANSPARENT && (fidelity === 'exact' ? index[p] === colour : rank[index[p]] >= r);
-      const v = on ? 0 : 255;
-      rgba[4 * p] = v;
-      rgba[4 * p + 1] = v;
-      rgba[4 * p + 2] = v;
-      rgba[4 * p + 3] = 255;
+      const v = index[p] !== TRANSPARENT && (fidelity === 'exact' ? index[p] === colour : rank[index[p]] >= r) ? 1 : 0;
+      on[p] = v;
+      if (v) {
+        const x = p % width;
+        const y = (p - x) / width;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
     }
-    const svg = tracer.vectorizeRawSync(rgba, { width, height }, CONFIG[fidelity]);
+    if (x1 < 0) return;
+    // Only the layer's bounding box (and a pixel around it) goes to the tracer: most colours
+    // cover a small part of the image.
+    x0 = Math.max(0, x0 - 1);
+    y0 = Math.max(0, y0 - 1);
+    x1 = Math.min(width - 1, x1 + 1);
+    y1 = Math.min(height - 1, y1 + 1);
+    const w = x1 - x0 + 1;
+    const h = y1 - y0 + 1;
+    const rgba = Buffer.alloc(w * h * 4, 255);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        if (!on[(y + y0) * width + x + x0]) continue;
+        const q = 4 * (y * w + x);
+        rgba[q] = 0;
+        rgba[q + 1] = 0;
+        rgba[q + 2] = 0;
+      }
+    }
+    const svg = tracer.vectorizeRawSync(rgba, { width: w, height: h }, CONFIG[fidelity]);
     const kept: string[] = [];
     for (const [, attributes] of svg.matchAll(PATH_ELEMENT)) {
       const d = PATH_DATA.exec(` ${attributes}`)?.[1] ?? '';
       const translate = TRANSLATE.exec(attributes);
       if (!translate && /transform=/.test(attributes)) throw new Error(`unexpected transform from the tracer: ${attributes.slice(0, 120)}`);
-      const tx = translate ? Number(translate[1]) : 0;
-      const ty = translate ? Number(translate[2]) : 0;
+      const tx = x0 + (translate ? Number(translate[1]) : 0);
+      const ty = y0 + (translate ? Number(translate[2]) : 0);
       for (const s of subpaths(d, tx, ty)) {
         if (s.area < MIN_SUBPATH_AREA || s.maxX - s.minX < MIN_SUBPATH_SIZE || s.maxY - s.minY < MIN_SUBPATH_SIZE) continue;
         kept.push(s.d);
