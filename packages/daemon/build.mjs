@@ -10,7 +10,8 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  external: ['onnxruntime-node', 'bufferutil', 'utf-8-validate'],
+  // svgo, the tracer and the renderer load only when a run asks for SVGs or transparency.
+  external: ['onnxruntime-node', 'bufferutil', 'utf-8-validate', 'svgo', '@neplex/vectorizer', '@resvg/resvg-js'],
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',

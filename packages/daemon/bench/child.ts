@@ -10,8 +10,9 @@ import { runInversion, type InversionResult, type InversionSpec } from './scenar
 import { runOpProfile, type OpProfileResult, type OpProfileSpec } from './scenarios/op-profile';
 import { runScaling, type ScalingPoint, type ScalingSpec } from './scenarios/scaling';
 import { runSets, type SetsResult, type SetsSpec } from './scenarios/sets';
+import { runVector, type VectorResult, type VectorSpec } from './scenarios/vector';
 
-export type ScenarioSpec = CallsSpec | SetsSpec | ScalingSpec | InversionSpec | DaemonSpec | OpProfileSpec;
+export type ScenarioSpec = CallsSpec | SetsSpec | ScalingSpec | InversionSpec | DaemonSpec | OpProfileSpec | VectorSpec;
 
 /** What each scenario kind returns. */
 export interface ScenarioResults {
@@ -21,6 +22,7 @@ export interface ScenarioResults {
   inversion: InversionResult;
   daemon: DaemonResult;
   'op-profile': OpProfileResult;
+  vector: VectorResult;
 }
 
 export interface ChildReply<K extends ScenarioSpec['kind'] = ScenarioSpec['kind']> {
@@ -42,6 +44,8 @@ async function run(spec: ScenarioSpec): Promise<ScenarioResults[ScenarioSpec['ki
       return runDaemon(spec);
     case 'op-profile':
       return runOpProfile(spec);
+    case 'vector':
+      return runVector(spec);
   }
 }
 

@@ -31,6 +31,8 @@ export interface ModelResults {
   scaling: Record<Batching, Measured<'scaling'>>;
   inversion: Array<Measured<'inversion'>>;
   daemon: Measured<'daemon'>;
+  /** Vector output after warm sets (the default model only; absent in runs before it existed). */
+  vector?: Measured<'vector'>;
 }
 
 export interface Machine {

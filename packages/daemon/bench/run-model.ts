@@ -132,5 +132,10 @@ export async function benchModel(model: BenchModel, plan: ModelPlan, work: strin
     { kind: 'daemon', model, dataDir: join(work, 'daemon'), targets: plan.targets, steps: plan.setSteps, repeats: plan.daemonRepeats },
     'sets through the daemon',
   );
-  return { model, plan, calls, sets, options, opProfile, scaling, inversion, daemon };
+  // The tiny models' random weights draw noise, which says nothing about icons: the default model only.
+  const vector =
+    plan.vectorRepeats > 0 && model.id === 'default'
+      ? await inChild({ kind: 'vector', model, dataDir: cached, targets: plan.targets, steps: plan.setSteps, repeats: plan.vectorRepeats }, 'vector output')
+      : undefined;
+  return { model, plan, calls, sets, options, opProfile, scaling, inversion, daemon, ...(vector && { vector }) };
 }

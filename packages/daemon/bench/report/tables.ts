@@ -177,11 +177,50 @@ export function resultTables(results: BenchResults, plotFile: string): string {
         ];
       }),
     ),
+    '### Vector output',
+    'After a warm 4-target set (plus its reference) of the default model, in the same process: `vectoriseSet` as `--format both --background transparent` ' +
+      'runs it (background separation, one palette, tracing, svgo, the render-back check). *clean 128 px icons*: four icons of the procedural renderer ' +
+      'the default model is trained on, drawn at 128 px, a stand-in for a model whose outputs are flat-coloured. ms: median [min–max] over the runs; ' +
+      'per icon: median [min–max] over every icon of every run; errors: mean absolute error per channel of the SVG rendered back (of 255), the largest.',
+    vectorTable(models),
     '### Operator profile',
     'ONNX Runtime\'s profiler (`enableProfiling`) on the rewritten U-Net, same batch: exclusive kernel time per operator type (an `If`\'s ' +
       'branches are charged to their own nodes), ms per call, the largest first. *rewrite\'s nodes*: those the shared-attention rewrite added ' +
       '(named `.../styleset/...`: the If wrappers, the shared branch, AdaIN); the export\'s own attention nodes, moved into the else branches, keep their names.',
     opTable(models),
+  ].join('\n\n');
+}
+
+function vectorTable(models: readonly ModelResults[]): string {
+  const rows = models.flatMap((m) => {
+    const v = m.vector?.result;
+    if (!v) return [];
+    const row = (what: string, runs: typeof v.model, setMs?: number) => {
+      const images = runs.flatMap((r) => r.images);
+      const vectorMs = runs.map((r) => r.vectorMs);
+      return [
+        `${m.model.id}: ${what}`,
+        String(images[0]?.width ?? ''),
+        setMs === undefined ? '–' : spread(runs.map((r) => r.setMs)),
+        spread(vectorMs),
+        setMs === undefined ? '–' : percent(median(vectorMs) / setMs),
+        spread(images.map((im) => im.paths), String),
+        spread(images.map((im) => im.subpaths), String),
+        spread(images.map((im) => im.bytes / 1024), (kb) => kb.toFixed(1)),
+        [...new Set(images.map((im) => im.fidelity))].join(', '),
+        Math.max(...images.map((im) => im.errorQuantised)).toFixed(1),
+        Math.max(...images.map((im) => im.errorOriginal)).toFixed(1),
+        `${images.filter((im) => im.separated).length}/${images.length}`,
+      ];
+    };
+    const setMs = median(v.model.map((r) => r.setMs));
+    return [row("the model's sets", v.model, setMs), row('clean 128 px icons', v.clean)];
+  });
+  if (rows.length === 0) return 'Not measured in this run.';
+  const first = models.find((m) => m.vector)?.vector?.result.firstVectorMs;
+  return [
+    table(['images', 'px', 'set ms', 'vectorise ms', 'added', 'paths', 'subpaths', 'KB', 'fidelity', 'max error vs quantised', 'max error vs PNG', 'separated'], rows),
+    first === undefined ? '' : `The first vectorising in a process took ${ms(first)} ms (svgo's import included; the CLI imports it while the set is generated).`,
   ].join('\n\n');
 }
 
@@ -218,6 +257,7 @@ function measuredScenarios(m: ModelResults): Array<[string, { otherWork: OtherWo
     ['scaling, chunked', m.scaling.chunked],
     ...m.inversion.map((r, i): [string, { otherWork: OtherWork }] => [`inversion ${i + 1}`, r]),
     ['daemon', m.daemon],
+    ...(m.vector ? [['vector output', m.vector] as [string, { otherWork: OtherWork }]] : []),
   ];
 }
 
