@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// The page-side callbacks run in the browser, so they are typed against the DOM.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './support/chromium';
