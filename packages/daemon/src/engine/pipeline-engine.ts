@@ -4,6 +4,7 @@ import { CancelledError, InputError, StylesetError } from '../errors';
 import { pixelsToRgb } from '../image/convert';
 import { decodeImage } from '../image/decode';
 import { encodePng } from '../image/png';
+import { modelCacheDir } from '../model/derived-cache';
 import type { RuntimeOptions } from '../model/runtime';
 import type { FloatTensor } from '../model/tensor';
 import { generateSet, type GenerateOptions, type RunControl } from '../pipeline/generate';
@@ -108,7 +109,7 @@ export class PipelineEngine implements Engine {
       this.pipelines.delete(id);
       await (await held.pipeline.catch(() => undefined))?.release();
     }
-    const pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: resolve(this.options.dataDir, 'model-cache') });
+    const pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: modelCacheDir(resolve(this.options.dataDir)) });
     this.pipelines.set(id, { key, pipeline });
     // A model that failed to load is retried on the next job rather than kept broken.
     pipeline.catch(() => {

@@ -140,9 +140,9 @@ async function resolveLocation(target: DownloadTarget): Promise<string> {
     checkMetadata(target, response.headers);
     const location = response.headers.get('Location');
     if (response.status >= 300 && response.status < 400 && location !== null) {
-      const next = new URL(location, url);
-      if (/^\w+:/.test(location) && next.origin !== new URL(hub.endpoint).origin) return next.href;
-      url = next.href;
+      // An absolute address is where the bytes are (the CDN); a relative one is the hub's own.
+      if (/^[a-z][a-z0-9+.-]*:/i.test(location)) return location;
+      url = new URL(location, url).href;
       continue;
     }
     return url;

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { InputError, StylesetError } from '../errors';
 import { EMBEDDED_MODEL_ID } from '../model/default-model';
+import { derivedModelsOf, modelCacheDir } from '../model/derived-cache';
 import { freedBytes, makeFolder, nodeFileSystem, syncFolder, writeFileAtomic, type FileSystem } from '../storage';
 import { installedRecordSchema, RECORD_FILE, type InstalledRecord } from './installed-record';
 
@@ -185,7 +186,9 @@ export async function installModel(options: {
 
 /**
  * Removes an installed model: renamed out of sight first (one rename, so a daemon listing models
- * never sees half a folder), then deleted. Returns the bytes freed.
+ * never sees half a folder), then deleted, with what the data folder's cache derived from it
+ * (hard links to its weights: without them the weights' space would stay taken). Returns the
+ * bytes freed.
  */
 export async function removeInstalledModel(dataDir: string, id: string, fs: FileSystem = nodeFileSystem): Promise<number> {
   const model = await findInstalledModel(dataDir, id, fs);
@@ -194,10 +197,33 @@ export async function removeInstalledModel(dataDir: string, id: string, fs: File
     throw new StylesetError('model_not_found', `no installed model "${id}" in ${installedModelsDir(dataDir)}; installed: ${installed.length > 0 ? installed.join(', ') : 'none'}`);
   }
   const root = installedModelsDir(dataDir);
-  const bytes = await freedBytes(fs, model.dir);
+  // The cache names its sources by the path they have: look them up before the rename.
+  const derived = await derivedModelsOf(modelCacheDir(dataDir), model.dir);
   const trash = join(root, `${TRASH_PREFIX}${id}-${randomBytes(4).toString('hex')}`);
   await fs.rename(model.dir, trash);
   await syncFolder(fs, root);
+  const bytes = await bytesFreedTogether(fs, [trash, ...derived]);
   await fs.rm(trash, { recursive: true, force: true });
+  // An entry held open (Windows) stays; the cache replaces or ignores it later.
+  for (const entry of derived) await fs.rm(entry, { recursive: true, force: true }).catch(() => undefined);
   return bytes;
+}
+
+/** What deleting all of `paths` frees: each file counted once, when every link to it is among them. */
+async function bytesFreedTogether(fs: FileSystem, paths: string[]): Promise<number> {
+  const files = new Map<string, { size: number; nlink: number; seen: number }>();
+  const walk = async (path: string): Promise<void> => {
+    const info = await fs.stat(path).catch(() => undefined);
+    if (info === undefined) return;
+    if (info.isDirectory()) {
+      for (const entry of await fs.readdir(path)) await walk(join(path, entry.name));
+      return;
+    }
+    const key = info.ino === undefined ? path : `${info.dev}:${info.ino}`;
+    const file = files.get(key) ?? { size: info.size, nlink: info.nlink, seen: 0 };
+    file.seen += 1;
+    files.set(key, file);
+  };
+  for (const path of paths) await walk(path);
+  return [...files.values()].reduce((sum, f) => sum + (f.seen >= f.nlink ? f.size : 0), 0);
 }
