@@ -170,6 +170,8 @@ export async function installModel(options: {
   const root = installedModelsDir(dataDir);
   const target = join(root, id);
   await writeFileAtomic(fs, join(stagingDir, RECORD_FILE), `${JSON.stringify(installedRecordSchema.parse(record), null, 2)}\n`, 0o644);
+  // What the download was of is in the record now.
+  await fs.rm(join(stagingDir, SOURCE_FILE), { force: true });
   if (fs.exists(target)) {
     if (!options.replace) throw new StylesetError('model_exists', `a model "${id}" is already installed (${target}); remove it with \`styleset models rm ${id}\`, or choose another id with --as`);
     const trash = join(root, `${TRASH_PREFIX}${id}-${randomBytes(4).toString('hex')}`);
