@@ -59,7 +59,9 @@ export class ModelCatalog {
   async describe(isLoaded: (id: string) => boolean): Promise<ModelInfo[]> {
     const infos: ModelInfo[] = [];
     for (const m of await this.all()) {
-      const layout = await this.layout(m);
+      // An installed model removed since the folder was read is simply not listed.
+      const layout = m.version === undefined ? await this.layout(m) : await this.layout(m).catch(() => undefined);
+      if (layout === undefined) continue;
       infos.push({
         id: m.id,
         name: m.embedded ? 'Styleset icons (embedded)' : (m.name ?? m.id),
