@@ -198,6 +198,8 @@ describe('styleset pull against a local hub', () => {
     await expect(pull({ hub: hubFromEnv({ HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_unknown' }) })).rejects.toMatchObject({ code: 'hub_unauthorized', message: expect.stringContaining('refused HF_TOKEN') });
     expect(hub.requests.filter((r) => r.path.startsWith('/cdn/'))).toEqual([]);
     expect(await listInstalledModels(dataDir)).toEqual([]);
+    // Refused before its first byte: nothing is left to resume.
+    expect(await listPartialDownloads(dataDir)).toEqual([]);
   });
 
   it('checks free space first: a full disk downloads nothing', async () => {
@@ -205,6 +207,7 @@ describe('styleset pull against a local hub', () => {
     await expect(pull({ freeSpace: async () => free })).rejects.toMatchObject({ code: 'disk_full', message: expect.stringMatching(/needs 1\.\d MB more .* 100\.0 KB free.*nothing was downloaded/) });
     expect(hub.requests.filter((r) => r.path.includes('/resolve/') || r.path.startsWith('/cdn/'))).toEqual([]);
     expect(await listInstalledModels(dataDir)).toEqual([]);
+    expect(await listPartialDownloads(dataDir)).toEqual([]);
   });
 
   it('names what is missing when a repository is not an ONNX export, and where one is', async () => {

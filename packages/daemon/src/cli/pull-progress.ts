@@ -23,7 +23,7 @@ export class PullProgress {
     this.startedAt = performance.now();
     this.multi = new MultiBar({
       stream: process.stderr,
-      format: '[{bar}] {percentage}% | {done} of {size} | {speed} | {eta} left | {file}',
+      format: '[{bar}] {percentage}% | {done} of {size} | {speed} | {timeLeft} left | {file}',
       hideCursor: true,
       clearOnComplete: false,
       barsize: 30,
@@ -54,7 +54,7 @@ export class PullProgress {
     const seconds = (performance.now() - this.startedAt) / 1000;
     const rate = seconds > 0.5 ? (done - this.startBytes) / seconds : 0;
     const eta = rate > 0 ? formatDuration((this.total - done) / rate) : '?';
-    return { done: formatBytes(done), size: formatBytes(this.total), speed: rate > 0 ? `${formatBytes(rate)}/s` : '-', eta, file: this.current };
+    return { done: formatBytes(done), size: formatBytes(this.total), speed: rate > 0 ? `${formatBytes(rate)}/s` : '-', timeLeft: eta, file: this.current };
   }
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors';
 import type { ModelFamily } from '../model/layout';
@@ -132,37 +132,19 @@ export async function pullModel(request: PullRequest): Promise<PullResult> {
   const free = await (request.freeSpace ?? statfsFreeSpace)(modelsDir);
   emit({ type: 'plan', files: files.length, bytes: totalBytes, present, skipped: selection.skipped, free, staging });
   const needed = totalBytes - present;
-  if (needed + HEADROOM > free) {
-    throw new StorageError(
-      'disk_full',
-      `not enough space for ${label} in ${modelsDir}: the download needs ${formatBytes(needed)} more (of ${formatBytes(totalBytes)}) and the disk has ${formatBytes(free)} free: free space on that disk, or move the data folder with --data-dir or STYLESET_DATA_DIR; nothing was downloaded`,
-    );
-  }
-
-  let done = present;
-  for (const [index, file] of files.entries()) {
-    const dest = join(staging, file.local);
-    if (onDisk[index] === file.size && existsSync(dest)) {
-      emit({ type: 'file_done', path: file.local, size: file.size, verified: 'present', resumedFrom: file.size, attempts: 0 });
-      continue;
+  const progress = { done: present, totalBytes };
+  try {
+    if (needed + HEADROOM > free) {
+      throw new StorageError(
+        'disk_full',
+        `not enough space for ${label} in ${modelsDir}: the download needs ${formatBytes(needed)} more (of ${formatBytes(totalBytes)}) and the disk has ${formatBytes(free)} free: free space on that disk, or move the data folder with --data-dir or STYLESET_DATA_DIR; nothing was downloaded`,
+      );
     }
-    emit({ type: 'file', path: file.local, size: file.size, from: onDisk[index], index, files: files.length });
-    const result = await downloadFile({
-      hub,
-      repo,
-      commit,
-      file,
-      dest,
-      dataDir: request.dataDir,
-      retries: request.retries ?? 5,
-      retryDelayMs: request.retryDelayMs ?? 1000,
-      onBytes: (count) => {
-        done += count;
-        emit({ type: 'progress', path: file.local, bytes: done, totalBytes });
-      },
-      onRetry: (info) => emit({ type: 'retry', path: file.local, ...info }),
-    });
-    emit({ type: 'file_done', path: file.local, size: file.size, verified: result.verified, digest: result.digest, resumedFrom: result.resumedFrom, attempts: result.attempts });
+    await downloadFiles({ request, hub, repo, commit, staging, files, onDisk, progress, emit });
+  } catch (error) {
+    // A pull that stopped before its first byte leaves nothing to resume.
+    if (progress.done === 0) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
   }
 
   const layout = await checkDownload(staging, label);
@@ -178,6 +160,45 @@ export async function pullModel(request: PullRequest): Promise<PullResult> {
   const model = await ensure(request.dataDir, () => installModel({ dataDir: request.dataDir, stagingDir: staging, id, record, replace: request.replace }));
   emit({ type: 'installed', id, dir: model.dir, bytes: totalBytes, family: layout.family, commit });
   return { id, dir: model.dir, record, upToDate: false };
+}
+
+/** Each file not yet complete in the staging folder, smallest first. */
+async function downloadFiles(run: {
+  request: PullRequest;
+  hub: HubConnection;
+  repo: string;
+  commit: string;
+  staging: string;
+  files: PlannedFile[];
+  onDisk: number[];
+  progress: { done: number; totalBytes: number };
+  emit(event: PullEvent): void;
+}): Promise<void> {
+  const { request, files, onDisk, progress, emit } = run;
+  for (const [index, file] of files.entries()) {
+    const dest = join(run.staging, file.local);
+    if (onDisk[index] === file.size && existsSync(dest)) {
+      emit({ type: 'file_done', path: file.local, size: file.size, verified: 'present', resumedFrom: file.size, attempts: 0 });
+      continue;
+    }
+    emit({ type: 'file', path: file.local, size: file.size, from: onDisk[index], index, files: files.length });
+    const result = await downloadFile({
+      hub: run.hub,
+      repo: run.repo,
+      commit: run.commit,
+      file,
+      dest,
+      dataDir: request.dataDir,
+      retries: request.retries ?? 5,
+      retryDelayMs: request.retryDelayMs ?? 1000,
+      onBytes: (count) => {
+        progress.done += count;
+        emit({ type: 'progress', path: file.local, bytes: progress.done, totalBytes: progress.totalBytes });
+      },
+      onRetry: (info) => emit({ type: 'retry', path: file.local, ...info }),
+    });
+    emit({ type: 'file_done', path: file.local, size: file.size, verified: result.verified, digest: result.digest, resumedFrom: result.resumedFrom, attempts: result.attempts });
+  }
 }
 
 /** How much of a planned file is on disk: all of it (verified, named), or a partial download. */
