@@ -30,6 +30,8 @@ export const VECTOR_LIMITS = {
   maxSvgBytes: 8 * 1024 * 1024,
   /** Colours in one palette (the vectoriser stops at 128). */
   maxPaletteColors: 256,
+  /** Characters of a result's `warning`. */
+  maxWarningLength: 1000,
 } as const;
 
 export const outputFormatSchema = z.enum(OUTPUT_FORMATS);
@@ -40,7 +42,7 @@ export const resultFormatSchema = z.enum(RESULT_FORMATS);
 const imageIndexSchema = z.int().min(0).max(LIMITS.maxPromptsPerJob - 1);
 
 /** Why an image's output is not what was asked for (its background kept, its SVG missing): for people. */
-export const warningSchema = z.string().min(1).max(1000);
+export const warningSchema = z.string().min(1).max(VECTOR_LIMITS.maxWarningLength);
 
 /** `#rrggbb`, lower case: a palette colour as a client turns it into a paint style. */
 const hexColorSchema = z.string().regex(/^#[0-9a-f]{6}$/, 'must be a colour written #rrggbb (lower case)');
