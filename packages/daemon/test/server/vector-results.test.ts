@@ -5,8 +5,9 @@
  * images without an SVG, and that a job which asks for nothing new gets exactly what it always got.
  */
 import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { PROTOCOL_VERSION, type DaemonMessage } from '@styleset/protocol';
+import { basename, join } from 'node:path';
+import { PROTOCOL_VERSION, decodeDaemonMessage, type DaemonMessage } from '@styleset/protocol';
+import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Received } from '../../src/server/client';
 import { nodeFileSystem, type FileSystem } from '../../src/storage';
@@ -23,59 +24,62 @@ const PROMPTS = ['a star', 'a moon', 'a house'];
 /** What a result says, in a form to compare: index, format, warning, MIME type. */
 const described = (r: Received<'result'>) => [r.message.index, r.message.format, r.message.warning, r.message.attachment.mime];
 
-/** The real file system, where the first rename onto a name `hold` picks waits until released. */
-function holdingFileSystem(hold: (to: string) => boolean): FileSystem & { reached: Promise<string>; release(): void } {
-  let reached = (_: string) => {};
-  let release = () => {};
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let held = false;
+type Logged = { renamed: string } | { sent: string };
+
+/**
+ * One log, in the order things happened in this process: each rename the data folder's store
+ * completed (the real file system's), and each result frame a daemon socket was handed to send.
+ */
+function loggingFileSystem(log: Logged[]): FileSystem {
   return {
     ...nodeFileSystem,
-    reached: new Promise<string>((resolve) => (reached = resolve)),
-    release: () => release(),
     rename: async (from, to) => {
-      if (!held && hold(to)) {
-        held = true;
-        reached(to);
-        await gate;
-      }
-      return nodeFileSystem.rename(from, to);
+      await nodeFileSystem.rename(from, to);
+      log.push({ renamed: to });
     },
   };
 }
 
-/** The job's events as they arrive, gathered in the background. */
-function gather(job: AsyncIterable<Received>): { events: Received[]; ended: Promise<void> } {
-  const events: Received[] = [];
-  const ended = (async () => {
-    for await (const event of job) events.push(event);
-  })();
-  return { events, ended };
+function logSentResults(log: Logged[]): () => void {
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (this: WebSocket, data: unknown, ...rest: unknown[]) {
+    if (data instanceof Uint8Array) {
+      const decoded = decodeDaemonMessage(data);
+      if (decoded.ok && decoded.message.type === 'result') {
+        const { index, format = 'png' } = decoded.message;
+        log.push({ sent: `0${index}.${format}` });
+      }
+    }
+    return (send as (...args: unknown[]) => void).call(this, data, ...rest);
+  } as typeof send;
+  return () => {
+    WebSocket.prototype.send = send;
+  };
 }
 
 describe('a job that asks for PNGs and SVGs with transparent backgrounds', () => {
   it('streams the PNGs, then the SVGs in index order once each is stored, then done with the palette', async () => {
-    const fs = holdingFileSystem((to) => to.endsWith('.svg'));
-    test = await TestDaemon.start({ engine: { keptBackgrounds: [1] }, daemon: { fileSystem: fs } });
+    const log: Logged[] = [];
+    test = await TestDaemon.start({ engine: { keptBackgrounds: [1] }, daemon: { fileSystem: loggingFileSystem(log) } });
     const client = await test.client();
+    const restore = logSentResults(log);
     const job = await client.submit({ kind: 'set', prompts: PROMPTS, options: { seed: 10, format: 'both', background: 'transparent' } });
-    const { events, ended } = gather(job);
-
-    // The first SVG is being written: every PNG is out, no SVG is. A round trip on the same
-    // connection brings everything the daemon sent before its reply.
-    expect(await fs.reached).toBe(join(test.dataDir, 'jobs', job.jobId, '00.svg'));
-    await client.getQueue();
-    expect(ofType(events, 'result').map(described)).toEqual([
-      [0, 'png', undefined, 'image/png'],
-      [1, 'png', 'background kept: fake', 'image/png'],
-      [2, 'png', undefined, 'image/png'],
-    ]);
-    // Neither listed in the record yet: the files first, then the record.
-    const record = JSON.parse(await readFile(join(test.dataDir, 'jobs', job.jobId, 'job.json'), 'utf8'));
-    expect(record.results.map((r: { format?: string }) => r.format ?? 'png')).toEqual(['png', 'png', 'png']);
-    expect(record.vector).toBeUndefined();
-    fs.release();
-    await ended;
+    let events: Received[];
+    try {
+      events = await collect(job);
+    } finally {
+      restore();
+    }
+    // Before each result went out: its file was renamed into place, and after that the record
+    // that lists it (job.json).
+    const sent = log.flatMap((entry, at) => ('sent' in entry ? [{ file: entry.sent, at }] : []));
+    expect(sent.map((s) => s.file)).toEqual(['00.png', '01.png', '02.png', '00.svg', '01.svg', '02.svg']);
+    for (const { file, at } of sent) {
+      const before = log.slice(0, at).map((entry) => ('renamed' in entry ? basename(entry.renamed) : ''));
+      const stored = before.lastIndexOf(file);
+      expect(stored, `${file} was announced before it was stored`).toBeGreaterThanOrEqual(0);
+      expect(before.indexOf('job.json', stored), `${file} was announced before the record listing it`).toBeGreaterThan(stored);
+    }
 
     const results = ofType(events, 'result');
     expect(results.map(described)).toEqual([
