@@ -69,15 +69,15 @@ describe('styleset doctor', () => {
   });
 
   it('names a folder others can read, a folder not made yet, a configured model that is not there, and a stopped service', async () => {
-    await mkdir(dataDir, { mode: 0o755 });
-    await chmod(dataDir, 0o755);
+    await mkdir(dataDir, { mode: 0o750 });
+    await chmod(dataDir, 0o750);
     await mkdir(configDir, { mode: 0o700 });
     await writeFile(join(configDir, 'config.json'), JSON.stringify({ models: { mine: '../nowhere' } }));
     const d = await diagnose({ ...options(), dirs: { dataDir, configDir }, service: { backend: serviceBackend({ platform: 'linux', env: {}, home: root }), io: stoppedUnit } });
-    expect(d.folders.data).toMatchObject({ mode: '0755', ownerOnly: false });
+    expect(d.folders.data).toMatchObject({ mode: '0750', ownerOnly: false });
     expect(d.models.find((m) => m.id === 'mine')).toMatchObject({ source: 'config', dir: join(root, 'nowhere'), bytes: 0 });
     expect(d.problems).toEqual([
-      `the data folder ${dataDir} is readable by other users (mode 0755); the daemon makes it 0700 when it starts`,
+      `the data folder ${dataDir} is readable by other users (mode 0750); the daemon makes it 0700 when it starts`,
       `model mine (${join(root, 'nowhere')}): no model_index.json in ${join(root, 'nowhere')}: fix "models" in config.json`,
       'the systemd user unit is registered but not running (failed (failed)): see its log',
     ]);
