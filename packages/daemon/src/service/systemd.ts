@@ -48,7 +48,7 @@ export function systemdUnit(spec: ServiceSpec): string {
     '',
     '[Service]',
     'Type=simple',
-    `ExecStart=${[spec.node, spec.cli, ...spec.args].map(execArgument).join(' ')}`,
+    `ExecStart=${[execProgram(spec.node), ...[spec.cli, ...spec.args].map(execArgument)].join(' ')}`,
     ...Object.entries(spec.env).map(([name, value]) => `Environment=${quoted(`${name}=${value}`)}`),
     'Restart=on-failure',
     `RestartSec=${RESTART_SECONDS}`,
@@ -71,7 +71,18 @@ function quoted(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
 }
 
-/** In ExecStart `$` also expands variables (systemd.service(5), Command lines). */
+/**
+ * ExecStart's program: systemd expands no variables in it, and refuses one whose path holds a
+ * quote or a backslash ("Executable name contains special characters"), however it is escaped.
+ */
+function execProgram(path: string): string {
+  if (/["'\\\u0000-\u001f\u007f]/.test(path)) {
+    throw new Error(`systemd cannot run a program whose path holds quotes, backslashes or control characters: ${path}; install Node.js elsewhere`);
+  }
+  return quoted(path);
+}
+
+/** In ExecStart's arguments `$` expands variables (systemd.service(5), Command lines). */
 function execArgument(value: string): string {
   return quoted(value).replace(/\$/g, '$$$$');
 }

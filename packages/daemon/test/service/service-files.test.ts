@@ -22,14 +22,17 @@ const windows: ServiceSystem = {
   home: 'C:\\Users\\Ann Lee',
 };
 
-/** systemd.syntax(7): words split on spaces, double quotes with C escapes; then `%%` and (ExecStart) `$$`. */
+/**
+ * systemd.syntax(7): words split on spaces, double quotes with C escapes; then `%%`, and in
+ * ExecStart's arguments (not its program) `$$`.
+ */
 function systemdWords(value: string, exec: boolean): string[] {
   const words: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
   for (const match of value.matchAll(re)) {
     let word = match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : match[2];
     word = word.replace(/%%/g, '%');
-    if (exec) word = word.replace(/\$\$/g, '$');
+    if (exec && words.length > 0) word = word.replace(/\$\$/g, '$');
     words.push(word);
   }
   return words;
@@ -71,13 +74,18 @@ describe('the systemd user unit', () => {
   });
 
   it('keeps spaces, quotes, backslashes, % and $ in paths and values literal', () => {
+    const program = '/opt/node 100% $HOME/bin/node';
     const odd = '/home/a "b"/100% \\ $HOME/x';
-    const unit = systemdUnit(spec({ node: odd, cli: `${odd}/styleset.js`, args: ['serve'], env: { STYLESET_DATA_DIR: odd, EXTRA: '50%$PATH' } }));
+    const unit = systemdUnit(spec({ node: program, cli: `${odd}/styleset.js`, args: ['serve'], env: { STYLESET_DATA_DIR: odd, EXTRA: '50%$PATH' } }));
     const service = unitSection(unit, 'Service');
-    expect(systemdWords(service.get('ExecStart')![0], true)).toEqual([odd, `${odd}/styleset.js`, 'serve']);
+    expect(systemdWords(service.get('ExecStart')![0], true)).toEqual([program, `${odd}/styleset.js`, 'serve']);
     expect(service.get('Environment')!.map((e) => systemdWords(e, false))).toEqual([[`STYLESET_DATA_DIR=${odd}`], ['EXTRA=50%$PATH']]);
-    // Unescaped, `%` would be a specifier and `$` a variable.
-    expect(service.get('ExecStart')![0]).toContain('100%% \\\\ $$HOME');
+    // Unescaped, `%` would be a specifier and `$` in an argument a variable; the program's `$` is literal.
+    expect(service.get('ExecStart')![0]).toMatch(/^"\/opt\/node 100%% \$HOME\/bin\/node" "\/home\/a \\"b\\"\/100%% \\\\ \$\$HOME\/x\/styleset\.js"/);
+  });
+
+  it('refuses a Node.js whose path systemd cannot run (quotes, backslashes)', () => {
+    expect(() => systemdUnit(spec({ node: "/opt/o'neil/node" }))).toThrow(/systemd cannot run a program whose path holds quotes/);
   });
 
   it('is written to $XDG_CONFIG_HOME/systemd/user, else ~/.config/systemd/user; a relative XDG_CONFIG_HOME is ignored', () => {
