@@ -330,7 +330,7 @@ describe('startRun', () => {
   it('tells how to start a daemon that is not running', () => {
     const { socket, views } = start();
     socket.drop();
-    expect(views.at(-1)?.error?.message).toEqual([`The Styleset daemon is not running at ${URL}. Start it in a terminal with `, { code: 'npx styleset serve' }, ', then try again.']);
+    expect(views.at(-1)?.error?.message).toEqual([`The Styleset daemon is not running at ${URL}. Start it in a terminal with `, { code: 'npx styleset serve' }, ', or at every login with ', { code: 'styleset service install' }, ', then try again.']);
   });
 
   it('explains a version mismatch', () => {

@@ -24,6 +24,8 @@ export interface Explanation {
 /** The daemon's commands, as the README gives them. */
 const SERVE = code('npx styleset serve');
 const PAIR = code('npx styleset pair');
+/** Starts the daemon at every login (README, Install). */
+const SERVICE = code('styleset service install');
 
 /** WebSocket close codes (RFC 6455) the daemon or the network end a connection with. */
 const GOING_AWAY = 1001;
@@ -35,7 +37,7 @@ export function explain(problem: Problem, url: string): Explanation {
   const said = fromMarkdown(problem.message);
   switch (problem.code) {
     case 'daemon_unreachable':
-      return { message: words`The Styleset daemon is not running at ${url}. Start it in a terminal with ${SERVE}, then try again.` };
+      return { message: words`The Styleset daemon is not running at ${url}. Start it in a terminal with ${SERVE}, or at every login with ${SERVICE}, then try again.` };
     case 'unauthorized':
       return {
         message: words`The daemon did not accept this pairing token. Run ${PAIR} in a terminal and paste the token it prints.`,
