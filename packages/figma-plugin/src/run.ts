@@ -21,7 +21,7 @@ export interface RunForm {
 export interface ViewState {
   busy: boolean;
   status: string;
-  /** 0 to 1 while a run is under way. */
+  /** 0 to 1 while a run is under way; none once it ended. */
   fraction?: number;
   /** The latest preview of the images in progress (a PNG strip), while a job runs. */
   preview?: Uint8Array;
@@ -218,7 +218,7 @@ class Run implements RunHandle {
   async execute(steps: () => Promise<void>): Promise<void> {
     try {
       await steps();
-      this.finish({ status: 'done' }, { status: `Made ${this.received} of ${this.total} image${this.total === 1 ? '' : 's'}.`, fraction: 1 });
+      this.finish({ status: 'done' }, { status: `Made ${this.received} of ${this.total} image${this.total === 1 ? '' : 's'}.` });
     } catch (error) {
       if (error instanceof Stopped && this.stopReason === undefined) {
         this.finish({ status: 'cancelled' }, { status: `Cancelled after ${this.received} of ${this.total} image${this.total === 1 ? '' : 's'}.` });

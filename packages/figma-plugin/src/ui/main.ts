@@ -88,7 +88,7 @@ function showCanvas(): void {
   if (one !== undefined && one.id !== style?.nodeId) {
     ui.styleHint.textContent = `Selected: “${one.name}”, a ${typeWords(one.type)}`;
   } else if (style !== undefined) {
-    ui.styleHint.textContent = `${style.width} × ${style.height} layer; new images follow its style`;
+    ui.styleHint.textContent = `${style.width} × ${style.height} layer`;
   } else {
     ui.styleHint.textContent = selection.kind === 'many' ? `Select one layer, not ${selection.count}.` : 'Select an icon, image, component or frame.';
   }
@@ -124,6 +124,8 @@ function render(view: ViewState): void {
   if (field === 'token' || field === 'url') ui.daemon.open = true;
   if (field !== undefined) fields[field].focus();
   showCanvas();
+  // The error under the field it names stays in view, in a panel taller than the window.
+  if (view.error !== undefined) ui.error.scrollIntoView({ block: 'nearest' });
 }
 
 function saveSettings(): void {
@@ -171,6 +173,12 @@ function newSeed(avoid: number): number {
   return seed[0];
 }
 
+/** A run under way has what it needs from the settings: they fold away, leaving room for its progress. */
+function started(handle: RunHandle | undefined): RunHandle | undefined {
+  if (handle !== undefined) ui.daemon.open = false;
+  return handle;
+}
+
 function runDeps(): RunDeps {
   return { url: settings.url, token: settings.tokens[settings.url] ?? '', openSocket: openBrowserSocket, toMain, exportReference, render, newSeed };
 }
@@ -179,13 +187,13 @@ function startGenerating(): void {
   if (busy || !applyUrl()) return;
   applyToken();
   const form = { names: fields.names.value, styleHint: fields.styleHint.value, referencePrompt: fields.referencePrompt.value };
-  run = startSetRun(form, selection, style, runDeps());
+  run = started(startSetRun(form, selection, style, runDeps()));
 }
 
 function startRegenerating(): void {
   if (busy || selection.kind !== 'one' || selection.asset === undefined || !applyUrl()) return;
   applyToken();
-  run = startRegenerate(selection.node.id, selection.asset, runDeps());
+  run = started(startRegenerate(selection.node.id, selection.asset, runDeps()));
 }
 
 /** Enter, unless an input method is composing a character with it. */
