@@ -197,7 +197,6 @@ describe('the Figma plugin in Chromium', () => {
     await host.select([moon.id]);
     await expect.poll(() => ui.locator('#asset-name').textContent()).toBe('“moon”');
     expect(await ui.locator('#asset-hint').textContent()).toBe(`Seed ${recordOf(moon)!.seed}, in the style of “star”`);
-    await host.screenshot('asset-selected');
     await runBy(host, '#regenerate');
     expect(await ui.locator('#status').textContent()).toBe('Replaced “moon” with a new image.');
     const again = (await jobs()).at(-1)!;

@@ -89,6 +89,8 @@ export async function startRelay(target: () => string, cut: () => Promise<void>)
     const daemon = new WebSocket(target(), { maxPayload: LIMITS.maxBinaryFrameBytes });
     const early: [RawData, boolean][] = [];
     let severed = false;
+    /** The last frame passed on, written out: the plugin must have all of it before its side drops. */
+    let written = Promise.resolve();
     daemon.on('open', () => {
       for (const [data, isBinary] of early.splice(0)) daemon.send(data, { binary: isBinary });
     });
@@ -98,7 +100,7 @@ export async function startRelay(target: () => string, cut: () => Promise<void>)
     });
     daemon.on('message', (data, isBinary) => {
       if (severed) return;
-      plugin.send(data, { binary: isBinary });
+      written = new Promise((resolve) => plugin.send(data, { binary: isBinary }, () => resolve()));
       const decoded = decodeDaemonMessage(isBinary ? new Uint8Array(data as Buffer) : data.toString());
       if (decoded.ok && decoded.message.type === 'result') {
         severed = true;
@@ -106,8 +108,9 @@ export async function startRelay(target: () => string, cut: () => Promise<void>)
         void cut();
       }
     });
-    daemon.on('close', () => plugin.terminate());
-    daemon.on('error', () => plugin.terminate());
+    const drop = () => void written.then(() => plugin.terminate());
+    daemon.on('close', drop);
+    daemon.on('error', drop);
     plugin.on('close', () => daemon.close());
   });
   return relay;
