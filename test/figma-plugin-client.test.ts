@@ -80,7 +80,7 @@ class ScriptedSocket {
 
   /** The id of the last request of this type: replies must echo it. */
   idOf(type: string): string {
-    const message = this.sent.findLast((m) => m.type === type);
+    const message = this.sent.filter((m) => m.type === type).at(-1);
     if (message === undefined) throw new Error(`no ${type} was sent; sent: ${this.types().join(', ')}`);
     return message.id;
   }

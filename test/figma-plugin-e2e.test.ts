@@ -369,7 +369,7 @@ describe('against a real daemon', () => {
         exportReference: async (nodeId, width, height) => {
           const id = ++requestId;
           await main.send({ type: 'export-reference', requestId: id, nodeId, width, height });
-          const answer = main.posted.findLast((m) => (m.type === 'reference' || m.type === 'reference-failed') && m.requestId === id);
+          const answer = main.posted.find((m) => (m.type === 'reference' || m.type === 'reference-failed') && m.requestId === id);
           if (answer?.type === 'reference') return answer.png;
           throw new DaemonProblem({ code: 'reference_unavailable', message: answer?.type === 'reference-failed' ? answer.message : 'no answer' });
         },

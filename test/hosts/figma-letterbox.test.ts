@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The UI's letterboxing of an exported layer whose shape is not the model's, run where it runs in
 // Figma: in a frame sandboxed with `allow-scripts` only (origin "null"), on Chromium's canvas.
 import { join } from 'node:path';

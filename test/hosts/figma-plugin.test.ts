@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The Figma plugin as Figma runs it, in Debian's Chromium: the built code.js against the `figma`
 // stub in a page on loopback, the built ui.html in an iframe sandboxed as Figma's plugin window
 // (`allow-scripts` only, its network policy from the manifest), the two wired by postMessage;

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The page Figma would be, in Chromium: the built main thread (code.js) runs here against the
 // `figma` stub, the built UI runs in an iframe sandboxed as Figma's plugin window is
 // (`allow-scripts` only: origin "null", no forms), and the two talk by postMessage as Figma wires

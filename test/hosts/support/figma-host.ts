@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The Node side of the Figma host: serves a page standing in for Figma on loopback (so that the
 // UI's connection to a daemon on loopback crosses no network boundary), loads the built plugin
 // into it (figma-host-page.ts) and drives it through playwright-core. The plugin's network policy
