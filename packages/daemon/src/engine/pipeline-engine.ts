@@ -4,17 +4,20 @@ import { CancelledError, InputError, StylesetError } from '../errors';
 import { pixelsToRgb } from '../image/convert';
 import { decodeImage } from '../image/decode';
 import { encodePng } from '../image/png';
+import { modelCacheDir } from '../model/derived-cache';
 import type { RuntimeOptions } from '../model/runtime';
 import type { FloatTensor } from '../model/tensor';
 import { generateSet, type GenerateOptions, type RunControl } from '../pipeline/generate';
 import { invertImage, type Trajectory } from '../pipeline/invert';
 import { latentsToRgb, previewStrip, type LatentToRgb } from '../pipeline/latent-preview';
 import { Pipeline } from '../pipeline/pipeline';
+import { stepBoundary } from '../pipeline/step-boundary';
 import { TrajectoryStore, trajectoryKey } from '../pipeline/trajectory-store';
 import type { Engine, EngineEvents, EngineJob, EngineOutcome } from './engine';
 import { defaultBatchSize } from './batch-size';
-import { ModelCatalog, type EngineModel } from './model-catalog';
+import { ModelCatalog, modelKey, type EngineModel } from './model-catalog';
 import { PhaseTimer } from './phase-timer';
+import { needsVector, VectorStage, type VectorStageLimits } from './vector-stage';
 
 export type { EngineModel } from './model-catalog';
 
@@ -24,6 +27,10 @@ export interface PipelineEngineOptions {
   runtime: RuntimeOptions;
   /** Where rewritten U-Nets and inverted trajectories are kept. */
   dataDir: string;
+  /** Also offer the models installed in the data folder (`styleset pull`), as found at each lookup. */
+  offerInstalledModels?: boolean;
+  /** For tests of what happens past them; the protocol's otherwise. */
+  vectorLimits?: VectorStageLimits;
 }
 
 /**
@@ -33,11 +40,12 @@ export interface PipelineEngineOptions {
 export class PipelineEngine implements Engine {
   readonly defaultModelId: string;
   private readonly catalog: ModelCatalog;
-  private readonly pipelines = new Map<string, Promise<Pipeline>>();
+  /** By model id, with the key of the files it was loaded from. */
+  private readonly pipelines = new Map<string, { key: string; pipeline: Promise<Pipeline> }>();
   private readonly trajectories: TrajectoryStore;
 
   constructor(private readonly options: PipelineEngineOptions) {
-    this.catalog = new ModelCatalog(options.models, options.defaultModelId);
+    this.catalog = new ModelCatalog(options.models, options.defaultModelId, options.offerInstalledModels ? options.dataDir : undefined);
     this.defaultModelId = this.catalog.defaultModelId;
     this.trajectories = new TrajectoryStore(resolve(options.dataDir, 'trajectories'));
   }
@@ -63,6 +71,10 @@ export class PipelineEngine implements Engine {
       },
     };
     control.onProgress!({ phase: 'loading', step: 0, total: 1 });
+    // Loaded alongside the model; a plain PNG job loads none of it.
+    const vector = job.kind !== 'inversion' && needsVector(job.options) ? VectorStage.open(job.options, this.options.vectorLimits) : undefined;
+    // Awaited where it is used; until then a failure must not surface as an unhandled rejection.
+    vector?.catch(() => undefined);
     const pipeline = await this.pipeline(job.options.model);
     // Previews are a courtesy: a decoder that cannot be fitted costs them, not the job.
     if (job.options.previewEvery !== undefined) previewMap = await pipeline.latentPreview().catch(() => undefined);
@@ -71,15 +83,22 @@ export class PipelineEngine implements Engine {
 
     let outcome: EngineOutcome = { timings: {} };
     if (job.kind === 'set') {
-      await this.emit(pipeline, this.generateOptions(pipeline, job, job.prompts), events, control);
+      await this.emit(pipeline, this.generateOptions(pipeline, job, job.prompts), events, control, vector);
     } else {
       const { trajectory, key } = await this.trajectory(pipeline, job, control);
       outcome = { trajectoryKey: key, timings: {} };
       if (job.kind === 'reference') {
         const options = this.generateOptions(pipeline, job, job.prompts);
         options.reference = { prompt: job.referencePrompt!, trajectory, offset: job.options.inversionOffset };
-        await this.emit(pipeline, options, events, control);
+        await this.emit(pipeline, options, events, control, vector);
       }
+    }
+    const stage = await vector;
+    if (stage?.wantsSvg) {
+      // Not a phase of the protocol's: its time shows in the job's run time, not in decoding's.
+      timer.leave();
+      const set = await stage.svgs(() => stepBoundary(signal));
+      await events.onVector?.(set);
     }
     return { ...outcome, timings: timer.finish() };
   }
@@ -92,18 +111,25 @@ export class PipelineEngine implements Engine {
   async close(): Promise<void> {
     const loaded = [...this.pipelines.values()];
     this.pipelines.clear();
-    for (const p of loaded) await (await p).release();
+    for (const p of loaded) await (await p.pipeline).release();
   }
 
-  private pipeline(id: string): Promise<Pipeline> {
-    const model = this.catalog.model(id);
-    let pipeline = this.pipelines.get(id);
-    if (!pipeline) {
-      pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: resolve(this.options.dataDir, 'model-cache') });
-      this.pipelines.set(id, pipeline);
-      // A model that failed to load is retried on the next job rather than kept broken.
-      pipeline.catch(() => this.pipelines.delete(id));
+  private async pipeline(id: string): Promise<Pipeline> {
+    const model = await this.catalog.model(id);
+    const key = modelKey(model);
+    const held = this.pipelines.get(id);
+    if (held?.key === key) return held.pipeline;
+    if (held) {
+      // Installed again under the same id since it was loaded: the old sessions go.
+      this.pipelines.delete(id);
+      await (await held.pipeline.catch(() => undefined))?.release();
     }
+    const pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: modelCacheDir(resolve(this.options.dataDir)) });
+    this.pipelines.set(id, { key, pipeline });
+    // A model that failed to load is retried on the next job rather than kept broken.
+    pipeline.catch(() => {
+      if (this.pipelines.get(id)?.pipeline === pipeline) this.pipelines.delete(id);
+    });
     return pipeline;
   }
 
@@ -126,17 +152,19 @@ export class PipelineEngine implements Engine {
     };
   }
 
-  private async emit(pipeline: Pipeline, options: GenerateOptions, events: EngineEvents, control: RunControl): Promise<void> {
+  private async emit(pipeline: Pipeline, options: GenerateOptions, events: EngineEvents, control: RunControl, vector?: Promise<VectorStage>): Promise<void> {
     for await (const image of generateSet(pipeline, options, control)) {
       const rgb = pixelsToRgb(image.pixels);
+      const meta = { index: image.index, prompt: image.prompt, seed: image.seed };
+      const shown = vector === undefined ? { image: rgb } : (await vector).add(meta, rgb);
       await events.onResult({
-        index: image.index,
-        prompt: image.prompt,
-        seed: image.seed,
+        ...meta,
         width: rgb.width,
         height: rgb.height,
-        png: encodePng(rgb),
+        png: encodePng(shown.image),
         latents: image.latents,
+        ...('transparent' in shown && { transparent: shown.transparent }),
+        ...('warning' in shown && shown.warning !== undefined && { warning: shown.warning }),
       });
     }
   }

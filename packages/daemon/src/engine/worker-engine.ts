@@ -41,7 +41,7 @@ export class WorkerEngine implements Engine {
   private closed = false;
 
   constructor(private readonly options: PipelineEngineOptions) {
-    this.catalog = new ModelCatalog(options.models, options.defaultModelId);
+    this.catalog = new ModelCatalog(options.models, options.defaultModelId, options.offerInstalledModels ? options.dataDir : undefined);
     this.defaultModelId = this.catalog.defaultModelId;
   }
 
@@ -56,7 +56,7 @@ export class WorkerEngine implements Engine {
 
   async run(job: EngineJob, events: EngineEvents, signal: AbortSignal): Promise<EngineOutcome> {
     if (this.closed) throw new StylesetError('internal', 'the engine is closed');
-    this.catalog.model(job.options.model);
+    await this.catalog.model(job.options.model);
     const worker = this.start();
     const id = this.nextId++;
     const cancel = () => send(worker, { type: 'cancel', id });
@@ -121,12 +121,15 @@ export class WorkerEngine implements Engine {
         run.events.onProgress(message.progress);
         return;
       case 'result':
-        // The engine process waits for this answer before it goes on, as PipelineEngine awaits onResult.
-        run.events.onResult(message.result).then(
+      case 'vector': {
+        // The engine process waits for this answer before it goes on, as PipelineEngine awaits its events.
+        const taken = message.type === 'result' ? run.events.onResult(message.result) : (run.events.onVector?.(message.set) ?? Promise.resolve());
+        taken.then(
           () => send(worker, { type: 'taken', id: message.id }),
           (error: unknown) => send(worker, { type: 'taken', id: message.id, error: toWire(error) }),
         );
         return;
+      }
       case 'done':
         this.loaded = new Set(message.loaded);
         run.resolve(message.outcome);
