@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DAEMON_URL } from '@styleset/protocol';
-import { ASSET_KEY, encodeAssetRecord, parseAssetRecord } from '../packages/figma-plugin/src/asset-record';
+import { ASSET_KEY, PNG_OUTPUT, encodeAssetRecord, parseAssetRecord } from '../packages/figma-plugin/src/asset-record';
 import { describeDestination, destinationFor } from '../packages/figma-plugin/src/destination';
 import { cellSize, gridLayout, newFrameLayout } from '../packages/figma-plugin/src/layout';
 import { progressFraction } from '../packages/figma-plugin/src/progress';
@@ -118,7 +118,7 @@ const node = (type: string, name: string, width = 10, height = 10, data: Record<
 });
 
 describe('describeSelection', () => {
-  const record = { name: 'search', prompt: 'a search icon', seed: 12, style: { referencePrompt: 'a star icon', inversionJobId: 'j1', referenceNodeId: '1:2', referenceName: 'star' } };
+  const record = { name: 'search', prompt: 'a search icon', seed: 12, output: PNG_OUTPUT, style: { referencePrompt: 'a star icon', inversionJobId: 'j1', referenceNodeId: '1:2', referenceName: 'star' } };
 
   it('names the one selected node, its type and rounded size, and whether a set can go in it', () => {
     expect(describeSelection([node('FRAME', 'Tab bar', 375.4, 83)])).toEqual({
@@ -144,15 +144,21 @@ describe('the asset record', () => {
   const style = { referencePrompt: 'a star icon', inversionJobId: 'j1', referenceNodeId: '1:2', referenceName: 'star' };
 
   it('reads back what it wrote, with or without a style', () => {
-    for (const record of [{ name: 'home', prompt: 'a home icon', seed: 0, style }, { name: 'home', prompt: 'a home icon', seed: 4294967295, style: null }]) {
+    const svg = { format: 'svg' as const, transparent: true };
+    for (const record of [{ name: 'home', prompt: 'a home icon', seed: 0, output: svg, style }, { name: 'home', prompt: 'a home icon', seed: 4294967295, output: PNG_OUTPUT, style: null }]) {
       expect(parseAssetRecord(encodeAssetRecord(record))).toEqual(record);
     }
   });
 
+  it('reads a layer placed before SVG output as a PNG on its background', () => {
+    expect(parseAssetRecord(JSON.stringify({ v: 1, name: 'home', prompt: 'p', seed: 1, style: null }))).toEqual({ name: 'home', prompt: 'p', seed: 1, output: PNG_OUTPUT, style: null });
+  });
+
   it('reads anything else as no record: empty, not JSON, another version, a missing or mistyped field', () => {
-    const valid = JSON.parse(encodeAssetRecord({ name: 'home', prompt: 'p', seed: 1, style }));
+    const valid = JSON.parse(encodeAssetRecord({ name: 'home', prompt: 'p', seed: 1, output: PNG_OUTPUT, style }));
     const broken = ['', 'not json', '[]', 'null', JSON.stringify({ ...valid, v: 2 }), JSON.stringify({ ...valid, seed: 1.5 }), JSON.stringify({ ...valid, name: 3 })];
     broken.push(JSON.stringify({ ...valid, style: { ...style, inversionJobId: undefined } }), JSON.stringify({ ...valid, style: 'star' }));
+    broken.push(JSON.stringify({ ...valid, output: { format: 'gif', transparent: false } }), JSON.stringify({ ...valid, output: { format: 'svg' } }), JSON.stringify({ ...valid, output: 'svg' }));
     for (const data of broken) expect(parseAssetRecord(data), data).toBeUndefined();
   });
 });
@@ -261,6 +267,15 @@ describe('summarize', () => {
     expect(summarize({ status: 'cancelled' }, icons(3, 4, true)).notice).toBe('Styleset stopped: the frame “Icons” was deleted; 1 of 4 images was not placed.');
     // Deleted with the whole set in it, the frame went as the designer chose.
     expect(summarize({ status: 'done' }, icons(4, 4, true))).toEqual(summarize({ status: 'done' }, icons(4, 4)));
+  });
+
+  it('names the paint styles a set’s palette became', () => {
+    expect(summarize({ status: 'done' }, { ...icons(4, 4), paintStyles: 6 })).toEqual({
+      notice: 'Styleset placed 4 images in “Icons”; its 6 colours are paint styles “Icons/…”.',
+      status: 'Placed 4 images in “Icons”; its 6 colours are paint styles “Icons/…”.',
+      error: false,
+    });
+    expect(summarize({ status: 'done' }, { ...icons(1, 1), paintStyles: 1 }).status).toBe('Placed 1 image in “Icons”; its 1 colour is a paint style “Icons/…”.');
   });
 
   it('words a regeneration by its one layer', () => {

@@ -15,6 +15,7 @@ import type { UiToMain } from '../packages/figma-plugin/src/messages';
 import { explain, type Problem } from '../packages/figma-plugin/src/problems';
 import { checkSetForm, startRegenerate, startSetRun, withSummary, type RunDeps, type ViewState } from '../packages/figma-plugin/src/run';
 import type { SelectionInfo } from '../packages/figma-plugin/src/selection';
+import { PNG_OUTPUT as PNG } from '../packages/figma-plugin/src/asset-record';
 import type { CanvasStyle } from '../packages/figma-plugin/src/style';
 import { plainText, type Words } from '../packages/figma-plugin/src/text';
 
@@ -163,8 +164,8 @@ describe('DaemonConnection', () => {
       { type: 'running' },
       { type: 'progress', phase: 'denoising', step: 2, total: 4 },
       { type: 'progress', phase: 'denoising', step: 3, total: 4, preview: png(9) },
-      { type: 'result', index: 0, prompt: 'prompt 0', seed: 40, width: 64, height: 64, png: png(0) },
-      { type: 'result', index: 1, prompt: 'prompt 1', seed: 41, width: 64, height: 64, png: png(1) },
+      { type: 'result', index: 0, prompt: 'prompt 0', seed: 40, width: 64, height: 64, format: 'png', bytes: png(0) },
+      { type: 'result', index: 1, prompt: 'prompt 1', seed: 41, width: 64, height: 64, format: 'png', bytes: png(1) },
     ]);
   });
 
@@ -307,7 +308,7 @@ const STAR: CanvasStyle = { kind: 'canvas', nodeId: '1:2', name: 'star', width: 
 const EXPORTED = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7]);
 
 describe('checkSetForm', () => {
-  const form = { names: 'home', styleHint: '', referencePrompt: 'a star icon' };
+  const form = { names: 'home', styleHint: '', referencePrompt: 'a star icon', output: PNG };
 
   it('asks for a token, then a destination, then names, then (with a style) a reference prompt, each pointing at its field', () => {
     expect(checkSetForm(form, ' ', frameSelected, undefined)).toEqual({
@@ -354,7 +355,7 @@ function harness(overrides: Partial<RunDeps> = {}) {
 describe('startSetRun', () => {
   it('from names alone: submits a set, sends each image to the main thread by name, and ends with done', async () => {
     const { socket, toMain, views, deps, assets } = harness();
-    startSetRun({ names: 'home, search, home', styleHint: 'flat', referencePrompt: '' }, frameSelected, undefined, deps);
+    startSetRun({ names: 'home, search, home', styleHint: 'flat', referencePrompt: '', output: PNG }, frameSelected, undefined, deps);
     expect(toMain).toEqual([{ type: 'begin', plan: { kind: 'set', count: 2, destination: { kind: 'frame', nodeId: '1:5', name: 'Icons' }, setName: 'Icons' } }]);
     socket.connect();
     await socket.daemon(welcome());
@@ -371,11 +372,11 @@ describe('startSetRun', () => {
     expect(views.filter((view) => view.status === 'Denoising, step 3 of 4').at(-1)?.preview).toEqual(png(7));
     expect(views.at(-1)?.preview).toBeUndefined();
     expect(assets()).toEqual([
-      { index: 1, record: { name: 'search', prompt: 'prompt 1', seed: 41, style: null }, png: png(1), width: 64, height: 64 },
-      { index: 0, record: { name: 'home', prompt: 'prompt 0', seed: 40, style: null }, png: png(0), width: 64, height: 64 },
+      { index: 1, record: { name: 'search', prompt: 'prompt 1', seed: 41, output: PNG, style: null }, image: { format: 'png', png: png(1) }, width: 64, height: 64 },
+      { index: 0, record: { name: 'home', prompt: 'prompt 0', seed: 40, output: PNG, style: null }, image: { format: 'png', png: png(0) }, width: 64, height: 64 },
     ]);
     expect(toMain.at(-1)).toEqual({ type: 'end', end: { status: 'done' } });
-    expect(views[0]).toMatchObject({ busy: true, status: 'Connecting to the daemon…', note: 'Repeated names made once: home' });
+    expect(views[0]).toMatchObject({ busy: true, status: 'Connecting to the daemon…', note: 'Repeated names made once: home.' });
     expect(views.at(-1)).toMatchObject({ busy: false, status: 'Made 2 of 2 images.' });
     // The bar goes once the run is over: the status says how it ended.
     expect(views.at(-1)?.fraction).toBeUndefined();
@@ -384,7 +385,7 @@ describe('startSetRun', () => {
 
   it('in a canvas style: exports the layer at the model’s size, has it inverted once, then makes the set after it', async () => {
     const { socket, toMain, views, exports, deps, assets } = harness();
-    startSetRun({ names: 'home, search', styleHint: '', referencePrompt: ' a star icon ' }, NONE, STAR, deps);
+    startSetRun({ names: 'home, search', styleHint: '', referencePrompt: ' a star icon ', output: PNG }, NONE, STAR, deps);
     expect(toMain[0]).toEqual({ type: 'begin', plan: { kind: 'set', count: 2, destination: { kind: 'new-frame', nextTo: { nodeId: '1:2', name: 'star' } }, setName: 'star set' } });
     socket.connect();
     await socket.daemon(welcome());
@@ -420,10 +421,51 @@ describe('startSetRun', () => {
     await socket.daemon(done(set, 'job2'));
     const style = { referencePrompt: 'a star icon', inversionJobId: 'inv1', referenceNodeId: '1:2', referenceName: 'star' };
     expect(assets().map((asset) => asset.record)).toEqual([
-      { name: 'home', prompt: 'prompt 0', seed: 40, style },
-      { name: 'search', prompt: 'prompt 1', seed: 41, style },
+      { name: 'home', prompt: 'prompt 0', seed: 40, output: PNG, style },
+      { name: 'search', prompt: 'prompt 1', seed: 41, output: PNG, style },
     ]);
     expect(views.at(-1)).toMatchObject({ busy: false, status: 'Made 2 of 2 images.' });
+  });
+
+  it('as SVG: asks for vectors on one palette, places each SVG as it comes, notes what is not as asked, and hands on the palette', async () => {
+    const { socket, toMain, views, deps, assets } = harness();
+    startSetRun({ names: 'home, search', styleHint: '', referencePrompt: '', output: { format: 'svg', transparent: true } }, frameSelected, undefined, deps);
+    socket.connect();
+    await socket.daemon(welcome());
+    const id = socket.idOf('submit');
+    expect(socket.last()).toMatchObject({ kind: 'set', options: { previewEvery: 5, format: 'svg', palette: 'set', background: 'transparent' } });
+    await socket.daemon(accepted(id));
+    const svg = (index: number) => new TextEncoder().encode(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><path fill="#112233" d="M${index} 0h8v8z"/></svg>`);
+    const svgResult = (index: number, warning?: string): [DaemonMessage, Uint8Array] => [
+      { v, id, type: 'result', jobId: 'job1', index, prompt: `prompt ${index}`, seed: 40 + index, width: 64, height: 64, format: 'svg', ...(warning ? { warning } : {}), attachment: { byteLength: svg(index).length, mime: 'image/svg+xml' } },
+      svg(index),
+    ];
+    await socket.daemon(...svgResult(0));
+    // An image that got no SVG comes as its PNG, with the reason.
+    await socket.daemon(
+      { v, id, type: 'result', jobId: 'job1', index: 1, prompt: 'prompt 1', seed: 41, width: 64, height: 64, format: 'png', warning: 'no SVG: tracing failed', attachment: { byteLength: 5, mime: 'image/png' } },
+      png(1),
+    );
+    await socket.daemon({ ...done(id), vector: { palettes: [{ colors: ['#112233', '#ffeedd'], images: [0] }], failed: [{ index: 1, warning: 'no SVG: tracing failed' }] } } as DaemonMessage);
+    const svgOutput = { format: 'svg', transparent: true };
+    expect(assets()).toEqual([
+      { index: 0, record: { name: 'home', prompt: 'prompt 0', seed: 40, output: svgOutput, style: null }, image: { format: 'svg', svg: new TextDecoder().decode(svg(0)) }, width: 64, height: 64 },
+      { index: 1, record: { name: 'search', prompt: 'prompt 1', seed: 41, output: svgOutput, style: null }, image: { format: 'png', png: png(1) }, width: 64, height: 64 },
+    ]);
+    expect(toMain.slice(-2)).toEqual([{ type: 'palette', colors: ['#112233', '#ffeedd'] }, { type: 'end', end: { status: 'done' } }]);
+    expect(views.at(-1)?.note).toBe('“search”: no SVG: tracing failed.');
+  });
+
+  it('asks for nothing vector for PNGs, so the daemon answers as before vector output', async () => {
+    const { socket, toMain, deps } = harness();
+    startSetRun({ names: 'home', styleHint: '', referencePrompt: '', output: PNG }, frameSelected, undefined, deps);
+    socket.connect();
+    await socket.daemon(welcome());
+    expect(socket.last()).toMatchObject({ options: { previewEvery: 5 } });
+    expect(Object.keys((socket.last() as { options: object }).options)).toEqual(['previewEvery']);
+    await socket.daemon(accepted(socket.idOf('submit')));
+    await socket.daemon(done(socket.idOf('submit')));
+    expect(toMain.some((m) => m.type === 'palette')).toBe(false);
   });
 
   it('ends with the main thread’s reason when the style’s layer cannot be exported, before anything is submitted', async () => {
@@ -433,7 +475,7 @@ describe('startSetRun', () => {
         throw new DaemonProblem({ code: 'reference_unavailable', message: gone });
       },
     });
-    startSetRun({ names: 'home', styleHint: '', referencePrompt: 'a star icon' }, NONE, STAR, deps);
+    startSetRun({ names: 'home', styleHint: '', referencePrompt: 'a star icon', output: PNG }, NONE, STAR, deps);
     socket.connect();
     await socket.daemon(welcome());
     await socket.daemon({ v, id: socket.idOf('get_model'), type: 'model', model: MODEL });
@@ -444,7 +486,7 @@ describe('startSetRun', () => {
 
   it('renders a form problem without connecting or telling the main thread', () => {
     const { socket, toMain, views, deps } = harness();
-    expect(startSetRun({ names: ' , ', styleHint: '', referencePrompt: '' }, frameSelected, undefined, deps)).toBeUndefined();
+    expect(startSetRun({ names: ' , ', styleHint: '', referencePrompt: '', output: PNG }, frameSelected, undefined, deps)).toBeUndefined();
     expect(toMain).toEqual([]);
     expect(socket.sent).toEqual([]);
     expect(views).toEqual([{ busy: false, status: '', error: { message: [expect.any(String)], field: 'names' } }]);
@@ -452,7 +494,7 @@ describe('startSetRun', () => {
 
   it('checks the set against the limits the daemon announces, before submitting', async () => {
     const { socket, views, deps } = harness();
-    startSetRun({ names: 'a, b, c', styleHint: '', referencePrompt: '' }, frameSelected, undefined, deps);
+    startSetRun({ names: 'a, b, c', styleHint: '', referencePrompt: '', output: PNG }, frameSelected, undefined, deps);
     socket.connect();
     await socket.daemon(welcome({ ...LIMITS, maxPromptsPerJob: 2 }));
     expect(socket.types()).toEqual(['hello']);
@@ -462,7 +504,7 @@ describe('startSetRun', () => {
 
   it('explains a rejected token and points at the token field; the toast gets plain words', async () => {
     const { socket, toMain, views, deps } = harness();
-    startSetRun({ names: 'home', styleHint: '', referencePrompt: '' }, frameSelected, undefined, deps);
+    startSetRun({ names: 'home', styleHint: '', referencePrompt: '', output: PNG }, frameSelected, undefined, deps);
     socket.connect();
     await socket.daemon({ v, id: 'hello', type: 'error', code: 'unauthorized', message: 'wrong pairing token' });
     expect(views.at(-1)).toMatchObject({
@@ -477,14 +519,14 @@ describe('startSetRun', () => {
 
   it('tells how to start a daemon that is not running', async () => {
     const { socket, views, deps } = harness();
-    startSetRun({ names: 'home', styleHint: '', referencePrompt: '' }, frameSelected, undefined, deps);
+    startSetRun({ names: 'home', styleHint: '', referencePrompt: '', output: PNG }, frameSelected, undefined, deps);
     await socket.drop();
     expect(views.at(-1)?.error?.message).toEqual([`The Styleset daemon is not running at ${URL}. Start it in a terminal with `, { code: 'npx styleset serve' }, ', then try again.']);
   });
 
   it('ends a run stopped for a reason as that error, cancelling its job', async () => {
     const { socket, toMain, views, deps } = harness();
-    const handle = startSetRun({ names: 'home, search', styleHint: '', referencePrompt: '' }, frameSelected, undefined, deps)!;
+    const handle = startSetRun({ names: 'home, search', styleHint: '', referencePrompt: '', output: PNG }, frameSelected, undefined, deps)!;
     socket.connect();
     await socket.daemon(welcome());
     const id = socket.idOf('submit');
@@ -498,7 +540,7 @@ describe('startSetRun', () => {
 
   it('ends a run the designer cancelled as cancelled, counting what came', async () => {
     const { socket, toMain, views, deps } = harness();
-    const handle = startSetRun({ names: 'home, search', styleHint: '', referencePrompt: '' }, frameSelected, undefined, deps)!;
+    const handle = startSetRun({ names: 'home, search', styleHint: '', referencePrompt: '', output: PNG }, frameSelected, undefined, deps)!;
     socket.connect();
     await socket.daemon(welcome());
     const id = socket.idOf('submit');
@@ -513,7 +555,7 @@ describe('startSetRun', () => {
   it('stops between steps: cancelled during the export, it submits nothing', async () => {
     let exported!: (png: Uint8Array) => void;
     const { socket, toMain, deps } = harness({ exportReference: () => new Promise((resolve) => (exported = resolve)) });
-    const handle = startSetRun({ names: 'home', styleHint: '', referencePrompt: 'a star icon' }, NONE, STAR, deps)!;
+    const handle = startSetRun({ names: 'home', styleHint: '', referencePrompt: 'a star icon', output: PNG }, NONE, STAR, deps)!;
     socket.connect();
     await socket.daemon(welcome());
     await socket.daemon({ v, id: socket.idOf('get_model'), type: 'model', model: MODEL });
@@ -527,7 +569,7 @@ describe('startSetRun', () => {
 
 describe('startRegenerate', () => {
   const style = { referencePrompt: 'a star icon', inversionJobId: 'inv1', referenceNodeId: '1:2', referenceName: 'star' };
-  const search = { name: 'search', prompt: 'a search icon', seed: 7, style };
+  const search = { name: 'search', prompt: 'a search icon', seed: 7, output: PNG, style };
 
   it('makes the one asset again with a new seed, reusing the set’s inversion, for its layer', async () => {
     const { socket, toMain, exports, deps, assets } = harness();
@@ -550,7 +592,7 @@ describe('startRegenerate', () => {
     await socket.daemon(...result(id, 0, 8, 'job3'));
     await socket.daemon(done(id, 'job3', 1));
     expect(exports).toEqual([]);
-    expect(assets()).toEqual([{ index: 0, record: { name: 'search', prompt: 'a search icon', seed: 8, style }, png: png(0), width: 64, height: 64 }]);
+    expect(assets()).toEqual([{ index: 0, record: { name: 'search', prompt: 'a search icon', seed: 8, output: PNG, style }, image: { format: 'png', png: png(0) }, width: 64, height: 64 }]);
     expect(toMain.at(-1)).toEqual({ type: 'end', end: { status: 'done' } });
   });
 
@@ -596,6 +638,14 @@ describe('startRegenerate', () => {
     expect(socket.sent).toEqual([]);
     expect(toMain).toEqual([]);
     expect(plainText(views[0].error!.message)).toMatch(/^“search” is from a set made from names alone/);
+  });
+
+  it('makes an SVG asset again as an SVG, cut out as it was', async () => {
+    const { socket, deps } = harness();
+    startRegenerate('1:9', { ...search, output: { format: 'svg', transparent: true } }, deps);
+    socket.connect();
+    await socket.daemon(welcome());
+    expect(socket.last()).toMatchObject({ kind: 'reference', options: { seed: 8, format: 'svg', palette: 'set', background: 'transparent' } });
   });
 
   it('picks a seed other than the one it replaces', () => {

@@ -8,7 +8,7 @@ import { WebSocket } from 'ws';
 import { loadOrCreateToken } from '../packages/daemon/src/config/token';
 import { startDaemon, type Daemon } from '../packages/daemon/src/server/daemon';
 import { FakeEngine, fakePng, type FakeEngineOptions } from '../packages/daemon/test/server/support/fake-engine';
-import { ASSET_KEY, encodeAssetRecord, parseAssetRecord, type AssetRecord } from '../packages/figma-plugin/src/asset-record';
+import { ASSET_KEY, PNG_OUTPUT, encodeAssetRecord, parseAssetRecord, type AssetRecord } from '../packages/figma-plugin/src/asset-record';
 import { DaemonProblem, type OpenSocket } from '../packages/figma-plugin/src/daemon-client';
 import type { MainToUi, PlacedAsset, RunPlan } from '../packages/figma-plugin/src/messages';
 import { startRegenerate, startSetRun, type RunHandle, type ViewState } from '../packages/figma-plugin/src/run';
@@ -75,11 +75,15 @@ function canvasWithStar(stub: FigmaStub) {
 
 const asset = (index: number, name: string, seed = index, style: AssetRecord['style'] = null): PlacedAsset => ({
   index,
-  record: { name, prompt: `a ${name} icon`, seed, style },
-  png: new Uint8Array([index + 1]),
+  record: { name, prompt: `a ${name} icon`, seed, output: PNG_OUTPUT, style },
+  image: { format: 'png', png: new Uint8Array([index + 1]) },
   width: 64,
   height: 64,
 });
+
+/** An SVG as the daemon traces one: a viewBox of the raster's size, one path per colour. */
+const svgOf = (colors: string[], size = 64) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size} ${size}">${colors.map((c, i) => `<path fill="${c}" d="M${i} 0h8v8z"/>`).join('')}</svg>`;
 
 const setPlan = (count: number, destination: Extract<RunPlan, { kind: 'set' }>['destination'], setName = 'Icons'): RunPlan => ({ kind: 'set', count, destination, setName });
 
@@ -160,7 +164,7 @@ describe('the main thread', () => {
     expect(frame.children.every((node) => node.type === 'RECTANGLE')).toBe(true);
     expect(frame.children[0].fills).toEqual([{ type: 'IMAGE', imageHash: expect.any(String), scaleMode: 'FIT' }]);
     expect(frame.children.map((node) => imageOf(stub, node)?.[0])).toEqual([3, 1, 4, 2]);
-    expect(parseAssetRecord(frame.children[1].getPluginData(ASSET_KEY))).toEqual({ name: 'home', prompt: 'a home icon', seed: 0, style: null });
+    expect(parseAssetRecord(frame.children[1].getPluginData(ASSET_KEY))).toEqual({ name: 'home', prompt: 'a home icon', seed: 0, output: PNG_OUTPUT, style: null });
     // One undo step per image: each holds that image's layer and nothing else's.
     expect(stub.history).toHaveLength(4);
     expect(stub.history.map((step) => step.filter((change) => change.startsWith('insert RECTANGLE')))).toEqual([
@@ -201,9 +205,9 @@ describe('the main thread', () => {
       { name: 'settings', x: 132, y: 12, width: 48, height: 48 },
     ]);
     expect(frame.children.map((node) => parseAssetRecord(node.getPluginData(ASSET_KEY)))).toEqual([
-      { name: 'home', prompt: 'a home icon', seed: 10, style },
-      { name: 'search', prompt: 'a search icon', seed: 11, style },
-      { name: 'settings', prompt: 'a settings icon', seed: 12, style },
+      { name: 'home', prompt: 'a home icon', seed: 10, output: PNG_OUTPUT, style },
+      { name: 'search', prompt: 'a search icon', seed: 11, output: PNG_OUTPUT, style },
+      { name: 'settings', prompt: 'a settings icon', seed: 12, output: PNG_OUTPUT, style },
     ]);
     expect(stub.notices.map((notice) => notice.message)).toEqual(['Styleset placed 3 images in “star set”.']);
     // The first image's undo step also holds the frame made for it: undoing it leaves no empty frame.
@@ -232,7 +236,7 @@ describe('the main thread', () => {
     const style = { referencePrompt: 'a star icon', inversionJobId: 'inv1', referenceNodeId: '1:1', referenceName: 'star' };
     const layers = ['home', 'search', 'settings'].map((name, i) => {
       const layer = stub.add('RECTANGLE', name, { x: 10 + 60 * i, y: 10, width: 48, height: 48 }, frame, [{ type: 'IMAGE', imageHash: stub.addImage(new Uint8Array([90 + i])), scaleMode: 'FIT' }]);
-      layer.setPluginData(ASSET_KEY, encodeAssetRecord({ name, prompt: `a ${name} icon`, seed: i, style }));
+      layer.setPluginData(ASSET_KEY, encodeAssetRecord({ name, prompt: `a ${name} icon`, seed: i, output: PNG_OUTPUT, style }));
       return layer;
     });
     const main = await loadMainThread(codeJs, stub);
@@ -253,6 +257,51 @@ describe('the main thread', () => {
     stub.pressUndo();
     expect(frame.children).toEqual(layers);
     expect(imageOf(stub, frame.children[1])).toEqual(new Uint8Array([91]));
+  });
+
+  it('places an SVG as the vector layers Figma makes of it, scaled to its cell and centred, named after its asset', async () => {
+    const stub = nodeStub();
+    const { star } = canvasWithStar(stub);
+    const main = await loadMainThread(codeJs, stub);
+    await main.send({ type: 'begin', plan: setPlan(2, { kind: 'new-frame', nextTo: { nodeId: star.id, name: 'star' } }, 'star set') });
+    const svgOutput = { format: 'svg' as const, transparent: true };
+    const svg = svgOf(['#112233', '#f58220']);
+    await main.send({ type: 'asset', asset: { ...asset(0, 'home'), record: { ...asset(0, 'home').record, output: svgOutput }, image: { format: 'svg', svg } } });
+    // A wide SVG (its raster 64 x 32) fits its 48 x 24 cell; a PNG beside it stays a rectangle.
+    const wide = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 32"><path fill="#112233" d="M0 0h8v8z"/></svg>`;
+    await main.send({ type: 'asset', asset: { ...asset(1, 'search'), image: { format: 'svg', svg: wide }, width: 64, height: 64 } });
+    const frame = stub.page.children.at(-1)!;
+    expect(stub.calls.filter((call) => call.api === 'createNodeFromSvg').map((call) => call.args[0])).toEqual([svg, wide]);
+    expect(frame.children.map((node) => ({ type: node.type, name: node.name, svg: node.svg, x: node.x, y: node.y, width: node.width, height: node.height }))).toEqual([
+      { type: 'FRAME', name: 'home', svg, x: 12, y: 12, width: 48, height: 48 },
+      // 64 x 32 scaled by 48 / 64: 48 x 24, centred in its 48 px cell at (72, 12).
+      { type: 'FRAME', name: 'search', svg: wide, x: 72, y: 24, width: 48, height: 24 },
+    ]);
+    expect(parseAssetRecord(frame.children[0].getPluginData(ASSET_KEY))?.output).toEqual(svgOutput);
+    expect(stub.history).toHaveLength(2);
+  });
+
+  it('makes the set’s palette local paint styles named after the set, one undo step, and counts them in the summary', async () => {
+    const stub = nodeStub();
+    const { star } = canvasWithStar(stub);
+    // A style of that name from an earlier run of the same set takes the new colour, not a duplicate.
+    const earlier = stub.api.createPaintStyle();
+    earlier.name = 'star set/#112233';
+    stub.api.commitUndo();
+    const main = await loadMainThread(codeJs, stub);
+    await main.send({ type: 'begin', plan: setPlan(1, { kind: 'new-frame', nextTo: { nodeId: star.id, name: 'star' } }, 'star set') });
+    await main.send({ type: 'asset', asset: { ...asset(0, 'home'), image: { format: 'svg', svg: svgOf(['#112233', '#f58220']) } } });
+    await main.send({ type: 'palette', colors: ['#112233', '#f58220'] });
+    await main.send({ type: 'end', end: { status: 'done' } });
+    expect(stub.paintStyles.map((style) => ({ name: style.name, paints: style.paints }))).toEqual([
+      { name: 'star set/#112233', paints: [{ type: 'SOLID', color: { r: 0x11 / 255, g: 0x22 / 255, b: 0x33 / 255 } }] },
+      { name: 'star set/#f58220', paints: [{ type: 'SOLID', color: { r: 0xf5 / 255, g: 0x82 / 255, b: 0x20 / 255 } }] },
+    ]);
+    expect(stub.paintStyles[0]).toBe(earlier);
+    expect(stub.notices.map((notice) => notice.message)).toEqual(['Styleset placed 1 image in “star set”; its 2 colours are paint styles “star set/…”.']);
+    // The image, then the styles: two undo steps after the earlier one.
+    expect(stub.history).toHaveLength(3);
+    expect(stub.history[2]).toEqual(['create paint style']);
   });
 
   it('leaves the positions in an auto-layout frame to its layout', async () => {
@@ -392,7 +441,7 @@ describe('against a real daemon', () => {
     const stub = nodeStub();
     const frame = stub.add('FRAME', 'Tab bar', { width: 600, height: 200 });
     const main = await loadMainThread(codeJs, stub);
-    const run = await wired(main, (deps) => startSetRun({ names, styleHint: 'flat', referencePrompt: '' }, frameSelection(frame), undefined, deps), options);
+    const run = await wired(main, (deps) => startSetRun({ names, styleHint: 'flat', referencePrompt: '', output: PNG_OUTPUT }, frameSelection(frame), undefined, deps), options);
     return { ...run, frame, main, stub };
   }
 
@@ -421,7 +470,7 @@ describe('against a real daemon', () => {
     const style: CanvasStyle = { kind: 'canvas', nodeId: star.id, name: 'star', width: 48, height: 48, thumbnail: new Uint8Array(), suggestedPrompt: 'a star icon' };
     const main = await loadMainThread(codeJs, stub);
     const jobsBefore = engine.jobs.length;
-    const { final } = await wired(main, (deps) => startSetRun({ names: 'home, search', styleHint: '', referencePrompt: 'a star icon' }, { kind: 'none' }, style, deps));
+    const { final } = await wired(main, (deps) => startSetRun({ names: 'home, search', styleHint: '', referencePrompt: 'a star icon', output: PNG_OUTPUT }, { kind: 'none' }, style, deps));
     expect(final).toMatchObject({ busy: false, status: 'Made 2 of 2 images.' });
     const [inversion, set] = engine.jobs.slice(jobsBefore);
     expect(inversion).toMatchObject({ kind: 'inversion', prompts: [], referencePrompt: 'a star icon' });
@@ -446,6 +495,27 @@ describe('against a real daemon', () => {
     expect(frame.children[1]).not.toBe(searchLayer);
     expect(imageOf(stub, frame.children[1])).toEqual(fakePng(64, 64, again.options.seed));
     expect(stub.notices.at(-1)?.message).toBe('Styleset replaced “search”.');
+  });
+
+  it('makes a set as SVGs: vector layers in the frame and the palette the daemon reports as paint styles', async () => {
+    const stub = nodeStub();
+    const frame = stub.add('FRAME', 'Tab bar', { width: 600, height: 200 });
+    const main = await loadMainThread(codeJs, stub);
+    const { final } = await wired(main, (deps) =>
+      startSetRun({ names: 'home, search', styleHint: '', referencePrompt: '', output: { format: 'svg', transparent: false } }, frameSelection(frame), undefined, deps),
+    );
+    expect(final).toMatchObject({ busy: false, status: 'Made 2 of 2 images.' });
+    const job = engine.jobs.at(-1)!;
+    expect(job.options).toMatchObject({ format: 'svg', palette: 'set', background: 'keep' });
+    expect(frame.children.map((node) => [node.type, node.name])).toEqual([
+      ['FRAME', 'home'],
+      ['FRAME', 'search'],
+    ]);
+    expect(frame.children.every((node) => node.svg?.startsWith('<svg'))).toBe(true);
+    // The styles are the colours the SVGs fill with, as the daemon's palette lists them.
+    const fills = [...new Set(frame.children.flatMap((node) => [...node.svg!.matchAll(/fill="(#[0-9a-f]{6})"/g)].map((m) => m[1])))].sort();
+    expect(stub.paintStyles.map((style) => style.name.replace('Tab bar/', '')).sort()).toEqual(fills);
+    expect(stub.notices.at(-1)?.message).toMatch(/^Styleset placed 2 images in “Tab bar”; its \d+ colours are paint styles “Tab bar\/…”\.$/);
   });
 
   it('asks for the right token when the daemon rejects it', async () => {

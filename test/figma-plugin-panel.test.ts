@@ -151,6 +151,23 @@ describe('the style from the canvas', () => {
     expect(star.removed).toBe(false);
   });
 
+  it('makes vector layers when SVG is chosen, cut out of the background when asked, the palette as paint styles', async () => {
+    const { panel, stub, frame, text, click } = await ready({ daemonUrl: await startFakeDaemon(), names: 'home, search' });
+    click('format-svg');
+    click('transparent');
+    click('generate');
+    await panel.until(() => finished(panel), 'the run finished');
+    await panel.settle();
+    expect(engine.jobs[0].options).toMatchObject({ format: 'svg', background: 'transparent', palette: 'set' });
+    expect(frame.children.map((node) => [node.type, node.name, node.svg?.startsWith('<svg')])).toEqual([
+      ['FRAME', 'home', true],
+      ['FRAME', 'search', true],
+    ]);
+    expect(stub.paintStyles.length).toBeGreaterThan(0);
+    expect(stub.paintStyles.every((style) => /^Icons\/#[0-9a-f]{6}$/.test(style.name))).toBe(true);
+    expect(text('status')).toBe(`Placed 2 images in “Icons”; its ${stub.paintStyles.length} colours are paint styles “Icons/…”.`);
+  });
+
   it('asks for a reference prompt when the layer’s name says nothing, pointing at the field', async () => {
     const { panel, star, text, click } = await ready({ select: ({ star }) => [star] });
     star.setInitial({ name: 'Rectangle 12' });

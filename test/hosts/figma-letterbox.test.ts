@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The UI's letterboxing of an exported layer whose shape is not the model's, run where it runs in
 // Figma: in a frame sandboxed with `allow-scripts` only (origin "null"), on Chromium's canvas.
 import { join } from 'node:path';
@@ -36,21 +35,18 @@ addEventListener('message', async (event) => {
 });
 parent.postMessage('ready', '*');<\/script>`;
   await page.setContent('<body></body>');
-  await page.evaluate(
-    (srcdoc) =>
-      new Promise<void>((resolve) => {
-        addEventListener('message', function ready(event) {
-          if (event.data !== 'ready') return;
-          removeEventListener('message', ready);
-          resolve();
-        });
-        const iframe = document.createElement('iframe');
-        iframe.setAttribute('sandbox', 'allow-scripts');
-        iframe.srcdoc = srcdoc;
-        document.body.append(iframe);
-      }),
-    frame,
-  );
+  // Page-side code as text: this project is typed for Node.
+  await page.evaluate(`new Promise((resolve) => {
+    addEventListener('message', function ready(event) {
+      if (event.data !== 'ready') return;
+      removeEventListener('message', ready);
+      resolve();
+    });
+    const iframe = document.createElement('iframe');
+    iframe.setAttribute('sandbox', 'allow-scripts');
+    iframe.srcdoc = ${JSON.stringify(frame)};
+    document.body.append(iframe);
+  })`);
 });
 
 afterAll(async () => {
@@ -58,14 +54,11 @@ afterAll(async () => {
 });
 
 async function letterboxed(png: Uint8Array, width: number, height: number): Promise<{ origin: string; png: Uint8Array }> {
-  const answer = await page.evaluate(
-    ({ bytes, w, h }) =>
-      new Promise<{ origin?: string; png?: number[]; error?: string }>((resolve) => {
-        addEventListener('message', (event) => resolve(event.data), { once: true });
-        document.querySelector('iframe')!.contentWindow!.postMessage({ png: bytes, width: w, height: h }, '*');
-      }),
-    { bytes: Array.from(png), w: width, h: height },
-  );
+  const request = JSON.stringify({ png: Array.from(png), width, height });
+  const answer = (await page.evaluate(`new Promise((resolve) => {
+    addEventListener('message', (event) => resolve(event.data), { once: true });
+    document.querySelector('iframe').contentWindow.postMessage(${request}, '*');
+  })`)) as { origin?: string; png?: number[]; error?: string };
   if (answer.error !== undefined) throw new Error(answer.error);
   return { origin: answer.origin!, png: new Uint8Array(answer.png!) };
 }

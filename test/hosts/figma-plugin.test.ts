@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The Figma plugin as Figma runs it, in Debian's Chromium: the built code.js against the `figma`
 // stub in a page on loopback, the built ui.html in an iframe sandboxed as Figma's plugin window
 // (`allow-scripts` only, its network policy from the manifest), the two wired by postMessage;
@@ -86,6 +85,7 @@ interface JobRecord {
   id: string;
   kind: string;
   state: string;
+  vector?: { summary: { palettes: { colors: string[]; images: number[] }[]; failed?: { index: number; warning: string }[] } };
   prompts: string[];
   referencePrompt?: string;
   inversionJobId?: string;
@@ -127,8 +127,8 @@ describe('the Figma plugin in Chromium', () => {
     await host.select([]);
     const frame = host.page.locator('#plugin iframe');
     expect(await frame.getAttribute('sandbox')).toBe('allow-scripts');
-    expect(await ui.locator('body').evaluate(() => self.origin)).toBe('null');
-    expect(await frame.evaluate((node: HTMLIFrameElement) => [node.width, node.height])).toEqual(['340', '640']);
+    expect(await ui.locator('body').evaluate('self.origin')).toBe('null');
+    expect([await frame.getAttribute('width'), await frame.getAttribute('height')]).toEqual(['340', '640']);
     expect(await ui.locator('#style-name').textContent()).toBe('No style yet');
     expect(await ui.locator('#destination').textContent()).toBe('Select an icon, image, component or frame and click Use as style, or select a frame to fill.');
     expect(await ui.locator('#use-style').isDisabled()).toBe(true);
@@ -184,6 +184,7 @@ describe('the Figma plugin in Chromium', () => {
         name,
         prompt: `a ${name} icon`,
         seed: set.results[i].seed,
+        output: { format: 'png', transparent: false },
         style: { referencePrompt: 'a star icon', inversionJobId: inversion.id, referenceNodeId: star, referenceName: 'star' },
       })),
     );
@@ -241,6 +242,36 @@ describe('the Figma plugin in Chromium', () => {
     ]);
   });
 
+  it('makes the set as vector layers (createNodeFromSvg), its palette local paint styles named after the set', async () => {
+    const opened = await open();
+    const { host, ui } = opened;
+    await useStarAsStyle(opened);
+    await ui.locator('#format-svg').check();
+    await ui.locator('#names').fill('heart, moon');
+    await runBy(host, '#generate');
+    const set = (await jobs()).at(-1)!;
+    expect(set).toMatchObject({ kind: 'reference', state: 'done', options: { format: 'svg', palette: 'set' } });
+    const palette = set.vector!.summary.palettes.flatMap((p) => p.colors);
+    const frame = named(await host.snapshot(), 'star set')!;
+    const record = await host.record();
+    expect(frame.children.map((node) => [node.type, node.name])).toEqual([
+      ['FRAME', 'heart'],
+      ['FRAME', 'moon'],
+    ]);
+    expect(record.calls.filter((call) => call.api === 'createNodeFromSvg').map((call) => call.args[0])).toEqual(frame.children.map((node) => node.svg));
+    expect(frame.children.map((node) => recordOf(node)?.output)).toEqual([{ format: 'svg', transparent: false }, { format: 'svg', transparent: false }]);
+    expect(record.paintStyles.map((style) => style.name)).toEqual(palette.map((hex) => `star set/${hex}`));
+    const hex = (c: { r: number; g: number; b: number }) => `#${[c.r, c.g, c.b].map((x) => Math.round(x * 255).toString(16).padStart(2, '0')).join('')}`;
+    expect(record.paintStyles.map((style) => hex(style.paints[0].color!))).toEqual(palette);
+    // Every colour the SVGs fill with is one of the styles.
+    const fills = new Set(frame.children.flatMap((node) => [...node.svg!.matchAll(/fill="(#[0-9a-f]{3}(?:[0-9a-f]{3})?)"/g)].map((m) => m[1])));
+    const long = (c: string) => (c.length === 4 ? `#${c[1]}${c[1]}${c[2]}${c[2]}${c[3]}${c[3]}` : c);
+    for (const fill of fills) expect(palette).toContain(long(fill));
+    expect(record.notices.at(-1)?.message).toBe(`Styleset placed 2 images in “star set”; its ${palette.length} colours are paint styles “star set/…”.`);
+    await host.select([frame.id]);
+    await host.screenshot('svg-placed');
+  });
+
   it('says how to start the daemon when none is running, and places nothing', async () => {
     // A port nothing listens on: taken from the system, then let go.
     const free = createServer();
@@ -266,7 +297,7 @@ describe('the Figma plugin in Chromium', () => {
     expect(await ui.locator('#error').textContent()).toBe('The daemon did not accept this pairing token. Run npx styleset pair in a terminal and paste the token it prints.');
     expect(await ui.locator('#token').getAttribute('class')).toContain('invalid');
     expect(await ui.locator('#daemon').getAttribute('open')).not.toBeNull();
-    expect(await ui.locator('#token').evaluate((node) => node === document.activeElement)).toBe(true);
+    expect(await ui.locator('#token:focus').count()).toBe(1);
     expect(named(await host.snapshot(), 'Icons')!.children).toEqual([]);
     await host.screenshot('wrong-token');
   });

@@ -123,6 +123,12 @@ export class StubNode {
     this.change('height', height);
   }
 
+  /** Figma scales a node and its content uniformly; here the content is the SVG, drawn at the node's size. */
+  rescale(scale: number): void {
+    if (!(scale > 0)) throw new Error(`rescale needs a positive scale, not ${scale}`);
+    this.resize(this.state.width * scale, this.state.height * scale);
+  }
+
   /** Figma's flag for a node no longer in the document: deleted, or inside something deleted. */
   get removed(): boolean {
     let node: StubNode | null = this;

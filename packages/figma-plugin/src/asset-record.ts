@@ -19,12 +19,22 @@ export interface SetStyle {
   referenceName: string;
 }
 
+/** What the daemon was asked to send back: a raster, or a vector traced from it; cut out of its background or not. */
+export interface Output {
+  format: 'png' | 'svg';
+  transparent: boolean;
+}
+
+export const PNG_OUTPUT: Output = { format: 'png', transparent: false };
+
 export interface AssetRecord {
   /** The name the designer typed: the layer's name. */
   name: string;
   prompt: string;
   /** The seed that reproduces the image. */
   seed: number;
+  /** Made again, it comes back the same way. */
+  output: Output;
   /** The set's style; null for a set made from prompts alone (its style was its first image's). */
   style: SetStyle | null;
 }
@@ -50,9 +60,11 @@ export function parseAssetRecord(data: string): AssetRecord | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { v, name, prompt, seed, style } = value as Record<string, unknown>;
+  const { v, name, prompt, seed, style, output: storedOutput } = value as Record<string, unknown>;
   if (v !== VERSION || !isString(name) || !isString(prompt) || !Number.isInteger(seed)) return undefined;
-  if (style === null) return { name, prompt, seed: seed as number, style: null };
+  const output = parseOutput(storedOutput);
+  if (output === undefined) return undefined;
+  if (style === null) return { name, prompt, seed: seed as number, output, style: null };
   if (typeof style !== 'object' || style === undefined) return undefined;
   const { referencePrompt, inversionJobId, referenceNodeId, referenceName } = style as Record<string, unknown>;
   if (![referencePrompt, inversionJobId, referenceNodeId, referenceName].every(isString)) return undefined;
@@ -60,6 +72,7 @@ export function parseAssetRecord(data: string): AssetRecord | undefined {
     name,
     prompt,
     seed: seed as number,
+    output,
     style: {
       referencePrompt: referencePrompt as string,
       inversionJobId: inversionJobId as string,
@@ -67,4 +80,13 @@ export function parseAssetRecord(data: string): AssetRecord | undefined {
       referenceName: referenceName as string,
     },
   };
+}
+
+/** Layers placed before SVG output have no `output`: they are PNGs on their background. */
+function parseOutput(value: unknown): Output | undefined {
+  if (value === undefined) return PNG_OUTPUT;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { format, transparent } = value as Record<string, unknown>;
+  if ((format !== 'png' && format !== 'svg') || typeof transparent !== 'boolean') return undefined;
+  return { format, transparent };
 }

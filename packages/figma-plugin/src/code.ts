@@ -1,6 +1,6 @@
 // Figma's main thread: the document side. It has no WebSocket; the UI iframe talks to the daemon.
 import type { MainToUi, UiToMain } from './messages';
-import { noticeDeleted, placeAsset, placementOf, targetFor, type Target } from './placement';
+import { addPaletteStyles, noticeDeleted, placeAsset, placementOf, targetFor, type Target } from './placement';
 import { referencePromptFromName } from './prompt-words';
 import { exportSettingsFor } from './reference-export';
 import { describeSelection } from './selection';
@@ -58,6 +58,10 @@ async function handle(message: UiToMain): Promise<void> {
     }
     case 'asset':
       if (target !== undefined) placeAsset(target, message.asset, () => post({ type: 'target-deleted' }));
+      return;
+    case 'palette':
+      // A set whose frame went has no set to name styles after.
+      if (target !== undefined && !target.deleted) await addPaletteStyles(target, message.colors);
       return;
     case 'end': {
       if (target === undefined) return;

@@ -8,7 +8,9 @@ import {
   type Frame,
   type ModelInfo,
   type Phase,
+  type ResultFormat,
   type SubmitMessage,
+  type VectorSummary,
 } from '@styleset/protocol';
 import type { Problem } from './problems';
 
@@ -45,9 +47,22 @@ export type JobEvent =
   | { type: 'queued'; /** Jobs ahead of it. */ position: number }
   | { type: 'running' }
   | { type: 'progress'; phase: Phase; step: number; total: number; /** A PNG strip of the batch in progress. */ preview?: Uint8Array }
-  | { type: 'result'; index: number; prompt: string; seed: number; width: number; height: number; png: Uint8Array };
+  | {
+      type: 'result';
+      index: number;
+      prompt: string;
+      seed: number;
+      width: number;
+      height: number;
+      /** A PNG, or an SVG's UTF-8 text. */
+      format: ResultFormat;
+      bytes: Uint8Array;
+      /** For people: why the image is not quite what was asked (its background kept, no SVG). */
+      warning?: string;
+    };
 
-export type JobEnd = { status: 'done'; jobId: string } | { status: 'cancelled' };
+/** `vector`: the SVGs' palettes, when the job asked for SVG. */
+export type JobEnd = { status: 'done'; jobId: string; vector?: VectorSummary } | { status: 'cancelled' };
 
 interface Pending {
   /** Every message carrying this request's id; true when the request is settled. */
@@ -142,13 +157,13 @@ export class DaemonConnection {
             onEvent({ type: 'progress', phase: reply.phase, step: reply.step, total: reply.total, ...(replyBytes ? { preview: replyBytes } : {}) });
             return false;
           case 'result': {
-            const { index, prompt, seed, width, height } = reply;
+            const { index, prompt, seed, width, height, format = 'png', warning } = reply;
             // The decoder guarantees a result's bytes: its attachment is required.
-            onEvent({ type: 'result', index, prompt, seed, width, height, png: replyBytes! });
+            onEvent({ type: 'result', index, prompt, seed, width, height, format, bytes: replyBytes!, ...(warning === undefined ? {} : { warning }) });
             return false;
           }
           case 'done':
-            resolve({ status: 'done', jobId: reply.jobId });
+            resolve(reply.vector === undefined ? { status: 'done', jobId: reply.jobId } : { status: 'done', jobId: reply.jobId, vector: reply.vector });
             return true;
           case 'job_error':
             if (reply.code === 'cancelled') resolve({ status: 'cancelled' });

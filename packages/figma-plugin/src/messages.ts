@@ -39,12 +39,16 @@ export type RunPlan =
   /** One layer replaced in place by a new image of the same asset. */
   | { kind: 'regenerate'; nodeId: string };
 
+/** An image as the daemon sent it: a PNG, or an SVG (which becomes vector layers). */
+export type AssetImage = { format: 'png'; png: Uint8Array } | { format: 'svg'; svg: string };
+
 /** One image for the canvas, with what the layer must remember to be regenerated. */
 export interface PlacedAsset {
   /** Its place in the set: the grid cell. */
   index: number;
   record: AssetRecord;
-  png: Uint8Array;
+  image: AssetImage;
+  /** The image's size in pixels (an SVG's raster's): its aspect ratio shapes the cell. */
   width: number;
   height: number;
 }
@@ -60,4 +64,6 @@ export type UiToMain =
   | { type: 'export-reference'; requestId: number; nodeId: string; width: number; height: number }
   | { type: 'begin'; plan: RunPlan }
   | { type: 'asset'; asset: PlacedAsset }
+  /** The colours the set's SVGs fill from (`#rrggbb`): local paint styles named after the set. */
+  | { type: 'palette'; colors: string[] }
   | { type: 'end'; end: RunEnd };

@@ -10,6 +10,8 @@ const FRAME_OFFSET = 80;
 interface Common {
   count: number;
   placed: number;
+  /** The set's palette, as paint styles made for it. */
+  paintStyles: number;
   /** Read at the start: a deleted node's other properties throw when read. */
   targetName: string;
   /** Seen deleted: nothing more is placed, and the summary says so. */
@@ -29,19 +31,28 @@ export async function targetFor(plan: RunPlan): Promise<Target | { problem: stri
   if (plan.kind === 'regenerate') {
     const node = await liveNode(plan.nodeId);
     if (node === undefined) return { problem: 'The layer to regenerate is no longer in this file.' };
-    return { kind: 'replace', node, count: 1, placed: 0, targetName: node.name, deleted: false };
+    return { kind: 'replace', node, count: 1, placed: 0, paintStyles: 0, targetName: node.name, deleted: false };
   }
   const { destination, count } = plan;
   if (destination.kind === 'frame') {
     const frame = await liveNode(destination.nodeId);
     if (frame?.type !== 'FRAME') return { problem: `The frame “${destination.name}” is no longer in this file: select a frame to fill.` };
-    return { kind: 'frame', frame, count, placed: 0, targetName: frame.name, deleted: false };
+    return { kind: 'frame', frame, count, placed: 0, paintStyles: 0, targetName: frame.name, deleted: false };
   }
   const reference = await liveNode(destination.nextTo.nodeId);
   if (reference === undefined) {
     return { problem: `The style’s layer “${destination.nextTo.name}” is no longer in this file: select a layer and click Use as style again.` };
   }
-  return { kind: 'new-frame', reference: { width: reference.width, height: reference.height }, at: besideOf(reference), count, placed: 0, targetName: plan.setName, deleted: false };
+  return {
+    kind: 'new-frame',
+    reference: { width: reference.width, height: reference.height },
+    at: besideOf(reference),
+    count,
+    placed: 0,
+    paintStyles: 0,
+    targetName: plan.setName,
+    deleted: false,
+  };
 }
 
 async function liveNode(id: string): Promise<SceneNode | undefined> {
@@ -74,7 +85,7 @@ export function placeAsset(target: Target, asset: PlacedAsset, onDeleted: () => 
       const layer = assetLayer(asset, box);
       frame.appendChild(layer);
       // An auto-layout frame places its children itself, as its designer set it up: the grid only sizes them.
-      if (frame.layoutMode === 'NONE') moveTo(layer, box);
+      if (frame.layoutMode === 'NONE') moveTo(layer, centredIn(box, layer));
       break;
     }
     case 'new-frame': {
@@ -91,16 +102,17 @@ export function placeAsset(target: Target, asset: PlacedAsset, onDeleted: () => 
       const box = target.boxes![asset.index];
       const layer = assetLayer(asset, box);
       target.frame.appendChild(layer);
-      moveTo(layer, box);
+      moveTo(layer, centredIn(box, layer));
       break;
     }
     case 'replace': {
       const old = target.node;
       const parent = old.parent!;
-      const layer = assetLayer(asset, { x: old.x, y: old.y, width: old.width, height: old.height });
+      const box = { x: old.x, y: old.y, width: old.width, height: old.height };
+      const layer = assetLayer(asset, box);
       // The new layer takes the old one's place among its siblings (and so in an auto-layout's flow).
       parent.insertChild(parent.children.indexOf(old), layer);
-      moveTo(layer, old);
+      moveTo(layer, centredIn(box, layer));
       old.remove();
       target.node = layer;
       // Still selected, the asset can be regenerated again at once.
@@ -113,14 +125,50 @@ export function placeAsset(target: Target, asset: PlacedAsset, onDeleted: () => 
   return true;
 }
 
-/** A rectangle filled with the image, named after its asset, remembering how it was made. */
-function assetLayer(asset: PlacedAsset, box: Box): RectangleNode {
-  const layer = figma.createRectangle();
+/**
+ * The asset as a layer named after it, remembering how it was made: a PNG as a rectangle filled
+ * with it, an SVG as the vector layers Figma makes of it, scaled to fit the cell.
+ */
+function assetLayer(asset: PlacedAsset, box: Box): RectangleNode | FrameNode {
+  let layer: RectangleNode | FrameNode;
+  if (asset.image.format === 'svg') {
+    layer = figma.createNodeFromSvg(asset.image.svg);
+    layer.rescale(Math.min(box.width / layer.width, box.height / layer.height));
+  } else {
+    layer = figma.createRectangle();
+    layer.resize(box.width, box.height);
+    layer.fills = [{ type: 'IMAGE', imageHash: figma.createImage(asset.image.png).hash, scaleMode: 'FIT' }];
+  }
   layer.name = asset.record.name;
-  layer.resize(box.width, box.height);
-  layer.fills = [{ type: 'IMAGE', imageHash: figma.createImage(asset.png).hash, scaleMode: 'FIT' }];
   layer.setPluginData(ASSET_KEY, encodeAssetRecord(asset.record));
   return layer;
+}
+
+/** Where a layer scaled to fit a cell sits in it: centred (an SVG of another shape leaves a margin). */
+function centredIn(box: Box, layer: SceneNode): { x: number; y: number } {
+  return { x: Math.round(box.x + (box.width - layer.width) / 2), y: Math.round(box.y + (box.height - layer.height) / 2) };
+}
+
+/**
+ * The set's palette as local paint styles named after it ("star set/#f58220"), one undo step:
+ * a style of that name already there (the same set made again) takes the colour.
+ */
+export async function addPaletteStyles(target: Target, colors: readonly string[]): Promise<void> {
+  const existing = new Map((await figma.getLocalPaintStylesAsync()).map((style) => [style.name, style]));
+  for (const hex of colors) {
+    const name = `${target.targetName}/${hex}`;
+    const style = existing.get(name) ?? figma.createPaintStyle();
+    style.name = name;
+    style.paints = [{ type: 'SOLID', color: rgbOf(hex) }];
+  }
+  figma.commitUndo();
+  target.paintStyles = colors.length;
+}
+
+/** `#rrggbb` as Figma's colour, channels from 0 to 1. */
+export function rgbOf(hex: string): RGB {
+  const channel = (i: number) => Number.parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16) / 255;
+  return { r: channel(0), g: channel(1), b: channel(2) };
 }
 
 function moveTo(node: SceneNode, { x, y }: { x: number; y: number }): void {
@@ -154,5 +202,6 @@ export function placementOf(target: Target): Placement {
     total: target.count,
     targetName: target.targetName,
     targetDeleted: target.deleted,
+    paintStyles: target.paintStyles,
   };
 }

@@ -1,8 +1,8 @@
 import { LIMITS, type Phase } from '@styleset/protocol';
-import type { AssetRecord, SetStyle } from './asset-record';
-import { DaemonConnection, DaemonProblem, type JobEvent, type OpenSocket, type Submission, type Welcome } from './daemon-client';
+import type { AssetRecord, Output, SetStyle } from './asset-record';
+import { DaemonConnection, DaemonProblem, type JobEnd, type JobEvent, type OpenSocket, type Submission, type Welcome } from './daemon-client';
 import { destinationFor } from './destination';
-import type { RunEnd, UiToMain } from './messages';
+import type { AssetImage, RunEnd, UiToMain } from './messages';
 import { explain, type Explanation } from './problems';
 import { progressFraction } from './progress';
 import { prepareSet, type SetItem } from './prompts';
@@ -15,6 +15,7 @@ export interface RunForm {
   styleHint: string;
   /** Describes the style's reference image; used only with a style. */
   referencePrompt: string;
+  output: Output;
 }
 
 /** Everything the panel shows about a run; the UI entry only copies it into the DOM. */
@@ -55,6 +56,20 @@ export interface RunHandle {
 
 /** Denoising steps between previews: ten over the default model's 50 steps. */
 export const PREVIEW_EVERY = 5;
+
+/**
+ * A job's options for the output asked for. SVGs of a set share one palette, which becomes the
+ * set's paint styles; a PNG run sets none of the vector options, so the daemon's answers are as
+ * they were before vector output.
+ */
+export function jobOptions(output: Output, seed?: number) {
+  return {
+    ...(seed === undefined ? {} : { seed }),
+    previewEvery: PREVIEW_EVERY,
+    ...(output.format === 'svg' ? { format: 'svg' as const, palette: 'set' as const } : {}),
+    ...(output.transparent ? { background: 'transparent' as const } : {}),
+  };
+}
 
 const PHASE_TEXT: Record<Phase, (step: number, total: number) => string> = {
   loading: () => 'Loading the model',
@@ -108,22 +123,29 @@ export function startSetRun(form: RunForm, selection: SelectionInfo, style: Styl
   const { items, duplicates, setName, referencePrompt } = checked;
   const destination = destinationFor(selection, style);
   if (destination.kind === 'none') return undefined;
-  const run = new Run(deps, items.length, duplicates.length > 0 ? `Repeated names made once: ${duplicates.join(', ')}` : undefined);
+  const run = new Run(deps, items.length, duplicates.length > 0 ? `Repeated names made once: ${duplicates.join(', ')}.` : undefined);
   deps.toMain({ type: 'begin', plan: { kind: 'set', count: items.length, destination, setName } });
   const prompts = items.map((item) => item.prompt);
+  const { output } = form;
   const placeResult = (set: SetStyle | null) => (result: Extract<JobEvent, { type: 'result' }>) =>
-    run.place(result, { name: items[result.index].name, prompt: result.prompt, seed: result.seed, style: set });
+    run.place(result, { name: items[result.index].name, prompt: result.prompt, seed: result.seed, output, style: set });
 
   void run.execute(async () => {
     const welcome = await run.connect();
     run.checkCount(items.length, welcome);
-    const options = { previewEvery: PREVIEW_EVERY };
-    if (style === undefined) {
-      await run.job({ kind: 'set', prompts, options }, undefined, `Submitting ${items.length} prompts…`, placeResult(null));
-      return;
-    }
-    const set = await run.invert(welcome, style.nodeId, style.name, referencePrompt!);
-    await run.job({ kind: 'reference', prompts, referencePrompt: set.referencePrompt, inversionJobId: set.inversionJobId, options }, undefined, `Submitting ${items.length} prompts…`, placeResult(set));
+    const options = jobOptions(output);
+    const submitting = `Submitting ${items.length} prompts…`;
+    const end =
+      style === undefined
+        ? await run.job({ kind: 'set', prompts, options }, undefined, submitting, placeResult(null))
+        : await (async () => {
+            const set = await run.invert(welcome, style.nodeId, style.name, referencePrompt!);
+            const submission = { kind: 'reference' as const, prompts, referencePrompt: set.referencePrompt, inversionJobId: set.inversionJobId, options };
+            return run.job(submission, undefined, submitting, placeResult(set));
+          })();
+    // The set's one palette (every SVG fills from it) becomes its paint styles.
+    const colors = [...new Set(end.vector?.palettes.flatMap((palette) => palette.colors) ?? [])];
+    if (colors.length > 0) deps.toMain({ type: 'palette', colors });
   });
   return run;
 }
@@ -152,10 +174,10 @@ export function startRegenerate(nodeId: string, asset: AssetRecord, deps: RunDep
   const seed = deps.newSeed(asset.seed);
   const again = (inversionJobId: string) =>
     run.job(
-      { kind: 'reference', prompts: [asset.prompt], referencePrompt: style.referencePrompt, inversionJobId, options: { seed, previewEvery: PREVIEW_EVERY } },
+      { kind: 'reference', prompts: [asset.prompt], referencePrompt: style.referencePrompt, inversionJobId, options: jobOptions(asset.output, seed) },
       undefined,
       `Making “${asset.name}” again…`,
-      (result) => run.place(result, { name: asset.name, prompt: asset.prompt, seed: result.seed, style }),
+      (result) => run.place(result, { name: asset.name, prompt: asset.prompt, seed: result.seed, output: asset.output, style }),
     );
 
   void run.execute(async () => {
@@ -195,6 +217,8 @@ function explanationOf(error: unknown, stopReason: string | undefined, url: stri
 /** One run over one connection: its steps, its view and how it ends. Ends exactly once. */
 class Run implements RunHandle {
   private readonly view: ViewState;
+  /** What the panel notes under the status: repeated names, images not quite as asked. */
+  private readonly notes: string[] = [];
   private connection?: DaemonConnection;
   private stopped = false;
   private stopReason?: string;
@@ -205,6 +229,7 @@ class Run implements RunHandle {
     private readonly total: number,
     note?: string,
   ) {
+    if (note !== undefined) this.notes.push(note);
     this.view = { busy: true, status: '', fraction: 0, note };
   }
 
@@ -252,16 +277,21 @@ class Run implements RunHandle {
     const model = await this.wait(this.connection!.getModel(welcome.defaultModel));
     this.update({ status: `Exporting “${name}” at ${model.width} × ${model.height}…` });
     const png = await this.wait(this.deps.exportReference(nodeId, model.width, model.height));
-    const inversionJobId = await this.job(
+    const { jobId } = await this.job(
       { kind: 'inversion', referencePrompt, attachment: { byteLength: png.length, mime: 'image/png' } },
       png,
       'Sending the style reference…',
     );
-    return { referencePrompt, inversionJobId, referenceNodeId: nodeId, referenceName: name };
+    return { referencePrompt, inversionJobId: jobId, referenceNodeId: nodeId, referenceName: name };
   }
 
-  /** Runs one job to its end; its results go to `onResult`. Resolves with the job's id. */
-  async job(submission: Submission, bytes: Uint8Array | undefined, status: string, onResult?: (result: Extract<JobEvent, { type: 'result' }>) => void): Promise<string> {
+  /** Runs one job to its end; its results go to `onResult`. Resolves with the job's end: its id, and its SVGs' palettes. */
+  async job(
+    submission: Submission,
+    bytes: Uint8Array | undefined,
+    status: string,
+    onResult?: (result: Extract<JobEvent, { type: 'result' }>) => void,
+  ): Promise<Extract<JobEnd, { status: 'done' }>> {
     this.checkStopped();
     this.update({ status });
     const end = await this.connection!.runJob(submission, bytes, (event) => {
@@ -286,13 +316,18 @@ class Run implements RunHandle {
       }
     });
     if (end.status === 'cancelled') throw new Stopped();
-    return end.jobId;
+    return end;
   }
 
   place(result: Extract<JobEvent, { type: 'result' }>, record: AssetRecord): void {
     this.received++;
-    const { index, png, width, height } = result;
-    this.deps.toMain({ type: 'asset', asset: { index, record, png, width, height } });
+    const { index, format, bytes, width, height, warning } = result;
+    const image: AssetImage = format === 'svg' ? { format, svg: new TextDecoder().decode(bytes) } : { format, png: bytes };
+    this.deps.toMain({ type: 'asset', asset: { index, record, image, width, height } });
+    if (warning !== undefined) {
+      this.notes.push(`“${record.name}”: ${warning}.`);
+      this.update({ note: this.notes.join(' ') });
+    }
   }
 
   /** A step outside the daemon's jobs (an answer, an export): once it is back, a stop takes effect. */

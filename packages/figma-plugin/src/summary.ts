@@ -20,6 +20,8 @@ export interface Placement {
   targetName: string;
   /** The frame (or the layer) was deleted during the run, so nothing more was placed. */
   targetDeleted?: boolean;
+  /** The set's palette, made into this many local paint styles. */
+  paintStyles?: number;
 }
 
 /** How a run ended, counting what really landed on the canvas. */
@@ -27,7 +29,7 @@ export function summarize(end: RunEnd, placement: Placement): Summary {
   return placement.kind === 'set' ? summarizeSet(end, placement) : summarizeRegeneration(end, placement);
 }
 
-function summarizeSet(end: RunEnd, { placed, total, targetName, targetDeleted = false }: Placement): Summary {
+function summarizeSet(end: RunEnd, { placed, total, targetName, targetDeleted = false, paintStyles = 0 }: Placement): Summary {
   const into = `in “${targetName}”`;
   // Deleted once the whole set was in it, the frame went as the designer chose: nothing fell short.
   if (targetDeleted && placed < total) {
@@ -37,7 +39,8 @@ function summarizeSet(end: RunEnd, { placed, total, targetName, targetDeleted = 
   switch (end.status) {
     case 'done': {
       const count = placed === total ? images(placed) : `${placed} of ${images(total)}`;
-      return { notice: `Styleset placed ${count} ${into}.`, status: `Placed ${count} ${into}.`, error: placed < total };
+      const styles = paintStyles === 0 ? '' : `; its ${paintStyles} colour${paintStyles === 1 ? ' is a paint style' : 's are paint styles'} “${targetName}/…”`;
+      return { notice: `Styleset placed ${count} ${into}${styles}.`, status: `Placed ${count} ${into}${styles}.`, error: placed < total };
     }
     case 'cancelled':
       return {

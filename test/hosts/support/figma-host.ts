@@ -1,8 +1,6 @@
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
 // The Node side of the Figma host: serves a page standing in for Figma on loopback (so that the
 // UI's connection to a daemon on loopback crosses no network boundary), loads the built plugin
-// into it (figma-host-page.ts) and drives it through playwright-core. The plugin's network policy
+// into it (figma-page/host-page.ts) and drives it through playwright-core. The plugin's network policy
 // is the manifest's `networkAccess.allowedDomains`, turned into the UI frame's
 // Content-Security-Policy as Figma does; the test daemon listens on a free port, so the manifest's
 // loopback entries allow any port on their host.
@@ -53,9 +51,9 @@ export interface FigmaHostServer {
   close(): Promise<void>;
 }
 
-/** Serves the host page, its script bundled from figma-host-page.ts. */
+/** Serves the host page, its script bundled from figma-page/host-page.ts. */
 export async function serveHostPage(): Promise<FigmaHostServer> {
-  const bundle = await build({ entryPoints: [join(import.meta.dirname, 'figma-host-page.ts')], bundle: true, format: 'iife', target: 'es2022', write: false, logLevel: 'warning' });
+  const bundle = await build({ entryPoints: [join(import.meta.dirname, 'figma-page/host-page.ts')], bundle: true, format: 'iife', target: 'es2022', write: false, logLevel: 'warning' });
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>Figma (test host)</title><style>${PAGE_STYLE}</style></head>
 <body><div id="canvas"></div><div id="plugin"><div class="title"></div></div><script>${bundle.outputFiles[0].text.replace(/<\/script/gi, '<\\/script')}</script></body></html>`;
   const server: Server = createServer((request, response) => {
@@ -79,6 +77,7 @@ export interface HostRecord {
   history: string[][];
   storage: { [key: string]: unknown };
   shownUi?: { [key: string]: unknown };
+  paintStyles: { name: string; paints: { type: string; color?: { r: number; g: number; b: number } }[] }[];
 }
 
 /** The plugin open in a fresh page, as Figma opens it: main thread running, UI loaded and ready. */
@@ -91,35 +90,34 @@ export async function openFigmaHost(browser: Browser, server: FigmaHostServer, p
   });
   await page.goto(server.url);
   const connectSrc = await connectSrcFromManifest();
-  await page.evaluate((options) => window.figmaHost.start(options), { codeJs: plugin.codeJs, uiHtml: plugin.uiHtml, connectSrc, storage });
+  await page.evaluate((options) => (globalThis as unknown as HostGlobal).figmaHost.start(options), { codeJs: plugin.codeJs, uiHtml: plugin.uiHtml, connectSrc, storage });
   const ui: FrameLocator = page.frameLocator('#plugin iframe');
   // Ready once the main thread answered the UI's `ready`.
-  await page.waitForFunction(() => window.figmaHost.record().calls.some((call) => call.api === 'clientStorage.getAsync'));
+  await page.waitForFunction(() => (globalThis as unknown as HostGlobal).figmaHost.record().calls.some((call) => call.api === 'clientStorage.getAsync'));
   const host = {
     page,
     ui,
     /** Errors the page or the plugin's frames logged: a clean run has none. */
     errors,
-    addFrame: (name: string, box: Partial<Rect>, parentId?: string) => page.evaluate(([n, b, p]) => window.figmaHost.addFrame(n, b, p), [name, box, parentId] as const),
+    addFrame: (name: string, box: Partial<Rect>, parentId?: string) => page.evaluate(([n, b, p]) => (globalThis as unknown as HostGlobal).figmaHost.addFrame(n, b, p), [name, box, parentId] as const),
     addImage: (name: string, box: Partial<Rect>, png: Uint8Array, parentId?: string) =>
-      page.evaluate(([n, b, data, p]) => window.figmaHost.addImage(n, b, data, p), [name, box, Buffer.from(png).toString('base64'), parentId] as const),
-    select: (ids: string[]) => page.evaluate((list) => window.figmaHost.select(list), ids),
-    deleteNode: (id: string) => page.evaluate((node) => window.figmaHost.deleteNode(node), id),
-    deleteFrameAfterPlaced: (count: number) => page.evaluate((n) => window.figmaHost.deleteFrameAfterPlaced(n), count),
-    pressUndo: () => page.evaluate(() => window.figmaHost.pressUndo()),
-    snapshot: (): Promise<NodeSnapshot[]> => page.evaluate(() => window.figmaHost.snapshot()),
-    selection: () => page.evaluate(() => window.figmaHost.selection()),
+      page.evaluate(([n, b, data, p]) => (globalThis as unknown as HostGlobal).figmaHost.addImage(n, b, data, p), [name, box, Buffer.from(png).toString('base64'), parentId] as const),
+    select: (ids: string[]) => page.evaluate((list) => (globalThis as unknown as HostGlobal).figmaHost.select(list), ids),
+    deleteNode: (id: string) => page.evaluate((node) => (globalThis as unknown as HostGlobal).figmaHost.deleteNode(node), id),
+    deleteFrameAfterPlaced: (count: number) => page.evaluate((n) => (globalThis as unknown as HostGlobal).figmaHost.deleteFrameAfterPlaced(n), count),
+    pressUndo: () => page.evaluate(() => (globalThis as unknown as HostGlobal).figmaHost.pressUndo()),
+    snapshot: (): Promise<NodeSnapshot[]> => page.evaluate(() => (globalThis as unknown as HostGlobal).figmaHost.snapshot()),
+    selection: () => page.evaluate(() => (globalThis as unknown as HostGlobal).figmaHost.selection()),
     /** Resolves when Figma has shown the `count`-th toast: the main thread's summary of a run. */
     untilNotice: (count: number, timeout = 170_000) =>
-      page.waitForFunction((n) => window.figmaHost.record().notices.length >= n, count, { timeout, polling: 100 }),
-    record: (): Promise<HostRecord> => page.evaluate(() => JSON.parse(JSON.stringify(window.figmaHost.record()))),
-    image: async (hash: string) => new Uint8Array(Buffer.from(await page.evaluate((h) => window.figmaHost.imageBase64(h), hash), 'base64')),
+      page.waitForFunction((n) => (globalThis as unknown as HostGlobal).figmaHost.record().notices.length >= n, count, { timeout, polling: 100 }),
+    record: (): Promise<HostRecord> => page.evaluate(() => JSON.parse(JSON.stringify((globalThis as unknown as HostGlobal).figmaHost.record()))),
+    image: async (hash: string) => new Uint8Array(Buffer.from(await page.evaluate((h) => (globalThis as unknown as HostGlobal).figmaHost.imageBase64(h), hash), 'base64')),
     /** A screenshot of the canvas and the plugin window, once everything on them is drawn. */
     async screenshot(name: string): Promise<string> {
-      await page.evaluate(() => window.figmaHost.drawn());
-      await ui.locator('body').evaluate(async () => {
-        await Promise.all([...document.images].map((img) => img.decode().catch(() => undefined)));
-      });
+      await page.evaluate(() => (globalThis as unknown as HostGlobal).figmaHost.drawn());
+      // Page-side code as text: this project is typed for Node.
+      await ui.locator('body').evaluate('Promise.all(Array.from(document.images, (img) => img.decode().catch(() => undefined)))');
       await mkdir(SCREENSHOT_DIR, { recursive: true });
       const path = join(SCREENSHOT_DIR, `${name}.png`);
       await writeFile(path, await page.screenshot({ animations: 'disabled', caret: 'hide' }));
@@ -132,21 +130,20 @@ export async function openFigmaHost(browser: Browser, server: FigmaHostServer, p
 
 export type FigmaHost = Awaited<ReturnType<typeof openFigmaHost>>;
 
-declare global {
-  interface Window {
-    figmaHost: {
-      start(options: { codeJs: string; uiHtml: string; connectSrc: string; storage?: { [key: string]: unknown } }): void;
-      addFrame(name: string, box: Partial<Rect>, parentId?: string): string;
-      addImage(name: string, box: Partial<Rect>, pngBase64: string, parentId?: string): string;
-      select(ids: string[]): void;
-      deleteNode(id: string): void;
-      deleteFrameAfterPlaced(count: number): void;
-      pressUndo(): string[];
-      snapshot(): NodeSnapshot[];
-      selection(): string[];
-      imageBase64(hash: string): string;
-      record(): HostRecord;
-      drawn(): Promise<void>;
-    };
-  }
+/** The page's `figmaHost` (figma-page/host-page.ts), as the tests call it through page.evaluate. */
+interface HostGlobal {
+  figmaHost: {
+    start(options: { codeJs: string; uiHtml: string; connectSrc: string; storage?: { [key: string]: unknown } }): void;
+    addFrame(name: string, box: Partial<Rect>, parentId?: string): string;
+    addImage(name: string, box: Partial<Rect>, pngBase64: string, parentId?: string): string;
+    select(ids: string[]): void;
+    deleteNode(id: string): void;
+    deleteFrameAfterPlaced(count: number): void;
+    pressUndo(): string[];
+    snapshot(): NodeSnapshot[];
+    selection(): string[];
+    imageBase64(hash: string): string;
+    record(): HostRecord;
+    drawn(): Promise<void>;
+  };
 }

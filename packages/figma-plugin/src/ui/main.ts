@@ -21,6 +21,10 @@ const fields: Record<Field | 'styleHint', HTMLInputElement | HTMLTextAreaElement
   url: element<HTMLInputElement>('url'),
   token: element<HTMLInputElement>('token'),
 };
+const output = {
+  svg: element<HTMLInputElement>('format-svg'),
+  transparent: element<HTMLInputElement>('transparent'),
+};
 const ui = {
   styleThumb: element<HTMLImageElement>('style-thumb'),
   styleName: element('style-name'),
@@ -186,7 +190,12 @@ function runDeps(): RunDeps {
 function startGenerating(): void {
   if (busy || !applyUrl()) return;
   applyToken();
-  const form = { names: fields.names.value, styleHint: fields.styleHint.value, referencePrompt: fields.referencePrompt.value };
+  const form = {
+    names: fields.names.value,
+    styleHint: fields.styleHint.value,
+    referencePrompt: fields.referencePrompt.value,
+    output: { format: output.svg.checked ? ('svg' as const) : ('png' as const), transparent: output.transparent.checked },
+  };
   run = started(startSetRun(form, selection, style, runDeps()));
 }
 

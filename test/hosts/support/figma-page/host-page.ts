@@ -1,12 +1,10 @@
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
 // The page Figma would be, in Chromium: the built main thread (code.js) runs here against the
 // `figma` stub, the built UI runs in an iframe sandboxed as Figma's plugin window is
 // (`allow-scripts` only: origin "null", no forms), and the two talk by postMessage as Figma wires
 // them. The stub's document is drawn on a canvas beside the plugin window, so that a screenshot
-// shows what the plugin did. Bundled by figma-host.ts (esbuild) into the page; driven through
+// shows what the plugin did. Bundled by ../figma-host.ts (esbuild) into the page; driven through
 // `window.figmaHost` by the tests.
-import { FigmaStub, runMainThread, type ExportSettings, type NodeSnapshot, type Rect, type StubNode } from '../../support/figma-stub';
+import { FigmaStub, runMainThread, type ExportSettings, type NodeSnapshot, type Rect, type StubNode } from '../../../support/figma-stub';
 
 interface StartOptions {
   /** The main thread, as built. */
@@ -215,12 +213,19 @@ const figmaHost = {
     return toBase64(stub.images.get(hash)!);
   },
   record() {
-    return { calls: stub.calls, notices: stub.notices, history: stub.history, storage: Object.fromEntries(stub.storage), shownUi: stub.shownUi?.options };
+    return {
+      calls: stub.calls,
+      notices: stub.notices,
+      history: stub.history,
+      storage: Object.fromEntries(stub.storage),
+      shownUi: stub.shownUi?.options,
+      paintStyles: stub.paintStyles.map(({ name, paints }) => ({ name, paints })),
+    };
   },
   /** Resolves once the canvas shows the document as it is now, its images decoded. */
   async drawn(): Promise<void> {
     drawCanvas();
-    await Promise.all([...canvasArea.querySelectorAll('img')].map((img) => img.decode().catch(() => undefined)));
+    await Promise.all(Array.from(canvasArea.querySelectorAll("img")).map((img) => img.decode().catch(() => undefined)));
   },
 };
 
