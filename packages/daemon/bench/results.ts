@@ -33,6 +33,12 @@ export interface ModelResults {
   daemon: Measured<'daemon'>;
 }
 
+/** Scenarios that need no model. */
+export interface ServiceResults {
+  load: Measured<'service-load'>;
+  fixtures: Measured<'fixtures'>;
+}
+
 export interface Machine {
   cpu: string;
   cores: number;
@@ -51,4 +57,6 @@ export interface BenchResults {
   /** Models that were not run, and why. */
   skipped: string[];
   models: ModelResults[];
+  /** Absent from runs made before these scenarios existed. */
+  service?: ServiceResults;
 }

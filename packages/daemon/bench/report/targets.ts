@@ -12,6 +12,9 @@ export interface TargetCheck {
 const MAX_SHARE_RATIO = 1.3;
 const MAX_SET_MS = 3000;
 const MAX_JS_SHARE = 0.05;
+/** The service-load test's deadline and the fixture generation bound, before they left the tests. */
+const MAX_LOAD_MS = 25_000;
+const MAX_FIXTURES_MS = 15_000;
 
 /** The issue's targets, plus the properties the benchmark is asked to show, checked on this run. */
 export function checkTargets(results: BenchResults): TargetCheck[] {
@@ -37,7 +40,28 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
     checks.push({ target: `4-icon set <= ${seconds(MAX_SET_MS)} s warm (default model)`, measured: 'not measured: no default model' });
   }
   for (const m of results.models) checks.push(...modelChecks(m));
+  checks.push(...serviceChecks(results));
   return checks;
+}
+
+function serviceChecks({ service }: BenchResults): TargetCheck[] {
+  const loadTarget = `the daemon gets through the service-load test's jobs (fake engine) in <= ${seconds(MAX_LOAD_MS)} s`;
+  const fixturesTarget = `the test suite's tiny models generate in <= ${seconds(MAX_FIXTURES_MS)} s`;
+  if (!service) return [loadTarget, fixturesTarget].map((target) => ({ target, measured: 'not measured in this run' }));
+  const load = service.load.result;
+  const fixtures = service.fixtures.result;
+  return [
+    {
+      target: loadTarget,
+      measured: `${seconds(load.wallMs)} s for ${load.done + load.cancelled} jobs from ${load.shape.clients} clients (${load.images} images)`,
+      met: load.wallMs <= MAX_LOAD_MS,
+    },
+    {
+      target: fixturesTarget,
+      measured: `${seconds(fixtures.generationMs)} s for ${fixtures.models} models`,
+      met: fixtures.generationMs <= MAX_FIXTURES_MS,
+    },
+  ];
 }
 
 function modelChecks(m: ModelResults): TargetCheck[] {
