@@ -116,7 +116,6 @@ for (const { side, schemas, fixtures, decode } of directions) {
   describe(`${side} messages reject a field the protocol does not define`, () => {
     const cases = Object.entries(schemas).flatMap(([type, schema]) => variants(type, schema).map((variant) => ({ type, ...variant })));
 
-
     it.each(cases)('$label: at the top level and in every nested object, naming the field', ({ type, label, schema }) => {
       const valid = fixtures.filter(([, message]) => message.type === type && z.safeParse(schema, message).success);
       expect(valid.length, `fixtures.ts has no valid ${side} message for ${label}: add one`).toBeGreaterThan(0);
