@@ -105,11 +105,12 @@ const directions: Array<{ side: string; schemas: Record<string, Schema>; fixture
 ];
 
 it('finds the nested objects of a schema (the walk that checks every one is reached)', () => {
-  const [set, reference] = variants('submit', clientMessageSchemas.submit).map((variant) => objectPaths(variant.schema));
-  expect([...set].sort()).toEqual(['', 'options']);
-  expect([...reference].sort()).toEqual(['', 'attachment', 'options']);
-  expect([...objectPaths(daemonMessageSchemas.done)].sort()).toEqual(['', 'timings', 'timings.phases']);
-  expect([...objectPaths(daemonMessageSchemas.queue)].sort()).toEqual(['', 'jobs.*']);
+  // At least these: the schemas may grow.
+  const [set, reference] = variants('submit', clientMessageSchemas.submit).map((variant) => [...objectPaths(variant.schema)]);
+  expect(set).toEqual(expect.arrayContaining(['', 'options']));
+  expect(reference).toEqual(expect.arrayContaining(['', 'attachment', 'options']));
+  expect([...objectPaths(daemonMessageSchemas.done)]).toEqual(expect.arrayContaining(['', 'timings', 'timings.phases']));
+  expect([...objectPaths(daemonMessageSchemas.queue)]).toEqual(expect.arrayContaining(['', 'jobs.*']));
 });
 
 for (const { side, schemas, fixtures, decode } of directions) {
