@@ -30,6 +30,11 @@ export function startText(set: SetWords): string {
   return n === 1 ? 'Generating 1 image…' : `Generating ${count(n, 'image')} in one style…`;
 }
 
+/** A set of several sizes runs one job per size: "Next: 2 images at 32×32 (size 2 of 3)…". */
+export function setText(index: number, sizes: number, set: { width: number; height: number; images: readonly unknown[] }): string {
+  return `Next: ${count(set.images.length, 'image')} at ${set.width}×${set.height} (size ${index + 1} of ${sizes})…`;
+}
+
 /** While the job waits behind others on the daemon. */
 export function queuedText(ahead: number): string {
   return `Waiting for ${count(ahead, 'job')} ahead of this one…`;

@@ -1,4 +1,4 @@
-import type { DaemonMessage, Phase, SetOptions } from '@styleset/protocol';
+import type { DaemonMessage, ImageMimeType, Phase, ReferenceOptions, SetOptions } from '@styleset/protocol';
 
 /** A daemon message with the bytes its frame carried (a result's PNG). */
 export interface JobEvent {
@@ -13,29 +13,50 @@ export interface SubmittedJob extends AsyncIterable<JobEvent> {
   readonly position?: number;
 }
 
+export type JobRequest =
+  | { kind: 'set'; prompts: string[]; options?: SetOptions }
+  | { kind: 'reference'; prompts: string[]; referencePrompt: string; options?: ReferenceOptions };
+
+/** A picture that travels with a request: a reference job's style image. */
+export interface Attachment {
+  bytes: Uint8Array;
+  mime: ImageMimeType;
+}
+
 /** What the runner needs from a daemon connection; the typed `StylesetClient` is one. */
 export interface DaemonConnection {
-  submit(request: { kind: 'set'; prompts: string[]; options?: SetOptions }): Promise<SubmittedJob>;
+  submit(request: JobRequest, image?: Attachment): Promise<SubmittedJob>;
   cancel(jobId: string): Promise<unknown>;
 }
 
 export interface SetImage {
   prompt: string;
-  /** Where its PNG goes. */
+  /** Where its image goes. */
   target: string;
 }
 
+/**
+ * Where a set takes its style from. `image`: a picture (the workspace's style image), inverted by
+ * the daemon, which keeps the inversion for the next set in the same style. `first`: the set's
+ * first image, as StyleAligned does with prompts alone.
+ */
+export type SetStyle = { kind: 'image'; image: Attachment; prompt: string } | { kind: 'first' };
+// A saved style from the daemon's style library (issue #16) becomes a third kind here.
+
 export interface RunOptions {
   connection: DaemonConnection;
-  /** One set, in order: the first is the style reference. */
+  /** One set, in order: the first is the style reference unless `style` brings one. */
   images: readonly SetImage[];
   options?: SetOptions;
-  write(target: string, png: Uint8Array): Promise<void>;
+  style?: SetStyle;
+  /** Writes one image; false when it was not written (the user kept a file that appeared meanwhile). */
+  write(image: SetImage, png: Uint8Array): Promise<boolean>;
   /** Aborting cancels the job on the daemon; images written so far stay. */
   signal?: AbortSignal;
   /** The daemon queued the job, behind `ahead` others. */
   onAccepted?(ahead: number): void;
   onProgress?(progress: { phase: Phase; step: number; total: number; etaMs?: number }): void;
+  onResult?(index: number, png: Uint8Array): void;
   onWritten?(target: string, index: number): void;
 }
 
@@ -60,16 +81,21 @@ export class WriteError extends Error {
 }
 
 /**
- * Submits the images as one set, so that they share a style, and writes each PNG to its target as
- * it arrives rather than at the end: a long set that fails halfway keeps what it made.
+ * Submits the images as one job, so that they share a style, and writes each image to its target
+ * as it arrives rather than at the end: a long set that fails halfway keeps what it made.
  */
 export async function runSet(run: RunOptions): Promise<RunResult> {
-  const { connection, images, signal } = run;
+  const { connection, images, signal, style } = run;
   const written: string[] = [];
   if (signal?.aborted) return { status: 'cancelled', written };
+  const prompts = images.map((image) => image.prompt);
+  const options = run.options && { options: run.options };
   let job: SubmittedJob;
   try {
-    job = await connection.submit({ kind: 'set', prompts: images.map((image) => image.prompt), ...(run.options && { options: run.options }) });
+    job =
+      style?.kind === 'image'
+        ? await connection.submit({ kind: 'reference', prompts, referencePrompt: style.prompt, ...options }, style.image)
+        : await connection.submit({ kind: 'set', prompts, ...options });
   } catch (error) {
     return { status: 'failed', written, error };
   }
@@ -86,15 +112,18 @@ export async function runSet(run: RunOptions): Promise<RunResult> {
           run.onProgress?.({ phase: message.phase, step: message.step, total: message.total, ...(message.etaMs !== undefined && { etaMs: message.etaMs }) });
           break;
         case 'result': {
-          const { target } = images[message.index];
+          const image = images[message.index];
+          run.onResult?.(message.index, bytes!);
+          let wrote: boolean;
           try {
-            await run.write(target, bytes!);
+            wrote = await run.write(image, bytes!);
           } catch (error) {
             cancel();
-            return { status: 'failed', written, error: new WriteError(target, error) };
+            return { status: 'failed', written, error: new WriteError(image.target, error) };
           }
-          written.push(target);
-          run.onWritten?.(target, message.index);
+          if (!wrote) break;
+          written.push(image.target);
+          run.onWritten?.(image.target, message.index);
           break;
         }
         case 'done':
@@ -109,4 +138,45 @@ export async function runSet(run: RunOptions): Promise<RunResult> {
   } finally {
     signal?.removeEventListener('abort', cancel);
   }
+}
+
+/** Images generated at one size: one job each, since a job has one size. */
+export interface SizedSet {
+  width: number;
+  height: number;
+  images: SetImage[];
+}
+
+export interface RunSetsOptions extends Omit<RunOptions, 'images' | 'style' | 'onResult'> {
+  sets: readonly SizedSet[];
+  style: SetStyle;
+  /** The next job starts, `index` of `sets.length`. */
+  onSetStart?(index: number, set: SizedSet): void;
+}
+
+/**
+ * Generates images of several sizes in one style: one job per size, in order. With a style image
+ * every job is a reference job on it. With the first image as the style, the first job is a plain
+ * set and the later ones take the style of its first image, sent back as their reference image.
+ * Cancelling or a failure stops at once; what was written stays.
+ */
+export async function runSets(run: RunSetsOptions): Promise<RunResult> {
+  const { sets, style, onSetStart, ...common } = run;
+  const written: string[] = [];
+  let style0: SetStyle = style;
+  for (const [index, set] of sets.entries()) {
+    onSetStart?.(index, set);
+    let first: Uint8Array | undefined;
+    const outcome = await runSet({
+      ...common,
+      images: set.images,
+      options: { ...run.options, width: set.width, height: set.height },
+      style: style0,
+      onResult: (at, png) => void (at === 0 && (first = png)),
+    });
+    written.push(...outcome.written);
+    if (outcome.status !== 'done') return { ...outcome, written };
+    if (style0.kind === 'first' && first !== undefined) style0 = { kind: 'image', image: { bytes: first, mime: 'image/png' }, prompt: set.images[0].prompt };
+  }
+  return { status: 'done', written };
 }
