@@ -12,6 +12,8 @@ export interface Shown {
   kind: 'info' | 'warning' | 'error';
   message: string;
   buttons: string[];
+  /** A dialog the user must answer, rather than a notification. */
+  modal?: true;
 }
 
 export interface Terminal {
@@ -247,8 +249,10 @@ export class VscodeHost {
     const uri = (fsPath: string) => Uri.file(fsPath);
     const folder = { uri: uri(this.folder), name: 'workspace', index: 0 };
     const host = this;
-    const show = (kind: Shown['kind']) => async (message: string, ...buttons: string[]) => {
-      const shown = { kind, message, buttons };
+    const show = (kind: Shown['kind']) => async (message: string, ...rest: (string | { modal?: boolean })[]) => {
+      const buttons = rest.filter((item): item is string => typeof item === 'string');
+      const modal = rest.some((item) => typeof item === 'object' && item.modal === true);
+      const shown: Shown = { kind, message, buttons, ...(modal && { modal: true as const }) };
       this.shown.push(shown);
       return this.answer(shown);
     };

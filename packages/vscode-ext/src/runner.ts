@@ -1,4 +1,4 @@
-import type { DaemonMessage, ImageMimeType, Phase, ReferenceOptions, SetOptions } from '@styleset/protocol';
+import { REFERENCE_IMAGE_DEFAULTS, type DaemonMessage, type ImageMimeType, type Phase, type ReferenceOptions, type SetOptions } from '@styleset/protocol';
 
 /** A daemon message with the bytes its frame carried (a result's PNG). */
 export interface JobEvent {
@@ -89,13 +89,12 @@ export async function runSet(run: RunOptions): Promise<RunResult> {
   const written: string[] = [];
   if (signal?.aborted) return { status: 'cancelled', written };
   const prompts = images.map((image) => image.prompt);
-  const options = run.options && { options: run.options };
   let job: SubmittedJob;
   try {
     job =
       style?.kind === 'image'
-        ? await connection.submit({ kind: 'reference', prompts, referencePrompt: style.prompt, ...options }, style.image)
-        : await connection.submit({ kind: 'set', prompts, ...options });
+        ? await connection.submit({ kind: 'reference', prompts, referencePrompt: style.prompt, options: referenceOptions(run.options ?? {}) }, style.image)
+        : await connection.submit({ kind: 'set', prompts, ...(run.options && { options: run.options }) });
   } catch (error) {
     return { status: 'failed', written, error };
   }
@@ -138,6 +137,17 @@ export async function runSet(run: RunOptions): Promise<RunResult> {
   } finally {
     signal?.removeEventListener('abort', cancel);
   }
+}
+
+/**
+ * A reference job's options from the settings. The inverted image joins the trajectory a tenth
+ * of the way in (the reference implementation's 5 of 50 steps); with fewer steps set than that
+ * offset, the same fraction of the steps set, so that every step count works.
+ */
+export function referenceOptions(options: SetOptions): ReferenceOptions {
+  if (options.steps === undefined || options.steps > REFERENCE_IMAGE_DEFAULTS.inversionOffset) return options;
+  const fraction = REFERENCE_IMAGE_DEFAULTS.inversionOffset / REFERENCE_IMAGE_DEFAULTS.steps;
+  return { ...options, inversionOffset: Math.floor(options.steps * fraction) };
 }
 
 /** Images generated at one size: one job each, since a job has one size. */
