@@ -97,8 +97,8 @@ describe('diagnostics', () => {
     expect(problems(document)).toEqual([
       { text: 'img/hero.png', line: 1, severity: DiagnosticSeverity.Warning, message: 'img/hero.png does not exist. Styleset can generate it.', source: 'Styleset' },
       { text: 'placeholders/team.png', line: 3, severity: DiagnosticSeverity.Information, message: 'placeholders/team.png is a placeholder (styleset.placeholderGlob). Styleset can replace it.', source: 'Styleset' },
-      { text: 'img/spinner.gif', line: 4, severity: DiagnosticSeverity.Warning, message: 'img/spinner.gif does not exist. Styleset cannot generate it: Styleset writes PNG, JPEG and WebP images, not GIF.', source: 'Styleset' },
-      { text: '../../outside.png', line: 5, severity: DiagnosticSeverity.Warning, message: '../../outside.png does not exist. Styleset cannot generate it: it is outside the workspace folder.', source: 'Styleset' },
+      { text: 'img/spinner.gif', line: 4, severity: DiagnosticSeverity.Warning, message: 'img/spinner.gif does not exist. Styleset writes PNG, JPEG and WebP images, not GIF.', source: 'Styleset' },
+      { text: '../../outside.png', line: 5, severity: DiagnosticSeverity.Warning, message: '../../outside.png does not exist. It is outside the workspace folder.', source: 'Styleset' },
       { text: 'img/hero.png', line: 6, severity: DiagnosticSeverity.Warning, message: 'img/hero.png does not exist. Styleset can generate it.', source: 'Styleset' },
     ]);
   });
@@ -116,6 +116,21 @@ describe('diagnostics', () => {
       .getConfiguration('styleset')
       .update('placeholderGlob', 'nothing/**', 2);
     await settled(() => expect(problems(document).map((p) => p.text)).toEqual(['b.png']));
+  });
+
+  it('let go of a placeholder once Styleset has filled it, and take it up again when something else changes it', async () => {
+    await open({ 'index.html': '<img src="placeholders/a.png">', 'placeholders/a.png': fakePng(8, 8, 1) });
+    const document = await host.openDocument(join(workspace, 'index.html'));
+    await settled(() => expect(problems(document).map((p) => p.message)).toEqual(['placeholders/a.png is a placeholder (styleset.placeholderGlob). Styleset can replace it.']));
+    await host.apply(host.codeActions(document, host.diagnostics.get(document.uri.fsPath)!)[0]);
+    expect(await onDisk('placeholders/a.png')).toEqual(fakePng(64, 64, engine.jobs[0].options.seed));
+    await settled(() => expect(problems(document)).toEqual([]));
+    // Generating the file's images again leaves it alone.
+    await host.run('styleset.generatePlaceholdersInFile');
+    expect(host.shown.at(-1)!.message).toBe('Styleset: this file references no missing or placeholder images.');
+    await writeFile(join(workspace, 'placeholders/a.png'), fakePng(8, 8, 2));
+    host.fileCreated(join(workspace, 'placeholders/a.png'));
+    await settled(() => expect(problems(document)).toHaveLength(1));
   });
 
   it('offer no quick fix for what Styleset cannot make', async () => {

@@ -180,6 +180,8 @@ export class VscodeHost {
   readonly inputBoxes: { title?: string; prompt?: string }[] = [];
   readonly output = { name: '', lines: [] as string[], shown: false };
   readonly secrets = new Map<string, string>();
+  /** `ExtensionContext.workspaceState`. */
+  readonly workspaceState = new Map<string, unknown>();
   readonly settings: Record<string, unknown> = {};
   readonly commands = new Map<string, (...args: unknown[]) => Promise<void>>();
   /** What the extension's diagnostic collection holds, by file path. */
@@ -342,10 +344,14 @@ export class VscodeHost {
     };
   }
 
-  /** What `ExtensionContext` the extension uses: subscriptions and the secret storage. */
+  /** What `ExtensionContext` the extension uses: subscriptions, the secret storage and the workspace state. */
   context(): object {
     return {
       subscriptions: [],
+      workspaceState: {
+        get: <T>(key: string, defaultValue: T) => (this.workspaceState.has(key) ? (this.workspaceState.get(key) as T) : defaultValue),
+        update: async (key: string, value: unknown) => void this.workspaceState.set(key, value),
+      },
       secrets: {
         get: async (key: string) => this.secrets.get(key),
         store: async (key: string, value: string) => void this.secrets.set(key, value),

@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { exists, isDirectory } from './files';
 import { readSettings } from './generate';
+import type { GeneratedFiles } from './generated-files';
 import { globMatcher } from './glob';
 import { inspectFile, type InspectedReference } from './plan';
 import { sourceKindOf } from './references';
@@ -30,7 +31,7 @@ export class ImageDiagnostics implements vscode.Disposable {
   private readonly generations = new Map<string, number>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor() {
+  constructor(private readonly generated: GeneratedFiles) {
     const watcher = vscode.workspace.createFileSystemWatcher(IMAGE_GLOB);
     const onDisk = () => this.refreshAll(DISK_DELAY_MS);
     this.disposables.push(
@@ -78,7 +79,13 @@ export class ImageDiagnostics implements vscode.Disposable {
     const settings = readSettings(document.uri);
     let inspected: InspectedReference[];
     try {
-      inspected = await inspectFile({ path, text: document.getText(), folder }, { exists, isDirectory, isPlaceholder: globMatcher(settings.placeholderGlob), styleHint: '' });
+      inspected = await inspectFile({ path, text: document.getText(), folder }, {
+        exists,
+        isDirectory,
+        isPlaceholder: globMatcher(settings.placeholderGlob),
+        isGenerated: (target) => this.generated.isGenerated(target),
+        styleHint: '',
+      });
     } catch {
       return;
     }

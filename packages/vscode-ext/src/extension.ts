@@ -2,11 +2,12 @@ import * as vscode from 'vscode';
 import { GENERATE_FILE, GENERATE_IMAGE, GenerateImageActions } from './code-actions';
 import { ImageDiagnostics } from './diagnostics';
 import { generatePlaceholders, SOURCE_GLOB } from './generate';
+import { GeneratedFiles } from './generated-files';
 import { disposeOutput, log } from './output';
 import { useAsStyle } from './style-command';
 
 export function activate(context: vscode.ExtensionContext): void {
-  const diagnostics = new ImageDiagnostics();
+  const diagnostics = new ImageDiagnostics(new GeneratedFiles(context.workspaceState));
   /** Anything unforeseen still reaches the user as a Styleset message, not a bare stack trace. */
   const command = <A extends unknown[]>(id: string, run: (...args: A) => Promise<void>) =>
     vscode.commands.registerCommand(id, (...args: A) =>

@@ -5,6 +5,7 @@ import { connectDaemon, type StylesetClient } from './daemon';
 import { encodeImage } from './encode';
 import { explainFailure } from './failures';
 import { TargetExistsError, exists, isDirectory, writeImage } from './files';
+import { GeneratedFiles } from './generated-files';
 import { globMatcher } from './glob';
 import { log } from './output';
 import { chooseImages, type Scope } from './pick';
@@ -33,10 +34,12 @@ export async function generatePlaceholders(context: vscode.ExtensionContext, sco
   const settings = readSettings(uri);
   const files = scope === 'file' ? await fileAt(uri) : await workspaceFiles();
   if (files === undefined) return;
+  const generated = new GeneratedFiles(context.workspaceState);
   const plan = await planImages(files, {
     exists,
     isDirectory,
     isPlaceholder: globMatcher(settings.placeholderGlob),
+    isGenerated: (path) => generated.isGenerated(path),
     styleHint: settings.styleHint,
   });
   const images = selection.kind === 'pick' ? await chooseImages(plan, scope) : chosen(plan.images, selection);
@@ -80,6 +83,7 @@ async function generateImages(context: vscode.ExtensionContext, images: readonly
     return showFailure(explainFailure(error, scene), scene);
   }
   const total = images.length;
+  const generated = new GeneratedFiles(context.workspaceState);
   const styleName = style.kind === 'image' ? basename(settings.styleImage) : undefined;
   try {
     let sets: SizedSet[];
@@ -104,7 +108,11 @@ async function generateImages(context: vscode.ExtensionContext, images: readonly
           sets,
           style,
           options: options.options,
-          write: (image, png) => writeOne(byTarget.get(image.target)!, png),
+          write: async (image, png) => {
+            const wrote = await writeOne(byTarget.get(image.target)!, png);
+            if (wrote) await generated.record(image.target);
+            return wrote;
+          },
           signal: controller.signal,
           onSetStart: (index, set) => {
             // Later sizes take the style of the first image, which the daemon then inverts.

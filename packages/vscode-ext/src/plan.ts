@@ -47,6 +47,8 @@ export interface PlanEnvironment {
   isDirectory(path: string): Promise<boolean>;
   /** Whether an existing file, by its workspace-relative path, is a placeholder to overwrite. */
   isPlaceholder(relativePath: string): boolean;
+  /** Whether Styleset wrote the file as it is now: a filled placeholder is one no longer. */
+  isGenerated?(path: string): Promise<boolean>;
   styleHint: string;
 }
 
@@ -92,7 +94,7 @@ export async function inspectFile(file: SourceFile, env: PlanEnvironment, webRoo
 async function referenceState(target: string, folder: string, env: PlanEnvironment): Promise<ReferenceState> {
   const present = await env.exists(target);
   if (!isInside(folder, target)) return present ? { state: 'present' } : { state: 'skipped', why: 'it is outside the workspace folder', missing: true };
-  const placeholder = present && env.isPlaceholder(relativePath(folder, target));
+  const placeholder = present && env.isPlaceholder(relativePath(folder, target)) && !(await env.isGenerated?.(target));
   if (present && !placeholder) return { state: 'present' };
   const format = imageFormatOf(target);
   if (format === undefined) return { state: 'skipped', why: `Styleset writes ${WRITTEN_FORMATS_TEXT} images, not ${formatName(target)}`, missing: !present };

@@ -30,7 +30,7 @@ export function referenceProblem({ reference, target, state }: InspectedReferenc
       return {
         code: 'cannot-generate',
         severity: state.missing ? 'warning' : 'information',
-        message: `${name} ${state.missing ? 'does not exist' : 'is a placeholder'}. Styleset cannot generate it: ${state.why}.`,
+        message: `${name} ${state.missing ? 'does not exist' : 'is a placeholder'}. ${state.why[0].toUpperCase()}${state.why.slice(1)}.`,
         target,
         fixable: false,
       };
