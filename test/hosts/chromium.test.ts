@@ -16,16 +16,14 @@ describe('the host-test browser', () => {
     const page = await browser.newPage();
     try {
       // Figma's plugin window: scripts only, no forms, no same origin (so its origin is "null").
-      const message = await page.evaluate(
-        () =>
-          new Promise<{ origin: string; sum: number }>((resolve) => {
-            addEventListener('message', (e) => resolve(e.data), { once: true });
-            const frame = document.createElement('iframe');
-            frame.setAttribute('sandbox', 'allow-scripts');
-            frame.srcdoc = "<script>parent.postMessage({ origin: self.origin, sum: 2 + 3 }, '*')</script>";
-            document.body.append(frame);
-          }),
-      );
+      // Page-side code as text: the test project is typed for Node, not the DOM.
+      const message = await page.evaluate(`new Promise((resolve) => {
+        addEventListener('message', (e) => resolve(e.data), { once: true });
+        const frame = document.createElement('iframe');
+        frame.setAttribute('sandbox', 'allow-scripts');
+        frame.srcdoc = "<script>parent.postMessage({ origin: self.origin, sum: 2 + 3 }, '*')</script>";
+        document.body.append(frame);
+      })`);
       expect(message).toEqual({ origin: 'null', sum: 5 });
     } finally {
       await page.close();

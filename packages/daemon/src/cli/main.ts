@@ -4,8 +4,10 @@ import { StylesetError } from '../errors';
 import { registerEval } from './commands/eval';
 import { registerGenerate } from './commands/generate';
 import { registerInvert } from './commands/invert';
+import { registerModels } from './commands/models';
 import { registerPair } from './commands/pair';
 import { registerPrune } from './commands/prune';
+import { registerPull } from './commands/pull';
 import { registerServe } from './commands/serve';
 import { registerStatus } from './commands/status';
 
@@ -21,6 +23,8 @@ registerServe(program, createServeEngine);
 registerPair(program);
 registerStatus(program);
 registerPrune(program);
+registerPull(program);
+registerModels(program);
 registerEval(program);
 
 try {

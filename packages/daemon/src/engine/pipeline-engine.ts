@@ -4,6 +4,7 @@ import { CancelledError, InputError, StylesetError } from '../errors';
 import { pixelsToRgb } from '../image/convert';
 import { decodeImage } from '../image/decode';
 import { encodePng } from '../image/png';
+import { modelCacheDir } from '../model/derived-cache';
 import type { RuntimeOptions } from '../model/runtime';
 import type { FloatTensor } from '../model/tensor';
 import { generateSet, type GenerateOptions, type RunControl } from '../pipeline/generate';
@@ -13,7 +14,7 @@ import { Pipeline } from '../pipeline/pipeline';
 import { TrajectoryStore, trajectoryKey } from '../pipeline/trajectory-store';
 import type { Engine, EngineEvents, EngineJob, EngineOutcome } from './engine';
 import { defaultBatchSize } from './batch-size';
-import { ModelCatalog, type EngineModel } from './model-catalog';
+import { ModelCatalog, modelKey, type EngineModel } from './model-catalog';
 import { PhaseTimer } from './phase-timer';
 
 export type { EngineModel } from './model-catalog';
@@ -24,6 +25,8 @@ export interface PipelineEngineOptions {
   runtime: RuntimeOptions;
   /** Where rewritten U-Nets and inverted trajectories are kept. */
   dataDir: string;
+  /** Also offer the models installed in the data folder (`styleset pull`), as found at each lookup. */
+  offerInstalledModels?: boolean;
 }
 
 /**
@@ -33,11 +36,12 @@ export interface PipelineEngineOptions {
 export class PipelineEngine implements Engine {
   readonly defaultModelId: string;
   private readonly catalog: ModelCatalog;
-  private readonly pipelines = new Map<string, Promise<Pipeline>>();
+  /** By model id, with the key of the files it was loaded from. */
+  private readonly pipelines = new Map<string, { key: string; pipeline: Promise<Pipeline> }>();
   private readonly trajectories: TrajectoryStore;
 
   constructor(private readonly options: PipelineEngineOptions) {
-    this.catalog = new ModelCatalog(options.models, options.defaultModelId);
+    this.catalog = new ModelCatalog(options.models, options.defaultModelId, options.offerInstalledModels ? options.dataDir : undefined);
     this.defaultModelId = this.catalog.defaultModelId;
     this.trajectories = new TrajectoryStore(resolve(options.dataDir, 'trajectories'));
   }
@@ -92,18 +96,25 @@ export class PipelineEngine implements Engine {
   async close(): Promise<void> {
     const loaded = [...this.pipelines.values()];
     this.pipelines.clear();
-    for (const p of loaded) await (await p).release();
+    for (const p of loaded) await (await p.pipeline).release();
   }
 
-  private pipeline(id: string): Promise<Pipeline> {
-    const model = this.catalog.model(id);
-    let pipeline = this.pipelines.get(id);
-    if (!pipeline) {
-      pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: resolve(this.options.dataDir, 'model-cache') });
-      this.pipelines.set(id, pipeline);
-      // A model that failed to load is retried on the next job rather than kept broken.
-      pipeline.catch(() => this.pipelines.delete(id));
+  private async pipeline(id: string): Promise<Pipeline> {
+    const model = await this.catalog.model(id);
+    const key = modelKey(model);
+    const held = this.pipelines.get(id);
+    if (held?.key === key) return held.pipeline;
+    if (held) {
+      // Installed again under the same id since it was loaded: the old sessions go.
+      this.pipelines.delete(id);
+      await (await held.pipeline.catch(() => undefined))?.release();
     }
+    const pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: modelCacheDir(resolve(this.options.dataDir)) });
+    this.pipelines.set(id, { key, pipeline });
+    // A model that failed to load is retried on the next job rather than kept broken.
+    pipeline.catch(() => {
+      if (this.pipelines.get(id)?.pipeline === pipeline) this.pipelines.delete(id);
+    });
     return pipeline;
   }
 

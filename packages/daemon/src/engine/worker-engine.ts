@@ -41,7 +41,7 @@ export class WorkerEngine implements Engine {
   private closed = false;
 
   constructor(private readonly options: PipelineEngineOptions) {
-    this.catalog = new ModelCatalog(options.models, options.defaultModelId);
+    this.catalog = new ModelCatalog(options.models, options.defaultModelId, options.offerInstalledModels ? options.dataDir : undefined);
     this.defaultModelId = this.catalog.defaultModelId;
   }
 
@@ -56,7 +56,7 @@ export class WorkerEngine implements Engine {
 
   async run(job: EngineJob, events: EngineEvents, signal: AbortSignal): Promise<EngineOutcome> {
     if (this.closed) throw new StylesetError('internal', 'the engine is closed');
-    this.catalog.model(job.options.model);
+    await this.catalog.model(job.options.model);
     const worker = this.start();
     const id = this.nextId++;
     const cancel = () => send(worker, { type: 'cancel', id });

@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { ModelError } from '../errors';
 import { externalDataRef, hasFloat16, isExternal, readModel, upcastFloat16Model, writeModel, type ModelProto } from '../onnx';
 
@@ -252,4 +252,26 @@ async function removeStaleTemps(cacheDir: string): Promise<void> {
       // Removed by another process meanwhile.
     }
   }
+}
+
+/** The cache of derived models in a data folder. */
+export function modelCacheDir(dataDir: string): string {
+  return join(dataDir, 'model-cache');
+}
+
+/**
+ * The entries derived from models inside `sourceDir`: a model being removed takes them along, as
+ * their weights are hard links to its own (removing the model alone would free nothing).
+ */
+export async function derivedModelsOf(cacheDir: string, sourceDir: string): Promise<string[]> {
+  const prefix = `${resolve(sourceDir)}${sep}`;
+  const entries: string[] = [];
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    const entry = join(cacheDir, name);
+    const source = await readFile(join(entry, MANIFEST_FILE), 'utf8')
+      .then((text) => (JSON.parse(text) as Partial<Manifest<unknown>>).source)
+      .catch(() => undefined);
+    if (typeof source === 'string' && source.startsWith(prefix)) entries.push(entry);
+  }
+  return entries;
 }

@@ -20,6 +20,9 @@ export interface FileInfo {
   mode: number;
   /** Hard links to the file: removing one of several frees nothing. */
   nlink: number;
+  /** The file's identity: every link to it has the same. Absent where a file system cannot say. */
+  dev?: number;
+  ino?: number;
   isDirectory(): boolean;
 }
 

@@ -7,3 +7,4 @@ export { freedBytes } from './freed-bytes';
 export { nodeFileSystem, type EntryInfo, type FileInfo, type FileSystem, type WritableFile } from './file-system';
 export { StorageError, storageError } from './storage-error';
 export { describeTightened, folderAndSubfolders, makeFoldersPrivate, type Tightened } from './private-folders';
+export { formatBytes } from './format-bytes';

@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_KEEP_JOBS_DAYS, loadConfig } from '../../config/config-file';
 import { resolveDirs } from '../../config/paths';
-import { formatBytes, pruneDataFolder, type PruneReport } from '../../server/retention';
+import { pruneDataFolder, type PruneReport } from '../../server/retention';
+import { formatBytes } from '../../storage';
 
 interface PruneFlags {
   olderThan?: number;

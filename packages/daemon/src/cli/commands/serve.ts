@@ -9,7 +9,7 @@ import type { EngineSetup } from '../../engine/create-engine';
 import type { Engine } from '../../engine/engine';
 import { startDaemon, type Daemon } from '../../server/daemon';
 import type { DaemonEvent } from '../../server/events';
-import { formatBytes } from '../../server/retention';
+import { formatBytes } from '../../storage';
 import { integer } from '../arguments';
 import { addRuntimeOptions, runtimeFromFlags, type RuntimeFlags } from '../runtime-flags';
 
