@@ -100,7 +100,9 @@ describe('formats', () => {
     expect(Buffer.from(bytes.subarray(0, 4)).toString('latin1')).toBe('RIFF');
     expect(Buffer.from(bytes.subarray(8, 12)).toString('latin1')).toBe('WEBP');
     const { default: decode, init } = await import('@jsquash/webp/decode');
-    await (init as unknown as (module: unknown) => Promise<void>)(await WebAssembly.compile(await readFile(join(webpDir, 'codec/dec/webp_dec.wasm'))));
+    // Node's WebAssembly, which the test project's type libraries (ES2022, Node) leave undeclared.
+    const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } }).WebAssembly;
+    await (init as unknown as (module: unknown) => Promise<void>)(await wasm.compile(await readFile(join(webpDir, 'codec/dec/webp_dec.wasm'))));
     const decoded = await decode(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     expect([decoded.width, decoded.height]).toEqual([16, 8]);
     expect(maxDifference(decoded.data, rgba)).toBeLessThan(26);

@@ -185,12 +185,13 @@ describe('the extension in VS Code', () => {
     const heart = Buffer.from((await onDisk('img/heart.webp'))!);
     expect([heart.toString('latin1', 0, 4), heart.toString('latin1', 8, 12)]).toEqual(['RIFF', 'WEBP']);
     // Chromium decodes the WebP: 32x32, as its attributes say.
-    const size = await page.evaluate(async (base64) => {
+    // Page-side code as text: the test project is typed for Node, not the DOM.
+    const size = await page.evaluate(`(async () => {
       const image = new Image();
-      image.src = `data:image/webp;base64,${base64}`;
+      image.src = 'data:image/webp;base64,${heart.toString('base64')}';
       await image.decode();
       return [image.naturalWidth, image.naturalHeight];
-    }, heart.toString('base64'));
+    })()`);
     expect(size).toEqual([32, 32]);
     expect(await onDisk('placeholders/team.png')).not.toEqual(team);
     expect(pngFacts((await onDisk('placeholders/team.png'))!)).toMatchObject({ width: 64, height: 64 });
