@@ -89,6 +89,7 @@ async function trajectories(): Promise<string[]> {
 
 /** Always kept with the test's files (for a failure); into the README's folder when asked. */
 async function screenshot(name: string): Promise<void> {
+  await vscode.settleForScreenshot();
   const path = join(root, 'screenshots', `${name}.png`);
   await mkdir(dirname(path), { recursive: true });
   await page.screenshot({ path });
@@ -224,6 +225,7 @@ describe('the extension in VS Code', () => {
     expect(await vscode.quickPickRows()).toEqual([expect.stringMatching(/^icons\/home\.png/), expect.stringMatching(/^icons\/search\.png/)]);
     await vscode.accept();
     expect(await vscode.waitForNotification(/Styleset wrote/)).toEqual({ message: 'Styleset wrote 2 images.', buttons: [] });
+    await vscode.openImage('icons', 'home.png');
     await screenshot('04-style-set');
     expect(pngFacts((await onDisk('icons/home.png'))!)).toMatchObject({ width: 64, height: 64 });
     // The daemon inverted the style image once, and keeps the result.

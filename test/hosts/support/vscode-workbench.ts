@@ -15,6 +15,12 @@ export class Workbench {
     await this.page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
   }
 
+  /** No tooltip from where the pointer happens to be, no notification still fading in. */
+  async settleForScreenshot(): Promise<void> {
+    await this.page.mouse.move(900, 420);
+    await this.page.locator('.notifications-toasts .notification-toast:not(.notification-fade-in-done)').first().waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
+  }
+
   get quickInput(): Locator {
     return this.page.locator('.quick-input-widget');
   }
@@ -40,6 +46,19 @@ export class Workbench {
     await this.quickInput.locator('.monaco-list-row', { hasText: name }).first().waitFor();
     await this.page.keyboard.press('Enter');
     await this.page.locator(`.monaco-editor[data-uri$="/${name}"] .view-lines`).waitFor();
+  }
+
+  /** Opens an image from the Explorer (folder, then file) in VS Code's image preview, zoomed in. */
+  async openImage(folder: string, name: string): Promise<void> {
+    await this.expandFolder(folder);
+    const row = this.page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`).first();
+    await row.click();
+    // The preview is a webview: an iframe holding an iframe with the image.
+    const image = this.page.frameLocator('iframe.webview').frameLocator('iframe').locator('img');
+    await image.waitFor();
+    for (let i = 0; i < 3; i++) await image.click();
+    // Keyboard focus back to the workbench: the webview would keep the shortcuts.
+    await row.click();
   }
 
   /** The visible quick pick's items (label and description), once it shows some. */
