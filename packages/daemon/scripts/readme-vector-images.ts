@@ -6,16 +6,15 @@
  *
  *   npx tsx packages/daemon/scripts/readme-vector-images.ts [--seed 3] [--out docs/images/vector]
  *
- * It runs the embedded model and the vectoriser as `styleset generate` does (the engine with its
- * defaults, then `vectoriseSet` on the set's PNGs), and prints each image's numbers.
+ * It runs the embedded model with its defaults, then `vectoriseSet` on the set's PNGs (what the
+ * engine's vector stage does for `styleset generate` and the daemon), and prints each image's numbers.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveOptions } from '@styleset/protocol';
-import { defaultModelDir } from '../src/cli/default-model';
-import { EMBEDDED_MODEL_ID } from '../src/engine/create-engine';
+import { EMBEDDED_MODEL_ID, defaultModelDir } from '../src/model/default-model';
 import { PipelineEngine } from '../src/engine/pipeline-engine';
 import { DEFAULT_DECODE_LIMITS } from '../src/image/image8';
 import { decodePng, encodePng } from '../src/image/png';

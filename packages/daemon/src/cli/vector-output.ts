@@ -1,10 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { decodePng } from '../image/png';
-import { DEFAULT_DECODE_LIMITS } from '../image/image8';
-import { encodePng } from '../image/png';
-import type { BackgroundMode, PaletteScope } from '../vector';
-
-export type OutputFormat = 'png' | 'svg' | 'both';
+import type { BackgroundMode, OutputFormat, PaletteScope } from '@styleset/protocol';
+import type { EngineVectorSet } from '../engine/engine';
 
 export interface VectorFlags {
   format: OutputFormat;
@@ -12,16 +8,14 @@ export interface VectorFlags {
   palette: PaletteScope;
 }
 
-/** Whether a run needs the vector module at all: a plain PNG run never loads it. */
-export function needsVector(flags: VectorFlags): boolean {
-  return flags.format !== 'png' || flags.background !== 'keep';
-}
-
 export interface WrittenImage {
   index: number;
   /** The PNG path (also when only SVGs are asked for: then it is where the PNG would be). */
   file: string;
   png: Uint8Array;
+  /** As the engine reported the PNG: its background removed, or why not. */
+  transparent?: boolean;
+  warning?: string;
 }
 
 /** What set.json records per image. */
@@ -47,61 +41,53 @@ export interface SetVectorRecord {
   /** Each palette's colours and which images (by index) use each. */
   palettes: { colours: { hex: string; images: number[] }[] }[];
   images: ImageVectorRecord[];
-  ms: number;
+  /** Time the SVGs took once the set was decoded (absent without SVGs: removing backgrounds is part of decoding). */
+  ms?: number;
 }
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
 /**
- * Transparent PNGs and SVGs next to the PNGs, after the set is generated (one palette needs
- * every image). The model's PNGs are already on disk when this runs, or are written first if it
- * fails, so a failure here never loses the set.
+ * Writes the engine's SVGs next to where the PNGs go, and, when only SVGs were asked for, the PNG
+ * of each image that got none (so that no image of the set is lost); says what was written, for
+ * set.json. `images` are in index order, their PNGs already written unless only SVGs were asked for.
  */
-export async function writeVectorOutputs(images: readonly WrittenImage[], flags: VectorFlags): Promise<SetVectorRecord> {
-  const started = performance.now();
-  const { vectoriseSet } = await import('../vector');
-  const decoded = images.map((im) => decodePng(im.png, im.file, DEFAULT_DECODE_LIMITS));
-  const wantSvg = flags.format !== 'png';
+export async function writeVectorOutputs(images: readonly WrittenImage[], set: EngineVectorSet | undefined, flags: VectorFlags): Promise<SetVectorRecord> {
   const wantPng = flags.format !== 'svg';
-  let set;
-  try {
-    set = await vectoriseSet(decoded, { background: flags.background, svg: wantSvg, palette: flags.palette });
-  } catch (e) {
-    if (!wantPng) await Promise.all(images.map((im) => writeFile(im.file, im.png)));
-    throw e;
-  }
+  const svgs = new Map((set?.images ?? []).map((svg) => [svg.index, svg]));
   const records: ImageVectorRecord[] = [];
-  for (const [i, result] of set.images.entries()) {
-    const file = images[i].file;
-    const record: ImageVectorRecord = { transparent: result.separated };
-    if (result.warning) record.warning = result.warning;
-    if (wantPng) {
-      if (result.separated) await writeFile(file, encodePng(result.png));
-      record.png = file;
+  for (const image of images) {
+    const svg = svgs.get(image.index);
+    const record: ImageVectorRecord = { transparent: image.transparent === true };
+    const warning = svg?.warning ?? image.warning;
+    if (warning !== undefined) record.warning = warning;
+    if (wantPng || svg?.svg === undefined) {
+      if (!wantPng) await writeFile(image.file, image.png);
+      record.png = image.file;
     }
-    if (result.svg !== undefined && result.stats && result.palette !== undefined) {
-      const svgFile = file.replace(/\.png$/, '.svg');
-      await writeFile(svgFile, result.svg);
-      const palette = set.palettes[result.palette];
+    if (svg?.svg !== undefined && svg.stats !== undefined) {
+      const svgFile = image.file.replace(/\.png$/, '.svg');
+      await writeFile(svgFile, svg.svg);
+      const { stats } = svg;
       Object.assign(record, {
         svg: svgFile,
-        palette: result.palette,
-        colours: result.stats.colours.map((j) => palette[j].hex),
-        paths: result.stats.paths,
-        subpaths: result.stats.subpaths,
-        bytes: result.stats.bytes,
-        fidelity: result.stats.fidelity,
-        errorQuantised: round2(result.stats.errorQuantised),
-        errorOriginal: round2(result.stats.errorOriginal),
+        palette: svg.palette,
+        colours: stats.colours,
+        paths: stats.paths,
+        subpaths: stats.subpaths,
+        bytes: stats.bytes,
+        fidelity: stats.fidelity,
+        errorQuantised: round2(stats.errorQuantised),
+        errorOriginal: round2(stats.errorOriginal),
       });
     }
     records.push(record);
   }
-  const palettes = set.palettes.map((palette, k) => ({
-    colours: palette.map((c, j) => ({
-      hex: c.hex,
-      images: set.images.flatMap((im, i) => (im.palette === k && im.stats?.colours.includes(j) ? [images[i].index] : [])),
+  const palettes = (set?.summary.palettes ?? []).map((palette, k) => ({
+    colours: palette.colors.map((hex) => ({
+      hex,
+      images: (set?.images ?? []).filter((im) => im.palette === k && im.stats?.colours.includes(hex)).map((im) => im.index),
     })),
   }));
-  return { format: flags.format, background: flags.background, palette: flags.palette, palettes, images: records, ms: Math.round(performance.now() - started) };
+  return { format: flags.format, background: flags.background, palette: flags.palette, palettes, images: records, ...(set && { ms: set.ms }) };
 }

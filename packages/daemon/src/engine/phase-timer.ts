@@ -21,6 +21,12 @@ export class PhaseTimer {
     this.current = phase;
   }
 
+  /** Work that is no phase of the protocol's (vectorising) follows: the current phase ends here. */
+  leave(): void {
+    this.close();
+    this.current = undefined;
+  }
+
   finish(): Partial<Record<Phase, number>> {
     this.close();
     this.current = undefined;

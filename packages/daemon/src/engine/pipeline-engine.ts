@@ -11,11 +11,13 @@ import { generateSet, type GenerateOptions, type RunControl } from '../pipeline/
 import { invertImage, type Trajectory } from '../pipeline/invert';
 import { latentsToRgb, previewStrip, type LatentToRgb } from '../pipeline/latent-preview';
 import { Pipeline } from '../pipeline/pipeline';
+import { stepBoundary } from '../pipeline/step-boundary';
 import { TrajectoryStore, trajectoryKey } from '../pipeline/trajectory-store';
 import type { Engine, EngineEvents, EngineJob, EngineOutcome } from './engine';
 import { defaultBatchSize } from './batch-size';
 import { ModelCatalog, modelKey, type EngineModel } from './model-catalog';
 import { PhaseTimer } from './phase-timer';
+import { needsVector, VectorStage, type VectorStageLimits } from './vector-stage';
 
 export type { EngineModel } from './model-catalog';
 
@@ -27,6 +29,8 @@ export interface PipelineEngineOptions {
   dataDir: string;
   /** Also offer the models installed in the data folder (`styleset pull`), as found at each lookup. */
   offerInstalledModels?: boolean;
+  /** For tests of what happens past them; the protocol's otherwise. */
+  vectorLimits?: VectorStageLimits;
 }
 
 /**
@@ -67,6 +71,10 @@ export class PipelineEngine implements Engine {
       },
     };
     control.onProgress!({ phase: 'loading', step: 0, total: 1 });
+    // Loaded alongside the model; a plain PNG job loads none of it.
+    const vector = job.kind !== 'inversion' && needsVector(job.options) ? VectorStage.open(job.options, this.options.vectorLimits) : undefined;
+    // Awaited where it is used; until then a failure must not surface as an unhandled rejection.
+    vector?.catch(() => undefined);
     const pipeline = await this.pipeline(job.options.model);
     // Previews are a courtesy: a decoder that cannot be fitted costs them, not the job.
     if (job.options.previewEvery !== undefined) previewMap = await pipeline.latentPreview().catch(() => undefined);
@@ -75,15 +83,22 @@ export class PipelineEngine implements Engine {
 
     let outcome: EngineOutcome = { timings: {} };
     if (job.kind === 'set') {
-      await this.emit(pipeline, this.generateOptions(pipeline, job, job.prompts), events, control);
+      await this.emit(pipeline, this.generateOptions(pipeline, job, job.prompts), events, control, vector);
     } else {
       const { trajectory, key } = await this.trajectory(pipeline, job, control);
       outcome = { trajectoryKey: key, timings: {} };
       if (job.kind === 'reference') {
         const options = this.generateOptions(pipeline, job, job.prompts);
         options.reference = { prompt: job.referencePrompt!, trajectory, offset: job.options.inversionOffset };
-        await this.emit(pipeline, options, events, control);
+        await this.emit(pipeline, options, events, control, vector);
       }
+    }
+    const stage = await vector;
+    if (stage?.wantsSvg) {
+      // Not a phase of the protocol's: its time shows in the job's run time, not in decoding's.
+      timer.leave();
+      const set = await stage.svgs(() => stepBoundary(signal));
+      await events.onVector?.(set);
     }
     return { ...outcome, timings: timer.finish() };
   }
@@ -137,17 +152,19 @@ export class PipelineEngine implements Engine {
     };
   }
 
-  private async emit(pipeline: Pipeline, options: GenerateOptions, events: EngineEvents, control: RunControl): Promise<void> {
+  private async emit(pipeline: Pipeline, options: GenerateOptions, events: EngineEvents, control: RunControl, vector?: Promise<VectorStage>): Promise<void> {
     for await (const image of generateSet(pipeline, options, control)) {
       const rgb = pixelsToRgb(image.pixels);
+      const meta = { index: image.index, prompt: image.prompt, seed: image.seed };
+      const shown = vector === undefined ? { image: rgb } : (await vector).add(meta, rgb);
       await events.onResult({
-        index: image.index,
-        prompt: image.prompt,
-        seed: image.seed,
+        ...meta,
         width: rgb.width,
         height: rgb.height,
-        png: encodePng(rgb),
+        png: encodePng(shown.image),
         latents: image.latents,
+        ...('transparent' in shown && { transparent: shown.transparent }),
+        ...('warning' in shown && shown.warning !== undefined && { warning: shown.warning }),
       });
     }
   }

@@ -121,12 +121,15 @@ export class WorkerEngine implements Engine {
         run.events.onProgress(message.progress);
         return;
       case 'result':
-        // The engine process waits for this answer before it goes on, as PipelineEngine awaits onResult.
-        run.events.onResult(message.result).then(
+      case 'vector': {
+        // The engine process waits for this answer before it goes on, as PipelineEngine awaits its events.
+        const taken = message.type === 'result' ? run.events.onResult(message.result) : (run.events.onVector?.(message.set) ?? Promise.resolve());
+        taken.then(
           () => send(worker, { type: 'taken', id: message.id }),
           (error: unknown) => send(worker, { type: 'taken', id: message.id, error: toWire(error) }),
         );
         return;
+      }
       case 'done':
         this.loaded = new Set(message.loaded);
         run.resolve(message.outcome);

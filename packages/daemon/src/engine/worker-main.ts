@@ -3,7 +3,7 @@
  * off the daemon's event loop. Started by WorkerEngine with an IPC channel; bundled as
  * dist/engine-worker.js next to the CLI.
  */
-import type { EngineResult } from './engine';
+import type { EngineResult, EngineVectorSet } from './engine';
 import { PipelineEngine } from './pipeline-engine';
 import { fromWire, toWire, type FromWorker, type ToWorker } from './worker-messages';
 
@@ -21,6 +21,14 @@ function send(message: FromWorker): void {
   if (process.connected) process.send!(message);
 }
 
+/** Sends a result (or the SVGs) and waits until the daemon has taken it, as PipelineEngine awaits its consumer. */
+function handOver(running: Running, message: Extract<FromWorker, { type: 'result' | 'vector' }>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    running.taken = { resolve, reject };
+    send(message);
+  });
+}
+
 async function run(id: number, job: Extract<ToWorker, { type: 'run' }>['job']): Promise<void> {
   const running: Running = { controller: new AbortController() };
   runs.set(id, running);
@@ -34,11 +42,8 @@ async function run(id: number, job: Extract<ToWorker, { type: 'run' }>['job']): 
           send({ type: 'progress', id, progress });
           if (progress.phase === 'loading' && progress.step === progress.total) send({ type: 'loaded', loaded: current.loadedModels() });
         },
-        onResult: (result: EngineResult) =>
-          new Promise<void>((resolve, reject) => {
-            running.taken = { resolve, reject };
-            send({ type: 'result', id, result });
-          }),
+        onResult: (result: EngineResult) => handOver(running, { type: 'result', id, result }),
+        onVector: (set: EngineVectorSet) => handOver(running, { type: 'vector', id, set }),
       },
       running.controller.signal,
     );

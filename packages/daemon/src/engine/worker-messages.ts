@@ -1,5 +1,5 @@
 import { CancelledError, InputError, ModelError, StylesetError } from '../errors';
-import type { EngineJob, EngineOutcome, EngineProgress, EngineResult } from './engine';
+import type { EngineJob, EngineOutcome, EngineProgress, EngineResult, EngineVectorSet } from './engine';
 import type { PipelineEngineOptions } from './pipeline-engine';
 
 /**
@@ -10,13 +10,14 @@ export type ToWorker =
   | { type: 'init'; options: PipelineEngineOptions }
   | { type: 'run'; id: number; job: EngineJob }
   | { type: 'cancel'; id: number }
-  /** The daemon took a result (its `onResult` resolved, or failed with `error`): the job may go on. */
+  /** The daemon took a result or the SVGs (its `onResult`/`onVector` resolved, or failed with `error`): the job may go on. */
   | { type: 'taken'; id: number; error?: WireError }
   | { type: 'close' };
 
 export type FromWorker =
   | { type: 'progress'; id: number; progress: EngineProgress }
   | { type: 'result'; id: number; result: EngineResult }
+  | { type: 'vector'; id: number; set: EngineVectorSet }
   | { type: 'done'; id: number; outcome: EngineOutcome; loaded: string[] }
   | { type: 'failed'; id: number; error: WireError; loaded: string[] }
   /** The models whose sessions are in memory, after one finished loading. */

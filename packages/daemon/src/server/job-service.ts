@@ -8,7 +8,7 @@ import {
 import type { Engine, EngineJob } from '../engine/engine';
 import { CancelledError, StylesetError } from '../errors';
 import type { DaemonEvent } from './events';
-import { endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
+import { completedImages, endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
 import { JobQueue, type QueueLimits } from './job-queue';
 import { runJob } from './job-runner';
 import { JobStore, type JobRecord } from './job-store';
@@ -169,16 +169,16 @@ export class JobService {
   }
 
   /**
-   * Sends the stored images from `fromIndex` on, then the status that ends the reply. Each image
-   * waits until the client has read enough, so a reply of any size holds one image at a time.
+   * Sends the stored results of the images from `fromIndex` on, in the order they were announced
+   * (PNGs as decoded, then SVGs), then the status that ends the reply. Each result waits until the
+   * client has read enough, so a reply of any size holds one at a time.
    */
   async results(client: Client, jobId: string, fromIndex: number, requestId: string): Promise<void> {
     const record = this.access(client, jobId);
-    const indices = record.results.map((r) => r.index).filter((i) => i >= fromIndex).sort((a, b) => a - b);
-    for (const index of indices) {
+    for (const result of record.results.filter((r) => r.index >= fromIndex)) {
       await client.writable();
-      const png = await this.options.store.readResult(record, index);
-      client.send({ ...resultEvent(record, index, png.length), id: requestId }, png);
+      const bytes = await this.options.store.readResult(record, result);
+      client.send({ ...resultEvent(record, result, bytes.length), id: requestId }, bytes);
     }
     client.send({ ...statusEvent(record, this.live.get(jobId)?.position), id: requestId });
   }
@@ -286,6 +286,6 @@ export class JobService {
 
   private report(record: JobRecord): void {
     const { id: jobId, kind, state, count, error } = record;
-    this.options.onEvent({ type: 'job', jobId, kind, state, count, completed: record.results.length, clientId: record.owner.clientId, error });
+    this.options.onEvent({ type: 'job', jobId, kind, state, count, completed: completedImages(record), clientId: record.owner.clientId, error });
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ERROR_CODES, JOB_KINDS, JOB_STATES, PHASES, type JobState } from '@styleset/protocol';
+import { ERROR_CODES, JOB_KINDS, JOB_STATES, PHASES, type JobState, type VectorSummary } from '@styleset/protocol';
 import * as z from 'zod';
 import type { EngineJob, EngineResult } from '../engine/engine';
 import { StylesetError } from '../errors';
@@ -13,9 +13,16 @@ const resultSchema = z.object({
   seed: z.number(),
   width: z.int(),
   height: z.int(),
-  /** The PNG's size as stored: a file of another size is not served. Absent in records of older versions. */
+  /** The file's size as stored: a file of another size is not served. Absent in records of older versions. */
   bytes: z.int().min(1).optional(),
+  /** Absent: a PNG (every result of records from before vector output). */
+  format: z.literal('svg').optional(),
+  /** Sent with the result: why it is not quite what was asked. */
+  warning: z.string().optional(),
 });
+
+/** One stored result: a PNG, or an SVG (`format: 'svg'`), of one image. */
+export type StoredResult = z.infer<typeof resultSchema>;
 
 const recordSchema = z.object({
   id: z.string(),
@@ -31,8 +38,15 @@ const recordSchema = z.object({
     (value) => typeof value === 'object' && value !== null && typeof (value as { model?: unknown }).model === 'string',
   ),
   count: z.int().min(0),
-  /** Images on disk, in the order they were produced. */
+  /** Results on disk, in the order they were stored and announced: PNGs as decoded, then SVGs. */
   results: z.array(resultSchema),
+  /** What `done` says of the SVGs (palettes, images without one), and the time they took. */
+  vector: z
+    .object({
+      summary: z.custom<VectorSummary>((value) => typeof value === 'object' && value !== null && Array.isArray((value as { palettes?: unknown }).palettes)),
+      ms: z.number(),
+    })
+    .optional(),
   trajectoryKey: z.string().optional(),
   error: z.object({ code: z.enum(ERROR_CODES), message: z.string(), field: z.string().optional() }).optional(),
   /** Epoch milliseconds; `phases` in milliseconds as the engine measured them. */
@@ -61,9 +75,9 @@ export function isFinished(state: JobState): boolean {
 }
 
 /**
- * The data folder's `jobs/<id>/job.json` plus `jobs/<id>/<index>.png`. Every file is written to a
- * draft, flushed, renamed and its folder flushed (see writeFileAtomic), and a result's PNG is on
- * disk before the record that lists it, so a crash or a power cut leaves the old file or the new
+ * The data folder's `jobs/<id>/job.json` plus `jobs/<id>/<index>.png` (and `<index>.svg`). Every
+ * file is written to a draft, flushed, renamed and its folder flushed (see writeFileAtomic), and a
+ * result's file is on disk before the record that lists it, so a crash or a power cut leaves the old file or the new
  * one and a record never lists an image it does not have. Paths are built only from ids this
  * store made and from indices, never from client input.
  */
@@ -147,30 +161,44 @@ export class JobStore {
     return write;
   }
 
-  /** The PNG, then the record that lists it: once this resolves the image survives a crash. */
-  async writeResult(record: JobRecord, result: EngineResult): Promise<void> {
-    await this.write(record.id, resultFile(result.index), result.png);
-    const { index, prompt, seed, width, height } = result;
-    const entry = { index, prompt, seed, width, height, bytes: result.png.length };
-    record.results = [...record.results.filter((r) => r.index !== index), entry];
-    await this.save(record);
+  /** A PNG as the engine decoded it, then the record that lists it: once this resolves the image survives a crash. */
+  async writeResult(record: JobRecord, result: Pick<EngineResult, 'index' | 'prompt' | 'seed' | 'width' | 'height' | 'png' | 'warning'>): Promise<StoredResult> {
+    const { index, prompt, seed, width, height, warning } = result;
+    const [stored] = await this.writeResults(record, [{ entry: { index, prompt, seed, width, height, ...(warning !== undefined && { warning }) }, bytes: result.png }]);
+    return stored;
   }
 
-  /** A stored image, exactly as it was stored: a missing or changed file is an error, never served. */
-  async readResult(record: JobRecord, index: number): Promise<Uint8Array> {
-    const file = this.path(record.id, resultFile(index));
-    let png: Uint8Array;
+  /**
+   * The files, then the record that lists them (after those listed before), and `update`'s
+   * changes to it: once this resolves the results survive a crash, and so does what `update` set.
+   * Returns their entries, as listed.
+   */
+  async writeResults(record: JobRecord, results: ReadonlyArray<{ entry: Omit<StoredResult, 'bytes'>; bytes: Uint8Array }>, update?: (record: JobRecord) => void): Promise<StoredResult[]> {
+    for (const { entry, bytes } of results) await this.write(record.id, resultFile(entry), bytes);
+    const added = results.map(({ entry, bytes }) => ({ ...entry, bytes: bytes.length }));
+    const replaced = (r: StoredResult) => added.some((a) => a.index === r.index && a.format === r.format);
+    record.results = [...record.results.filter((r) => !replaced(r)), ...added];
+    update?.(record);
+    await this.save(record);
+    return added;
+  }
+
+  /** A stored result, exactly as it was stored: a missing or changed file is an error, never served. */
+  async readResult(record: JobRecord, which: StoredResult | number): Promise<Uint8Array> {
+    const result = typeof which === 'number' ? record.results.find((r) => r.index === which && r.format === undefined) : which;
+    if (result === undefined) throw new StylesetError('internal', `job ${record.id} has no PNG of image ${String(which)}`);
+    const file = this.path(record.id, resultFile(result));
+    let bytes: Uint8Array;
     try {
-      png = await this.fs.readFile(file);
+      bytes = await this.fs.readFile(file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       throw new RequestError('job_not_found', `job ${record.id} is no longer in the data folder (pruned while it was read)`, 'jobId');
     }
-    const stored = record.results.find((r) => r.index === index)?.bytes;
-    if (stored !== undefined && png.length !== stored) {
-      throw new StylesetError('internal', `${file} is ${png.length} bytes, not the ${stored} it was stored with: it was changed or damaged on disk`);
+    if (result.bytes !== undefined && bytes.length !== result.bytes) {
+      throw new StylesetError('internal', `${file} is ${bytes.length} bytes, not the ${result.bytes} it was stored with: it was changed or damaged on disk`);
     }
-    return png;
+    return bytes;
   }
 
   /** For a job that was never accepted after all. */
@@ -225,8 +253,8 @@ export class JobStore {
   }
 }
 
-function resultFile(index: number): string {
-  return `${String(index).padStart(2, '0')}.png`;
+function resultFile({ index, format }: Pick<StoredResult, 'index' | 'format'>): string {
+  return `${String(index).padStart(2, '0')}.${format ?? 'png'}`;
 }
 
 /** A finished job that ended (or, for a record without an end, was made) before the cutoff. */
@@ -286,12 +314,12 @@ async function loadRecord(fs: FileSystem, file: string, warn: (message: string) 
 async function dropMissingResults(fs: FileSystem, dir: string, record: JobRecord, warn: (message: string) => void): Promise<boolean> {
   const kept: JobRecord['results'] = [];
   for (const result of record.results) {
-    const file = join(dir, resultFile(result.index));
+    const file = join(dir, resultFile(result));
     const size = await fs.stat(file).then((info) => info.size, () => undefined);
     if (size !== undefined && size > 0 && (result.bytes === undefined || size === result.bytes)) {
       kept.push(result);
     } else {
-      warn(`job ${record.id}: image ${result.index} (${file}) is ${size === undefined ? 'missing' : `${size} bytes, not ${result.bytes}`}; it is no longer listed`);
+      warn(`job ${record.id}: ${result.format === 'svg' ? 'the SVG of ' : ''}image ${result.index} (${file}) is ${size === undefined ? 'missing' : `${size} bytes, not ${result.bytes}`}; it is no longer listed`);
     }
   }
   if (kept.length === record.results.length) return false;

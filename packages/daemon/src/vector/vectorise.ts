@@ -17,6 +17,11 @@ export interface VectorOptions {
   /** Trace SVGs; without, only the background is removed (when asked). */
   svg: boolean;
   palette: PaletteScope;
+  /**
+   * Awaited between images (tracing is synchronous work of up to seconds per image): gives a
+   * caller's event loop a turn, and stops the set by rejecting (a cancelled job).
+   */
+  checkpoint?: () => Promise<void>;
 }
 
 export interface VectorStats {
@@ -50,6 +55,8 @@ export interface VectorImage {
   /** Index into `VectorSet.palettes` of the palette its SVG uses. */
   palette?: number;
   stats?: VectorStats;
+  /** Why it has no SVG although one was asked for (tracing or rendering it failed): the other images are unaffected. */
+  error?: string;
 }
 
 export interface VectorSet {
@@ -152,7 +159,6 @@ function paletteSources(group: readonly Prepared[]): { flat: PalettePoint[]; all
   return { flat: flat.points(), all: all.points() };
 }
 
-/** Traces a group of images that share one palette; grows the palette while SVGs stay too far from their PNGs. */
 /** How far the quantised raster (every pixel its nearest colour) is from the image: what pixel outlines reproduce. */
 function quantisationError(prepared: Prepared, palette: readonly PaletteColour[]): number {
   return meanAbsoluteError(quantisedImage(quantise(prepared, palette, 'exact'), palette, prepared.target), prepared.target);
@@ -165,14 +171,15 @@ function quantisationError(prepared: Prepared, palette: readonly PaletteColour[]
  * tracing, so this is cheap), and the images trace again: with curves where curves did follow
  * the raster before (the colours were what fell short), with pixel outlines otherwise.
  */
-function traceGroup(group: readonly Prepared[]): { palette: PaletteColour[]; traced: Traced[] } {
+async function traceGroup(group: readonly Prepared[], checkpoint: Checkpoint): Promise<{ palette: PaletteColour[]; traced: Array<Traced | Error> }> {
   const sources = paletteSources(group);
   const iconPalette = fitPalette(sources.flat, { targetError: FLAT_TARGET, maxColours: ICON_COLOURS }).colours;
   // No tracing can come closer to the image than its quantised raster: if that is too far
   // already, the palette must grow, and tracing it first would be wasted.
   const colourful = group.every((prepared) => quantisationError(prepared, iconPalette) <= ORIGINAL_LIMIT);
-  const first = colourful ? group.map((prepared) => traceImage(prepared, iconPalette)) : undefined;
-  if (first && first.every((t) => t.stats.errorOriginal <= ORIGINAL_LIMIT)) return { palette: iconPalette, traced: first };
+  const first = colourful ? await traceEach(group, checkpoint, (prepared) => traceImage(prepared, iconPalette)) : undefined;
+  // An image that failed to trace fails again with more colours: it does not make the palette grow.
+  if (first && first.every((t) => t instanceof Error || t.stats.errorOriginal <= ORIGINAL_LIMIT)) return { palette: iconPalette, traced: first };
 
   let palette = iconPalette;
   while (palette.length < MAX_COLOURS) {
@@ -182,11 +189,33 @@ function traceGroup(group: readonly Prepared[]): { palette: PaletteColour[]; tra
     palette = grown;
     if (group.every((prepared) => quantisationError(prepared, palette) <= ORIGINAL_LIMIT)) break;
   }
-  const traced = group.map((prepared, i) => {
-    const curvesFailed = first !== undefined && (first[i].stats.fidelity === 'exact' || first[i].stats.errorQuantised > QUANTISED_LIMIT);
+  const traced = await traceEach(group, checkpoint, (prepared, i) => {
+    const before = first?.[i];
+    if (before instanceof Error) return before;
+    const curvesFailed = before !== undefined && (before.stats.fidelity === 'exact' || before.stats.errorQuantised > QUANTISED_LIMIT);
     return traceImage(prepared, palette, curvesFailed ? ['exact'] : ['smooth', 'exact']);
   });
   return { palette, traced };
+}
+
+type Checkpoint = () => Promise<void>;
+
+/**
+ * One image after another, each given its turn by `checkpoint` first. An image that throws
+ * becomes its Error (the native tracer or renderer failing on it costs that image alone); a
+ * checkpoint that throws (a cancel) stops them all.
+ */
+async function traceEach<T>(group: readonly Prepared[], checkpoint: Checkpoint, trace: (prepared: Prepared, i: number) => T | Error): Promise<Array<T | Error>> {
+  const out: Array<T | Error> = [];
+  for (const [i, prepared] of group.entries()) {
+    await checkpoint();
+    try {
+      out.push(trace(prepared, i));
+    } catch (error) {
+      out.push(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+  return out;
 }
 
 /**
@@ -203,25 +232,33 @@ export async function vectoriseSet(images: readonly Image8[], options: VectorOpt
   });
   if (!options.svg || images.length === 0) return { images: results, palettes: [] };
 
+  const checkpoint = options.checkpoint ?? (async () => undefined);
   const prepared = results.map((r) => prepare(r.png));
   const groups = options.palette === 'set' ? [prepared.map((_, i) => i)] : prepared.map((_, i) => [i]);
   const palettes: PaletteColour[][] = [];
   for (const members of groups) {
-    const { palette, traced } = traceGroup(members.map((i) => prepared[i]));
+    const { palette, traced } = await traceGroup(members.map((i) => prepared[i]), checkpoint);
     for (const [m, i] of members.entries()) {
-      // The search measured svgo's input; the numbers reported are those of what is written.
-      const svg = await optimiseSvg(traced[m].svg);
-      const rendered = renderSvg(svg, images[i].width);
-      const index = quantise(prepared[i], palette, traced[m].stats.fidelity);
-      results[i].svg = svg;
-      results[i].quantised = quantisedImage(index, palette, prepared[i].target);
-      results[i].stats = {
-        ...traced[m].stats,
-        bytes: Buffer.byteLength(svg),
-        errorQuantised: meanAbsoluteError(rendered, results[i].quantised!),
-        errorOriginal: meanAbsoluteError(rendered, prepared[i].target),
-      };
-      results[i].palette = palettes.length;
+      await checkpoint();
+      const t = traced[m];
+      try {
+        if (t instanceof Error) throw t;
+        // The search measured svgo's input; the numbers reported are those of what is written.
+        const svg = await optimiseSvg(t.svg);
+        const rendered = renderSvg(svg, images[i].width);
+        const quantised = quantisedImage(quantise(prepared[i], palette, t.stats.fidelity), palette, prepared[i].target);
+        results[i].svg = svg;
+        results[i].quantised = quantised;
+        results[i].stats = {
+          ...t.stats,
+          bytes: Buffer.byteLength(svg),
+          errorQuantised: meanAbsoluteError(rendered, quantised),
+          errorOriginal: meanAbsoluteError(rendered, prepared[i].target),
+        };
+        results[i].palette = palettes.length;
+      } catch (error) {
+        results[i].error = (error as Error).message ?? String(error);
+      }
     }
     palettes.push(palette);
   }

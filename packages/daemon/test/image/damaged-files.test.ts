@@ -98,8 +98,8 @@ describe('a damaged PNG', () => {
   it('describes image data that cannot be inflated without the codec\'s words', () => {
     const garbage = Uint8Array.from({ length: 200 }, (_, i) => (i * 97 + 13) & 0xff);
     const bytes = withChunk(png, 'IDAT', garbage);
-    // The codec reads it without a word, and would hand on an image of made-up pixels.
-    expect(pngjsSays(bytes)).toBeUndefined();
+    // pngjs's own reading of such data varies (silence and made-up pixels, or a bare "Unrecognised
+    // filter type"), so only our words are asserted.
     expect(errorOf(() => decodeImage(bytes, 'ref.png', limits)).message).toBe('ref.png: the PNG file is damaged: its compressed image data cannot be decoded');
   });
 

@@ -4,20 +4,22 @@ import { randomInt } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import {
   LIMITS,
+  OUTPUT_FORMATS,
   referenceOptionsSchema,
   resolveOptions,
   setOptionsSchema,
   type JobOptions,
   type ReferenceOptions,
 } from '@styleset/protocol';
-import type { EngineJob } from '../../engine/engine';
+import type { EngineJob, EngineVectorSet } from '../../engine/engine';
+import { needsVector } from '../../engine/vector-stage';
 import { InputError } from '../../errors';
 import { readNpy, writeNpy } from '../../image/npy';
 import { concatBatch, type FloatTensor } from '../../model/tensor';
 import { boolean, decimal, integer, oneOf } from '../arguments';
 import { addLocalEngineOptions, openLocalEngine, type LocalEngineFlags } from '../local-engine';
 import { TerminalProgress } from '../progress';
-import { needsVector, writeVectorOutputs, type OutputFormat, type SetVectorRecord, type VectorFlags } from '../vector-output';
+import { writeVectorOutputs, type SetVectorRecord, type VectorFlags, type WrittenImage } from '../vector-output';
 
 interface GenerateFlags extends LocalEngineFlags, VectorFlags {
   out: string;
@@ -82,7 +84,7 @@ export function registerGenerate(program: Command): void {
     .option('--ref-prompt <text>', 'describes --ref-image (required with it)')
     .option('--inversion-guidance <g>', 'guidance while inverting --ref-image (default: 2)', decimal(LIMITS.guidance.min, LIMITS.guidance.max))
     .option('--inversion-offset <n>', 'trajectory entry the reference starts from, 0 = noisiest (default: 5)', integer(0, LIMITS.steps.max - 1))
-    .addOption(new Option('--format <kind>', 'png, svg (traced, next to where the PNGs go) or both').argParser(oneOf<OutputFormat>(['png', 'svg', 'both'])).default('png'))
+    .addOption(new Option('--format <kind>', 'png, svg (traced, next to where the PNGs go) or both').argParser(oneOf(OUTPUT_FORMATS)).default('png'))
     .addOption(new Option('--background <mode>', 'keep the background the model drew, or make it transparent (PNG alpha; no background shape in SVGs)').argParser(oneOf(['keep', 'transparent'] as const)).default('keep'))
     .addOption(new Option('--palette <scope>', 'SVG fills from one palette for the whole set, or one palette per image').argParser(oneOf(['set', 'image'] as const)).default('set'));
   for (const [flag, , what, fallback] of STYLE_FLAGS) {
@@ -114,6 +116,9 @@ function givenOptions(flags: GenerateFlags, withReference: boolean): ReferenceOp
     sharedScoreScale: flags.sharedScoreScale,
     sharedScoreShift: flags.sharedScoreShift,
     onlySelfLevel: flags.onlySelfLevel,
+    format: flags.format,
+    background: flags.background,
+    palette: flags.palette,
   };
   for (const [, key] of STYLE_FLAGS) given[key] = flags[key];
   if (!flags.share) given.shareAttention = false;
@@ -138,9 +143,8 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
   const initLatents = flags.initLatents ? await readNpy(resolve(flags.initLatents)) : undefined;
 
   const progress = new TerminalProgress(flags.progress && !flags.json && process.stderr.isTTY === true);
+  // The engine removes backgrounds and makes the SVGs (as in the daemon); this writes them.
   const vector = needsVector(flags);
-  // Loaded while the set is generated: the tracer's libraries take a while to import.
-  const preload = vector ? import('../../vector').then((m) => m.preloadVectorLibraries()).catch(() => undefined) : undefined;
   const { engine, model } = await openLocalEngine(flags);
   try {
     const resolved = resolveOptions(kind, model, given);
@@ -159,7 +163,8 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
     const outDir = resolve(flags.out);
     await mkdir(outDir, { recursive: true });
     const images: { index: number; prompt: string; seed: number; file: string }[] = [];
-    const pngs: { index: number; file: string; png: Uint8Array }[] = [];
+    const pngs: WrittenImage[] = [];
+    let svgs: EngineVectorSet | undefined;
     const latents: { index: number; tensor: FloatTensor }[] = [];
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
@@ -169,11 +174,14 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
         onProgress: (p) => progress.update(p),
         onResult: async (r) => {
           const file = join(outDir, `${String(r.index + 1).padStart(2, '0')}-${slug(r.prompt)}.png`);
-          // SVG-only runs keep the PNG in memory (written only if vectorising fails).
+          // SVG-only runs keep the PNG in memory (written only for an image that gets no SVG).
           if (flags.format !== 'svg') await writeFile(file, r.png);
-          if (vector) pngs.push({ index: r.index, file, png: r.png });
+          if (vector) pngs.push({ index: r.index, file, png: r.png, transparent: r.transparent, warning: r.warning });
           images.push({ index: r.index, prompt: r.prompt, seed: r.seed, file });
           latents.push({ index: r.index, tensor: r.latents });
+        },
+        onVector: async (set) => {
+          svgs = set;
         },
       },
       controller.signal,
@@ -182,9 +190,8 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
     images.sort((a, b) => a.index - b.index);
     let vectorRecord: SetVectorRecord | undefined;
     if (vector) {
-      await preload;
       pngs.sort((a, b) => a.index - b.index);
-      vectorRecord = await writeVectorOutputs(pngs, flags);
+      vectorRecord = await writeVectorOutputs(pngs, svgs, flags);
     }
     if (flags.saveLatents) {
       latents.sort((a, b) => a.index - b.index);
@@ -202,7 +209,7 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
       }),
       vector: vectorRecord && { format: vectorRecord.format, background: vectorRecord.background, palette: vectorRecord.palette, palettes: vectorRecord.palettes },
       trajectoryKey: outcome.trajectoryKey,
-      timings: { ...outcome.timings, ...(vectorRecord && { vectorMs: vectorRecord.ms }), totalMs: Math.round(performance.now() - started) },
+      timings: { ...outcome.timings, ...(vectorRecord?.ms !== undefined && { vectorMs: vectorRecord.ms }), totalMs: Math.round(performance.now() - started) },
     };
     await writeFile(join(outDir, 'set.json'), JSON.stringify(record, null, 2) + '\n');
     if (flags.json) {
@@ -213,7 +220,7 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
         const files = [v ? v.png : img.file, v?.svg].filter((f) => f !== undefined).join('  ');
         const svgNote = v?.svg !== undefined ? `, ${v.paths} paths, ${((v.bytes ?? 0) / 1024).toFixed(1)} KB` : '';
         process.stdout.write(`${files}  (seed ${img.seed}${svgNote})\n`);
-        if (v?.warning) process.stdout.write(`  warning: background kept: ${v.warning}\n`);
+        if (v?.warning) process.stdout.write(`  warning: ${v.warning}\n`);
       }
       if (vectorRecord && vectorRecord.palettes.length === 1) {
         process.stdout.write(`palette: ${vectorRecord.palettes[0].colours.map((c) => c.hex).join(' ')}\n`);
