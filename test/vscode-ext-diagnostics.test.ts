@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadOrCreateToken } from '../packages/daemon/src/config/token';
 import { startDaemon, type Daemon } from '../packages/daemon/src/server/daemon';
-import { FakeEngine, fakePng } from '../packages/daemon/test/server/support/fake-engine';
+import { FakeEngine, fakePng, type FakeEngineOptions } from '../packages/daemon/test/server/support/fake-engine';
 import { DiagnosticSeverity, Uri, VscodeHost, type TextDocument } from './support/vscode-host';
 
 /**
@@ -26,6 +26,7 @@ let bundle: string;
 let token: string;
 let daemon: Daemon;
 let engine: FakeEngine;
+let dataDir: string;
 let workspace: string;
 let host: VscodeHost;
 
@@ -42,11 +43,15 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-beforeEach(async () => {
+async function serve(options: FakeEngineOptions = {}): Promise<void> {
   await daemon?.close();
-  engine = new FakeEngine();
-  daemon = await startDaemon({ engine, dataDir: join(root, 'data'), configDir: join(root, 'config'), host: '127.0.0.1', port: 0 });
-});
+  engine = new FakeEngine(options);
+  // A data folder per daemon: a test reads the jobs its own daemon stored.
+  dataDir = await mkdtemp(join(root, 'data-'));
+  daemon = await startDaemon({ engine, dataDir, configDir: join(root, 'config'), host: '127.0.0.1', port: 0 });
+}
+
+beforeEach(() => serve());
 
 async function open(files: Record<string, string | Uint8Array>, settings: Record<string, unknown> = {}): Promise<VscodeHost> {
   workspace = join(root, 'workspace');
@@ -97,7 +102,7 @@ describe('diagnostics', () => {
     expect(problems(document)).toEqual([
       { text: 'img/hero.png', line: 1, severity: DiagnosticSeverity.Warning, message: 'img/hero.png does not exist. Styleset can generate it.', source: 'Styleset' },
       { text: 'placeholders/team.png', line: 3, severity: DiagnosticSeverity.Information, message: 'placeholders/team.png is a placeholder (styleset.placeholderGlob). Styleset can replace it.', source: 'Styleset' },
-      { text: 'img/spinner.gif', line: 4, severity: DiagnosticSeverity.Warning, message: 'img/spinner.gif does not exist. Styleset writes PNG, JPEG and WebP images, not GIF.', source: 'Styleset' },
+      { text: 'img/spinner.gif', line: 4, severity: DiagnosticSeverity.Warning, message: 'img/spinner.gif does not exist. Styleset writes PNG, JPEG, WebP and SVG images, not GIF.', source: 'Styleset' },
       { text: '../../outside.png', line: 5, severity: DiagnosticSeverity.Warning, message: '../../outside.png does not exist. It is outside the workspace folder.', source: 'Styleset' },
       { text: 'img/hero.png', line: 6, severity: DiagnosticSeverity.Warning, message: 'img/hero.png does not exist. Styleset can generate it.', source: 'Styleset' },
     ]);
@@ -201,6 +206,37 @@ describe('sizes and formats', () => {
       ['set', 48, 24],
       ['reference', 40, 16],
     ]);
+  });
+});
+
+describe('SVG references', () => {
+  it('get the SVG the daemon traced, in the same set as the PNGs (format both)', async () => {
+    await open({ 'index.html': '<img src="a.png" alt="A star">\n<img src="logo.svg" alt="A fox logo">' });
+    await host.openDocument(join(workspace, 'index.html'));
+    await host.run('styleset.generatePlaceholdersInFile');
+    expect(engine.jobs.map((job) => [job.kind, job.options.format, job.prompts])).toEqual([['set', 'both', ['A star icon', 'A fox logo']]]);
+    const { seed } = engine.jobs[0].options;
+    expect(await onDisk('a.png')).toEqual(fakePng(64, 64, seed));
+    // The SVG as traced, byte for byte: as the daemon stored it with the job.
+    const [job] = await readdir(join(dataDir, 'jobs'));
+    const svg = await onDisk('logo.svg');
+    expect(svg).toEqual(new Uint8Array(await readFile(join(dataDir, 'jobs', job, '01.svg'))));
+    expect(Buffer.from(svg!).toString()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" viewBox="0 0 64 64">/);
+    expect(host.shown).toEqual([{ kind: 'info', message: 'Styleset wrote 2 images.', buttons: [] }]);
+  });
+
+  it('an SVG the daemon could not trace leaves its file missing and says why, with Show Details', async () => {
+    await serve({ svgFailures: [1] });
+    await open({ 'index.html': '<img src="a.svg" alt="A star">\n<img src="b.svg" alt="A moon">' });
+    await host.openDocument(join(workspace, 'index.html'));
+    host.answer = () => 'Show Details';
+    await host.run('styleset.generatePlaceholdersInFile');
+    expect(engine.jobs.map((job) => job.options.format)).toEqual(['both']);
+    expect(Buffer.from((await onDisk('a.svg'))!).toString()).toMatch(/^<svg /);
+    expect(await onDisk('b.svg')).toBeUndefined();
+    expect(host.shown).toEqual([{ kind: 'warning', message: 'Styleset wrote a.svg. b.svg: no SVG: fake failure.', buttons: ['Show Details'] }]);
+    expect(host.output.shown).toBe(true);
+    expect(host.output.lines.filter((line) => line.includes('Warning'))).toEqual([expect.stringMatching(/Warning: b\.svg: no SVG: fake failure$/)]);
   });
 });
 

@@ -84,11 +84,11 @@ describe('planImages', () => {
   });
 
   it('skips, with a reason, missing images it cannot fill: other formats and paths outside the workspace', async () => {
-    const files = await sources({ 'README.md': '![Diagram](docs/flow.svg)\n![x](../../outside.png)\n![Ok](docs/ok.png)' });
+    const files = await sources({ 'README.md': '![Diagram](docs/flow.gif)\n![x](../../outside.png)\n![Ok](docs/ok.png)' });
     const plan = await planImages(files, environment());
     expect(plan.images.map((image) => image.target)).toEqual([join(root, 'docs/ok.png')]);
     expect(plan.skipped).toEqual([
-      { target: join(root, 'docs/flow.svg'), why: 'Styleset writes PNG, JPEG and WebP images, not SVG' },
+      { target: join(root, 'docs/flow.gif'), why: 'Styleset writes PNG, JPEG, WebP and SVG images, not GIF' },
       { target: join(root, '../../outside.png'), why: 'it is outside the workspace folder' },
     ]);
   });

@@ -13,7 +13,7 @@ const QUALITY = 90;
  * JPEG (transparency flattened on white, as JPEG has none) or a WebP (transparency kept).
  * `wasmDir` holds the WebP encoder's WebAssembly (the bundle's folder).
  */
-export async function encodeImage(png: Uint8Array, format: ImageFormat, wasmDir: string): Promise<Uint8Array> {
+export async function encodeImage(png: Uint8Array, format: Exclude<ImageFormat, 'svg'>, wasmDir: string): Promise<Uint8Array> {
   if (format === 'png') return png;
   const { width, height, data } = PNG.sync.read(Buffer.from(png.buffer, png.byteOffset, png.byteLength));
   if (format === 'jpeg') {

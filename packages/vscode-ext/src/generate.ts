@@ -7,10 +7,10 @@ import { explainFailure } from './failures';
 import { TargetExistsError, exists, isDirectory, writeImage } from './files';
 import { GeneratedFiles } from './generated-files';
 import { globMatcher } from './glob';
-import { log } from './output';
+import { log, output } from './output';
 import { chooseImages, type Scope } from './pick';
 import { planImages, type PlannedImage, type SourceFile } from './plan';
-import { finishedText, progressText, queuedText, setText, startText, writtenBeforeFailure, writtenText, type SetWords } from './progress-words';
+import { finishedText, progressText, queuedText, setText, startText, warningsText, writtenBeforeFailure, writtenText, type SetWords } from './progress-words';
 import { SOURCE_KINDS, sourceKindOf } from './references';
 import { runSets, type SetStyle, type SizedSet } from './runner';
 import { DEFAULT_SETTINGS, optionsFrom, type Settings } from './settings';
@@ -25,6 +25,7 @@ export const SOURCE_GLOB = `**/*.{${Object.keys(SOURCE_KINDS).join(',')}}`;
 const EXCLUDE_GLOB = '**/{node_modules,.git,dist,out,.next,.nuxt,.svelte-kit,coverage}/**';
 const MAX_FILES = 5000;
 const REPLACE = 'Replace';
+const SHOW_DETAILS = 'Show Details';
 
 /** What to generate without asking: the quick fixes' choice. */
 export type Selection = { kind: 'pick' } | { kind: 'all' } | { kind: 'one'; target: string };
@@ -95,6 +96,7 @@ async function generateImages(context: vscode.ExtensionContext, images: readonly
       return showFailure(explainFailure(error, scene), scene);
     }
     const byTarget = new Map(images.map((image) => [image.target, image]));
+    const warnings: string[] = [];
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Styleset', cancellable: true },
       (progress, cancellation) => {
@@ -123,13 +125,21 @@ async function generateImages(context: vscode.ExtensionContext, images: readonly
           onAccepted: (ahead) => ahead > 0 && progress.report({ message: queuedText(ahead) }),
           onProgress: (event) => progress.report({ message: progressText(event, words) }),
           onWritten: (target) => progress.report({ increment: 100 / total, message: writtenText(vscode.workspace.asRelativePath(target), ++written, total) }),
+          onWarning: (target, warning) => warnings.push(`${vscode.workspace.asRelativePath(target)}: ${warning}`),
         });
       },
     );
     const written = result.written.map((target) => vscode.workspace.asRelativePath(target));
     for (const path of written) log(`Wrote ${path}`);
+    for (const warning of warnings) log(`Warning: ${warning}`);
     if (result.status === 'failed') return showFailure(explainFailure(result.error, scene), scene, writtenBeforeFailure(written.length, total));
-    void vscode.window.showInformationMessage(finishedText(result.status, written, total));
+    if (warnings.length === 0) {
+      void vscode.window.showInformationMessage(finishedText(result.status, written, total));
+      return;
+    }
+    // A traced SVG that could not be made leaves its file missing; the daemon says why.
+    const chosen = await vscode.window.showWarningMessage(`${finishedText(result.status, written, total)} ${warningsText(warnings)}`, SHOW_DETAILS);
+    if (chosen === SHOW_DETAILS) output().show(true);
   } finally {
     await client.close();
   }
@@ -139,8 +149,9 @@ async function generateImages(context: vscode.ExtensionContext, images: readonly
  * Encodes an image in its reference's format and writes it atomically. A file that appeared
  * since the set was planned is someone's real image: it is replaced only if the user says so.
  */
-async function writeOne(image: PlannedImage, png: Uint8Array): Promise<boolean> {
-  const bytes = await encodeImage(png, image.format, __dirname);
+async function writeOne(image: PlannedImage, result: Uint8Array): Promise<boolean> {
+  // An SVG is written as the daemon traced it; the other formats are made from its PNG.
+  const bytes = image.format === 'svg' ? result : await encodeImage(result, image.format, __dirname);
   try {
     await writeImage({ folder: image.folder, target: image.target, bytes, replace: image.reason === 'placeholder' });
     return true;

@@ -106,3 +106,10 @@ export function finishedText(status: 'done' | 'cancelled', written: readonly str
 export function writtenBeforeFailure(written: number, total: number): string {
   return written === 0 ? '' : ` ${written} of ${count(total, 'image')} ${written === 1 ? 'was' : 'were'} written.`;
 }
+
+/** After the closing message, when the daemon said an image is not quite what was asked: the first reason, and how many. */
+export function warningsText(warnings: readonly string[]): string {
+  const [first] = warnings;
+  const more = warnings.length - 1;
+  return `${first}${/[.!?]$/.test(first) ? '' : '.'}${more > 0 ? ` (and ${count(more, 'more warning')})` : ''}`;
+}

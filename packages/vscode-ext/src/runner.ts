@@ -1,4 +1,4 @@
-import { REFERENCE_IMAGE_DEFAULTS, type DaemonMessage, type ImageMimeType, type Phase, type ReferenceOptions, type SetOptions } from '@styleset/protocol';
+import { REFERENCE_IMAGE_DEFAULTS, type DaemonMessage, type ImageMimeType, type Phase, type ReferenceOptions, type ResultFormat, type SetOptions } from '@styleset/protocol';
 
 /** A daemon message with the bytes its frame carried (a result's PNG). */
 export interface JobEvent {
@@ -33,6 +33,8 @@ export interface SetImage {
   prompt: string;
   /** Where its image goes. */
   target: string;
+  /** The result it is written from: the PNG (also for JPEG and WebP files), or the SVG traced from it. */
+  result?: ResultFormat;
 }
 
 /**
@@ -49,15 +51,17 @@ export interface RunOptions {
   images: readonly SetImage[];
   options?: SetOptions;
   style?: SetStyle;
-  /** Writes one image; false when it was not written (the user kept a file that appeared meanwhile). */
-  write(image: SetImage, png: Uint8Array): Promise<boolean>;
+  /** Writes one image from its result's bytes; false when it was not written (the user kept a file that appeared meanwhile). */
+  write(image: SetImage, bytes: Uint8Array): Promise<boolean>;
   /** Aborting cancels the job on the daemon; images written so far stay. */
   signal?: AbortSignal;
   /** The daemon queued the job, behind `ahead` others. */
   onAccepted?(ahead: number): void;
   onProgress?(progress: { phase: Phase; step: number; total: number; etaMs?: number }): void;
-  onResult?(index: number, png: Uint8Array): void;
+  onResult?(index: number, bytes: Uint8Array, format: ResultFormat): void;
   onWritten?(target: string, index: number): void;
+  /** The daemon's word on an image that is not quite what was asked (its background kept, no SVG). */
+  onWarning?(target: string, warning: string): void;
 }
 
 export interface RunResult {
@@ -89,12 +93,16 @@ export async function runSet(run: RunOptions): Promise<RunResult> {
   const written: string[] = [];
   if (signal?.aborted) return { status: 'cancelled', written };
   const prompts = images.map((image) => image.prompt);
+  // SVGs with their PNGs: a later size may need the first PNG as its style, and JPEG or WebP files
+  // in the same set are made from PNGs.
+  const vector = images.some((image) => image.result === 'svg');
+  const options: SetOptions | undefined = vector ? { ...run.options, format: 'both' } : run.options;
   let job: SubmittedJob;
   try {
     job =
       style?.kind === 'image'
-        ? await connection.submit({ kind: 'reference', prompts, referencePrompt: style.prompt, options: referenceOptions(run.options ?? {}) }, style.image)
-        : await connection.submit({ kind: 'set', prompts, ...(run.options && { options: run.options }) });
+        ? await connection.submit({ kind: 'reference', prompts, referencePrompt: style.prompt, options: referenceOptions(options ?? {}) }, style.image)
+        : await connection.submit({ kind: 'set', prompts, ...(options && { options }) });
   } catch (error) {
     return { status: 'failed', written, error };
   }
@@ -112,7 +120,11 @@ export async function runSet(run: RunOptions): Promise<RunResult> {
           break;
         case 'result': {
           const image = images[message.index];
-          run.onResult?.(message.index, bytes!);
+          const format = message.format ?? 'png';
+          run.onResult?.(message.index, bytes!, format);
+          if (message.warning !== undefined) run.onWarning?.(image.target, message.warning);
+          // A `both` job sends every image as PNG and as SVG: each file takes the one it is written from.
+          if (format !== (image.result ?? 'png')) break;
           let wrote: boolean;
           try {
             wrote = await run.write(image, bytes!);
@@ -126,6 +138,10 @@ export async function runSet(run: RunOptions): Promise<RunResult> {
           break;
         }
         case 'done':
+          // The SVGs that could not be made: their files stay missing, and the user hears why.
+          for (const { index, warning } of message.vector?.failed ?? []) {
+            if (images[index].result === 'svg') run.onWarning?.(images[index].target, warning);
+          }
           return { status: 'done', written };
         case 'job_error':
           return message.code === 'cancelled' ? { status: 'cancelled', written } : { status: 'failed', written, error: message };
@@ -182,7 +198,7 @@ export async function runSets(run: RunSetsOptions): Promise<RunResult> {
       images: set.images,
       options: { ...run.options, width: set.width, height: set.height },
       style: style0,
-      onResult: (at, png) => void (at === 0 && (first = png)),
+      onResult: (at, bytes, format) => void (at === 0 && format === 'png' && (first = bytes)),
     });
     written.push(...outcome.written);
     if (outcome.status !== 'done') return { ...outcome, written };

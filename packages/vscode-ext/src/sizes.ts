@@ -1,3 +1,4 @@
+import { resultFormatOf } from './formats';
 import type { PlannedImage } from './plan';
 import type { SizeHint } from './references';
 import type { SizedSet } from './runner';
@@ -46,7 +47,7 @@ export function groupBySize(images: readonly PlannedImage[], sizeOf: (image: Pla
       set = { width, height, images: [] };
       sets.set(key, set);
     }
-    set.images.push({ prompt: image.prompt, target: image.target });
+    set.images.push({ prompt: image.prompt, target: image.target, result: resultFormatOf(image.format) });
   }
   return [...sets.values()];
 }
