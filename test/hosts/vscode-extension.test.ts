@@ -213,7 +213,7 @@ describe('the extension in VS Code', () => {
     // Two sizes: a set at 64x64 (PNGs and the SVG traced from them), then the 32x32 heart in the
     // style of the set's first image.
     expect((await jobs()).slice(-2).map((job) => [job.kind, job.state, job.options.width, job.options.format, job.prompts])).toEqual([
-      ['set', 'done', 64, 'both', ['A shopping cart icon', 'A badge icon', 'a Team icon']],
+      ['set', 'done', 64, 'both', ['A shopping cart icon', 'A badge', 'a Team icon']],
       ['reference', 'done', 32, 'png', ['A heart icon']],
     ]);
     await expect.poll(() => vscode.squiggles('warning').count(), { timeout: 10_000 }).toBe(1);
