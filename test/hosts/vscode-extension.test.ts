@@ -77,7 +77,7 @@ function distinctColours(rgba: Uint8Array): number {
 }
 
 /** The daemon's job records: what it was asked for, and how each job ended. */
-async function jobs(): Promise<{ kind: string; state: string; prompts: string[]; trajectoryKey?: string; options: { width: number; height: number } }[]> {
+async function jobs(): Promise<{ kind: string; state: string; prompts: string[]; trajectoryKey?: string; options: { width: number; height: number; format: string } }[]> {
   const folder = join(daemon.dataDir, 'jobs');
   const ids = await readdir(folder).catch(() => [] as string[]);
   const records = await Promise.all(ids.map(async (id) => JSON.parse(await readFile(join(folder, id, 'job.json'), 'utf8'))));

@@ -19,17 +19,19 @@ export class GenerateImageActions implements vscode.CodeActionProvider {
   provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
     const fixable = context.diagnostics.filter((diagnostic) => diagnostic.source === DIAGNOSTIC_SOURCE && this.diagnostics.problemOf(diagnostic)?.fixable);
     if (fixable.length === 0) return [];
-    const actions = fixable.map((diagnostic) => {
+    // One per image: several references to one file under the cursor need one fix, not one each.
+    const byTarget = new Map<string, vscode.CodeAction>();
+    for (const diagnostic of fixable) {
+      const { target } = this.diagnostics.problemOf(diagnostic)!;
+      if (byTarget.has(target)) continue;
       const action = new vscode.CodeAction(GENERATE_IMAGE_TITLE, vscode.CodeActionKind.QuickFix);
       action.diagnostics = [diagnostic];
       action.isPreferred = true;
-      action.command = { command: GENERATE_IMAGE, title: GENERATE_IMAGE_TITLE, arguments: [document.uri, this.diagnostics.problemOf(diagnostic)!.target] };
-      return action;
-    });
+      action.command = { command: GENERATE_IMAGE, title: GENERATE_IMAGE_TITLE, arguments: [document.uri, target] };
+      byTarget.set(target, action);
+    }
     const all = new vscode.CodeAction(GENERATE_FILE_TITLE, vscode.CodeActionKind.QuickFix);
     all.command = { command: GENERATE_FILE, title: GENERATE_FILE_TITLE, arguments: [document.uri] };
-    // One per distinct image: several references to one file need one fix each, not one per mention.
-    const seen = new Set<string>();
-    return [...actions.filter((action) => !seen.has(action.command!.arguments![1]) && seen.add(action.command!.arguments![1])), all];
+    return [...byTarget.values(), all];
   }
 }
