@@ -13,7 +13,7 @@ import { zipEntries } from './support/zip-entries';
 
 // `npm run release`'s artefacts, as scripts/release/main.ts writes them (the build is `npm test`'s):
 // what each holds, byte for byte against what the build made, and the one version they carry.
-// Installing the npm package and running it is test/install/ (`npm run test:install`).
+// Installing the npm package and running it is test/install/npm-global.test.ts.
 
 const root = join(import.meta.dirname, '..');
 const daemon = join(root, 'packages', 'daemon');

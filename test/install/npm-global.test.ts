@@ -97,13 +97,14 @@ beforeAll(async () => {
   await run('npm', ['install', '-g', '--prefix', prefix, pkg.file, '--ignore-scripts', '--no-audit', '--no-fund'], { cwd, env: userEnv() });
   installed = process.platform === 'win32' ? join(prefix, 'node_modules', 'styleset') : join(prefix, 'lib', 'node_modules', 'styleset');
   styleset = join(prefix, 'bin', 'styleset');
-});
+}, 300_000);
 
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe('npm install -g styleset --ignore-scripts, into an empty prefix', () => {
+// Generous limits: in `npm test` this file shares two cores with the other test files.
+describe('npm install -g styleset --ignore-scripts, into an empty prefix', { timeout: 180_000 }, () => {
   it('installs the package and its runtime dependencies, none of the dev tooling; only onnxruntime-node has an install script', () => {
     expect(realpathSync(styleset)).toBe(join(installed, 'bin', 'styleset.js'));
     const deps = packageJsons(join(installed, 'node_modules'));
