@@ -186,7 +186,8 @@ export function resultTables(results: BenchResults, plotFile: string): string {
     '### Operator profile',
     'ONNX Runtime\'s profiler (`enableProfiling`) on the rewritten U-Net, same batch: exclusive kernel time per operator type (an `If`\'s ' +
       'branches are charged to their own nodes), ms per call, the largest first. *rewrite\'s nodes*: those the shared-attention rewrite added ' +
-      '(named `.../styleset/...`: the If wrappers, the shared branch, AdaIN); the export\'s own attention nodes, moved into the else branches, keep their names.',
+      '(named `.../styleset/...`: the If wrappers, the shared branch, AdaIN, and since rewrite version 3 the plain branch\'s fused attention; ' +
+      'earlier runs kept the export\'s own unfused attention nodes, under their names, in the plain branches).',
     opTable(models),
     ...serviceSection(results),
   ].join('\n\n');
