@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { InputError, ModelError } from '../errors';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
@@ -7,13 +7,18 @@ export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 export interface RuntimeOptions {
   provider: ExecutionProvider;
-  /** Intra-op threads; ONNX Runtime's default (one per physical core) when absent. */
+  /** Intra-op threads; when absent, one per CPU this process may run on (its affinity mask, e.g. under taskset). */
   threads?: number;
   /**
    * Run float16 exports as exported on the CPU provider. By default they run from float32 copies
    * kept in the data folder (see model/float32-copy.ts).
    */
   keepFloat16?: boolean;
+  /**
+   * The memory a U-Net batch may take, in MiB; sets the default batch size (engine/batch-size.ts).
+   * Absent: half the available system memory on the CPU provider, a fixed default on others.
+   */
+  memoryLimitMiB?: number;
   /** Replaces the defaults of `sessionOptions()` key by key: for measuring alternatives (the benchmark). */
   sessionOverrides?: ort.InferenceSession.SessionOptions;
 }
@@ -49,7 +54,8 @@ function checkProvider(provider: ExecutionProvider): void {
  * intra-op thread pool.
  */
 export function sessionOptions(runtime: RuntimeOptions): ort.InferenceSession.SessionOptions {
-  const threads = runtime.threads ?? Math.max(1, cpus().length);
+  // Not cpus().length: a process pinned to fewer CPUs would run more spinning threads than it has cores.
+  const threads = runtime.threads ?? Math.max(1, availableParallelism());
   return {
     executionProviders: runtime.provider === 'cpu' ? ['cpu'] : [runtime.provider, 'cpu'],
     graphOptimizationLevel: 'all',
