@@ -348,6 +348,29 @@ describe('the rewritten graph', () => {
   });
 });
 
+describe('the operators the rewrite adds', () => {
+  it('are the ones whose WebGPU support the README (GPU) accounts for', async () => {
+    const tiny = await tinyModel('op-types', { family: 'sd1', attention: 'explicit' });
+    const { model } = rewriteSharedUnet(tiny.proto, tiny.source);
+    const added = new Set<string>();
+    const walk = (graph: GraphProto) => {
+      for (const node of graph.node) {
+        if (node.name?.includes('/styleset/')) added.add(`${node.domain ? `${node.domain}.` : ''}${node.opType}`);
+        for (const attribute of node.attribute) if (attribute.g) walk(attribute.g);
+      }
+    };
+    walk(model.graph!);
+    // A new operator here needs its WebGPU kernel checked and the README's table updated.
+    expect([...added].sort()).toEqual(
+      [
+        'Add', 'Cast', 'Concat', 'Constant', 'Div', 'Equal', 'Gather', 'Greater', 'Identity', 'If',
+        'Mul', 'NonZero', 'Not', 'Pad', 'Range', 'ReduceMean', 'ReduceSumSquare', 'Reshape', 'ScatterElements', 'Shape',
+        'Slice', 'Sqrt', 'Sub', 'Where', 'com.microsoft.MultiHeadAttention',
+      ].sort(),
+    );
+  });
+});
+
 describe('an export without recognisable self-attention', () => {
   it('is refused with a ModelError saying what was found', async () => {
     const tiny = await tinyModel('no-attention', { family: 'sd1' });

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
-import { InputError, ModelError } from '../errors';
+import { InputError, ModelError, type StylesetError } from '../errors';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
@@ -75,10 +75,26 @@ export async function createSession(path: string, runtime: RuntimeOptions): Prom
   try {
     return await ort.InferenceSession.create(path, sessionOptions(runtime));
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    const hint = runtime.provider === 'cuda' ? ' (CUDA needs the GPU files installed: see the README section "GPU")' : '';
-    throw new ModelError(`${path}: ONNX Runtime could not load this model with provider ${runtime.provider}${hint}: ${reason}`, {
-      cause: err,
-    });
+    throw sessionFailure(path, runtime.provider, err);
   }
+}
+
+/**
+ * The error for a session ONNX Runtime would not create. A missing WebGPU adapter is the machine's
+ * doing, not the model's: WebGPU (Dawn) needs a GPU driver, and the error says so rather than
+ * blame the file.
+ */
+export function sessionFailure(path: string, provider: ExecutionProvider, err: unknown): StylesetError {
+  const reason = err instanceof Error ? err.message : String(err);
+  const adapter = /Failed to get a WebGPU adapter[^\n]*/.exec(reason);
+  if (provider === 'webgpu' && adapter) {
+    return new InputError(
+      `execution provider "webgpu": this machine has no GPU adapter WebGPU can use (${adapter[0].trim()}). ` +
+        'WebGPU needs a GPU and its driver: Vulkan on Linux (software Vulkan such as lavapipe lacks features Dawn requires), ' +
+        'Direct3D 12 on Windows, Metal on macOS. Use --provider cpu on this machine.',
+      { cause: err },
+    );
+  }
+  const hint = provider === 'cuda' ? ' (CUDA needs the GPU files installed: see the README section "GPU")' : '';
+  return new ModelError(`${path}: ONNX Runtime could not load this model with provider ${provider}${hint}: ${reason}`, { cause: err });
 }
