@@ -4,15 +4,14 @@
  *
  * The estimate. A U-Net call's working memory grows linearly with its rows (images, twice with
  * guidance): each row carries its own activations through every block. `npm run bench` measured
- * the growth of a process's peak with the batch on three models of different shapes (section
- * "Memory per batch row" of docs/benchmarks.md): 1.6-3 MiB per row on the embedded model
- * (16x16 latents, 32 channels at the top level), 12.5-13.6 MiB on the large tiny SD 1.x model
- * (32x32, 64) and 28-44 MiB on the SDXL-shaped one (64x64, 64), about 50x (up to 96x on the
- * smallest) the bytes of one float32 activation at the U-Net's top level (latent positions x
- * first block's channels), plus a fixed part per row (time and text conditioning, the If
- * branches' small tensors). So one row is estimated at ROW_ACTIVATIONS x that activation plus
- * ROW_FIXED_BYTES, at or above every measured slope. Self-attention adds nothing per token pair:
- * the rewritten U-Net runs it fused (MultiHeadAttention), which never writes out the score tensor.
+ * the growth of a process's peak with the batch (section "Memory per batch row" of
+ * docs/benchmarks.md, from the smallest one-batch set to the largest): 12.7 MiB per row on the
+ * large tiny SD 1.x model (32x32 latents, 64 channels at the top level: 51 float32 activations of
+ * that size), 31.4 MiB on the SDXL-shaped one (64x64, 64: 31) and 1.9 MiB on the embedded model
+ * (16x16, 32: 61, where the fixed part of a row weighs more: time and text conditioning, the If
+ * branches' small tensors). So a row is estimated at ROW_ACTIVATIONS top-level activations plus
+ * ROW_FIXED_BYTES: 1.26-1.93x those slopes, never below. Self-attention adds nothing per token
+ * pair: the rewritten U-Net runs it fused (MultiHeadAttention), which never writes out the scores.
  *
  * The memory the provider has. CPU: the system's available memory (os.freemem(), MemAvailable on
  * Linux) when the set starts, so the loaded weights are already out of it, of which the batch may
