@@ -50,7 +50,7 @@ export function estimateRowBytes(shape: UnetShape): number {
 
 export interface MemoryBudget {
   bytes: number;
-  /** Where the number comes from, for logs and set.json. */
+  /** Where the number comes from, in words (which rule of batchMemoryBudget applied). */
   source: string;
 }
 
