@@ -14,7 +14,7 @@ import {
   type ServiceState,
 } from '../../service';
 import { cliScript, inNpxCache } from '../cli-script';
-import { addRuntimeOptions, type RuntimeFlags } from '../runtime-flags';
+import { addRuntimeOptions, runtimeArgs, type RuntimeFlags } from '../runtime-flags';
 
 interface DirFlags {
   dataDir?: string;
@@ -69,14 +69,10 @@ export function registerService(program: Command): void {
 
 /** What `service install` registers, from this process: its Node.js, its CLI, the folders it resolved. */
 export function serviceSpec(flags: InstallFlags, dirs: Dirs): ServiceSpec {
-  const args = ['serve'];
-  if (flags.provider !== 'cpu') args.push('--provider', flags.provider);
-  if (flags.threads !== undefined) args.push('--threads', String(flags.threads));
-  if (flags.keepFloat16) args.push('--keep-float16');
   return {
     node: process.execPath,
     cli: cliScript(),
-    args,
+    args: ['serve', ...runtimeArgs(flags)],
     env: { STYLESET_DATA_DIR: dirs.dataDir, STYLESET_CONFIG_DIR: dirs.configDir, ...flags.env },
   };
 }
