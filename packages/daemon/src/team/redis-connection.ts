@@ -1,0 +1,45 @@
+import type { ConnectionOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { QueueAddress } from './queue-url';
+
+/**
+ * What BullMQ and this module's own clients connect with. Commands wait through a Redis restart
+ * (no retry limit, the offline queue kept) and ioredis reconnects by itself, backing off to a
+ * second: a front door or worker outlives its Redis restarting.
+ */
+export function redisOptions(address: QueueAddress): RedisOptions {
+  const { host, port, db, username, password, tls } = address;
+  return {
+    host,
+    port,
+    db,
+    username,
+    password,
+    tls,
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    retryStrategy: (times) => Math.min(100 * times, 1000),
+  };
+}
+
+/** A client of its own (blocking reads need one); errors go to `warn`, once per outage. */
+export function connectRedis(address: QueueAddress, name: string, warn: (message: string) => void): Redis {
+  const client = new Redis({ ...redisOptions(address), connectionName: name });
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    // ioredis' messages name the host and port, never the password; the URL shown is redacted.
+    warn(`redis ${address.shown}: ${error.message}; reconnecting`);
+  });
+  client.on('ready', () => {
+    if (down) warn(`redis ${address.shown}: connected again`);
+    down = false;
+  });
+  return client;
+}
+
+/** The same, as BullMQ's options type spells it (its copy of ioredis' option types differs in details it does not read). */
+export function bullConnection(address: QueueAddress): ConnectionOptions {
+  return redisOptions(address) as ConnectionOptions;
+}
