@@ -87,4 +87,67 @@ describe('team mode', () => {
       expect([image.width, image.height]).toEqual([width, height]);
     }
   });
+
+  it('cancels a waiting job at once and a running one at its next step, as the daemon does', async () => {
+    const server = await redis();
+    await worker(server.url, 'w1');
+    const door = await frontDoor(server.url);
+    const client = await connect(door.url);
+    const long = await client.submit({ kind: 'set', prompts: ['a star'], options: { model: 'tiny', steps: 200, seed: 1 } });
+    const longEvents: Received[] = [];
+    for await (const event of long) {
+      longEvents.push(event);
+      if (event.message.type === 'progress' && event.message.phase === 'denoising' && event.message.step >= 2) break;
+    }
+    // A team's position counts the jobs waiting ahead (the running ones are on workers).
+    const waiting = await client.submit({ kind: 'set', prompts: ['a moon'], options: { model: 'tiny', steps: 2, seed: 2 } });
+    const third = await client.submit({ kind: 'set', prompts: ['a house'], options: { model: 'tiny', steps: 2, seed: 3 } });
+    expect([waiting.position, third.position]).toEqual([0, 1]);
+    expect((await client.cancel(waiting.jobId)).state).toBe('cancelled');
+    const waitingEvents = await drain(waiting);
+    expect(waitingEvents.map((e) => e.message.type)).toEqual(['job_error']);
+    expect(waitingEvents[0].message).toMatchObject({ code: 'cancelled' });
+    // The job behind it moved up, and its followers are told.
+    const moved = await third[Symbol.asyncIterator]().next();
+    expect(moved.value.message).toMatchObject({ type: 'status', state: 'queued', position: 0 });
+    const cancelled = await client.cancel(long.jobId);
+    expect(cancelled.state).toBe('cancelled');
+    const rest = await drain(long);
+    expect(rest.at(-1)!.message).toMatchObject({ type: 'job_error', code: 'cancelled' });
+    const steps = [...longEvents, ...rest].filter((e) => e.message.type === 'progress' && e.message.phase === 'denoising').length;
+    expect(steps).toBeLessThan(200);
+    // Another front door tells the same.
+    const other = await frontDoor(server.url);
+    const second = await connect(other.url);
+    expect((await second.getStatus(long.jobId)).state).toBe('cancelled');
+    expect((await second.getQueue()).jobs).toEqual([]);
+  });
+
+  it('takes a Redis URL with a password and never prints it', async () => {
+    const password = 'pw-Secret-7cQ';
+    const server = await redis({ password });
+    expect(server.url).toContain(password);
+    const w = await worker(server.url, 'w1');
+    const door = await frontDoor(server.url);
+    const client = await connect(door.url);
+    expect((await drain(await client.submit({ kind: 'set', prompts: ['a star'], options: { model: 'tiny', steps: 2, seed: 3 } }))).at(-1)!.message.type).toBe('done');
+    expect(door.ready.queue).toBe(`redis://***@127.0.0.1:${server.port}`);
+    expect(w.ready.queue).toBe(`redis://***@127.0.0.1:${server.port}`);
+    // Redis restarts under them: they reconnect (and say so) without the password in any line.
+    await server.restart();
+    expect((await drain(await client.submit({ kind: 'set', prompts: ['a moon'], options: { model: 'tiny', steps: 2, seed: 4 } }))).at(-1)!.message.type).toBe('done');
+    for (const output of [w.output(), door.output()]) {
+      expect(output).not.toContain(password);
+      expect(output).not.toContain(encodeURIComponent(password));
+    }
+    // A wrong password: refused, and not printed either.
+    const wrong = `redis://:not-${password}@127.0.0.1:${server.port}`;
+    const refused = await startWorker(wrong, join(root, 'w-wrong'), { tiny: models.models.tiny.dir }).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
+    expect(refused).toMatch(/exited/);
+    expect(refused).toMatch(/WRONGPASS|NOAUTH|invalid username-password/);
+    expect(refused).not.toContain(password);
+  });
 });

@@ -254,13 +254,13 @@ class FrontDoor implements JobApi {
       }
       this.send(followers, event, attached);
     }
-    if (event.type === 'status' && event.state === 'running') {
+    // A job started or ended: those behind it moved up.
+    if ((event.type === 'status' && event.state === 'running') || event.type === 'done' || event.type === 'job_error') {
       this.positions.delete(jobId);
       await this.announcePositions();
     }
     if (event.type === 'done' || event.type === 'job_error') {
       this.followers.delete(jobId);
-      this.positions.delete(jobId);
       const local = this.local.get(jobId);
       if (local !== undefined) {
         this.local.delete(jobId);
