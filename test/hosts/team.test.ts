@@ -53,6 +53,11 @@ async function connect(url: string, configDir = join(root, 'config')): Promise<S
   return client;
 }
 
+/** Waits until a process has logged what the test needs (no time limit of its own: the test's applies). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 async function drain(job: AsyncIterable<Received>): Promise<Received[]> {
   const events: Received[] = [];
   for await (const event of job) events.push(event);
@@ -82,7 +87,7 @@ describe('team mode', () => {
     expect(fetched.status.state).toBe('done');
     expect(fetched.results.map((r) => Buffer.from(r.bytes!).toString('base64'))).toEqual(results.map((r) => Buffer.from(r.bytes!).toString('base64')));
     for (const result of results) {
-      const image = decodePng(result.bytes!, DEFAULT_DECODE_LIMITS);
+      const image = decodePng(result.bytes!, 'result', DEFAULT_DECODE_LIMITS);
       const { width, height } = result.message as { width: number; height: number };
       expect([image.width, image.height]).toEqual([width, height]);
     }
@@ -149,5 +154,90 @@ describe('team mode', () => {
     expect(refused).toMatch(/exited/);
     expect(refused).toMatch(/WRONGPASS|NOAUTH|invalid username-password/);
     expect(refused).not.toContain(password);
+  });
+
+  it('runs a job whose worker was killed mid-job once more on another worker: no result lost, none announced twice', async () => {
+    const server = await redis();
+    const workers = [await worker(server.url, 'w1'), await worker(server.url, 'w2')];
+    const door = await frontDoor(server.url);
+    const client = await connect(door.url);
+    const job = await client.submit({ kind: 'set', prompts: ['a star', 'a moon', 'a house', 'a tree'], options: { model: 'tiny', steps: 30, seed: 11 } });
+    const events: Received[] = [];
+    let killed: TeamProcess | undefined;
+    for await (const event of job) {
+      events.push(event);
+      if (killed === undefined && event.message.type === 'result') {
+        // The worker that runs it says so in its log.
+        killed = workers.find((w) => w.events().some((e) => e.type === 'job' && e.jobId === job.jobId && e.state === 'running'))!;
+        await killed.stop('SIGKILL');
+      }
+    }
+    expect(killed).toBeDefined();
+    const survivor = workers.find((w) => w !== killed)!;
+    // It logs the end once the job's end is sent.
+    await until(() => survivor.events().some((e) => e.type === 'job' && e.jobId === job.jobId && e.state === 'done'));
+    expect(survivor.events().filter((e) => e.type === 'job' && e.jobId === job.jobId).map((e) => [e.state, e.attempt])).toEqual([['running', 2], ['done', 2]]);
+    expect(events.at(-1)!.message).toMatchObject({ type: 'done', count: 4 });
+    const indices = events.filter((e) => e.message.type === 'result').map((e) => (e.message as { index: number }).index);
+    expect([...indices].sort()).toEqual([0, 1, 2, 3]);
+    const fetched = await client.getResults(job.jobId);
+    const sent = new Map(events.filter((e) => e.message.type === 'result').map((e) => [(e.message as { index: number }).index, Buffer.from(e.bytes!).toString('base64')]));
+    expect(fetched.results.map((r) => Buffer.from(r.bytes!).toString('base64'))).toEqual(fetched.results.map((r) => sent.get(r.message.index)));
+  });
+
+  it('ends a job interrupted when its second worker is killed too', async () => {
+    const server = await redis();
+    const door = await frontDoor(server.url);
+    const client = await connect(door.url);
+    const first = await worker(server.url, 'k1');
+    const job = await client.submit({ kind: 'set', prompts: ['a star'], options: { model: 'tiny', steps: 200, seed: 12 } });
+    const iterator = job[Symbol.asyncIterator]();
+    const untilStep = async () => {
+      for (;;) {
+        const { value } = await iterator.next();
+        if (value.message.type === 'progress' && value.message.phase === 'denoising' && value.message.step >= 1) return;
+      }
+    };
+    await untilStep();
+    await first.stop('SIGKILL');
+    const second = await worker(server.url, 'k2');
+    await untilStep();
+    await second.stop('SIGKILL');
+    // A worker that starts later finds the job stalled a second time.
+    await worker(server.url, 'k3');
+    let last;
+    for (;;) {
+      const { value, done } = await iterator.next();
+      if (done) break;
+      last = value.message;
+    }
+    expect(last).toMatchObject({ type: 'job_error', code: 'interrupted' });
+    expect((await client.getStatus(job.jobId)).state).toBe('interrupted');
+  });
+
+  it('lets a client whose front door died follow its job from another and fetch it by id', async () => {
+    const server = await redis();
+    await worker(server.url, 'w1');
+    const first = await frontDoor(server.url);
+    const second = await frontDoor(server.url);
+    const client = await connect(first.url);
+    const job = await client.submit({ kind: 'set', prompts: ['a star', 'a moon', 'a house'], options: { model: 'tiny', steps: 20, seed: 13 } });
+    const before: Received[] = [];
+    for await (const event of job) {
+      before.push(event);
+      if (event.message.type === 'result') break;
+    }
+    // At the first result: that result is stored, so the other front door already serves it.
+    const other = await connect(second.url);
+    const early = await other.getResults(job.jobId);
+    expect(early.results.map((r) => Buffer.from(r.bytes!).toString('base64'))).toContain(Buffer.from(before.at(-1)!.bytes!).toString('base64'));
+    await first.stop('SIGKILL');
+    const followed: Received[] = [];
+    for await (const event of other.follow(job.jobId)) followed.push(event);
+    // Its end: the `done` event, or (when it ended before the follow) the status that says so.
+    expect(followed.at(-1)!.message).toMatchObject(followed.length === 1 ? { type: 'status', state: 'done', completed: 3 } : { type: 'done', count: 3 });
+    const all = await other.getResults(job.jobId);
+    expect(all.results.map((r) => r.message.index)).toEqual([0, 1, 2]);
+    expect(all.status.state).toBe('done');
   });
 });

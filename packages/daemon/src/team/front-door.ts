@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { EMBEDDED_MODEL_ID } from '../model/default-model';
 import type { DaemonEvent } from '../server/events';
 import type { JobApi } from '../server/job-api';
-import { completedImages, endEvent, endState, resultEvent, statusEvent, type JobEvent } from '../server/job-messages';
+import { completedImages, endState, resultEvent, statusEvent, type JobEvent } from '../server/job-messages';
 import type { QueueLimits } from '../server/job-queue';
 import type { Client } from '../server/job-service';
 import { isFinished, JobStore, type JobRecord, type StoredResult } from '../server/job-store';
@@ -16,7 +16,7 @@ import type { QueueAddress } from './queue-url';
 import { bullConnection, connectRedis } from './redis-connection';
 import { RedisJobStore } from './redis-job-store';
 import { offeredModels, type WorkerAnnouncement } from './routing';
-import { decodeStreamEvent, encodeStreamEvent, type StreamedEvent } from './stream-events';
+import { decodeStreamEvent, type StreamedEvent } from './stream-events';
 
 export interface FrontDoorOptions {
   address: QueueAddress;
@@ -144,9 +144,8 @@ class FrontDoor implements JobApi {
         record.error = { code: 'cancelled', message: `job ${jobId} was cancelled` };
         record.state = 'cancelled';
         record.timings.finishedAt = Date.now();
-        await this.store.save(record);
-        await this.store.finish(record);
-        await this.publish(endEvent(record));
+        await this.store.end(record);
+        this.store.takeAnnouncedEnd(jobId);
       }
       record = await this.waitEnded(jobId);
     }
@@ -289,10 +288,6 @@ class FrontDoor implements JobApi {
 
   private send(followers: Followers, event: JobEvent, bytes?: Uint8Array): void {
     for (const [client, ids] of followers) for (const id of ids) client.send({ ...event, id }, bytes);
-  }
-
-  private async publish(event: JobEvent): Promise<void> {
-    await this.redis.xadd(this.keys.events, '*', ...encodeStreamEvent(event));
   }
 
   /** The job's record once it has ended: on its end event, or found ended when re-read. */

@@ -3,7 +3,9 @@ import type { ResultWriter } from '../server/job-runner';
 import { isFinished, JobStore, parseJobRecord, resultFile, type JobRecord, type StoredResult } from '../server/job-store';
 import { RequestError } from '../server/request-error';
 import type { Redis } from 'ioredis';
+import { endEvent, resultEvent } from '../server/job-messages';
 import type { TeamKeys } from './keys';
+import { encodeStreamEvent, EVENTS_MAX_LENGTH } from './stream-events';
 
 export interface TeamRetention {
   /** Finished jobs are deleted this many days after they ended; 0 keeps them (up to `maxBytes`). */
@@ -11,6 +13,21 @@ export interface TeamRetention {
   /** Finished jobs' stored results, in all, are kept under this; the oldest go first. */
   maxBytes: number;
 }
+
+/** KEYS: record, events, owner set, finished, sizes. ARGV: record JSON, stream max length, end time, id, bytes, the event's fields. */
+const END_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local state = cjson.decode(current).state
+  if state ~= 'queued' and state ~= 'running' then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 6))
+redis.call('SREM', KEYS[3], ARGV[4])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[5], ARGV[4], ARGV[5])
+return 1
+`;
 
 /**
  * Job records and results in the team's Redis, where every front door reads them. The same
@@ -20,9 +37,17 @@ export interface TeamRetention {
  * client was sent is what it fetches later.
  */
 export class RedisJobStore implements ResultWriter {
+  private readonly ended = new Set<string>();
+  /**
+   * @param announceResults a worker's store: each new result's event goes on the events stream in
+   *   the same transaction as its bytes and record, so that a worker killed at any point has
+   *   either stored and announced a result or neither (its retry then makes it); and a finished
+   *   record is saved as `end`, with its end event.
+   */
   constructor(
     private readonly redis: Redis,
     private readonly keys: TeamKeys,
+    private readonly announceResults = false,
   ) {}
 
   newId(): string {
@@ -34,8 +59,33 @@ export class RedisJobStore implements ResultWriter {
     return text === null ? undefined : parseJobRecord(JSON.parse(text));
   }
 
+  /** A worker's store ends a finished job as `end` does: the runner's last save is its end. */
   async save(record: JobRecord): Promise<void> {
+    if (this.announceResults && isFinished(record.state)) {
+      await this.end(record);
+      return;
+    }
     await this.redis.set(this.keys.record(record.id), JSON.stringify(record));
+  }
+
+  /** Whether `end` announced this job's end (the runner's own end event is then not sent again); asks once. */
+  takeAnnouncedEnd(id: string): boolean {
+    return this.ended.delete(id);
+  }
+
+  /**
+   * A finished job's last record and its end event (`done` or `job_error`), in one step, only if
+   * the stored record has not ended already: a job ends exactly once, whoever ends it (a worker, a
+   * second attempt, a front door's cancel, the stalled check) and whenever they die. Its token no
+   * longer counts it, and it joins the retention's list. False when it had ended already.
+   */
+  async end(record: JobRecord): Promise<boolean> {
+    const bytes = record.results.reduce((sum, r) => sum + (r.bytes ?? 0), 0);
+    const keys = [this.keys.record(record.id), this.keys.events, this.keys.owner(record.owner.tokenHash), this.keys.finished, this.keys.sizes];
+    const args = [JSON.stringify(record), String(EVENTS_MAX_LENGTH), String(record.timings.finishedAt ?? Date.now()), record.id, String(bytes), ...encodeStreamEvent(endEvent(record))];
+    const ended = (await this.redis.eval(END_SCRIPT, keys.length, ...keys, ...args)) === 1;
+    if (ended) this.ended.add(record.id);
+    return ended;
   }
 
   /** Saves a newly accepted job and counts it against its token. */
@@ -53,10 +103,12 @@ export class RedisJobStore implements ResultWriter {
     const listed = (r: Pick<StoredResult, 'index' | 'format'>) => record.results.find((s) => s.index === r.index && s.format === r.format);
     const multi = this.redis.multi();
     const entries: StoredResult[] = [];
+    const kept = new Set<StoredResult>();
     for (const { entry, bytes } of results) {
-      const kept = listed(entry);
-      if (kept !== undefined) {
-        entries.push(kept);
+      const stored = listed(entry);
+      if (stored !== undefined) {
+        entries.push(stored);
+        kept.add(stored);
         continue;
       }
       multi.set(this.keys.result(record.id, resultFile(entry)), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -66,9 +118,10 @@ export class RedisJobStore implements ResultWriter {
     }
     update?.(record);
     multi.set(this.keys.record(record.id), JSON.stringify(record));
-    const replies = await multi.exec();
-    const failed = replies?.find(([error]) => error !== null)?.[0];
-    if (replies === null || failed != null) throw new StylesetError('internal', `job ${record.id}: redis did not store its results (${failed?.message ?? 'transaction aborted'})`);
+    if (this.announceResults) {
+      for (const entry of entries.filter((e) => !kept.has(e))) multi.xadd(this.keys.events, 'MAXLEN', '~', String(EVENTS_MAX_LENGTH), '*', ...encodeStreamEvent(resultEvent(record, entry, entry.bytes!)));
+    }
+    await this.exec(multi, record.id);
     return entries;
   }
 
@@ -82,16 +135,10 @@ export class RedisJobStore implements ResultWriter {
     return new Uint8Array(bytes);
   }
 
-  /** The job's token no longer counts it; it joins the retention's list. */
-  async finish(record: JobRecord): Promise<void> {
-    if (!isFinished(record.state)) return;
-    const bytes = record.results.reduce((sum, r) => sum + (r.bytes ?? 0), 0);
-    await this.redis
-      .multi()
-      .srem(this.keys.owner(record.owner.tokenHash), record.id)
-      .zadd(this.keys.finished, record.timings.finishedAt ?? Date.now(), record.id)
-      .hset(this.keys.sizes, record.id, bytes)
-      .exec();
+  private async exec(multi: ReturnType<Redis['multi']>, id: string): Promise<void> {
+    const replies = await multi.exec();
+    const failed = replies?.find(([error]) => error !== null)?.[0];
+    if (replies === null || failed != null) throw new StylesetError('internal', `job ${id}: redis did not store it (${failed?.message ?? 'transaction aborted'})`);
   }
 
   /** Live job ids of a token. */

@@ -8,6 +8,9 @@ export interface StreamedEvent {
   bytes?: Uint8Array;
 }
 
+/** The events stream keeps about this many entries; a front door further behind has lost them. */
+export const EVENTS_MAX_LENGTH = 20_000;
+
 /** The stream entry's fields (XADD's field-value list). */
 export function encodeStreamEvent(event: JobEvent, bytes?: Uint8Array): Array<string | Buffer> {
   const fields: Array<string | Buffer> = ['job', event.jobId, 'event', JSON.stringify(event)];
@@ -33,9 +36,4 @@ export function decodeStreamEvent(fields: Buffer[]): StreamedEvent | undefined {
   if (typeof event !== 'object' || event === null || event.jobId !== jobId || !EVENT_TYPES.has(event.type)) return undefined;
   const bytes = map.get('bytes');
   return { jobId, event, ...(bytes !== undefined && { bytes: new Uint8Array(bytes) }) };
-}
-
-/** Whether the event is a job's last. */
-export function isEndEvent(event: JobEvent): boolean {
-  return event.type === 'done' || event.type === 'job_error';
 }

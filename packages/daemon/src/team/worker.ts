@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Engine } from '../engine/engine';
 import { CancelledError } from '../errors';
-import { endEvent, type JobEvent } from '../server/job-messages';
+import type { JobEvent } from '../server/job-messages';
 import { runJob } from '../server/job-runner';
 import { isFinished, type JobRecord } from '../server/job-store';
 import { fromQueuedJob, type QueuedJob } from './job-data';
@@ -12,7 +12,7 @@ import type { QueueAddress } from './queue-url';
 import { bullConnection, connectRedis } from './redis-connection';
 import { RedisJobStore, type TeamRetention } from './redis-job-store';
 import { routeJob, type WorkerAnnouncement } from './routing';
-import { encodeStreamEvent } from './stream-events';
+import { encodeStreamEvent, EVENTS_MAX_LENGTH } from './stream-events';
 
 export interface TeamWorkerOptions {
   address: QueueAddress;
@@ -41,8 +41,6 @@ const CANCEL_POLL_MS = 250;
 const ANNOUNCE_MS = 5_000;
 /** A job handed back (routing) is due again after this. */
 const PASS_DELAY_MS = 200;
-/** The events stream keeps about this many entries; a front door further behind has lost them. */
-const EVENTS_MAX_LENGTH = 20_000;
 
 /**
  * A team worker: takes jobs from the team's BullMQ queue one at a time and runs them on its
@@ -57,7 +55,7 @@ export async function startTeamWorker(options: TeamWorkerOptions): Promise<TeamW
   const warn = (message: string) => log({ type: 'warning', message });
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const redis = connectRedis(address, `styleset-worker-${id}`, warn);
-  const store = new RedisJobStore(redis, keys);
+  const store = new RedisJobStore(redis, keys, true);
   let busy = false;
   const announce = async () => {
     const self: WorkerAnnouncement = { id, models: await engine.listModels(), defaultModel: engine.defaultModelId, busy, at: Date.now() };
@@ -73,9 +71,7 @@ export async function startTeamWorker(options: TeamWorkerOptions): Promise<TeamW
     record.error = error;
     record.state = error.code === 'interrupted' ? 'interrupted' : 'error';
     record.timings.finishedAt = Date.now();
-    await store.save(record);
-    emit(endEvent(record));
-    await store.finish(record);
+    if (!(await store.end(record))) return;
     log({ type: 'job', jobId: record.id, state: record.state, model: record.options.model, attempt: 0, error });
   };
 
@@ -95,10 +91,9 @@ export async function startTeamWorker(options: TeamWorkerOptions): Promise<TeamW
       await job.moveToDelayed(Date.now() + PASS_DELAY_MS, token);
       throw new DelayedError();
     }
-    // A record left `running` is a retry: a worker died with it. What that attempt stored stays,
-    // and is not announced again.
+    // A record left `running` is a retry: a worker died with it. What that attempt stored (and
+    // so announced) stays, and is neither written nor announced again (see RedisJobStore).
     const attempt = record.state === 'running' ? 2 : 1;
-    const earlier = new Set(record.results.map((r) => `${r.index}:${r.format ?? 'png'}`));
     const controller = new AbortController();
     const stop = () => {
       redis.exists(keys.cancel(record.id)).then(
@@ -117,14 +112,14 @@ export async function startTeamWorker(options: TeamWorkerOptions): Promise<TeamW
       await runJob(record, fromQueuedJob(data), controller.signal, {
         engine,
         store,
+        // Results and the end went on the stream in the store's transactions, with what they announce.
         emit: (event, bytes) => {
-          if (event.type === 'result' && earlier.has(`${event.index}:${event.format ?? 'png'}`)) return;
+          if (event.type === 'result' || ((event.type === 'done' || event.type === 'job_error') && store.takeAnnouncedEnd(event.jobId))) return;
           emit(event, bytes);
         },
         changed: () => undefined,
         progressIntervalMs: options.progressIntervalMs,
       });
-      await store.finish(record);
       log({ type: 'job', jobId: record.id, state: record.state, model: data.model, attempt, error: record.error });
     } finally {
       clearInterval(polling);
