@@ -240,4 +240,30 @@ describe('team mode', () => {
     expect(all.results.map((r) => r.message.index)).toEqual([0, 1, 2]);
     expect(all.status.state).toBe('done');
   });
+
+  it('goes on through a Redis restart mid-job: front door and worker reconnect by themselves, nothing is lost', async () => {
+    const server = await redis();
+    const w = await worker(server.url, 'w1', 10_000);
+    const door = await frontDoor(server.url);
+    const client = await connect(door.url);
+    const job = await client.submit({ kind: 'set', prompts: ['a star', 'a moon'], options: { model: 'tiny', steps: 60, seed: 21 } });
+    const events: Received[] = [];
+    let restarted = false;
+    for await (const event of job) {
+      events.push(event);
+      if (!restarted && event.message.type === 'progress' && event.message.phase === 'denoising' && event.message.step >= 3) {
+        restarted = true;
+        await server.restart('SIGKILL');
+      }
+    }
+    expect(restarted).toBe(true);
+    expect(events.at(-1)!.message).toMatchObject({ type: 'done', count: 2 });
+    const fetched = await client.getResults(job.jobId);
+    expect(fetched.results.map((r) => r.message.index)).toEqual([0, 1]);
+    expect(fetched.results.map((r) => Buffer.from(r.bytes!).toString('base64'))).toEqual(events.filter((e) => e.message.type === 'result').map((e) => Buffer.from(e.bytes!).toString('base64')));
+    // Both said they lost Redis and got it back.
+    for (const output of [w.output(), door.output()]) expect(output).toMatch(/connected again/);
+    // And take the next job as before.
+    expect((await drain(await client.submit({ kind: 'set', prompts: ['a house'], options: { model: 'tiny', steps: 2, seed: 22 } }))).at(-1)!.message.type).toBe('done');
+  });
 });

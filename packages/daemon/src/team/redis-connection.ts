@@ -26,12 +26,14 @@ export function redisOptions(address: QueueAddress): RedisOptions {
 export function connectRedis(address: QueueAddress, name: string, warn: (message: string) => void): Redis {
   const client = new Redis({ ...redisOptions(address), connectionName: name });
   let down = false;
-  client.on('error', (error: Error) => {
+  const lost = (why: string) => {
     if (down) return;
     down = true;
     // ioredis' messages name the host and port, never the password; the URL shown is redacted.
-    warn(`redis ${address.shown}: ${error.message}; reconnecting`);
-  });
+    warn(`redis ${address.shown}: ${why}; reconnecting`);
+  };
+  client.on('error', (error: Error) => lost(error.message));
+  client.on('reconnecting', () => lost('connection lost'));
   client.on('ready', () => {
     if (down) warn(`redis ${address.shown}: connected again`);
     down = false;
