@@ -11,7 +11,8 @@ await build({
   target: 'node20',
   sourcemap: true,
   // svgo, the tracer and the renderer load only when a run asks for SVGs or transparency; BullMQ
-  // and ioredis read files of their own at run time (Lua scripts), so they stay in node_modules.
+  // and ioredis only in team mode (team/redis-connection.ts imports them on first use: loading them
+  // costs most of a second that no other command should pay).
   external: ['onnxruntime-node', 'bufferutil', 'utf-8-validate', 'svgo', '@neplex/vectorizer', '@resvg/resvg-js', 'bullmq', 'ioredis'],
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },

@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION, type DaemonMessageOf, type ModelInfo, type SubmitMessage } from '@styleset/protocol';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { EMBEDDED_MODEL_ID } from '../model/default-model';
 import type { DaemonEvent } from '../server/events';
@@ -13,7 +13,7 @@ import { prepareJob } from '../server/submission';
 import { toQueuedJob } from './job-data';
 import { TeamKeys } from './keys';
 import type { QueueAddress } from './queue-url';
-import { bullConnection, connectRedis } from './redis-connection';
+import { bullConnection, connectRedis, queueLibraries } from './redis-connection';
 import { RedisJobStore } from './redis-job-store';
 import { offeredModels, type WorkerAnnouncement } from './routing';
 import { decodeStreamEvent, type StreamedEvent } from './stream-events';
@@ -44,7 +44,7 @@ type Followers = Map<Client, Set<string>>;
  * before it announced them.
  */
 export async function openFrontDoor(options: FrontDoorOptions): Promise<JobApi> {
-  const door = new FrontDoor(options);
+  const door = new FrontDoor(options, await queueLibraries());
   await door.start();
   return door;
 }
@@ -65,13 +65,16 @@ class FrontDoor implements JobApi {
   private closed = false;
   private reading?: Promise<void>;
 
-  constructor(private readonly options: FrontDoorOptions) {
+  constructor(
+    private readonly options: FrontDoorOptions,
+    { bullmq, Redis }: Awaited<ReturnType<typeof queueLibraries>>,
+  ) {
     this.keys = options.keys ?? new TeamKeys();
     const warn = (message: string) => options.onEvent({ type: 'warning', message });
-    this.redis = connectRedis(options.address, 'styleset-front-door', warn);
-    this.reader = connectRedis(options.address, 'styleset-front-door-events', () => undefined);
+    this.redis = connectRedis(Redis, options.address, 'styleset-front-door', warn);
+    this.reader = connectRedis(Redis, options.address, 'styleset-front-door-events', () => undefined);
     this.store = new RedisJobStore(this.redis, this.keys);
-    this.queue = new Queue(this.keys.queue, { connection: bullConnection(options.address) });
+    this.queue = new bullmq.Queue(this.keys.queue, { connection: bullConnection(options.address) });
     this.queue.on('error', () => undefined);
   }
 

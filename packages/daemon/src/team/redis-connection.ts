@@ -1,6 +1,15 @@
 import type { ConnectionOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { QueueAddress } from './queue-url';
+
+/**
+ * BullMQ and ioredis, loaded on first use: importing them takes most of a second, which every
+ * other command (and the single daemon) would otherwise pay at start.
+ */
+export async function queueLibraries(): Promise<{ bullmq: typeof import('bullmq'); Redis: typeof Redis }> {
+  const [bullmq, ioredis] = await Promise.all([import('bullmq'), import('ioredis')]);
+  return { bullmq, Redis: ioredis.Redis };
+}
 
 /**
  * What BullMQ and this module's own clients connect with. Commands wait through a Redis restart
@@ -23,8 +32,8 @@ export function redisOptions(address: QueueAddress): RedisOptions {
 }
 
 /** A client of its own (blocking reads need one); errors go to `warn`, once per outage. */
-export function connectRedis(address: QueueAddress, name: string, warn: (message: string) => void): Redis {
-  const client = new Redis({ ...redisOptions(address), connectionName: name });
+export function connectRedis(RedisClient: typeof Redis, address: QueueAddress, name: string, warn: (message: string) => void): Redis {
+  const client = new RedisClient({ ...redisOptions(address), connectionName: name });
   let down = false;
   const lost = (why: string) => {
     if (down) return;

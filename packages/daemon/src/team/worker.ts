@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Engine } from '../engine/engine';
 import { CancelledError } from '../errors';
 import type { JobEvent } from '../server/job-messages';
@@ -9,7 +9,7 @@ import { isFinished, type JobRecord } from '../server/job-store';
 import { fromQueuedJob, type QueuedJob } from './job-data';
 import { TeamKeys } from './keys';
 import type { QueueAddress } from './queue-url';
-import { bullConnection, connectRedis } from './redis-connection';
+import { bullConnection, connectRedis, queueLibraries } from './redis-connection';
 import { RedisJobStore, type TeamRetention } from './redis-job-store';
 import { routeJob, type WorkerAnnouncement } from './routing';
 import { encodeStreamEvent, EVENTS_MAX_LENGTH } from './stream-events';
@@ -54,7 +54,8 @@ export async function startTeamWorker(options: TeamWorkerOptions): Promise<TeamW
   const keys = options.keys ?? new TeamKeys();
   const warn = (message: string) => log({ type: 'warning', message });
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const redis = connectRedis(address, `styleset-worker-${id}`, warn);
+  const { bullmq, Redis } = await queueLibraries();
+  const redis = connectRedis(Redis, address, `styleset-worker-${id}`, warn);
   const store = new RedisJobStore(redis, keys, true);
   let busy = false;
   const announce = async () => {
@@ -89,7 +90,7 @@ export async function startTeamWorker(options: TeamWorkerOptions): Promise<TeamW
       log({ type: 'passed', jobId: data.jobId, model: data.model, why: self.models.some((m) => m.id === data.model) ? 'another worker has it loaded' : 'this worker does not have it' });
       await job.updateData({ ...data, passes: data.passes + 1 });
       await job.moveToDelayed(Date.now() + PASS_DELAY_MS, token);
-      throw new DelayedError();
+      throw new bullmq.DelayedError();
     }
     // A record left `running` is a retry: a worker died with it. What that attempt stored (and
     // so announced) stays, and is neither written nor announced again (see RedisJobStore).
@@ -131,7 +132,7 @@ export async function startTeamWorker(options: TeamWorkerOptions): Promise<TeamW
   };
 
   const lockDuration = options.lockMs ?? 30_000;
-  const worker = new Worker<QueuedJob>(keys.queue, processJob, {
+  const worker = new bullmq.Worker<QueuedJob>(keys.queue, processJob, {
     connection: bullConnection(address),
     concurrency: 1,
     lockDuration,

@@ -11,7 +11,7 @@ import { startDaemon, type Daemon } from '../../server/daemon';
 import { DAEMON_LIMITS } from '../../server/daemon-limits';
 import type { DaemonEvent } from '../../server/events';
 import { formatBytes } from '../../storage';
-import { openFrontDoor, parseQueueUrl, type QueueAddress } from '../../team';
+import type { QueueAddress } from '../../team';
 import { integer } from '../arguments';
 import { addRuntimeOptions, runtimeFromFlags, type RuntimeFlags } from '../runtime-flags';
 
@@ -52,7 +52,11 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
   const dirs = resolveDirs({ dataDir: flags.dataDir, configDir: flags.configDir });
   const config = await loadConfig(dirs.configDir);
   const log = flags.json ? logJson : logText;
-  if (flags.queue !== undefined) return runFrontDoor(flags, parseQueueUrl(flags.queue), dirs, config, log);
+  if (flags.queue !== undefined) {
+    // Team mode loads BullMQ and ioredis (most of a second); nothing else does.
+    const { parseQueueUrl } = await import('../../team');
+    return runFrontDoor(flags, parseQueueUrl(flags.queue), dirs, config, log);
+  }
   const engine = await createEngine({
     models: { ...config.models, ...flags.model },
     dataDir: dirs.dataDir,
@@ -116,6 +120,7 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
 
 /** `serve --queue`: the same service in front of a team's queue; no engine, no local job store. */
 async function runFrontDoor(flags: ServeFlags, address: QueueAddress, dirs: { dataDir: string; configDir: string }, config: Config, log: (event: DaemonEvent) => void): Promise<void> {
+  const { openFrontDoor } = await import('../../team');
   const daemon = await startDaemon({
     ...dirs,
     jobs: (onEvent) =>

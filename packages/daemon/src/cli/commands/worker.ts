@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_KEEP_JOBS_DAYS, loadConfig } from '../../config/config-file';
 import { resolveDirs } from '../../config/paths';
-import { parseQueueUrl, startTeamWorker, type TeamWorkerEvent } from '../../team';
+import type { TeamWorkerEvent } from '../../team';
 import { integer } from '../arguments';
 import { addRuntimeOptions, runtimeFromFlags, type RuntimeFlags } from '../runtime-flags';
 import { modelEntry, nextSignal, writeJson, type EngineFactory } from './serve';
@@ -29,6 +29,8 @@ export function registerWorker(program: Command, createEngine: EngineFactory): v
   addRuntimeOptions(command)
     .option('--json', 'log one JSON object per line on stdout instead of text', false)
     .action(async (flags: WorkerFlags) => {
+      // Loaded here: BullMQ and ioredis take most of a second, which other commands do not pay.
+      const { parseQueueUrl, startTeamWorker } = await import('../../team');
       const address = parseQueueUrl(flags.queue);
       const dirs = resolveDirs({ dataDir: flags.dataDir, configDir: flags.configDir });
       const config = await loadConfig(dirs.configDir);
