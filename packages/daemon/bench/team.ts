@@ -9,7 +9,7 @@
  * than workers it measures the scaling shape (where it stops), not what GPU boxes would do.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,16 +29,23 @@ const job = (seed: number) => ({ kind: 'set' as const, prompts: ['a star'], opti
 
 const root = await mkdtemp(join(tmpdir(), 'styleset-bench-team-'));
 const redis = await startRedisServer();
+/** Every process it started, stopped however the run ends. */
+const started: Array<{ stop(signal?: NodeJS.Signals): Promise<void> }> = [];
 try {
   const model = await generateTinyModel(join(root, 'tiny'), { family: 'sd1' });
   const configDir = join(root, 'config');
+  await mkdir(configDir, { recursive: true });
+  // All the jobs at once, from one token.
+  await writeFile(join(configDir, 'config.json'), JSON.stringify({ maxJobsPerClient: 1000, maxJobs: 1000 }));
   const door = await startFrontDoor(redis.url, configDir);
+  started.push(door);
   const token = await pairingToken(configDir);
 
   // Throughput: JOBS submitted at once, until the last ends.
   const throughput: Array<{ workers: number; seconds: number; perSecond: number }> = [];
   for (const count of WORKER_COUNTS) {
     const workers = await Promise.all(Array.from({ length: count }, (_, i) => startWorker(redis.url, join(root, `w${count}-${i}`), { tiny: model.dir }, 30_000)));
+    started.push(...workers);
     const client = await StylesetClient.connect({ url: door.url, token });
     // One job per worker first, so that every engine has loaded the model before the clock starts.
     await Promise.all(Array.from({ length: count }, (_, i) => drain(client, job(i))));
@@ -52,9 +59,11 @@ try {
 
   // Latency: the same job one at a time, through the team (one worker) and through `styleset serve`.
   const worker = await startWorker(redis.url, join(root, 'latency'), { tiny: model.dir }, 30_000);
+  started.push(worker);
   const team = await sequential(door.url, token);
   await worker.stop('SIGTERM');
   const single = await startSingleDaemon(join(root, 'single'), model.dir);
+  started.push(single);
   const alone = await sequential(single.url, await pairingToken(join(root, 'single', 'config')));
   await single.stop();
   await door.stop('SIGTERM');
@@ -70,6 +79,7 @@ try {
   console.log(`| \`styleset serve\` | ${ms(alone)} | |`);
   console.log(`| front door + 1 worker (Redis, BullMQ) | ${ms(team)} | ${(median(team) - median(alone)).toFixed(0)} ms |`);
 } finally {
+  await Promise.all(started.map((p) => p.stop('SIGKILL')));
   await redis.dispose();
   await rm(root, { recursive: true, force: true });
 }
@@ -93,7 +103,7 @@ async function sequential(url: string, token: string): Promise<number[]> {
   return times;
 }
 
-async function startSingleDaemon(dir: string, modelDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+async function startSingleDaemon(dir: string, modelDir: string): Promise<{ url: string; stop(signal?: NodeJS.Signals): Promise<void> }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--json', '--host', '127.0.0.1', '--port', '0', '--threads', '1', '--model', `tiny=${modelDir}`, '--data-dir', join(dir, 'data'), '--config-dir', join(dir, 'config')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -105,8 +115,8 @@ async function startSingleDaemon(dir: string, modelDir: string): Promise<{ url: 
   });
   return {
     url,
-    stop: async () => {
-      child.kill('SIGTERM');
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
   };
