@@ -26,6 +26,8 @@ export interface FrontDoorOptions {
   onEvent(event: DaemonEvent): void;
 }
 
+/** How often the workers' announcements are read again for the default model. */
+const MODELS_REFRESH_MS = 5_000;
 /** How long the events reader blocks before it looks again (and sees a close). */
 const READ_BLOCK_MS = 2_000;
 /** A cancel that sees no end event re-reads the record this often (an event lost in a Redis restart). */
@@ -64,6 +66,7 @@ class FrontDoor implements JobApi {
   private defaultModel = EMBEDDED_MODEL_ID;
   private closed = false;
   private reading?: Promise<void>;
+  private refresh?: NodeJS.Timeout;
 
   constructor(
     private readonly options: FrontDoorOptions,
@@ -84,6 +87,8 @@ class FrontDoor implements JobApi {
     const [last] = await this.redis.xrevrange(this.keys.events, '+', '-', 'COUNT', 1);
     this.reading = this.read(last?.[0] ?? '0-0');
     await this.listModels();
+    // The welcome names the default model: kept current as workers come and go.
+    this.refresh = setInterval(() => void this.listModels().catch(() => undefined), MODELS_REFRESH_MS);
   }
 
   get defaultModelId(): string {
@@ -130,7 +135,15 @@ class FrontDoor implements JobApi {
     this.follow(record.id, client, message.id);
     this.local.set(record.id, { kind: record.kind, count: record.count, clientId: client.id });
     const ahead = await this.queue.getWaitingCount();
-    await this.queue.add('job', toQueuedJob(record.id, input), { jobId: record.id, removeOnComplete: true, removeOnFail: { count: 1000 } });
+    try {
+      await this.queue.add('job', toQueuedJob(record.id, input), { jobId: record.id, removeOnComplete: true, removeOnFail: { count: 1000 } });
+    } catch (error) {
+      // Never queued: it was never accepted either.
+      this.unfollow(record.id, client);
+      this.local.delete(record.id);
+      await this.store.remove(record).catch(() => undefined);
+      throw error;
+    }
     this.positions.set(record.id, ahead);
     client.send({ v: PROTOCOL_VERSION, id: message.id, type: 'accepted', jobId: record.id, position: ahead, count: record.count });
     this.report(record);
@@ -216,6 +229,7 @@ class FrontDoor implements JobApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.refresh);
     this.followers.clear();
     for (const waiters of this.endWaiters.values()) for (const wake of waiters) wake();
     this.reader.disconnect();

@@ -88,6 +88,11 @@ export class RedisJobStore implements ResultWriter {
     return ended;
   }
 
+  /** For a job that was never accepted after all. */
+  async remove(record: JobRecord): Promise<void> {
+    await this.redis.multi().del(this.keys.record(record.id)).srem(this.keys.owner(record.owner.tokenHash), record.id).exec();
+  }
+
   /** Saves a newly accepted job and counts it against its token. */
   async add(record: JobRecord): Promise<void> {
     await this.redis.multi().set(this.keys.record(record.id), JSON.stringify(record)).sadd(this.keys.owner(record.owner.tokenHash), record.id).exec();

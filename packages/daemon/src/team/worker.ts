@@ -39,6 +39,8 @@ export interface TeamWorker {
 /** How often a running job's cancel flag is read, and the worker announces itself. */
 const CANCEL_POLL_MS = 250;
 const ANNOUNCE_MS = 5_000;
+/** An announcement this old is deleted (stale ones are ignored long before: WORKER_STALE_MS). */
+const FORGET_WORKER_MS = 60 * 60 * 1000;
 /** A job handed back (routing) is due again after this. */
 const PASS_DELAY_MS = 200;
 
@@ -63,7 +65,13 @@ export async function startTeamWorker(options: TeamWorkerOptions): Promise<TeamW
     await redis.hset(keys.workers, id, JSON.stringify(self));
     return self;
   };
-  const others = async (): Promise<WorkerAnnouncement[]> => Object.values(await redis.hgetall(keys.workers)).map((text) => JSON.parse(text) as WorkerAnnouncement);
+  const others = async (): Promise<WorkerAnnouncement[]> => {
+    const all = Object.values(await redis.hgetall(keys.workers)).map((text) => JSON.parse(text) as WorkerAnnouncement);
+    // Workers that died without a word (SIGKILL) leave their last announcement; long gone, it goes.
+    const gone = all.filter((w) => Date.now() - w.at > FORGET_WORKER_MS).map((w) => w.id);
+    if (gone.length > 0) await redis.hdel(keys.workers, ...gone);
+    return all.filter((w) => !gone.includes(w.id));
+  };
   const emit = (event: JobEvent, bytes?: Uint8Array) => {
     redis.xadd(keys.events, 'MAXLEN', '~', String(EVENTS_MAX_LENGTH), '*', ...encodeStreamEvent(event, bytes)).catch((error: Error) => warn(`job ${event.jobId}: an event was not sent: ${error.message}`));
   };
