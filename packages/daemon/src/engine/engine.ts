@@ -102,6 +102,8 @@ export interface EngineOutcome {
   trajectoryKey?: string;
   /** Milliseconds per phase. */
   timings: Partial<Record<Phase, number>>;
+  /** Images per U-Net batch the set ran with, reference included (set and reference jobs). */
+  batchSize?: number;
 }
 
 export interface Engine {
