@@ -10,8 +10,10 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  // svgo, the tracer and the renderer load only when a run asks for SVGs or transparency.
-  external: ['onnxruntime-node', 'bufferutil', 'utf-8-validate', 'svgo', '@neplex/vectorizer', '@resvg/resvg-js'],
+  // svgo, the tracer and the renderer load only when a run asks for SVGs or transparency; BullMQ
+  // and ioredis only in team mode (team/redis-connection.ts imports them on first use: loading them
+  // costs most of a second that no other command should pay).
+  external: ['onnxruntime-node', 'bufferutil', 'utf-8-validate', 'svgo', '@neplex/vectorizer', '@resvg/resvg-js', 'bullmq', 'ioredis'],
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',

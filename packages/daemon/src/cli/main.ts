@@ -10,6 +10,7 @@ import { registerPrune } from './commands/prune';
 import { registerPull } from './commands/pull';
 import { registerServe } from './commands/serve';
 import { registerStatus } from './commands/status';
+import { registerWorker } from './commands/worker';
 
 const program = new Command()
   .name('styleset')
@@ -20,6 +21,7 @@ const program = new Command()
 registerGenerate(program);
 registerInvert(program);
 registerServe(program, createServeEngine);
+registerWorker(program, createServeEngine);
 registerPair(program);
 registerStatus(program);
 registerPrune(program);
