@@ -13,6 +13,7 @@ import { registerPull } from './commands/pull';
 import { registerServe } from './commands/serve';
 import { registerService } from './commands/service';
 import { registerStatus } from './commands/status';
+import { registerWorker } from './commands/worker';
 
 const program = new Command()
   .name('styleset')
@@ -24,6 +25,7 @@ registerGenerate(program);
 registerInvert(program);
 registerServe(program, createServeEngine);
 registerService(program);
+registerWorker(program, createServeEngine);
 registerPair(program);
 registerStatus(program);
 registerPrune(program);

@@ -5,9 +5,12 @@ import type { JobRecord, JobStore, StoredResult } from './job-store';
 import { ProgressGate } from './progress-gate';
 import { toProtocolError } from './request-error';
 
+/** Where a run stores its record and results: the data folder's JobStore, or team mode's shared store. */
+export type ResultWriter = Pick<JobStore, 'save' | 'writeResult' | 'writeResults'>;
+
 export interface RunContext {
   engine: Engine;
-  store: JobStore;
+  store: ResultWriter;
   /** Sends to every client following the job. */
   emit(event: JobEvent, bytes?: Uint8Array): void;
   /** The record's state changed (for the log). */

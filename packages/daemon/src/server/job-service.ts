@@ -8,6 +8,7 @@ import {
 import type { Engine, EngineJob } from '../engine/engine';
 import { CancelledError, StylesetError } from '../errors';
 import type { DaemonEvent } from './events';
+import type { JobApi } from './job-api';
 import { completedImages, endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
 import { JobQueue, type QueueLimits } from './job-queue';
 import { runJob } from './job-runner';
@@ -57,7 +58,7 @@ export interface JobServiceOptions {
  * Jobs from submission to their last event: validation, the queue, the one runner, who follows
  * what, and the requests about a job (status, results, cancel).
  */
-export class JobService {
+export class JobService implements JobApi {
   private readonly live = new Map<string, LiveJob>();
   private readonly queue: JobQueue<LiveJob>;
   private readonly runner: Promise<void>;
@@ -68,6 +69,10 @@ export class JobService {
     // is the same client (its jobs stay queued and count).
     this.queue = new JobQueue(options.limits, (job) => job.record.owner.tokenHash);
     this.runner = this.runQueue();
+  }
+
+  get defaultModelId(): string {
+    return this.options.engine.defaultModelId;
   }
 
   listModels(): Promise<ModelInfo[]> {

@@ -60,6 +60,11 @@ const recordSchema = z.object({
 
 export type JobRecord = z.infer<typeof recordSchema>;
 
+/** A record read from elsewhere than this store's folder (team mode's Redis), checked as job.json is. */
+export function parseJobRecord(value: unknown): JobRecord {
+  return recordSchema.parse(value);
+}
+
 const RECORD_FILE = 'job.json';
 /** A job folder being deleted is first renamed so: never read as a job, swept if a crash interrupts the deletion. */
 const PRUNED_PREFIX = '.pruned-';
@@ -253,7 +258,7 @@ export class JobStore {
   }
 }
 
-function resultFile({ index, format }: Pick<StoredResult, 'index' | 'format'>): string {
+export function resultFile({ index, format }: Pick<StoredResult, 'index' | 'format'>): string {
   return `${String(index).padStart(2, '0')}.${format ?? 'png'}`;
 }
 

@@ -6,7 +6,8 @@ import type { JobRecord } from './job-store';
 import { RequestError } from './request-error';
 
 export interface SubmissionContext {
-  engine: Engine;
+  /** What the models are (the engine, or a team's workers' announcements). */
+  engine: Pick<Engine, 'listModels' | 'defaultModelId'>;
   /** A job the submitting client may see, by id. */
   findJob(jobId: string): JobRecord | undefined;
 }
