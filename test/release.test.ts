@@ -79,6 +79,8 @@ describe('the npm package', () => {
       svgo: daemonDeps.svgo,
       '@neplex/vectorizer': daemonDeps['@neplex/vectorizer'],
       '@resvg/resvg-js': daemonDeps['@resvg/resvg-js'],
+      bullmq: daemonDeps.bullmq,
+      ioredis: daemonDeps.ioredis,
     });
     expect(Object.keys(manifest).filter((k) => ['scripts', 'devDependencies', 'workspaces', 'private'].includes(k))).toEqual([]);
     // Every other dependency of the daemon is inside the bundles: esbuild's record of what went in.

@@ -105,7 +105,7 @@ afterAll(async () => {
 
 // Generous limits: in `npm test` this file shares two cores with the other test files.
 describe('npm install -g styleset --ignore-scripts, into an empty prefix', { timeout: 180_000 }, () => {
-  it('installs the package and its runtime dependencies, none of the dev tooling; only onnxruntime-node has an install script', () => {
+  it('installs the package and its runtime dependencies, none of the dev tooling; only onnxruntime-node and msgpackr-extract have install scripts', () => {
     expect(realpathSync(styleset)).toBe(join(installed, 'bin', 'styleset.js'));
     const deps = packageJsons(join(installed, 'node_modules'));
     const names = new Set(deps.map((d) => d.name));
@@ -115,7 +115,11 @@ describe('npm install -g styleset --ignore-scripts, into an empty prefix', { tim
       const scripts = (manifest.scripts ?? {}) as Record<string, string>;
       return ['preinstall', 'install', 'postinstall'].some((s) => s in scripts) || existsSync(join(dir, 'binding.gyp'));
     });
-    expect(withScripts.map((d) => d.name)).toEqual(['onnxruntime-node']);
+    expect(withScripts.map((d) => d.name).sort()).toEqual(['msgpackr-extract', 'onnxruntime-node']);
+    // msgpackr-extract's script (BullMQ's optional native MessagePack decoder, team mode) only
+    // builds from source where no prebuilt package fits; this platform's is installed without it.
+    const prebuilt = `@msgpackr-extract/msgpackr-extract-${process.platform}-${process.arch}`;
+    if (['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64'].includes(`${process.platform}-${process.arch}`)) expect(names).toContain(prebuilt);
     // What that script would have fetched on Linux x64 is not there; the CPU provider is.
     const bin = join(installed, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', process.platform, process.arch);
     expect(readdirSync(bin)).toContain('onnxruntime_binding.node');
