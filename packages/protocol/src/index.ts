@@ -47,7 +47,9 @@ export {
 export {
   STYLE_KINDS,
   STYLE_LIMITS,
+  setIndexSchema,
   styleInfoSchema,
+  styleKindSchema,
   styleNameSchema,
   styleOptionsSchema,
   unetSha256Schema,
