@@ -10,6 +10,7 @@ import { registerPrune } from './commands/prune';
 import { registerPull } from './commands/pull';
 import { registerServe } from './commands/serve';
 import { registerStatus } from './commands/status';
+import { registerStyle } from './commands/style';
 
 const program = new Command()
   .name('styleset')
@@ -25,6 +26,7 @@ registerStatus(program);
 registerPrune(program);
 registerPull(program);
 registerModels(program);
+registerStyle(program);
 registerEval(program);
 
 try {
