@@ -131,32 +131,12 @@ export async function importStyle(store: StyleStore, archiveFile: string, option
     const extra = [...entries.keys()].filter((name) => name !== MANIFEST_FILE && !expected.includes(name));
     if (extra.length > 0) fail(`${extra.join(', ')} ${extra.length === 1 ? 'is not a file' : 'are not files'} of a style (${MANIFEST_FILE} lists ${[MANIFEST_FILE, ...expected].join(', ')})`);
 
-    const reference = await inflate(zip, entries.get(REFERENCE_FILE)!, REFERENCE_FILE, ARCHIVE_LIMITS.referenceBytes, fail);
-    checkListed(reference, manifest.reference, REFERENCE_FILE, fail);
-    checkReference(reference, manifest, fail);
-    await store.writeFile(staging, REFERENCE_FILE, reference);
-    for (const entry of manifest.trajectories) {
-      const bytes = await inflate(zip, entries.get(entry.file)!, entry.file, ARCHIVE_LIMITS.trajectoryBytes, fail);
-      checkListed(bytes, entry, entry.file, fail);
-      let dims: number[] = [];
-      try {
-        dims = parseNpy(bytes, entry.file).dims;
-      } catch (error) {
-        fail((error as Error).message);
-      }
-      if (dims.length !== 4 || dims[0] !== entry.steps + 1 || dims[3] * entry.height !== dims[2] * entry.width) {
-        fail(`${entry.file} has shape [${dims.join(', ')}]; a trajectory of ${entry.steps} steps at ${entry.width}x${entry.height} is [${entry.steps + 1}, C, h, w] with w/h = ${entry.width}/${entry.height}`);
-      }
-      if (entry.unetSha256 !== manifest.model.unetSha256) {
-        fail(`${entry.file} was inverted on another U-Net (${short(entry.unetSha256)}) than the style's model's (${short(manifest.model.unetSha256)})`);
-      }
-      await store.writeFile(staging, entry.file, bytes);
-    }
-
     const name = options.as ?? manifest.name;
     const named = styleNameSchema.safeParse(name);
     if (!named.success) fail(`cannot import it as ${JSON.stringify(name)}: a style name ${named.error.issues[0].message}`);
     const warnings: string[] = [];
+    const listed = manifest;
+    let rebound = false;
     manifest = { ...manifest, name };
     const here = await options.localModel(manifest.model.id);
     if (options.reinvertOn !== undefined && options.reinvertOn.unetSha256 !== manifest.model.unetSha256) {
@@ -166,6 +146,7 @@ export async function importStyle(store: StyleStore, archiveFile: string, option
           `on which its reference image is inverted at first use: images will differ from those made on ${manifest.model.id}`,
       );
       manifest = rebind(manifest, to);
+      rebound = true;
     } else if (here === undefined && options.reinvertOn === undefined) {
       fail(
         `style ${manifest.name} belongs to model ${JSON.stringify(manifest.model.id)} (U-Net ${short(manifest.model.unetSha256)}), which is not here; install that model, or import with --reinvert --model ID to invert its reference image on a model you have`,
@@ -177,6 +158,29 @@ export async function importStyle(store: StyleStore, archiveFile: string, option
         'model_mismatch',
       );
     }
+    const reference = await inflate(zip, entries.get(REFERENCE_FILE)!, REFERENCE_FILE, ARCHIVE_LIMITS.referenceBytes, fail);
+    checkListed(reference, listed.reference, REFERENCE_FILE, fail);
+    checkReference(reference, listed, fail);
+    await store.writeFile(staging, REFERENCE_FILE, reference);
+    // Checked as listed, whether or not they come along (not to another model).
+    for (const entry of listed.trajectories) {
+      const bytes = await inflate(zip, entries.get(entry.file)!, entry.file, ARCHIVE_LIMITS.trajectoryBytes, fail);
+      checkListed(bytes, entry, entry.file, fail);
+      let dims: number[] = [];
+      try {
+        dims = parseNpy(bytes, entry.file).dims;
+      } catch (error) {
+        fail((error as Error).message);
+      }
+      if (dims.length !== 4 || dims[0] !== entry.steps + 1 || dims[3] * entry.height !== dims[2] * entry.width) {
+        fail(`${entry.file} has shape [${dims.join(', ')}]; a trajectory of ${entry.steps} steps at ${entry.width}x${entry.height} is [${entry.steps + 1}, C, h, w] with w/h = ${entry.width}/${entry.height}`);
+      }
+      if (entry.unetSha256 !== listed.model.unetSha256) {
+        fail(`${entry.file} was inverted on another U-Net (${short(entry.unetSha256)}) than the style's model's (${short(listed.model.unetSha256)})`);
+      }
+      if (!rebound) await store.writeFile(staging, entry.file, bytes);
+    }
+
     await store.writeFile(staging, MANIFEST_FILE, manifestText(manifest));
     return { style: await store.install(staging, name, { replace: options.replace }), warnings };
   } finally {
