@@ -109,7 +109,9 @@ describe('styleset serve, pair and status', () => {
     expect(existsSync(join(out, '01.png'))).toBe(true);
     const text = await run('status', job.jobId, '--url', url, '--token', token);
     expect(text).toBe(`job ${job.jobId} (set): done, 2/2 images\n`);
-    await vi.waitFor(() => expect(lines.some((l) => l.type === 'job' && l.jobId === job.jobId && l.state === 'done')).toBe(true));
+    // The log line crosses a pipe from the serve process: wait for it (vi.waitFor's default of 1 s
+    // is a deadline a busy machine can miss), an order check, not a speed one.
+    await vi.waitFor(() => expect(lines.some((l) => l.type === 'job' && l.jobId === job.jobId && l.state === 'done')).toBe(true), { timeout: 30_000 });
   });
 
   it("status saves a vector job's SVGs next to its PNGs, in the order they came, and names its palette", async () => {

@@ -225,7 +225,7 @@ describe('failures and their actions', () => {
 describe('skipped references', () => {
   const SKIPPING = {
     'index.html': '<img src="img/hero.png" alt="Hero">',
-    'docs/guide.md': '![Flow](flow.svg)\n![Outside](../../outside.png)',
+    'docs/guide.md': '![Flow](flow.gif)\n![Outside](../../outside.png)',
   };
 
   it('are listed below the images with their reasons, stay in view while filtering, and cannot be checked', async () => {
@@ -244,7 +244,7 @@ describe('skipped references', () => {
     expect(seen!.items).toEqual([
       { label: 'img/hero.png', description: 'a Hero icon', detail: 'missing · referenced in index.html:1', image: expect.any(Object) },
       { label: 'Skipped (2)', kind: host.QuickPickItemKind.Separator },
-      { label: '$(circle-slash) docs/flow.svg', description: 'skipped', detail: 'Styleset makes PNG images and this reference names another format', alwaysShow: true },
+      { label: '$(circle-slash) docs/flow.gif', description: 'skipped', detail: 'Styleset writes PNG, JPEG, WebP and SVG images, not GIF', alwaysShow: true },
       { label: `$(circle-slash) ${join(root, 'outside.png')}`, description: 'skipped', detail: 'it is outside the workspace folder', alwaysShow: true },
     ]);
     expect(seen!.selected).toEqual(['img/hero.png']);
@@ -252,7 +252,7 @@ describe('skipped references', () => {
     expect(host.quickPicks[0].disposed).toBe(true);
     expect(await written('img/hero.png')).toEqual([true]);
     expect(host.output.lines.filter((line) => line.includes('Skipped'))).toEqual([
-      expect.stringMatching(/Skipped docs\/flow\.svg: Styleset makes PNG images and this reference names another format$/),
+      expect.stringMatching(/Skipped docs\/flow\.gif: Styleset writes PNG, JPEG, WebP and SVG images, not GIF$/),
       expect.stringMatching(/Skipped .*outside\.png: it is outside the workspace folder$/),
     ]);
   });

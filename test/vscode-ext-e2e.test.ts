@@ -8,10 +8,10 @@ import { startDaemon, type Daemon } from '../packages/daemon/src/server/daemon';
 import { FakeEngine, fakePng, type FakeEngineOptions } from '../packages/daemon/test/server/support/fake-engine';
 import { connectDaemon, type StylesetClient } from '../packages/vscode-ext/src/daemon';
 import { explainFailure } from '../packages/vscode-ext/src/failures';
-import { exists, isDirectory, writePng } from '../packages/vscode-ext/src/files';
+import { exists, isDirectory, writeImage } from '../packages/vscode-ext/src/files';
 import { globMatcher } from '../packages/vscode-ext/src/glob';
 import { planImages, type SourceFile } from '../packages/vscode-ext/src/plan';
-import { runSet } from '../packages/vscode-ext/src/runner';
+import { runSet, type SetImage } from '../packages/vscode-ext/src/runner';
 import { DEFAULT_SETTINGS } from '../packages/vscode-ext/src/settings';
 
 let root: string;
@@ -68,6 +68,8 @@ async function project(): Promise<SourceFile[]> {
     }),
   );
 }
+
+const writePng = async (image: SetImage, png: Uint8Array) => (await writeImage({ folder: workspace, target: image.target, bytes: png, replace: false }), true);
 
 const planFor = (files: SourceFile[]) =>
   planImages(files, { exists, isDirectory, isPlaceholder: globMatcher(DEFAULT_SETTINGS.placeholderGlob), styleHint: 'flat' });

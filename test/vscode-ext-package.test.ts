@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,12 +56,14 @@ afterAll(async () => {
 });
 
 describe('the packaged extension', () => {
-  it('holds the bundle, its manifest, README and licence, and nothing else', () => {
+  it('holds the bundle, the WebP encoder, its manifest, README and licence, and nothing else', () => {
     expect([...entries.keys()].sort()).toEqual([
       '[Content_Types].xml',
       'extension.vsixmanifest',
       'extension/LICENSE.txt',
       'extension/dist/extension.cjs',
+      // The WebP encoder (libwebp in WebAssembly), loaded next to the bundle.
+      'extension/dist/webp_enc_simd.wasm',
       'extension/package.json',
       'extension/readme.md',
     ]);
@@ -72,7 +75,8 @@ describe('the packaged extension', () => {
     const host = new VscodeHost(out, []);
     host.activate(bundle, join(out, 'dist'));
     const { commands } = manifest.contributes as { commands: { command: string }[] };
-    expect([...host.commands.keys()]).toEqual(commands.map((command) => command.command));
+    expect([...host.commands.keys()].sort()).toEqual(commands.map((command) => command.command).sort());
+    expect(entries.get('extension/dist/webp_enc_simd.wasm')).toEqual(readFileSync(join(packageDir, 'dist/webp_enc_simd.wasm')));
   });
 
   it('has the manifest VS Code reads: entry point, engine, licence, commands and settings', async () => {

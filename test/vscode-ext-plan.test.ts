@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LIMITS, PROTOCOL_VERSION, type DaemonMessage } from '@styleset/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { exists, isDirectory, writePng } from '../packages/vscode-ext/src/files';
+import { exists, isDirectory, writeImage } from '../packages/vscode-ext/src/files';
 import { globMatcher } from '../packages/vscode-ext/src/glob';
 import { planImages, type SourceFile } from '../packages/vscode-ext/src/plan';
 import { runSet, type DaemonConnection, type JobEvent, type SetImage } from '../packages/vscode-ext/src/runner';
@@ -27,6 +27,9 @@ async function put(path: string, content: string | Uint8Array = 'existing'): Pro
 async function sources(files: Record<string, string>): Promise<SourceFile[]> {
   return Promise.all(Object.entries(files).map(async ([path, text]) => ({ path: await put(path, text), text, folder: root })));
 }
+
+/** Writes as the extension does (atomically, never over a file that appeared), into the test's folder. */
+const writePng = async (image: SetImage, png: Uint8Array) => (await writeImage({ folder: root, target: image.target, bytes: png, replace: false }), true);
 
 const environment = (styleHint = '') => ({ exists, isDirectory, isPlaceholder: globMatcher(DEFAULT_SETTINGS.placeholderGlob), styleHint });
 
@@ -52,6 +55,7 @@ describe('planImages', () => {
         target: join(root, 'src/assets/user-avatar.png'),
         folder: root,
         reason: 'missing',
+        format: 'png',
         // The import has no alt text; a later reference's alt wins over the file name.
         prompt: 'Profile picture of the user, flat',
         mentions: [
@@ -60,8 +64,8 @@ describe('planImages', () => {
           { file: join(root, 'src/Profile.tsx'), line: 1 },
         ],
       },
-      { target: join(root, 'public/icons/settings.png'), folder: root, reason: 'missing', prompt: 'a settings icon, flat', mentions: [{ file: join(root, 'src/App.tsx'), line: 3 }] },
-      { target: join(root, 'src/placeholders/team.png'), folder: root, reason: 'placeholder', prompt: 'a Team photo, flat', mentions: [{ file: join(root, 'src/App.tsx'), line: 4 }] },
+      { target: join(root, 'public/icons/settings.png'), folder: root, reason: 'missing', format: 'png', prompt: 'a settings icon, flat', mentions: [{ file: join(root, 'src/App.tsx'), line: 3 }] },
+      { target: join(root, 'src/placeholders/team.png'), folder: root, reason: 'placeholder', format: 'png', prompt: 'a Team photo, flat', mentions: [{ file: join(root, 'src/App.tsx'), line: 4 }] },
     ]);
   });
 
@@ -80,11 +84,11 @@ describe('planImages', () => {
   });
 
   it('skips, with a reason, missing images it cannot fill: other formats and paths outside the workspace', async () => {
-    const files = await sources({ 'README.md': '![Diagram](docs/flow.svg)\n![x](../../outside.png)\n![Ok](docs/ok.png)' });
+    const files = await sources({ 'README.md': '![Diagram](docs/flow.gif)\n![x](../../outside.png)\n![Ok](docs/ok.png)' });
     const plan = await planImages(files, environment());
     expect(plan.images.map((image) => image.target)).toEqual([join(root, 'docs/ok.png')]);
     expect(plan.skipped).toEqual([
-      { target: join(root, 'docs/flow.svg'), why: 'Styleset makes PNG images and this reference names another format' },
+      { target: join(root, 'docs/flow.gif'), why: 'Styleset writes PNG, JPEG, WebP and SVG images, not GIF' },
       { target: join(root, '../../outside.png'), why: 'it is outside the workspace folder' },
     ]);
   });

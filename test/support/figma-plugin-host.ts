@@ -1,14 +1,15 @@
-// The Figma plugin as Figma runs it, in Node: the built main thread (dist/code.js) in a VM against a
-// stub of the `figma` API subset it uses, and the built panel (dist/ui.html) in a happy-dom window,
-// the two wired by `postMessage` the way Figma wires them. No browser: Chromium host tests come later.
+// The Figma plugin as Figma runs it, in Node: the built main thread (dist/code.js) against the
+// `figma` stub (figma-stub.ts) and the built panel (dist/ui.html) in a happy-dom window, the two
+// wired by `postMessage` the way Figma wires them. No browser: the Chromium host tests
+// (test/hosts/figma-*) run the same build and the same stub in a real one.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runInNewContext } from 'node:vm';
 import { Window } from 'happy-dom';
 import type { MainToUi, UiToMain } from '../../packages/figma-plugin/src/messages';
+import { FigmaStub, runMainThread, type StubNode } from './figma-stub';
 
 export const pluginDir = join(import.meta.dirname, '../../packages/figma-plugin');
 
@@ -30,125 +31,63 @@ export async function removeBuild(built: BuiltPlugin | undefined): Promise<void>
   if (built !== undefined) await rm(built.dir, { recursive: true, force: true });
 }
 
-export interface FakeNode {
-  type: string;
-  layoutMode: string;
-  name: string;
-  width: number;
-  height: number;
-  x: number;
-  y: number;
-  /** Figma's flag for a node deleted from the document; the object stays usable. */
-  removed: boolean;
-  fills: unknown[];
-  children: FakeNode[];
-  resize(width: number, height: number): void;
-  appendChild(node: FakeNode): void;
-}
-
-export function fakeNode(type: string, name: string, width = 0, height = 0): FakeNode {
-  return {
-    type,
-    layoutMode: 'NONE',
-    name,
-    width,
-    height,
-    x: 0,
-    y: 0,
-    removed: false,
-    fills: [],
-    children: [],
-    resize(w, h) {
-      this.width = w;
-      this.height = h;
-    },
-    appendChild(node) {
-      // Figma throws on appending to a deleted node; the plugin must not try.
-      if (this.removed) throw new Error(`The node (${this.name}) with id 1:1 does not exist`);
-      this.children.push(node);
-    },
-  };
-}
-
-export interface Notice {
-  message: string;
-  options?: { error?: boolean; timeout?: number };
-}
-
-/** Just the parts of Figma's plugin API the main thread uses, recording what it did. */
-export function fakeFigma(selection: FakeNode[], storedToken?: string) {
-  const posted: MainToUi[] = [];
-  /** What the UI sent the main thread, in order. */
-  const received: UiToMain[] = [];
-  const notices: Notice[] = [];
-  const images = new Map<string, Uint8Array>();
-  const storage = new Map<string, unknown>(storedToken === undefined ? [] : [['styleset.token', storedToken]]);
-  const listeners = new Map<string, () => void>();
-  /** Where the UI iframe receives what the main thread posts, once one is wired. */
-  let toUi: ((message: MainToUi) => void) | undefined;
-  const figma = {
-    showUI: (html: string, options: object) => Object.assign(figma, { shown: { html, options } }),
-    shown: undefined as { html: string; options: object } | undefined,
-    ui: {
-      postMessage: (message: MainToUi) => {
-        posted.push(message);
-        toUi?.(message);
-      },
-      onmessage: undefined as ((message: UiToMain) => void) | undefined,
-    },
-    on: (type: string, listener: () => void) => listeners.set(type, listener),
-    currentPage: { selection },
-    clientStorage: {
-      getAsync: async (key: string) => storage.get(key),
-      setAsync: async (key: string, value: unknown) => void storage.set(key, value),
-    },
-    createRectangle: () => fakeNode('RECTANGLE', 'Rectangle'),
-    createImage: (bytes: Uint8Array) => {
-      const hash = `image-${images.size}`;
-      images.set(hash, bytes.slice());
-      return { hash };
-    },
-    notify: (message: string, options?: Notice['options']) => void notices.push({ message, options }),
-  };
-  return {
-    figma,
-    posted,
-    received,
-    notices,
-    images,
+/** Node has no renderer: an export is the bytes of the node's image fill, as the fixture put it there. */
+export function nodeStub(storage: Record<string, unknown> = {}): FigmaStub {
+  return new FigmaStub({
     storage,
-    listeners,
-    send: (message: UiToMain) => {
-      received.push(message);
-      figma.ui.onmessage!(message);
+    render: async (node, _settings, images) => {
+      const fill = node.fills.find((paint) => paint.type === 'IMAGE');
+      if (fill === undefined) throw new Error(`Failed to export “${node.name}”: the Node host renders image fills only`);
+      return images.get(fill.imageHash)!.slice();
     },
-    connectUi: (deliver: (message: MainToUi) => void) => (toUi = deliver),
+  });
+}
+
+/** Client storage holding a token for the local daemon, as the plugin saves it. */
+export const storedToken = (token: string, url = 'ws://127.0.0.1:7391') => ({ 'styleset.settings': { url, tokens: { [url]: token } } });
+
+/** The main thread alone, messages from the UI sent by the test: what it posts back is recorded. */
+export function startMainThread(codeJs: string, stub: FigmaStub = nodeStub()) {
+  const posted: MainToUi[] = [];
+  stub.deliverToUi = (message) => posted.push(message as MainToUi);
+  runMainThread(codeJs, stub, '<p>ui</p>');
+  return {
+    stub,
+    posted,
+    /** Sends a message as the UI would, and lets the main thread's queue finish with it. */
+    async send(message: UiToMain): Promise<void> {
+      stub.receive(message);
+      await settleMainThread();
+    },
   };
 }
 
-export type FakeFigma = ReturnType<typeof fakeFigma>;
+export type MainThread = ReturnType<typeof startMainThread>;
 
-export const imageOf = (fake: FakeFigma, node: FakeNode) => fake.images.get((node.fills[0] as { imageHash: string }).imageHash);
-
-/** Runs the built main thread as Figma does: a classic script with `figma` and `__html__` as globals. */
-export function startMainThread(codeJs: string, selection: FakeNode[], storedToken?: string): FakeFigma {
-  const fake = fakeFigma(selection, storedToken);
-  runInNewContext(codeJs, { figma: fake.figma, __html__: '<p>ui</p>' });
-  return fake;
+/** The main thread handles messages one at a time through promises; a few macrotasks let it finish. */
+export async function settleMainThread(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The main thread after the `ready` a loaded UI sends, with its answer posted. */
-export async function loadMainThread(codeJs: string, selection: FakeNode[], storedToken?: string): Promise<FakeFigma> {
-  const fake = startMainThread(codeJs, selection, storedToken);
-  fake.send({ type: 'ready' });
-  await new Promise((resolve) => setImmediate(resolve));
-  return fake;
+export async function loadMainThread(codeJs: string, stub: FigmaStub = nodeStub()): Promise<MainThread> {
+  const main = startMainThread(codeJs, stub);
+  await main.send({ type: 'ready' });
+  return main;
+}
+
+/** The layers the plugin placed in a frame, by name, with their place and size. */
+export const layersOf = (frame: StubNode) => frame.children.map((node) => ({ name: node.name, x: node.x, y: node.y, width: node.width, height: node.height }));
+
+/** The bytes of a layer's image fill. */
+export function imageOf(stub: FigmaStub, node: StubNode): Uint8Array | undefined {
+  const fill = node.fills.find((paint) => paint.type === 'IMAGE');
+  return fill === undefined ? undefined : stub.images.get(fill.imageHash);
 }
 
 export interface PanelOptions {
-  selection?: FakeNode[];
-  storedToken?: string;
-  /** Where the panel's WebSocket really connects: the test's daemon instead of the built-in address. */
+  stub?: FigmaStub;
+  /** Where the panel's WebSocket really connects: the test's daemon instead of the address in the settings. */
   daemonUrl?: string;
 }
 
@@ -159,10 +98,11 @@ export interface PanelOptions {
  * which a capture listener here stands for.
  */
 export async function openPanel(built: BuiltPlugin, options: PanelOptions = {}) {
-  const main = startMainThread(built.codeJs, options.selection ?? [], options.storedToken);
+  const stub = options.stub ?? nodeStub();
+  const received: UiToMain[] = [];
   const window = new Window({
-    width: 320,
-    height: 520,
+    width: 340,
+    height: 640,
     settings: { enableJavaScriptEvaluation: true, suppressInsecureJavaScriptEnvironmentWarning: true },
   });
   const blockedSubmissions: string[] = [];
@@ -195,19 +135,21 @@ export async function openPanel(built: BuiltPlugin, options: PanelOptions = {}) 
     value: {
       postMessage: (data: { pluginMessage: UiToMain }, targetOrigin: string) => {
         if (targetOrigin !== '*') throw new Error(`Figma's parent frame has no origin to name; got ${targetOrigin}`);
-        setTimeout(() => main.send(data.pluginMessage));
+        received.push(data.pluginMessage);
+        setTimeout(() => stub.receive(data.pluginMessage));
       },
     },
   });
-  main.connectUi((message) =>
-    setTimeout(() => window.dispatchEvent(new window.MessageEvent('message', { data: { pluginMessage: message } }))),
-  );
+  stub.deliverToUi = (message) =>
+    setTimeout(() => window.dispatchEvent(new window.MessageEvent('message', { data: { pluginMessage: message } })));
+  runMainThread(built.codeJs, stub, built.uiHtml);
   window.document.write(built.uiHtml);
   const document = window.document;
   const panel = {
     window,
     document,
-    main,
+    stub,
+    received,
     blockedSubmissions,
     socketUrls,
     element: <T = ReturnType<typeof document.getElementById>>(id: string) => {
@@ -227,7 +169,7 @@ export async function openPanel(built: BuiltPlugin, options: PanelOptions = {}) 
     },
     close: () => window.happyDOM.close(),
   };
-  await panel.until(() => main.posted.some((message) => message.type === 'init'), 'the main thread answered ready');
+  await panel.until(() => stub.calls.some((call) => call.api === 'clientStorage.getAsync'), 'the main thread answered ready');
   await panel.settle();
   return panel;
 }

@@ -12,6 +12,8 @@ export interface Shown {
   kind: 'info' | 'warning' | 'error';
   message: string;
   buttons: string[];
+  /** A dialog the user must answer, rather than a notification. */
+  modal?: true;
 }
 
 export interface Terminal {
@@ -97,6 +99,78 @@ export class QuickPick {
 const NOTIFICATION = 15;
 const SEPARATOR = -1;
 
+/** `vscode.Uri` for files, as far as the extension uses it. */
+export class Uri {
+  readonly scheme = 'file';
+  private constructor(readonly fsPath: string) {}
+  static file(path: string): Uri {
+    return new Uri(path);
+  }
+  get path(): string {
+    return this.fsPath;
+  }
+  toString(): string {
+    return `file://${this.fsPath}`;
+  }
+}
+
+export class Position {
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
+}
+
+export class Range {
+  constructor(
+    readonly start: Position,
+    readonly end: Position,
+  ) {}
+}
+
+export const DiagnosticSeverity = { Error: 0, Warning: 1, Information: 2, Hint: 3 } as const;
+
+export class Diagnostic {
+  source?: string;
+  code?: string;
+  constructor(
+    readonly range: Range,
+    readonly message: string,
+    readonly severity: number,
+  ) {}
+}
+
+export class CodeAction {
+  diagnostics?: Diagnostic[];
+  isPreferred?: boolean;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  constructor(
+    readonly title: string,
+    readonly kind: string,
+  ) {}
+}
+
+/** An open file: its text as the editor holds it, unsaved edits included. */
+export class TextDocument {
+  isClosed = false;
+  constructor(
+    readonly uri: Uri,
+    public text: string,
+  ) {}
+  getText(): string {
+    return this.text;
+  }
+  positionAt(offset: number): Position {
+    const before = this.text.slice(0, offset);
+    const line = before.split('\n').length - 1;
+    return new Position(line, offset - (before.lastIndexOf('\n') + 1));
+  }
+}
+
+interface CodeActionProvider {
+  provideCodeActions(document: TextDocument, range: Range, context: { diagnostics: Diagnostic[] }): CodeAction[];
+}
+
 export class VscodeHost {
   readonly shown: Shown[] = [];
   readonly executed: unknown[][] = [];
@@ -106,8 +180,23 @@ export class VscodeHost {
   readonly inputBoxes: { title?: string; prompt?: string }[] = [];
   readonly output = { name: '', lines: [] as string[], shown: false };
   readonly secrets = new Map<string, string>();
+  /** `ExtensionContext.workspaceState`. */
+  readonly workspaceState = new Map<string, unknown>();
   readonly settings: Record<string, unknown> = {};
-  readonly commands = new Map<string, () => Promise<void>>();
+  readonly commands = new Map<string, (...args: unknown[]) => Promise<void>>();
+  /** What the extension's diagnostic collection holds, by file path. */
+  readonly diagnostics = new Map<string, Diagnostic[]>();
+  readonly codeActionProviders: { selector: unknown; provider: CodeActionProvider }[] = [];
+  /** Settings written with `update`, as [key, value, target]. */
+  readonly updates: [string, unknown, number][] = [];
+  readonly documents: TextDocument[] = [];
+  activeEditor: { document: TextDocument } | undefined;
+  private readonly opened = new Emitter<TextDocument>();
+  private readonly changed = new Emitter<{ document: TextDocument }>();
+  private readonly closed = new Emitter<TextDocument>();
+  private readonly configured = new Emitter<{ affectsConfiguration(section: string): boolean }>();
+  private readonly created = new Emitter<Uri>();
+  private readonly deleted = new Emitter<Uri>();
 
   /** The scripted user's choice of button; undefined dismisses the message. */
   answer: (shown: Shown) => string | undefined | Promise<string | undefined> = () => undefined;
@@ -123,24 +212,80 @@ export class VscodeHost {
 
   readonly QuickPickItemKind = { Separator: SEPARATOR, Default: 0 };
 
+  /** Opens a file in an editor, as the user would: the extension hears of it. */
+  async openDocument(path: string, active = true): Promise<TextDocument> {
+    const document = new TextDocument(Uri.file(path), await readFile(path, 'utf8'));
+    this.documents.push(document);
+    if (active) this.activeEditor = { document };
+    this.opened.fire(document);
+    return document;
+  }
+
+  /** The user types: the document's text changes (unsaved). */
+  edit(document: TextDocument, text: string): void {
+    document.text = text;
+    this.changed.fire({ document });
+  }
+
+  /** A file watcher's report of an image appearing or going. */
+  fileCreated(path: string): void {
+    this.created.fire(Uri.file(path));
+  }
+
+  fileDeleted(path: string): void {
+    this.deleted.fire(Uri.file(path));
+  }
+
+  /** The quick fixes VS Code would offer for the diagnostics at this range (the lightbulb). */
+  codeActions(document: TextDocument, diagnostics: Diagnostic[]): CodeAction[] {
+    return this.codeActionProviders.flatMap(({ provider }) => provider.provideCodeActions(document, diagnostics[0]?.range, { diagnostics }));
+  }
+
+  /** Runs a code action's command, as choosing it in the lightbulb menu does. */
+  apply(action: CodeAction): Promise<void> {
+    return this.run(action.command!.command, ...(action.command!.arguments ?? []));
+  }
+
   /** The `vscode` module as the bundle sees it. */
   api(): object {
-    const uri = (fsPath: string) => ({ fsPath, scheme: 'file', path: fsPath });
+    const uri = (fsPath: string) => Uri.file(fsPath);
     const folder = { uri: uri(this.folder), name: 'workspace', index: 0 };
-    const show = (kind: Shown['kind']) => async (message: string, ...buttons: string[]) => {
-      const shown = { kind, message, buttons };
+    const host = this;
+    const show = (kind: Shown['kind']) => async (message: string, ...rest: (string | { modal?: boolean })[]) => {
+      const buttons = rest.filter((item): item is string => typeof item === 'string');
+      const modal = rest.some((item) => typeof item === 'object' && item.modal === true);
+      const shown: Shown = { kind, message, buttons, ...(modal && { modal: true as const }) };
       this.shown.push(shown);
       return this.answer(shown);
     };
+    const disposable = { dispose() {} };
     return {
       ProgressLocation: { Notification: NOTIFICATION },
       QuickPickItemKind: this.QuickPickItemKind,
+      Uri,
+      Range,
+      Position,
+      Diagnostic,
+      DiagnosticSeverity,
+      CodeAction,
+      CodeActionKind: { QuickFix: 'quickfix' },
+      ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
       commands: {
-        registerCommand: (id: string, handler: () => Promise<void>) => (this.commands.set(id, handler), { dispose() {} }),
+        registerCommand: (id: string, handler: (...args: unknown[]) => Promise<void>) => (this.commands.set(id, handler), disposable),
         executeCommand: async (...args: unknown[]) => void this.executed.push(args),
       },
+      languages: {
+        createDiagnosticCollection: () => ({
+          set: (file: Uri, diagnostics: Diagnostic[]) => void this.diagnostics.set(file.fsPath, diagnostics),
+          delete: (file: Uri) => void this.diagnostics.delete(file.fsPath),
+          dispose() {},
+        }),
+        registerCodeActionsProvider: (selector: unknown, provider: CodeActionProvider) => (this.codeActionProviders.push({ selector, provider }), disposable),
+      },
       window: {
-        activeTextEditor: undefined,
+        get activeTextEditor() {
+          return host.activeEditor;
+        },
         showInformationMessage: show('info'),
         showWarningMessage: show('warning'),
         showErrorMessage: show('error'),
@@ -171,9 +316,24 @@ export class VscodeHost {
       },
       workspace: {
         workspaceFolders: [folder],
-        getConfiguration: (section: string) => ({ get: (key: string) => this.settings[`${section}.${key}`] }),
+        getConfiguration: (section: string) => ({
+          get: (key: string) => this.settings[`${section}.${key}`],
+          update: async (key: string, value: unknown, target: number) => {
+            this.settings[`${section}.${key}`] = value;
+            this.updates.push([`${section}.${key}`, value, target]);
+            this.configured.fire({ affectsConfiguration: (name: string) => `${section}.${key}`.startsWith(name) });
+          },
+        }),
         findFiles: async () => this.files.map(uri),
-        textDocuments: [],
+        get textDocuments() {
+          return host.documents;
+        },
+        openTextDocument: async (file: Uri) => this.documents.find((document) => document.uri.fsPath === file.fsPath) ?? new TextDocument(file, await readFile(file.fsPath, 'utf8')),
+        onDidOpenTextDocument: this.opened.event,
+        onDidChangeTextDocument: this.changed.event,
+        onDidCloseTextDocument: this.closed.event,
+        onDidChangeConfiguration: this.configured.event,
+        createFileSystemWatcher: () => ({ onDidCreate: this.created.event, onDidDelete: this.deleted.event, onDidChange: () => disposable, dispose() {} }),
         fs: { readFile: async (file: { fsPath: string }) => new Uint8Array(await readFile(file.fsPath)) },
         getWorkspaceFolder: (file: { fsPath: string }) => (isInside(this.folder, file.fsPath) ? folder : undefined),
         asRelativePath: (path: string | { fsPath: string }) => {
@@ -184,10 +344,14 @@ export class VscodeHost {
     };
   }
 
-  /** What `ExtensionContext` the extension uses: subscriptions and the secret storage. */
+  /** What `ExtensionContext` the extension uses: subscriptions, the secret storage and the workspace state. */
   context(): object {
     return {
       subscriptions: [],
+      workspaceState: {
+        get: <T>(key: string, defaultValue: T) => (this.workspaceState.has(key) ? (this.workspaceState.get(key) as T) : defaultValue),
+        update: async (key: string, value: unknown) => void this.workspaceState.set(key, value),
+      },
       secrets: {
         get: async (key: string) => this.secrets.get(key),
         store: async (key: string, value: string) => void this.secrets.set(key, value),
@@ -206,10 +370,10 @@ export class VscodeHost {
     module.exports.activate(this.context());
   }
 
-  run(command: string): Promise<void> {
+  run(command: string, ...args: unknown[]): Promise<void> {
     const handler = this.commands.get(command);
     if (handler === undefined) throw new Error(`${command} is not registered`);
-    return handler();
+    return handler(...args);
   }
 }
 

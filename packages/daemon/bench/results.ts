@@ -35,6 +35,12 @@ export interface ModelResults {
   vector?: Measured<'vector'>;
 }
 
+/** Scenarios that need no model. */
+export interface ServiceResults {
+  load: Measured<'service-load'>;
+  fixtures: Measured<'fixtures'>;
+}
+
 export interface Machine {
   cpu: string;
   cores: number;
@@ -53,4 +59,6 @@ export interface BenchResults {
   /** Models that were not run, and why. */
   skipped: string[];
   models: ModelResults[];
+  /** Absent from runs made before these scenarios existed. */
+  service?: ServiceResults;
 }

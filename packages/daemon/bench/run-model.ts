@@ -21,8 +21,8 @@ const ATTEMPTS = 3;
  * Runs one scenario in a fresh process once the machine is idle, and again if other work started
  * meanwhile; logs what ran, how long it took and what else the machine did.
  */
-async function inChild<K extends ScenarioSpec['kind']>(spec: ScenarioSpec & { kind: K }, what: string): Promise<Measured<K>> {
-  const log = (message: string) => console.log(`[${spec.model.id}] ${what}: ${message}`);
+export async function inChild<K extends ScenarioSpec['kind']>(spec: ScenarioSpec & { kind: K }, what: string): Promise<Measured<K>> {
+  const log = (message: string) => console.log(`[${'model' in spec ? spec.model.id : 'service'}] ${what}: ${message}`);
   for (let attempt = 1; ; attempt++) {
     await waitForIdle(MAX_IDLE_WAIT_MS, log);
     const before = snapshotCpu();

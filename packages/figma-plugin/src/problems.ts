@@ -3,10 +3,11 @@ import { code, fromMarkdown, words, type Words } from './text';
 
 /**
  * Why a run stopped short. Besides the protocol's codes: nothing answered at the daemon's address,
- * or an open connection dropped.
+ * an open connection dropped, Figma refused the address (the manifest's `networkAccess`), or the
+ * style's layer could not be exported.
  */
 export interface Problem {
-  code: ErrorCode | 'daemon_unreachable' | 'connection_lost';
+  code: ErrorCode | 'daemon_unreachable' | 'connection_lost' | 'blocked' | 'reference_unavailable';
   /** As the daemon (or the decoder) worded it; for a dropped connection, the close reason, if any. */
   message: string;
   field?: string;
@@ -14,11 +15,14 @@ export interface Problem {
   closeCode?: number;
 }
 
+/** The panel's fields an explanation can point at. */
+export type Field = 'token' | 'names' | 'referencePrompt' | 'url';
+
 export interface Explanation {
   /** What happened and what to do, commands marked as code. */
   message: Words;
   /** The form field to fix, so the panel can point at it. */
-  field?: 'token' | 'names';
+  field?: Field;
 }
 
 /** The daemon's commands, as the README gives them. */
@@ -36,6 +40,13 @@ export function explain(problem: Problem, url: string): Explanation {
   switch (problem.code) {
     case 'daemon_unreachable':
       return { message: words`The Styleset daemon is not running at ${url}. Start it in a terminal with ${SERVE}, then try again.` };
+    case 'blocked':
+      return {
+        message: words`Figma did not let the plugin connect to ${url}: this copy of the plugin may reach only the addresses in its manifest. Whoever installs it for your team adds this one to ${code('networkAccess.allowedDomains')} in ${code('manifest.json')} (see the README).`,
+        field: 'url',
+      };
+    case 'reference_unavailable':
+      return { message: said };
     case 'unauthorized':
       return {
         message: words`The daemon did not accept this pairing token. Run ${PAIR} in a terminal and paste the token it prints.`,
@@ -54,11 +65,17 @@ export function explain(problem: Problem, url: string): Explanation {
       return { message: words`The daemon cannot store images: ${said}.` };
     case 'invalid_input':
     case 'bad_message':
-      // The daemon names the offending prompt (`prompts.3`); those come from the names field.
-      return { message: words`The daemon refused the request: ${said}`, field: problem.field?.startsWith('prompts') ? 'names' : undefined };
+      return { message: words`The daemon refused the request: ${said}`, field: fieldOf(problem.field) };
     default:
       return { message: words`The daemon reported an error: ${said}` };
   }
+}
+
+/** The panel field behind a request field the daemon names: prompts come from the names, `referencePrompt` from its own field. */
+function fieldOf(requestField: string | undefined): Field | undefined {
+  if (requestField?.startsWith('prompts')) return 'names';
+  if (requestField === 'referencePrompt') return 'referencePrompt';
+  return undefined;
 }
 
 /** A dropped connection, by how it closed; close codes mean nothing to a designer, so none is shown. */

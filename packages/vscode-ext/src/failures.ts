@@ -46,7 +46,9 @@ export type ClientFailureCode =
   /** A generated image could not be written to its file. */
   | 'write_failed'
   /** A setting the extension checks before connecting; `field` names it. */
-  | 'invalid_setting';
+  | 'invalid_setting'
+  /** `styleset.styleImage` names no PNG or JPEG in the workspace. */
+  | 'style_image_unusable';
 
 export interface FailureContext {
   /** The daemon address in use (the setting's value). */
@@ -58,6 +60,7 @@ const MAX_DETAIL = 240;
 
 const DAEMON_URL = 'styleset.daemonUrl';
 const MODEL = 'styleset.model';
+const STYLE_IMAGE = 'styleset.styleImage';
 
 /** Explains an error from connecting, from the daemon (`error`, `job_error`), or from writing a file. */
 export function explainFailure(error: unknown, context: FailureContext): Failure {
@@ -117,7 +120,10 @@ export function explainFailure(error: unknown, context: FailureContext): Failure
     }
     case 'too_large':
     case 'invalid_input':
-      return field?.startsWith('prompts') ? make('Shorten the alt text or styleset.styleHint', [settings('styleset.styleHint')]) : make('', []);
+      if (field?.startsWith('prompts')) return make('Shorten the alt text or styleset.styleHint', [settings('styleset.styleHint')]);
+      // The only picture a request carries is the style image.
+      if (field?.startsWith('attachment')) return make(`Choose another image for ${STYLE_IMAGE}`, [settings(STYLE_IMAGE)]);
+      return make('', []);
     case 'bad_message':
     case 'unknown_type':
     case 'unexpected_reply':
@@ -125,7 +131,11 @@ export function explainFailure(error: unknown, context: FailureContext): Failure
     case 'job_not_found':
       return make('Retry: the daemon lost track of the job', [retry]);
     case 'write_failed':
+      // A folder linked to somewhere outside the workspace: retrying cannot help.
+      if (partsOf(cause).code === 'outside_workspace') return make('Keep generated images inside the workspace folder', []);
       return make('Check that the folder is writable, then retry', [retry]);
+    case 'style_image_unusable':
+      return make('Choose a PNG or JPEG image for styleset.styleImage', [settings(STYLE_IMAGE)]);
     case 'internal':
       return make('Retry: the daemon hit an internal error', [retry]);
     default:
@@ -157,6 +167,8 @@ function sentence(text: string): string {
 function settingOf(field: string | undefined): string | undefined {
   if (field === 'options.model') return MODEL;
   if (field === 'options.steps') return 'styleset.steps';
+  if (field === 'options.width') return 'styleset.width';
+  if (field === 'options.height') return 'styleset.height';
   return undefined;
 }
 

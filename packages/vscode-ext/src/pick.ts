@@ -21,7 +21,7 @@ export async function chooseImages(plan: Plan, scope: Scope): Promise<PlannedIma
   if (plan.images.length === 0) {
     const where = scope === 'file' ? 'this file' : 'the workspace';
     if (plan.skipped.length === 0) {
-      void vscode.window.showInformationMessage(`Styleset: ${where} references no missing or placeholder PNG images.`);
+      void vscode.window.showInformationMessage(`Styleset: ${where} references no missing or placeholder images.`);
       return undefined;
     }
     const chosen = await vscode.window.showInformationMessage(

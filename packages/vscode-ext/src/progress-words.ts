@@ -30,6 +30,11 @@ export function startText(set: SetWords): string {
   return n === 1 ? 'Generating 1 image…' : `Generating ${count(n, 'image')} in one style…`;
 }
 
+/** A set of several sizes runs one job per size: "Next: 2 images at 32×32 (size 2 of 3)…". */
+export function setText(index: number, sizes: number, set: { width: number; height: number; images: readonly unknown[] }): string {
+  return `Next: ${count(set.images.length, 'image')} at ${set.width}×${set.height} (size ${index + 1} of ${sizes})…`;
+}
+
 /** While the job waits behind others on the daemon. */
 export function queuedText(ahead: number): string {
   return `Waiting for ${count(ahead, 'job')} ahead of this one…`;
@@ -100,4 +105,11 @@ export function finishedText(status: 'done' | 'cancelled', written: readonly str
 /** Appended to a failure: what the run had written before it failed. */
 export function writtenBeforeFailure(written: number, total: number): string {
   return written === 0 ? '' : ` ${written} of ${count(total, 'image')} ${written === 1 ? 'was' : 'were'} written.`;
+}
+
+/** After the closing message, when the daemon said an image is not quite what was asked: the first reason, and how many. */
+export function warningsText(warnings: readonly string[]): string {
+  const [first] = warnings;
+  const more = warnings.length - 1;
+  return `${first}${/[.!?]$/.test(first) ? '' : '.'}${more > 0 ? ` (and ${count(more, 'more warning')})` : ''}`;
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_DAEMON_URL, setOptionsSchema, type SetOptions } from '@styleset/protocol';
+import { DEFAULT_DAEMON_URL, LIMITS, setOptionsSchema, type SetOptions } from '@styleset/protocol';
 
 /** The extension's settings, as `package.json` declares them. */
 export interface Settings {
@@ -11,6 +11,11 @@ export interface Settings {
   placeholderGlob: string;
   /** What "Start Daemon" runs in a terminal; empty: `npx styleset serve` (see daemon-launch). */
   daemonCommand: string;
+  /** Workspace-relative PNG or JPEG whose style every set takes; empty: each set's first image. */
+  styleImage: string;
+  /** Null: the model's native size, for images whose references give no size. */
+  width: number | null;
+  height: number | null;
 }
 
 /** Also the defaults `package.json` declares, which a test holds them to. */
@@ -21,6 +26,9 @@ export const DEFAULT_SETTINGS: Settings = {
   steps: null,
   placeholderGlob: '**/placeholders/**',
   daemonCommand: '',
+  styleImage: '',
+  width: null,
+  height: null,
 };
 
 /** The job options the settings ask for, checked with the protocol's own schema before any connection. */
@@ -31,6 +39,13 @@ export function optionsFrom(settings: Settings): { ok: true; options: SetOptions
   const options: SetOptions = {};
   if (settings.model.trim() !== '') options.model = settings.model.trim();
   if (settings.steps !== null) options.steps = settings.steps;
+  // Checked here for the setting's sake; each job sends the size of its own images.
+  for (const side of ['width', 'height'] as const) {
+    const value = settings[side];
+    if (value !== null && (!Number.isInteger(value) || value < LIMITS.size.min || value > LIMITS.size.max)) {
+      return { ok: false, error: `styleset.${side}: must be a whole number of pixels from ${LIMITS.size.min} to ${LIMITS.size.max}, not ${value}`, setting: `styleset.${side}` };
+    }
+  }
   const parsed = setOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

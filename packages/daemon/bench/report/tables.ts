@@ -1,7 +1,7 @@
 import type { ChildReply } from '../child';
 import { IDLE_SHARE, describe, type OtherWork } from '../measure/contention';
 import type { JsCategory } from '../measure/js-profile';
-import { summarize } from '../measure/stats';
+import { quantile, summarize } from '../measure/stats';
 import { OPTION_VARIANTS } from '../plan';
 import type { BenchResults, ModelResults } from '../results';
 import type { ScalingPoint } from '../scenarios/scaling';
@@ -188,6 +188,7 @@ export function resultTables(results: BenchResults, plotFile: string): string {
       'branches are charged to their own nodes), ms per call, the largest first. *rewrite\'s nodes*: those the shared-attention rewrite added ' +
       '(named `.../styleset/...`: the If wrappers, the shared branch, AdaIN); the export\'s own attention nodes, moved into the else branches, keep their names.',
     opTable(models),
+    ...serviceSection(results),
   ].join('\n\n');
 }
 
@@ -224,9 +225,41 @@ function vectorTable(models: readonly ModelResults[]): string {
   ].join('\n\n');
 }
 
+/** The scenarios without a model; absent from runs made before they existed. */
+function serviceSection({ service }: BenchResults): string[] {
+  if (!service) return [];
+  const load = service.load.result;
+  const latency = summarize(load.latenciesMs);
+  return [
+    '### Service under load, test fixtures',
+    `*service under load*: test/server-load.test.ts's load timed (that test checks only that nothing is lost): ${load.shape.clients} clients ` +
+      `submit ${load.shape.jobsPerClient} small sets each (1–3 images, 2 steps) to a daemon on the fake engine, cancelling every ` +
+      `${load.shape.cancelEvery}th, and wait for their own oldest job whenever the queue is full: the daemon's queue, job store and frames, ` +
+      'with no model time. *test fixtures*: generating the tiny models test/tiny-models.test.ts checks.',
+    table(
+      ['scenario', 'wall s', 'work', 'per second', 'accepted → done ms: median [p95, max]', 'peak RSS MiB'],
+      [
+        [
+          'service under load',
+          seconds(load.wallMs),
+          `${load.done} jobs done, ${load.cancelled} cancelled, ${load.refused} submissions refused (queue full), ${load.images} images`,
+          `${((load.done + load.cancelled) / (load.wallMs / 1000)).toFixed(0)} jobs, ${(load.images / (load.wallMs / 1000)).toFixed(0)} images`,
+          `${ms(latency.median)} [${ms(quantile([...load.latenciesMs].sort((a, b) => a - b), 0.95))}, ${ms(latency.max)}]`,
+          ms(service.load.peakRssMiB),
+        ],
+        ['test fixtures', seconds(service.fixtures.result.generationMs), `${service.fixtures.result.models} tiny models`, '', '', ms(service.fixtures.peakRssMiB)],
+      ],
+    ),
+  ];
+}
+
+
 function runSection(results: BenchResults): string {
   const { machine } = results;
-  const scenarios = results.models.flatMap((m) => measuredScenarios(m).map(([what, reply]) => ({ what: `${m.model.id}: ${what}`, reply })));
+  const scenarios = [
+    ...results.models.flatMap((m) => measuredScenarios(m).map(([what, reply]) => ({ what: `${m.model.id}: ${what}`, reply }))),
+    ...(results.service ? [{ what: 'service under load', reply: results.service.load }, { what: 'test fixtures', reply: results.service.fixtures }] : []),
+  ];
   const busy = scenarios.filter((s) => s.reply.otherWork.share >= IDLE_SHARE);
   const load =
     busy.length === 0

@@ -14,6 +14,9 @@ const MAX_SET_MS = 3000;
 const MAX_JS_SHARE = 0.05;
 const MAX_VECTOR_SHARE = 0.1;
 const MAX_SVG_BYTES = 20 * 1024;
+/** The service-load test's deadline and the fixture generation bound, before they left the tests. */
+const MAX_LOAD_MS = 25_000;
+const MAX_FIXTURES_MS = 15_000;
 
 /** The issue's targets, plus the properties the benchmark is asked to show, checked on this run. */
 export function checkTargets(results: BenchResults): TargetCheck[] {
@@ -40,6 +43,7 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
     checks.push({ target: `4-icon set <= ${seconds(MAX_SET_MS)} s warm (default model)`, measured: 'not measured: no default model' });
   }
   for (const m of results.models) checks.push(...modelChecks(m));
+  checks.push(...serviceChecks(results));
   return checks;
 }
 
@@ -61,6 +65,26 @@ function vectorChecks(def: ModelResults): TargetCheck[] {
       met: Math.max(modelMs, cleanMs) <= MAX_VECTOR_SHARE * setMs,
     },
     { target: `${size} (clean 128 px icons)`, measured: `largest ${(cleanBytes / 1024).toFixed(1)} KB`, met: cleanBytes <= MAX_SVG_BYTES },
+  ];
+}
+
+function serviceChecks({ service }: BenchResults): TargetCheck[] {
+  const loadTarget = `the daemon gets through the service-load test's jobs (fake engine) in <= ${seconds(MAX_LOAD_MS)} s`;
+  const fixturesTarget = `the test suite's tiny models generate in <= ${seconds(MAX_FIXTURES_MS)} s`;
+  if (!service) return [loadTarget, fixturesTarget].map((target) => ({ target, measured: 'not measured in this run' }));
+  const load = service.load.result;
+  const fixtures = service.fixtures.result;
+  return [
+    {
+      target: loadTarget,
+      measured: `${seconds(load.wallMs)} s for ${load.done + load.cancelled} jobs from ${load.shape.clients} clients (${load.images} images)`,
+      met: load.wallMs <= MAX_LOAD_MS,
+    },
+    {
+      target: fixturesTarget,
+      measured: `${seconds(fixtures.generationMs)} s for ${fixtures.models} models`,
+      met: fixtures.generationMs <= MAX_FIXTURES_MS,
+    },
   ];
 }
 
