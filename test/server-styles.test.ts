@@ -1,9 +1,10 @@
 /**
  * Saved styles over the protocol, against the daemon on the real pipeline: a style saved from a
  * client's finished set is shared by every client of the daemon, a set submitted in it gives each
- * image the PNG it had in that set, and a style whose model id now names other weights is refused.
+ * image the PNG it had in that set; an image style is inverted once and its trajectory kept; a
+ * style whose model id now names other weights is refused.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +107,39 @@ describe('saved styles over the protocol', () => {
     }
   }, 240_000);
 
+  it('saves an image as a style, inverts it on first use, keeps the trajectory and reuses it', async () => {
+    const daemon = await daemonWith(set.models.sd1.dir);
+    const client = await daemon.connect();
+    try {
+      const saved = await client.saveStyle({ name: 'badge', referencePrompt: 'a round badge', options: { steps: 3, inversionOffset: 1 } }, { bytes: whole.get(0)!, mime: 'image/png' });
+      expect(saved).toMatchObject({ name: 'badge', kind: 'image', prompt: 'a round badge', nextIndex: 0, options: { steps: 3, inversionOffset: 1 } });
+      expect(saved.seed).toBeUndefined();
+      const trajectories = join(root, 'data', 'styles', 'badge', 'trajectories');
+      const kept = () => readdir(trajectories).catch(() => [] as string[]);
+      expect(await kept()).toEqual([]);
+
+      const run = async () => {
+        const phases = new Set<string>();
+        const images = new Map<number, Buffer>();
+        for await (const event of await client.submit({ kind: 'set', prompts: ['a square badge'], style: 'badge', options: { seed: 5 } })) {
+          if (event.message.type === 'progress') phases.add(event.message.phase);
+          if (event.message.type === 'result') images.set(event.message.index, Buffer.from(event.bytes!));
+        }
+        return { phases, png: images.get(0)! };
+      };
+      const first = await run();
+      expect(first.phases.has('inverting')).toBe(true);
+      expect(await kept()).toHaveLength(1);
+      const second = await run();
+      // From the kept trajectory: no inversion, the same image.
+      expect(second.phases.has('inverting')).toBe(false);
+      expect(Buffer.compare(second.png, first.png)).toBe(0);
+    } finally {
+      await client.close();
+      await daemon.close();
+    }
+  }, 240_000);
+
   it('refuses a style whose model id now has another U-Net, and deletes it', async () => {
     // The same data folder and model id, other weights behind it.
     const daemon = await daemonWith(set.models.other.dir);
@@ -114,7 +148,7 @@ describe('saved styles over the protocol', () => {
       const mismatch = await refusal(client.submit({ kind: 'set', prompts: ['a cat'], style: 'brand', firstIndex: 5 }));
       expect(mismatch.code).toBe('model_mismatch');
       expect(mismatch.message).toMatch(/brand.*sd1/);
-      expect(await client.deleteStyle('brand')).toEqual([]);
+      expect((await client.deleteStyle('brand')).map((style) => style.name)).toEqual(['badge']);
       expect((await refusal(client.deleteStyle('brand'))).code).toBe('style_not_found');
     } finally {
       await client.close();
