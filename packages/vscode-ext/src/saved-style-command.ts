@@ -15,7 +15,9 @@ const OPEN_SETTINGS = 'Open Settings';
  * A style image there would come first, so it is cleared, and the message says so.
  */
 export async function useSavedStyle(context: vscode.ExtensionContext): Promise<void> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
+  // The active editor's folder in a multi-root workspace, else the first.
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const folder = (active && vscode.workspace.getWorkspaceFolder(active)) || vscode.workspace.workspaceFolders?.[0];
   if (folder === undefined) {
     void vscode.window.showInformationMessage('Styleset: open a folder first; its sets take the saved style.');
     return;

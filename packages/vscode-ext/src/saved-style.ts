@@ -14,7 +14,7 @@ export class SavedStyleError extends Error {
   }
 }
 
-/** The daemon's style of that name (its size and model the set's), or a SavedStyleError naming the ones there are. */
+/** The daemon's style of that name, with its size (for images whose references give none), or a SavedStyleError naming the styles there are. */
 export async function findSavedStyle(client: Pick<StylesetClient, 'listStyles'>, name: string): Promise<{ width: number; height: number; style: StyleInfo }> {
   const styles = await client.listStyles();
   const style = styles.find((candidate) => candidate.name === name);
