@@ -121,7 +121,10 @@ export interface EngineOutcome {
   trajectoryKey?: string;
   /** The inverted trajectory, when the job asked for it back (`returnTrajectory`) and inverted its image. */
   trajectory?: FloatTensor;
-  /** Images per U-Net batch the set ran with (see planBatches): what another run needs to lay its images out the same. */
+  /**
+   * Images per U-Net batch the set ran with, reference included (set and reference jobs; see
+   * planBatches): what another run needs to lay its images out the same.
+   */
   batchSize?: number;
   /** Milliseconds per phase. */
   timings: Partial<Record<Phase, number>>;

@@ -12,9 +12,10 @@ import { invertImage, type Trajectory } from '../pipeline/invert';
 import { latentsToRgb, previewStrip, type LatentToRgb } from '../pipeline/latent-preview';
 import { Pipeline } from '../pipeline/pipeline';
 import { stepBoundary } from '../pipeline/step-boundary';
+import { usesClassifierFreeGuidance } from '../pipeline/unet';
 import { TrajectoryStore, trajectoryKey } from '../pipeline/trajectory-store';
 import type { Engine, EngineEvents, EngineJob, EngineOutcome } from './engine';
-import { defaultBatchSize } from './batch-size';
+import { batchMemoryBudget, defaultBatchSize, estimateRowBytes } from './batch-size';
 import { ModelCatalog, modelKey, type EngineModel } from './model-catalog';
 import { PhaseTimer } from './phase-timer';
 import { needsVector, VectorStage, type VectorStageLimits } from './vector-stage';
@@ -148,7 +149,7 @@ export class PipelineEngine implements Engine {
       width: o.width,
       height: o.height,
       sampler: o.scheduler,
-      batchSize: o.batchSize ?? defaultBatchSize(o.width * o.height, count),
+      batchSize: o.batchSize ?? this.defaultBatchSize(pipeline, o.width, o.height, o.guidance, count),
       chunkSize: job.chunkSize,
       firstIndex: job.firstIndex,
       previewEvery: o.previewEvery,
@@ -156,6 +157,14 @@ export class PipelineEngine implements Engine {
       sharing: pipeline.sharing(o.shareAttention ? o : null),
       ...(job.kind === 'set' && job.referencePrompt !== undefined && { referencePrompt: job.referencePrompt }),
     };
+  }
+
+  /** As many images as the memory the provider has holds (batch-size.ts says how that is estimated). */
+  private defaultBatchSize(pipeline: Pipeline, width: number, height: number, guidance: number, images: number): number {
+    const [, latentHeight, latentWidth] = pipeline.latentShape(width, height);
+    const rowBytes = estimateRowBytes({ latentHeight, latentWidth, topChannels: pipeline.model.layout.unet.topChannels });
+    const rowsPerImage = usesClassifierFreeGuidance(pipeline.unet, guidance) ? 2 : 1;
+    return defaultBatchSize({ images, rowsPerImage, rowBytes }, batchMemoryBudget(this.options.runtime));
   }
 
   private async emit(pipeline: Pipeline, options: GenerateOptions, events: EngineEvents, control: RunControl, vector?: Promise<VectorStage>): Promise<void> {

@@ -81,7 +81,7 @@ export function registerGenerate(program: Command): void {
     .option('--height <px>', "image height (default: the model's native size)", integer(8, LIMITS.size.max))
     .option('--negative <text>', 'negative prompt (default: empty)')
     .addOption(new Option('--scheduler <kind>', "sampler (default: the model's: ddim, or the distilled sampler of turbo/LCM models)").argParser(oneOf(['ddim', 'euler_ancestral', 'lcm'] as const)))
-    .option('--batch-size <n>', 'images per U-Net batch, the reference included; larger sets run in chunks that all carry the reference (default: from the model size)', integer(1, LIMITS.batchSize.max))
+    .option('--batch-size <n>', 'images per U-Net batch, the reference included; larger sets run in chunks that all carry the reference (default: as many as half the available memory holds, up to 17; see --memory-limit)', integer(1, LIMITS.batchSize.max))
     .option('--init-latents <file.npy>', 'initial latents, float32 NCHW, one row per prompt')
     .option('--save-latents <file.npy>', 'write the final latents (float32 NCHW, before VAE scaling is undone)')
     .option('--no-share', 'plain generation: no shared attention between the images')
@@ -231,7 +231,8 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
       ...(style !== undefined && { style: style.manifest.name, firstIndex: job.firstIndex }),
       referenceImage: flags.refImage ? resolve(flags.refImage) : undefined,
       referencePrompt: flags.refPrompt ?? style?.manifest.prompt,
-      // The batch size the set ran with, which a style saved from it keeps.
+      // The images per U-Net batch the set ran with, also when the engine chose the batch size
+      // from the memory there is: it repeats the set exactly, and a style saved from it keeps it.
       options: { ...job.options, batchSize: outcome.batchSize ?? job.options.batchSize, initLatents: flags.initLatents ? resolve(flags.initLatents) : undefined },
       images: images.map((img, i) => {
         const v = vectorRecord?.images[i];
