@@ -11,6 +11,7 @@ import { registerPull } from './commands/pull';
 import { registerServe } from './commands/serve';
 import { registerStatus } from './commands/status';
 import { registerWorker } from './commands/worker';
+import { registerStyle } from './commands/style';
 
 const program = new Command()
   .name('styleset')
@@ -27,6 +28,7 @@ registerStatus(program);
 registerPrune(program);
 registerPull(program);
 registerModels(program);
+registerStyle(program);
 registerEval(program);
 
 try {
