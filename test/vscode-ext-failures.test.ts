@@ -104,6 +104,8 @@ describe('explainFailure: the daemon\'s error codes', () => {
     invalid_input: ['', []],
     too_large: ['', []],
     invalid_option: ['Correct the Styleset settings', [settings('styleset')]],
+    style_not_found: ['Choose a style the daemon keeps in styleset.savedStyle', [settings('styleset.savedStyle')]],
+    model_mismatch: ['Choose another style in styleset.savedStyle', [settings('styleset.savedStyle')]],
   };
 
   it.each(Object.entries(expected))('%s', (code, [instruction, actions]) => {

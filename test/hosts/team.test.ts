@@ -91,6 +91,9 @@ describe('team mode', () => {
       const { width, height } = result.message as { width: number; height: number };
       expect([image.width, image.height]).toEqual([width, height]);
     }
+    // Saved styles are one daemon's: the front door says so rather than showing an empty library.
+    await expect(client.listStyles()).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/single daemon/) });
+    await expect(client.submit({ kind: 'set', style: 'brand', prompts: ['a star'], options: { model: 'tiny' } })).rejects.toMatchObject({ code: 'invalid_input', field: 'style' });
   });
 
   it('cancels a waiting job at once and a running one at its next step, as the daemon does', async () => {
@@ -98,7 +101,8 @@ describe('team mode', () => {
     await worker(server.url, 'w1');
     const door = await frontDoor(server.url);
     const client = await connect(door.url);
-    const long = await client.submit({ kind: 'set', prompts: ['a star'], options: { model: 'tiny', steps: 200, seed: 1 } });
+    // Long enough on any machine to be cancelled mid-run: the embedded model, 4 images, 200 steps.
+    const long = await client.submit({ kind: 'set', prompts: ['a star', 'a moon', 'a house', 'a tree'], options: { model: 'default', steps: 200, seed: 1 } });
     const longEvents: Received[] = [];
     for await (const event of long) {
       longEvents.push(event);

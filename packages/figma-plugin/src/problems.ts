@@ -65,6 +65,10 @@ export function explain(problem: Problem, url: string): Explanation {
     case 'disk_full':
     case 'storage_unwritable':
       return { message: words`The daemon cannot store images: ${said}.` };
+    case 'style_not_found':
+    case 'model_mismatch':
+      // A saved style gone from the daemon, or its model there no longer the one it was made on.
+      return { message: words`${said}. Pick another saved style, or use a layer as the style.` };
     case 'invalid_input':
     case 'bad_message':
       return { message: words`The daemon refused the request: ${said}`, field: fieldOf(problem.field) };

@@ -14,6 +14,7 @@ import { registerServe } from './commands/serve';
 import { registerService } from './commands/service';
 import { registerStatus } from './commands/status';
 import { registerWorker } from './commands/worker';
+import { registerStyle } from './commands/style';
 
 const program = new Command()
   .name('styleset')
@@ -32,6 +33,7 @@ registerPrune(program);
 registerPull(program);
 registerModels(program);
 registerDoctor(program);
+registerStyle(program);
 registerEval(program);
 
 try {

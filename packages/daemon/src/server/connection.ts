@@ -345,6 +345,15 @@ export class Connection implements Client {
       case 'get_results':
         await service.results(this, message.jobId, message.fromIndex ?? 0, message.id);
         return;
+      case 'list_styles':
+        this.send({ ...reply, type: 'styles', styles: await service.listStyles() });
+        return;
+      case 'save_style':
+        this.send({ ...reply, type: 'style', style: await service.saveStyle(this, message, bytes) });
+        return;
+      case 'delete_style':
+        this.send({ ...reply, type: 'styles', styles: await service.deleteStyle(message.name) });
+        return;
     }
   }
 }

@@ -5,6 +5,7 @@ import { daemonFilePath, removeDaemonFile, writeDaemonFile } from '../config/dae
 import { loadOrCreateToken } from '../config/token';
 import type { Engine } from '../engine/engine';
 import { StylesetError } from '../errors';
+import { StyleStore } from '../styles';
 import { describeTightened, folderAndSubfolders, makeFoldersPrivate, storageError, type FileSystem } from '../storage';
 import { Admission } from './admission';
 import { Connection, type ConnectionStats } from './connection';
@@ -189,6 +190,7 @@ async function openLocalJobs(options: DaemonOptions, limits: DaemonLimits, onEve
   const service = new JobService({
     engine,
     store,
+    styles: new StyleStore(options.dataDir, (message) => onEvent({ type: 'warning', message })),
     limits: { perClient: limits.maxJobsPerClient, total: limits.maxJobs },
     progressIntervalMs: options.progressIntervalMs,
     onEvent,

@@ -1,4 +1,4 @@
-import type { DaemonMessageOf, ModelInfo, SubmitMessage } from '@styleset/protocol';
+import type { ClientMessageOf, DaemonMessageOf, ModelInfo, StyleInfo, SubmitMessage } from '@styleset/protocol';
 import type { Client } from './job-service';
 
 /**
@@ -18,6 +18,9 @@ export interface JobApi {
   queueStatus(client: Client, requestId: string): DaemonMessageOf<'queue'> | Promise<DaemonMessageOf<'queue'>>;
   /** The stored results from `fromIndex` on, then the status that ends the reply. */
   results(client: Client, jobId: string, fromIndex: number, requestId: string): Promise<void>;
+  listStyles(): Promise<StyleInfo[]>;
+  saveStyle(client: Client, message: ClientMessageOf<'save_style'>, bytes: Uint8Array | undefined): Promise<StyleInfo>;
+  deleteStyle(name: string): Promise<StyleInfo[]>;
   disconnect(client: Client): void;
   /** Whether the client follows a job that has not ended. */
   follows(client: Client): boolean;

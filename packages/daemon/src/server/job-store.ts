@@ -33,6 +33,9 @@ const recordSchema = z.object({
   prompts: z.array(z.string()),
   referencePrompt: z.string().optional(),
   inversionJobId: z.string().optional(),
+  /** A set in a saved style: its name, and the index in the style's set of the first prompt. */
+  style: z.string().optional(),
+  firstIndex: z.int().optional(),
   /** What the job ran with, defaults filled in: enough to remake any of its images. */
   options: z.custom<EngineJob['options']>(
     (value) => typeof value === 'object' && value !== null && typeof (value as { model?: unknown }).model === 'string',

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, type DaemonMessageOf, type ModelInfo, type SubmitMessage } from '@styleset/protocol';
+import { PROTOCOL_VERSION, type DaemonMessageOf, type ModelInfo, type StyleInfo, type SubmitMessage } from '@styleset/protocol';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { EMBEDDED_MODEL_ID } from '../model/default-model';
@@ -113,7 +113,7 @@ class FrontDoor implements JobApi {
     const inversion = message.kind === 'reference' && message.inversionJobId !== undefined ? await this.visible(client, message.inversionJobId) : undefined;
     const models = await this.listModels();
     if (models.length === 0) throw new RequestError('model_not_found', 'no worker of this team is running: start one with `styleset worker --queue ...`', 'options.model');
-    const input = await prepareJob(message, bytes, {
+    const { input } = await prepareJob(message, bytes, {
       engine: { listModels: async () => models, defaultModelId: this.defaultModel },
       findJob: (jobId) => (jobId === inversion?.id ? inversion : undefined),
     });
@@ -208,6 +208,20 @@ class FrontDoor implements JobApi {
     }
     const position = record.state === 'queued' ? await this.position(jobId) : undefined;
     client.send({ ...statusEvent(record, position), id: requestId });
+  }
+
+  // Styles are folders in one daemon's data folder; a team has no shared place for them yet, so
+  // the front door says so instead of answering with an empty library that would look like loss.
+  async listStyles(): Promise<StyleInfo[]> {
+    throw stylesNotShared();
+  }
+
+  async saveStyle(): Promise<StyleInfo> {
+    throw stylesNotShared();
+  }
+
+  async deleteStyle(): Promise<StyleInfo[]> {
+    throw stylesNotShared();
   }
 
   disconnect(client: Client): void {
@@ -377,4 +391,8 @@ class FrontDoor implements JobApi {
     const { id: jobId, kind, state, count, error } = record;
     this.options.onEvent({ type: 'job', jobId, kind, state, count, completed: completedImages(record), clientId: record.owner.clientId, error });
   }
+}
+
+function stylesNotShared(): RequestError {
+  return new RequestError('invalid_input', 'saved styles are kept by a single daemon (styleset serve without --queue); a team front door does not share them yet', 'type');
 }
