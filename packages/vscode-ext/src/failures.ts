@@ -78,7 +78,7 @@ export function explainFailure(error: unknown, context: FailureContext): Failure
       const how = causeCode(cause);
       if (how === 'ECONNREFUSED') {
         return local
-          ? make('Start the daemon, then retry', [...startDaemon, retry, settings(DAEMON_URL)], `Nothing answers at ${url}.`)
+          ? make('Start the daemon, then retry', [...startDaemon, retry, settings(DAEMON_URL)], `Nothing answers at ${url}; 'styleset service install' starts the daemon at every login.`)
           : make('Start the daemon on its machine, then retry', [retry, settings(DAEMON_URL)], `Nothing answers at ${url}.`);
       }
       if (how === 'ENOTFOUND' || how === 'EAI_AGAIN') {

@@ -29,3 +29,16 @@ export function addRuntimeOptions(command: Command): Command {
 export function runtimeFromFlags(flags: RuntimeFlags): RuntimeOptions {
   return { provider: flags.provider, threads: flags.threads, keepFloat16: flags.keepFloat16, memoryLimitMiB: flags.memoryLimit };
 }
+
+/**
+ * The arguments that give another `styleset` command the same flags: the service's `serve` runs
+ * with the flags `service install` was given. Every option addRuntimeOptions defines is here.
+ */
+export function runtimeArgs(flags: RuntimeFlags): string[] {
+  const args: string[] = [];
+  if (flags.provider !== 'cpu') args.push('--provider', flags.provider);
+  if (flags.threads !== undefined) args.push('--threads', String(flags.threads));
+  if (flags.memoryLimit !== undefined) args.push('--memory-limit', String(flags.memoryLimit));
+  if (flags.keepFloat16) args.push('--keep-float16');
+  return args;
+}

@@ -1,5 +1,8 @@
 import * as ort from 'onnxruntime-node';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { InputError, ModelError, type StylesetError } from '../errors';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
@@ -28,6 +31,27 @@ export const DEFAULT_RUNTIME: RuntimeOptions = { provider: 'cpu' };
 /** Names of providers this onnxruntime-node build can load on this platform. */
 export function availableProviders(): string[] {
   return ort.listSupportedBackends().map((b) => b.name);
+}
+
+export interface ProviderInfo {
+  name: string;
+  /** Inside the onnxruntime-node package; the others need libraries of their own. */
+  bundled: boolean;
+  /** For a provider that is not bundled: whether its libraries are where ONNX Runtime loads them from. */
+  libraries?: { present: boolean; dir: string };
+}
+
+/** The onnxruntime-node in use: its version, folder and providers, for `styleset doctor`. */
+export function runtimeInfo(): { version: string; packageDir: string; providers: ProviderInfo[] } {
+  // dist/index.js of the package that this module (or the bundle) resolves.
+  const packageDir = dirname(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')));
+  const binDir = join(packageDir, 'bin', 'napi-v6', process.platform, process.arch);
+  const library = (name: string) =>
+    process.platform === 'win32' ? `onnxruntime_providers_${name}.dll` : process.platform === 'darwin' ? `libonnxruntime_providers_${name}.dylib` : `libonnxruntime_providers_${name}.so`;
+  const providers = ort.listSupportedBackends().map(({ name, bundled }) =>
+    bundled ? { name, bundled } : { name, bundled, libraries: { present: existsSync(join(binDir, library(name))), dir: binDir } },
+  );
+  return { version: ort.env.versions.node ?? 'unknown', packageDir, providers };
 }
 
 export function parseProvider(value: string): ExecutionProvider {
