@@ -1,8 +1,18 @@
-import { prepareSharedUnet, sharingFeeds, type PreparedUnet, type SharingOptions } from '../attention';
+import {
+  prepareLockstepUnet,
+  prepareSharedUnet,
+  referenceBatchFeeds,
+  referenceOutputs,
+  sharingFeeds,
+  targetBatchFeeds,
+  type PreparedUnet,
+  type SharingOptions,
+} from '../attention';
 import { InputError, ModelError } from '../errors';
 import { upcastsFloat16 } from '../model/float32-copy';
 import { readModelLayout } from '../model/layout';
 import { LoadedModel } from '../model/loaded-model';
+import { OnnxModel } from '../model/onnx-session';
 import type { RuntimeOptions } from '../model/runtime';
 import { GaussianSource } from '../scheduler/noise';
 import type { SetSharing } from './generate';
@@ -32,9 +42,12 @@ export class Pipeline {
     private readonly sharedUnet: PreparedUnet | undefined,
     /** Why shared attention is unavailable, for the job that asks for it. */
     private readonly sharingUnavailable: ModelError | undefined,
+    private readonly cacheDir: string | undefined,
   ) {}
 
   private previewMap?: Promise<LatentToRgb>;
+  /** The lockstep U-Net's session, loaded when a shared set first needs several batches. */
+  private lockstepRunner?: Promise<UnetRunner>;
 
   static async load(dir: string, runtime: RuntimeOptions, options: PipelineLoadOptions = {}): Promise<Pipeline> {
     const layout = await readModelLayout(dir);
@@ -53,7 +66,7 @@ export class Pipeline {
     }
     const model = await LoadedModel.load(layout, runtime, { unetPath: sharedUnet?.path, cacheDir: options.cacheDir });
     const conditioner = await TextConditioner.create(layout, model.textEncoders);
-    return new Pipeline(model, conditioner, new UnetRunner(model.unet, layout), sharedUnet, unavailable);
+    return new Pipeline(model, conditioner, new UnetRunner(model.unet, layout), sharedUnet, unavailable, options.cacheDir);
   }
 
   /**
@@ -66,7 +79,32 @@ export class Pipeline {
       if (options === null) return undefined;
       throw this.sharingUnavailable!;
     }
-    return { active: options !== null, fullAttentionShare: options?.fullAttentionShare === true, feeds: (layout) => sharingFeeds(options, unet, layout) };
+    const feeds = (layout: { images: number; guided: boolean }) => sharingFeeds(options, unet, layout);
+    if (options === null || options.fullAttentionShare) return { active: options !== null, fullAttentionShare: options?.fullAttentionShare === true, feeds };
+    return {
+      active: true,
+      feeds,
+      lockstep: {
+        unet: () => this.lockstepUnet(),
+        referenceFeeds: (layout) => referenceBatchFeeds(options, unet, layout),
+        handedOn: referenceOutputs(unet),
+        targetFeeds: (layout, handedOn) => targetBatchFeeds(options, unet, layout, handedOn),
+      },
+    };
+  }
+
+  /**
+   * A second session, of the lockstep variant (attention/lockstep-graph.ts): only sets larger than
+   * one batch load it, and it then holds a second copy of the U-Net's weights.
+   */
+  private lockstepUnet(): Promise<UnetRunner> {
+    this.lockstepRunner ??= (async () => {
+      const prepared = await prepareLockstepUnet(this.model.layout.unet.onnx, this.cacheDir!, { upcastFloat16: this.sharedUnet!.upcast });
+      return new UnetRunner(await OnnxModel.load(prepared.path, this.model.runtime), this.model.layout);
+    })();
+    // A failed load is tried again by the next set.
+    this.lockstepRunner.catch(() => (this.lockstepRunner = undefined));
+    return this.lockstepRunner;
   }
 
   /** Latent [C, h, w] for a pixel size; sizes must be whole multiples of the VAE's downscale. */
@@ -86,8 +124,11 @@ export class Pipeline {
     return this.previewMap;
   }
 
-  release(): Promise<void> {
-    return this.model.release();
+  async release(): Promise<void> {
+    const lockstep = await this.lockstepRunner?.catch(() => undefined);
+    this.lockstepRunner = undefined;
+    await lockstep?.model.release();
+    await this.model.release();
   }
 
   private async fitLatentPreview(): Promise<LatentToRgb> {
