@@ -27,6 +27,12 @@ export interface PipelineLoadOptions {
    * and on the CPU provider float32 versions of float16 exports. Without it the export runs as is.
    */
   cacheDir?: string;
+  /**
+   * Whether shared sets larger than one batch run their batches in lockstep, the reference's
+   * once per step (default true); false gives every batch the reference (the chunking before
+   * lockstep, which `bench/reference-once.ts` compares against).
+   */
+  lockstep?: boolean;
 }
 
 /**
@@ -43,6 +49,7 @@ export class Pipeline {
     /** Why shared attention is unavailable, for the job that asks for it. */
     private readonly sharingUnavailable: ModelError | undefined,
     private readonly cacheDir: string | undefined,
+    private readonly lockstepOn: boolean,
   ) {}
 
   private previewMap?: Promise<LatentToRgb>;
@@ -66,7 +73,7 @@ export class Pipeline {
     }
     const model = await LoadedModel.load(layout, runtime, { unetPath: sharedUnet?.path, cacheDir: options.cacheDir });
     const conditioner = await TextConditioner.create(layout, model.textEncoders);
-    return new Pipeline(model, conditioner, new UnetRunner(model.unet, layout), sharedUnet, unavailable, options.cacheDir);
+    return new Pipeline(model, conditioner, new UnetRunner(model.unet, layout), sharedUnet, unavailable, options.cacheDir, options.lockstep ?? true);
   }
 
   /**
@@ -80,7 +87,7 @@ export class Pipeline {
       throw this.sharingUnavailable!;
     }
     const feeds = (layout: { images: number; guided: boolean }) => sharingFeeds(options, unet, layout);
-    if (options === null || options.fullAttentionShare) return { active: options !== null, fullAttentionShare: options?.fullAttentionShare === true, feeds };
+    if (options === null || options.fullAttentionShare || !this.lockstepOn) return { active: options !== null, fullAttentionShare: options?.fullAttentionShare === true, feeds };
     return {
       active: true,
       feeds,
