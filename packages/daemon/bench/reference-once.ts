@@ -19,14 +19,20 @@ import { prepareLockstepUnet, prepareSharedUnet } from '../src/attention';
 import { PipelineEngine } from '../src/engine/pipeline-engine';
 import { modelCacheDir } from '../src/model/derived-cache';
 import { readModelLayout } from '../src/model/layout';
+import { observeRuns } from '../src/model/onnx-session';
 import { peakRssMiB } from './measure/peak-rss';
 import { generateTinyModels, type BenchModel } from './models';
 import { answerParent, requestFromChild } from './run-child';
 import { CPU, runJob, setJob } from './scenarios/common';
 
-const MODES = ['per-batch', 'lockstep', 'plain'] as const;
+const MODES = ['per-batch', 'lockstep', 'plain', 'one-batch'] as const;
 type Mode = (typeof MODES)[number];
-const MODE_LABEL: Record<Mode, string> = { 'per-batch': 'every batch carries the reference (before)', lockstep: 'reference once per step', plain: 'plain' };
+const MODE_LABEL: Record<Mode, string> = {
+  'per-batch': 'every batch carries the reference (before)',
+  lockstep: 'reference once per step',
+  plain: 'plain, same batches',
+  'one-batch': 'StyleAligned, the whole set in one batch (what sharing itself costs)',
+};
 
 interface Request {
   model: BenchModel;
@@ -42,6 +48,8 @@ interface Reply {
   batchSize: number;
   setsMs: number[];
   cpuMs: number[];
+  /** Wall time inside the U-Net's ONNX Runtime runs (either session), per set. */
+  unetMs: number[];
   peakRssMiB: number;
 }
 
@@ -49,19 +57,26 @@ async function measure(request: Request): Promise<Reply> {
   const { model, dataDir, mode, targets, batchSize, steps, repeats } = request;
   const engine = new PipelineEngine({ models: [{ id: model.id, dir: model.dir }], defaultModelId: model.id, runtime: CPU, dataDir, lockstep: mode === 'lockstep' });
   const [info] = await engine.listModels();
-  const job = setJob(info, targets, { steps, batchSize, shareAttention: mode !== 'plain' });
+  const job = setJob(info, targets, { steps, batchSize: mode === 'one-batch' ? targets + 1 : batchSize, shareAttention: mode !== 'plain' });
   // A first set plans ONNX Runtime's memory for the batch shapes (and loads the lockstep session).
   const { outcome } = await runJob(engine, job);
   const setsMs: number[] = [];
   const cpuMs: number[] = [];
+  const unetMs: number[] = [];
+  let inUnet = 0;
+  // The rewritten U-Nets live in the data folder's cache as shared-unet-* and lockstep-unet-*.
+  observeRuns((path, ms) => (inUnet += /-unet-[^/]*\/model\.onnx$/.test(path) ? ms : 0));
   for (let i = 0; i < repeats; i++) {
+    inUnet = 0;
     const cpu = process.cpuUsage();
     setsMs.push((await runJob(engine, job)).wallMs);
     const used = process.cpuUsage(cpu);
     cpuMs.push((used.user + used.system) / 1000);
+    unetMs.push(inUnet);
   }
+  observeRuns(undefined);
   await engine.close();
-  return { batchSize: outcome.batchSize!, setsMs, cpuMs, peakRssMiB: peakRssMiB() };
+  return { batchSize: outcome.batchSize!, setsMs, cpuMs, unetMs, peakRssMiB: peakRssMiB() };
 }
 
 const median = (xs: number[]) => {
@@ -99,20 +114,22 @@ async function main(): Promise<void> {
       const replies = {} as Record<Mode, Reply>;
       for (const mode of MODES) {
         replies[mode] = await requestFromChild<Reply>(new URL(import.meta.url), { model, dataDir, mode, targets, batchSize, steps, repeats } satisfies Request);
-        console.error(`${targets} targets, ${mode}: ${replies[mode].setsMs.map((ms) => ms.toFixed(0)).join(', ')} ms, CPU ${replies[mode].cpuMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+        const list = (xs: number[]) => xs.map((ms) => ms.toFixed(0)).join(', ');
+        console.error(`${targets} targets, ${mode}: ${list(replies[mode].setsMs)} ms, CPU ${list(replies[mode].cpuMs)} ms, U-Net ${list(replies[mode].unetMs)} ms`);
       }
-      const per = (mode: Mode, of: 'setsMs' | 'cpuMs') => median(replies[mode][of]) / targets;
-      const calls = (mode: Mode) => (mode === 'per-batch' ? Math.ceil(targets / (batchSize - 1)) : Math.ceil((targets + 1) / batchSize));
+      const per = (mode: Mode, of: 'setsMs' | 'cpuMs' | 'unetMs') => median(replies[mode][of]) / targets;
+      const calls = (mode: Mode) => (mode === 'one-batch' ? 1 : mode === 'per-batch' ? Math.ceil(targets / (batchSize - 1)) : Math.ceil((targets + 1) / batchSize));
       rows.push(
         `| ${targets} | ${MODES.map(calls).join(' / ')} | ${MODES.map((m) => per(m, 'setsMs').toFixed(0)).join(' / ')} | ` +
-          `${MODES.map((m) => per(m, 'cpuMs').toFixed(0)).join(' / ')} | ${(per('lockstep', 'cpuMs') / per('per-batch', 'cpuMs')).toFixed(2)}x | ` +
-          `${(per('lockstep', 'cpuMs') / per('plain', 'cpuMs')).toFixed(2)}x | ${MODES.map((m) => replies[m].peakRssMiB.toFixed(0)).join(' / ')} |`,
+          `${MODES.map((m) => per(m, 'cpuMs').toFixed(0)).join(' / ')} | ${MODES.map((m) => per(m, 'unetMs').toFixed(0)).join(' / ')} | ` +
+          `${(per('lockstep', 'cpuMs') / per('per-batch', 'cpuMs')).toFixed(2)}x | ${(per('lockstep', 'cpuMs') / per('plain', 'cpuMs')).toFixed(2)}x | ` +
+          `${(per('lockstep', 'unetMs') / per('plain', 'unetMs')).toFixed(2)}x | ${(per('one-batch', 'unetMs') / per('plain', 'unetMs')).toFixed(2)}x | ${MODES.map((m) => replies[m].peakRssMiB.toFixed(0)).join(' / ')} |`,
       );
     }
     console.log(`${model.label}, batch size ${batchSize} (images per U-Net batch, reference included), ${steps} step(s), guidance (2 rows per image), median of ${repeats} warm sets; started ${started}.`);
     console.log(`Columns by mode: ${MODES.map((m) => MODE_LABEL[m]).join(' / ')}.\n`);
-    console.log('| targets | U-Net calls per step | wall ms per target | CPU ms per target | lockstep / before (CPU) | lockstep / plain (CPU) | peak RSS MiB |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    console.log('| targets | U-Net calls per step | wall ms per target | CPU ms per target | U-Net ms per target | lockstep / before, CPU | lockstep / plain, CPU | lockstep / plain, U-Net | one batch / plain, U-Net | peak RSS MiB |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const row of rows) console.log(row);
   } finally {
     await rm(work, { recursive: true, force: true });

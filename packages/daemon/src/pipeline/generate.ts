@@ -79,7 +79,7 @@ export interface GenerateOptions {
   /** Shared-attention controls; absent when the U-Net is the unmodified export. */
   sharing?: SetSharing;
   /**
-   * A reference image's inverted trajectory: slot 0 of every batch is the reference, described by
+   * A reference image's inverted trajectory: slot 0 (of every batch, in lockstep of the first) is the reference, described by
    * `prompt`, started from trajectory entry `offset` and pinned to the trajectory after each step.
    * It is not one of the outputs.
    */
@@ -114,7 +114,8 @@ export const FILLER = -1;
 /**
  * The images per batch a set of `count` slots runs with when at most `batchSize` fit: the fewest
  * batches that hold the set, as full as each other (a small last batch would cost more per image).
- * With a reference each batch carries it as well.
+ * With a reference each batch carries it as well (in lockstep, `planLockstep`, only the first
+ * does, and the others hold that many images more, or filler rows).
  */
 export function chunkSizeFor(count: number, batchSize: number, withReference: boolean): number {
   const minimum = withReference ? 2 : 1;
@@ -198,9 +199,13 @@ function range(a: number, b: number): number[] {
  * Generates a set, yielding each image as soon as it is decoded. Internally the set is a list of
  * slots, one per image of the set, laid out in batches by `planBatches`: with a reference image,
  * slot 0 is that reference and slot i + 1 is image i; otherwise slot i is image i (with a text
- * reference, slot 0 is that reference and the prompts are images `firstIndex` on). A reference
- * slot is recomputed in every batch (identically, since sharing leaves a reference unchanged) and
- * reported at most once. Each prompt is encoded on its own and each image decoded on its own, so
+ * reference, slot 0 is that reference and the prompts are images `firstIndex` on). A shared set
+ * with an image beyond the first batch runs its batches in lockstep (`LockstepSharing`): every
+ * step runs batch 0, which holds the reference and hands its tensors on, then each batch of
+ * targets, so the reference is computed once per step and all the batches' latents are decoded
+ * at the end. Otherwise (full attention share, plain sets, a U-Net without the lockstep variant)
+ * every batch carries the reference slot, recomputed identically since sharing leaves a
+ * reference unchanged, and is decoded as it finishes. A reference slot is reported at most once. Each prompt is encoded on its own and each image decoded on its own, so
  * that no image's numbers depend on which other images share its set.
  */
 export async function* generateSet(pipeline: Pipeline, options: GenerateOptions, control: RunControl = {}): AsyncGenerator<GeneratedImage> {
