@@ -21,7 +21,7 @@ import { OnnxModel } from '../packages/daemon/src/model/onnx-session';
 import { concatBatch, sliceBatch, type Feed, type FloatTensor } from '../packages/daemon/src/model/tensor';
 import { readModel, writeModel } from '../packages/daemon/src/onnx';
 import { relativeError, unetInputs } from './support/reference/tiny-unet';
-import { generateTinyModel, type TinyModel } from './support/tiny-models';
+import { generateTinyModel, type TinyModel, type TinyModelOptions } from './support/tiny-models';
 
 const runtime = { provider: 'cpu' as const, threads: 1 };
 const { negativePrompt: _, ...TEXT } = STYLE_ALIGNED_DEFAULTS;
@@ -42,8 +42,8 @@ interface Models {
   lockstep: OnnxModel;
 }
 
-async function load(name: string, family: 'sd1' | 'sdxl'): Promise<Models> {
-  const tiny = await generateTinyModel(join(root, name), { family });
+async function load(name: string, options: TinyModelOptions): Promise<Models> {
+  const tiny = await generateTinyModel(join(root, name), options);
   const source = join(tiny.dir, 'unet', 'model.onnx');
   const proto = await readModel(source);
   const one = rewriteSharedUnet(proto, source);
@@ -93,10 +93,19 @@ async function compare(
   };
 }
 
-describe.each(['sd1', 'sdxl'] as const)('lockstep U-Net, %s', (family) => {
+// float32: the two models compute the same rows with the same ops; 1e-4 leaves room for kernels
+// that block another batch shape differently. float16 (run as exported): a few units in the last
+// place of float16's 11 significant bits (2^-11, ~5e-4 relative).
+const variants: { name: string; options: TinyModelOptions; bound: number }[] = [
+  { name: 'sd1', options: { family: 'sd1' }, bound: 1e-4 },
+  { name: 'sdxl', options: { family: 'sdxl' }, bound: 1e-4 },
+  { name: 'sdxl-fp16', options: { family: 'sdxl', dtype: 'fp16' }, bound: 2e-3 },
+];
+
+describe.each(variants)('lockstep U-Net, $name', ({ name: variant, options: modelOptions, bound }) => {
   let m: Models;
   beforeAll(async () => {
-    m = await load(`lockstep-${family}`, family);
+    m = await load(`lockstep-${variant}`, modelOptions);
   });
   afterAll(async () => {
     await m.oneBatch.release();
@@ -113,8 +122,8 @@ describe.each(['sd1', 'sdxl'] as const)('lockstep U-Net, %s', (family) => {
   for (const { name, options, guided } of cases) {
     it(`batches of targets only equal one batch: ${name}`, async () => {
       const { first, second } = await compare(m, options, guided);
-      expect(first).toBeLessThan(1e-4);
-      expect(second).toBeLessThan(1e-4);
+      expect(first).toBeLessThan(bound);
+      expect(second).toBeLessThan(bound);
     });
   }
 
@@ -131,10 +140,10 @@ describe.each(['sd1', 'sdxl'] as const)('lockstep U-Net, %s', (family) => {
     // The halves' rows swapped: each half of the targets then reads the other half's reference.
     const swapped = (tensors: Record<string, FloatTensor>) =>
       Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, t.dims[0] === 2 ? concatBatch([sliceBatch(t, 1, 2), sliceBatch(t, 0, 1)]) : t]));
-    expect((await compare(m, IMAGE, true, swapped)).second).toBeGreaterThan(1e-3);
+    expect((await compare(m, IMAGE, true, swapped)).second).toBeGreaterThan(10 * bound);
     // Only the statistics scaled: AdaIN's targets move.
     const stats = (tensors: Record<string, FloatTensor>) =>
       Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, name.includes('stats') ? { data: t.data.map((v) => v * 1.5), dims: t.dims } : t]));
-    expect((await compare(m, TEXT, true, stats)).second).toBeGreaterThan(1e-3);
+    expect((await compare(m, TEXT, true, stats)).second).toBeGreaterThan(10 * bound);
   });
 });

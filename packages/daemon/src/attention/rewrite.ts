@@ -26,6 +26,11 @@
  * in the attention; the tests bound it), not bit for bit. Each GroupNorm's InstanceNormalization
  * is wrapped in an If on `styleset_group_norm_on`, its else branch the original node, moved there
  * unchanged.
+ *
+ * With `lockstep` (lockstep-graph.ts, for sets larger than one batch) the model also takes
+ * `styleset_external_reference` (int64 [1]) and, per layer and per GroupNorm, the reference's
+ * tensors that a batch holding the reference hands on (`referenceTensorNames`), and returns them
+ * as outputs of the same names with `_out`; the per-layer If then has those outputs too.
  */
 import { DataType, GraphIndex, makeNode, makeValueInfo, readConstant, type Dim, type GraphProto, type ModelProto, type NodeProto } from '../onnx';
 import { Emitter, typedValue } from './emitter';

@@ -79,9 +79,9 @@ export interface GenerateOptions {
   /** Shared-attention controls; absent when the U-Net is the unmodified export. */
   sharing?: SetSharing;
   /**
-   * A reference image's inverted trajectory: slot 0 (of every batch, in lockstep of the first) is the reference, described by
-   * `prompt`, started from trajectory entry `offset` and pinned to the trajectory after each step.
-   * It is not one of the outputs.
+   * A reference image's inverted trajectory: slot 0 (of every batch, in lockstep of the first) is
+   * the reference, described by `prompt`, started from trajectory entry `offset` and pinned to the
+   * trajectory after each step. It is not one of the outputs.
    */
   reference?: { prompt: string; trajectory: Trajectory; offset: number };
   /**
@@ -205,8 +205,9 @@ function range(a: number, b: number): number[] {
  * targets, so the reference is computed once per step and all the batches' latents are decoded
  * at the end. Otherwise (full attention share, plain sets, a U-Net without the lockstep variant)
  * every batch carries the reference slot, recomputed identically since sharing leaves a
- * reference unchanged, and is decoded as it finishes. A reference slot is reported at most once. Each prompt is encoded on its own and each image decoded on its own, so
- * that no image's numbers depend on which other images share its set.
+ * reference unchanged, and is decoded as it finishes. A reference slot is reported at most once.
+ * Each prompt is encoded on its own and each image decoded on its own, so that no image's numbers
+ * depend on which other images share its set.
  */
 export async function* generateSet(pipeline: Pipeline, options: GenerateOptions, control: RunControl = {}): AsyncGenerator<GeneratedImage> {
   const { layout } = pipeline.model;
@@ -242,9 +243,11 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
   const size = setChunkSize(options);
   // Full attention share has every image attend to every row of its batch: no filler rows there.
   const chunks = planBatches(slots, size, withReference, !(sharing?.active === true && sharing.fullAttentionShare === true));
-  // A set larger than one batch with a reference runs its batches in lockstep, the reference's
-  // once per step, where the U-Net has the lockstep variant (not for full attention share).
-  const lockstepPlan = sharing?.active === true && sharing.lockstep !== undefined && !sharing.fullAttentionShare && chunks.length > 0 && slots.some((slot) => slot >= size) ? planLockstep(slots, size) : undefined;
+  // A shared set with an image beyond batch 0 runs its batches in lockstep, the reference's once
+  // per step, where the U-Net has the lockstep variant (not for full attention share). Where every
+  // slot is below B the set is one batch, laid out as planLockstep's batch 0: row s either way.
+  const spills = slots.some((slot) => slot >= size);
+  const lockstepPlan = sharing?.active === true && sharing.lockstep !== undefined && !sharing.fullAttentionShare && spills ? planLockstep(slots, size) : undefined;
   const lockstep = lockstepPlan ? sharing!.lockstep : undefined;
   const batches = lockstepPlan ?? chunks;
   const totalSteps = batches.length * options.steps;
@@ -305,8 +308,6 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
   }
 
   if (lockstep) {
-    // Where every slot is below B the set is one batch, laid out as here: an image in batch 0 has
-    // the same row either way.
     // Announced first: loading the lockstep session (on a set's first use) counts as denoising.
     control.onProgress?.({ phase: 'denoising', step: 0, total: totalSteps });
     const unet = await lockstep.unet();
