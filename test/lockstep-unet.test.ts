@@ -136,6 +136,22 @@ describe.each(variants)('lockstep U-Net, $name', ({ name: variant, options: mode
     for (const name of fetch) expect(off[name].data.length, name).toBe(0);
   });
 
+  it('exclusive sessions are held in turn and compute the same after each switch', async () => {
+    const feeds = { ...inputs(m.tiny, [1, 2], true), ...sharingFeeds(TEXT, m.info, { images: 2, guided: true }) };
+    const before = await m.oneBatch.run(feeds, ['out_sample']);
+    m.oneBatch.exclusiveWith(m.lockstep);
+    const lockstepFeeds = { ...inputs(m.tiny, [1, 2], true), ...referenceBatchFeeds(TEXT, m.info, { images: 2, guided: true }) };
+    const first = await m.lockstep.run(lockstepFeeds, ['out_sample']);
+    expect([m.oneBatch.held, m.lockstep.held]).toEqual([false, true]);
+    const again = await m.oneBatch.run(feeds, ['out_sample']);
+    expect([m.oneBatch.held, m.lockstep.held]).toEqual([true, false]);
+    expect(relativeError(again.out_sample.data, before.out_sample.data)).toBe(0);
+    const second = await m.lockstep.run(lockstepFeeds, ['out_sample']);
+    expect([m.oneBatch.held, m.lockstep.held]).toEqual([false, true]);
+    expect(relativeError(second.out_sample.data, first.out_sample.data)).toBe(0);
+    expect(relativeError(first.out_sample.data, before.out_sample.data)).toBeLessThan(bound);
+  });
+
   it('the targets depend on what is handed on (the comparison can fail)', async () => {
     // The halves' rows swapped: each half of the targets then reads the other half's reference.
     const swapped = (tensors: Record<string, FloatTensor>) =>

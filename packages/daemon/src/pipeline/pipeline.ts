@@ -101,13 +101,18 @@ export class Pipeline {
   }
 
   /**
-   * A second session, of the lockstep variant (attention/lockstep-graph.ts): only sets larger than
-   * one batch load it, and it then holds a second copy of the U-Net's weights.
+   * The session of the lockstep variant (attention/lockstep-graph.ts), created when a set first
+   * needs more than one batch. It and the one-batch U-Net's session are held in turn (see
+   * OnnxModel.exclusiveWith), so the weights are in memory once: switching between one-batch and
+   * lockstep sets creates a session again.
    */
   private lockstepUnet(): Promise<UnetRunner> {
     this.lockstepRunner ??= (async () => {
       const prepared = await prepareLockstepUnet(this.model.layout.unet.onnx, this.cacheDir!, { upcastFloat16: this.sharedUnet!.upcast });
-      return new UnetRunner(await OnnxModel.load(prepared.path, this.model.runtime), this.model.layout);
+      await this.model.unet.suspend();
+      const model = await OnnxModel.load(prepared.path, this.model.runtime);
+      model.exclusiveWith(this.model.unet);
+      return new UnetRunner(model, this.model.layout);
     })();
     // A failed load is tried again by the next set.
     this.lockstepRunner.catch(() => (this.lockstepRunner = undefined));
