@@ -167,8 +167,8 @@ function quantisationError(prepared: Prepared, palette: readonly PaletteColour[]
 /**
  * Traces a group of images that share one palette. The icon palette first, which suffices for
  * flat-coloured icons; if an SVG is still too far from its PNG, the palette doubles, fitted to
- * all pixels, until every image's quantised raster is within the limit (measured without
- * tracing, so this is cheap), and the images trace again: with curves where curves did follow
+ * all pixels from the last size's colours, until every image's quantised raster is within the
+ * limit (measured without tracing, so this is cheap), and the images trace again: with curves where curves did follow
  * the raster before (the colours were what fell short), with pixel outlines otherwise.
  */
 async function traceGroup(group: readonly Prepared[], checkpoint: Checkpoint): Promise<{ palette: PaletteColour[]; traced: Array<Traced | Error> }> {
