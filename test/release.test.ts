@@ -60,9 +60,9 @@ describe('the npm package', () => {
     const model = filesUnder(join(daemon, 'models', 'default')).map((f) => `models/default/${f}`);
     expect(model.length).toBeGreaterThan(10);
     expect(filesUnder(join(unpacked, 'package')).sort()).toEqual(
-      ['LICENSE', 'README.md', 'THIRD-PARTY-NOTICES.md', 'bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', 'package.json', ...model].sort(),
+      ['LICENSE', 'README.md', 'THIRD-PARTY-NOTICES.md', 'bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/vector-worker.js', 'package.json', ...model].sort(),
     );
-    for (const file of ['bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', ...model]) {
+    for (const file of ['bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/vector-worker.js', ...model]) {
       expect({ file, same: Buffer.compare(await readFile(join(unpacked, 'package', file)), await readFile(join(daemon, file))) === 0 }).toEqual({ file, same: true });
     }
     const tarball = statSync(join(out, 'release', `styleset-${version}.tgz`)).size;

@@ -1,0 +1,151 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { LaneReply, LaneRequest } from './lane-worker';
+import { runImageTask, type ImageTask, type Traced } from './trace-image';
+
+/**
+ * Trace lanes: a set's images traced side by side, one on the caller's thread and the others on
+ * worker threads, one per further core (at most `MAX_WORKERS`). The SVGs start only once the
+ * whole set is decoded (they share its palette), when the model no longer needs the cores.
+ *
+ * Every lane runs the same code on the same data, so which lane traced an image never changes
+ * its SVG. Lanes are an optimisation only: without the worker's bundle (a source checkout not
+ * built since vector/ changed), or with a worker that fails, the caller's thread does it all.
+ */
+
+const MAX_WORKERS = 3;
+
+interface BatchHandlers {
+  result(index: number, traced: Traced | Error): void;
+  /** The lane claims no more of the batch's tasks (it finished, or it was lost). */
+  ended(): void;
+}
+
+class Lane {
+  private readonly batches = new Map<number, BatchHandlers>();
+  lost = false;
+
+  constructor(private readonly worker: Worker) {
+    // Idle lanes never keep a process alive; a lane with work does, until it is done.
+    worker.unref();
+    worker.on('message', (reply: LaneReply) => {
+      const handlers = this.batches.get(reply.batch);
+      if (handlers === undefined) return;
+      if ('done' in reply) this.end(reply.batch);
+      else handlers.result(reply.index, 'error' in reply ? new Error(reply.error) : reply.traced);
+    });
+    const lose = () => {
+      this.lost = true;
+      for (const batch of [...this.batches.keys()]) this.end(batch);
+    };
+    worker.on('error', lose);
+    worker.on('exit', lose);
+  }
+
+  run(request: LaneRequest, handlers: BatchHandlers): void {
+    if (this.lost) return handlers.ended();
+    if (this.batches.size === 0) this.worker.ref();
+    this.batches.set(request.batch, handlers);
+    this.worker.postMessage(request);
+  }
+
+  private end(batch: number): void {
+    const handlers = this.batches.get(batch);
+    this.batches.delete(batch);
+    if (this.batches.size === 0) this.worker.unref();
+    handlers?.ended();
+  }
+}
+
+let lanes: Lane[] = [];
+
+/**
+ * The worker's bundle: next to this code in dist/, or, run from source, the package's dist/
+ * when it was built after every file of vector/ last changed (an older build would trace with
+ * older code).
+ */
+function workerScript(): string | undefined {
+  const here = fileURLToPath(import.meta.url);
+  const bundled = join(dirname(here), 'vector-worker.js');
+  if (existsSync(bundled)) return bundled;
+  if (!here.endsWith('.ts')) return undefined;
+  const built = join(dirname(here), '..', '..', 'dist', 'vector-worker.js');
+  if (!existsSync(built)) return undefined;
+  const builtAt = statSync(built).mtimeMs;
+  const sources = readdirSync(dirname(here)).map((name) => statSync(join(dirname(here), name)).mtimeMs);
+  return sources.every((changedAt) => changedAt <= builtAt) ? built : undefined;
+}
+
+/** Starts the worker lanes (once per process; again for any that was lost), so that their libraries load ahead of need. */
+export function startLanes(wanted = Math.min(MAX_WORKERS, availableParallelism() - 1)): Lane[] {
+  lanes = lanes.filter((lane) => !lane.lost);
+  if (lanes.length >= wanted) return lanes.slice(0, wanted);
+  const script = workerScript();
+  if (script === undefined) return [];
+  while (lanes.length < wanted) lanes.push(new Lane(new Worker(script)));
+  return lanes.slice(0, wanted);
+}
+
+export interface LaneOptions {
+  /** Lanes in all, the caller's thread included; absent: one per core (see `MAX_WORKERS`). */
+  lanes?: number;
+  /** Awaited before each image: gives the event loop a turn, and stops the work by throwing. */
+  checkpoint(): Promise<void>;
+}
+
+let batches = 0;
+/** How often the caller, its own tasks done, checks for a cancel while the other lanes finish. */
+const WAIT_TURN_MS = 20;
+
+/**
+ * Runs the tasks in lanes, results in the tasks' order; an Error given as a task is passed
+ * through. Every lane, this thread's too, claims the next task from one shared counter, so a
+ * lane that got long images takes fewer. A task that throws becomes its Error; a checkpoint
+ * that throws stops every lane before its next task and rejects with that error.
+ */
+export async function runInLanes(tasks: ReadonlyArray<ImageTask | Error>, options: LaneOptions): Promise<{ traced: Array<Traced | Error>; lanes: number }> {
+  const out = [...tasks] as Array<Traced | Error>;
+  const todo = tasks.flatMap((t, i) => (t instanceof Error ? [] : [i]));
+  const list = todo.map((i) => tasks[i] as ImageTask);
+  const request: LaneRequest = { batch: batches++, tasks: list, next: new SharedArrayBuffer(4), stop: new SharedArrayBuffer(4) };
+  const next = new Int32Array(request.next);
+  const stop = new Int32Array(request.stop);
+  const answered = new Uint8Array(list.length);
+  const traced = new Set<string>();
+  const answer = (k: number, result: Traced | Error, lane: string) => {
+    out[todo[k]] = result;
+    answered[k] = 1;
+    traced.add(lane);
+  };
+  const here = async (k: number) => {
+    await options.checkpoint();
+    answer(k, await runImageTask(list[k]).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))), 'caller');
+  };
+
+  const workers = list.length > 1 ? startLanes(options.lanes === undefined ? undefined : options.lanes - 1) : [];
+  let running = workers.length;
+  let allEnded: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => (allEnded = resolve));
+  if (running === 0) allEnded();
+  workers.forEach((lane, w) => lane.run(request, { result: (k, result) => answer(k, result, `worker ${w}`), ended: () => --running === 0 && allEnded() }));
+  try {
+    for (let k = Atomics.add(next, 0, 1); k < list.length; k = Atomics.add(next, 0, 1)) await here(k);
+    let waiting = true;
+    void ended.then(() => (waiting = false));
+    while (waiting) {
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, WAIT_TURN_MS))]);
+      await options.checkpoint();
+    }
+    // What a lost lane claimed and never answered.
+    for (let k = 0; k < list.length; k++) if (!answered[k]) await here(k);
+    // A cancel that came while the last images traced stops the set here, not after its next step.
+    await options.checkpoint();
+  } catch (error) {
+    Atomics.store(stop, 0, 1);
+    throw error;
+  }
+  return { traced: out, lanes: Math.max(1, traced.size) };
+}

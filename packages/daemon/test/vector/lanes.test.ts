@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { createRng, randomIconSpec, renderIcon } from '../../src/icons';
+import type { Image8 } from '../../src/image/image8';
+import { vectoriseSet } from '../../src/vector';
+import { runInLanes } from '../../src/vector/lanes';
+import { fitPalette } from '../../src/vector/palette';
+import { prepare, type ImageTask } from '../../src/vector/trace-image';
+
+// The lanes' worker runs dist/vector-worker.js: `npm test` builds it first (see lanes.ts).
+const NOT_BUILT = 'no trace lane started: is packages/daemon/dist/vector-worker.js built and newer than src/vector/?';
+
+/** Six 96 px icons with noise, so that some need curves and some pixel outlines. */
+function noisySet(seed: number): Image8[] {
+  const rng = createRng(seed);
+  return Array.from({ length: 6 }, (_, i) => {
+    const data = renderIcon(randomIconSpec(rng), 96).rgb;
+    if (i % 2 === 1) for (let k = 0; k < data.length; k++) data[k] = Math.max(0, Math.min(255, data[k] + Math.round(40 * (rng.next() - 0.5))));
+    return { width: 96, height: 96, channels: 3 as const, data };
+  });
+}
+
+describe('trace lanes', () => {
+  it('give every image the same SVG, numbers and palette as tracing on one thread', async () => {
+    const images = noisySet(11);
+    const options = { background: 'transparent', svg: true, palette: 'set' } as const;
+    const alone = await vectoriseSet(images, { ...options, lanes: 1 });
+    const shared = await vectoriseSet(images, { ...options, lanes: 3 });
+    expect(alone.lanes).toBe(1);
+    expect(shared.lanes, NOT_BUILT).toBeGreaterThan(1);
+    expect(shared.palettes).toEqual(alone.palettes);
+    expect(shared.images.map((im) => im.svg)).toEqual(alone.images.map((im) => im.svg));
+    expect(shared.images.map((im) => im.stats)).toEqual(alone.images.map((im) => im.stats));
+    expect(alone.images.every((im) => im.svg !== undefined && im.svg.length > 100)).toBe(true);
+  });
+
+  it("keep a failing image's error to that image, in order, whichever lane ran it", async () => {
+    const images = noisySet(5).map(prepare);
+    const palette = fitPalette([{ lab: [0.5, 0, 0], weight: 1 }, { lab: [0.9, 0.05, 0], weight: 1 }], { targetError: 0, maxColours: 2 }).colours;
+    // assignColours refuses palettes of 255 colours or more (255 marks transparent pixels).
+    const tooMany = Array.from({ length: 255 }, () => palette[0]);
+    const tasks: Array<ImageTask | Error> = images.map((prepared, i) => ({ op: 'trace', prepared, palette: i % 3 === 1 ? tooMany : palette, fidelities: ['exact'], finish: true }));
+    tasks.push(new Error('passed through'));
+    const { traced, lanes } = await runInLanes(tasks, { lanes: 2, checkpoint: async () => undefined });
+    expect(lanes, NOT_BUILT).toBe(2);
+    expect(traced).toHaveLength(7);
+    traced.forEach((t, i) => {
+      if (i === 6) expect(t).toEqual(new Error('passed through'));
+      else if (i % 3 === 1) expect((t as Error).message).toMatch(/at most 254 colours, got 255/);
+      else expect(t).toMatchObject({ stats: { fidelity: 'exact' }, svg: expect.stringContaining('<path') });
+    });
+  });
+
+  it('reject with the error of a checkpoint that throws (a cancel), this thread taking no image after it', async () => {
+    const images = noisySet(7).map(prepare);
+    const palette = fitPalette([{ lab: [0.5, 0, 0], weight: 1 }], { targetError: 0, maxColours: 1 }).colours;
+    const tasks: ImageTask[] = Array.from({ length: 40 }, (_, i) => ({ op: 'trace', prepared: images[i % images.length], palette, fidelities: ['smooth', 'exact'], finish: true }));
+    let turns = 0;
+    const cancelled = new Error('job x was cancelled');
+    const run = runInLanes(tasks, {
+      lanes: 2,
+      checkpoint: async () => {
+        if (++turns > 3) throw cancelled;
+      },
+    });
+    await expect(run).rejects.toBe(cancelled);
+    // The caller's thread checks before each of its images: it ran at most its first three.
+    expect(turns).toBe(4);
+  });
+});
