@@ -222,9 +222,11 @@ function vectorTable(models: readonly ModelResults[]): string {
   });
   if (rows.length === 0) return 'Not measured in this run.';
   const first = models.find((m) => m.vector)?.vector?.result.firstVectorMs;
+  const alone = models.flatMap((m) => (m.vector?.separately ? [`${m.model.id}: measured alone by \`${m.vector.separately.command}\`, started ${m.vector.separately.startedAt}.`] : []));
   return [
     table(['images', 'px', 'set ms', 'vectorise ms', 'added', 'paths', 'subpaths', 'KB', 'fidelity', 'max error vs quantised', 'max error vs PNG', 'separated'], rows),
     first === undefined ? '' : `The first vectorising in a process took ${ms(first)} ms (svgo's import included; the CLI imports it while the set is generated).`,
+    ...alone,
   ].join('\n\n');
 }
 

@@ -18,6 +18,7 @@ export interface LaneRequest {
   stop: SharedArrayBuffer;
 }
 export type LaneReply =
+  | { ready: true }
   | { batch: number; index: number; traced: Awaited<ReturnType<typeof runImageTask>> }
   | { batch: number; index: number; error: string }
   | { batch: number; done: true };
@@ -28,6 +29,7 @@ if (port === null) throw new Error('lane-worker.ts runs as a worker thread (see 
 await import('svgo');
 loadVtracer();
 loadResvg();
+port.postMessage({ ready: true } satisfies LaneReply);
 let queue = Promise.resolve();
 port.on('message', (request: LaneRequest) => {
   queue = queue.then(() => claim(request));

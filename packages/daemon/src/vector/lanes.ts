@@ -27,11 +27,20 @@ interface BatchHandlers {
 class Lane {
   private readonly batches = new Map<number, BatchHandlers>();
   lost = false;
+  /** Its libraries are loaded (or it was lost). */
+  readonly ready: Promise<void>;
+  private isReady: () => void = () => undefined;
+  /** Who needs its answer now (a batch, a wait for `ready`): while any does, it holds the process. */
+  private holds = 0;
 
   constructor(private readonly worker: Worker) {
-    // Idle lanes never keep a process alive; a lane with work does, until it is done.
+    this.ready = new Promise((resolve) => (this.isReady = resolve));
+    // Idle lanes never keep a process alive; a lane with work does, until it is done. (Unref'd
+    // before it is online, a worker still holds the process: once more when it is.)
     worker.unref();
+    worker.once('online', () => this.holds === 0 && worker.unref());
     worker.on('message', (reply: LaneReply) => {
+      if ('ready' in reply) return this.isReady();
       const handlers = this.batches.get(reply.batch);
       if (handlers === undefined) return;
       if ('done' in reply) this.end(reply.batch);
@@ -39,24 +48,41 @@ class Lane {
     });
     const lose = () => {
       this.lost = true;
+      this.isReady();
       for (const batch of [...this.batches.keys()]) this.end(batch);
     };
     worker.on('error', lose);
     worker.on('exit', lose);
   }
 
+  /** `ready`, holding the process until then (someone waits for it). */
+  async whenReady(): Promise<void> {
+    this.hold();
+    await this.ready;
+    this.release();
+  }
+
   run(request: LaneRequest, handlers: BatchHandlers): void {
     if (this.lost) return handlers.ended();
-    if (this.batches.size === 0) this.worker.ref();
+    this.hold();
     this.batches.set(request.batch, handlers);
     this.worker.postMessage(request);
   }
 
   private end(batch: number): void {
     const handlers = this.batches.get(batch);
+    if (handlers === undefined) return;
     this.batches.delete(batch);
-    if (this.batches.size === 0) this.worker.unref();
-    handlers?.ended();
+    this.release();
+    handlers.ended();
+  }
+
+  private hold(): void {
+    if (this.holds++ === 0) this.worker.ref();
+  }
+
+  private release(): void {
+    if (--this.holds === 0) this.worker.unref();
   }
 }
 
@@ -85,8 +111,16 @@ export function startLanes(wanted = Math.min(MAX_WORKERS, availableParallelism()
   if (lanes.length >= wanted) return lanes.slice(0, wanted);
   const script = workerScript();
   if (script === undefined) return [];
-  while (lanes.length < wanted) lanes.push(new Lane(new Worker(script)));
+  // The bundle is plain JavaScript: none of this process's flags (a TypeScript loader, an
+  // --input-type) apply to it.
+  while (lanes.length < wanted) lanes.push(new Lane(new Worker(script, { execArgv: [] })));
   return lanes.slice(0, wanted);
+}
+
+/** Once the lanes started so far have loaded their libraries: how many there are. */
+export async function lanesReady(): Promise<number> {
+  await Promise.all(lanes.map((lane) => lane.whenReady()));
+  return lanes.filter((lane) => !lane.lost).length;
 }
 
 export interface LaneOptions {

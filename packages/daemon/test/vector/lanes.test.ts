@@ -1,13 +1,22 @@
-import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng, randomIconSpec, renderIcon } from '../../src/icons';
 import type { Image8 } from '../../src/image/image8';
 import { vectoriseSet } from '../../src/vector';
-import { runInLanes } from '../../src/vector/lanes';
+import { lanesReady, runInLanes, startLanes } from '../../src/vector/lanes';
 import { fitPalette } from '../../src/vector/palette';
 import { prepare, type ImageTask } from '../../src/vector/trace-image';
 
 // The lanes' worker runs dist/vector-worker.js: `npm test` builds it first (see lanes.ts).
 const NOT_BUILT = 'no trace lane started: is packages/daemon/dist/vector-worker.js built and newer than src/vector/?';
+
+// Lanes that are still loading their libraries take no work (this thread does it all): the tests
+// that count lanes start theirs first.
+beforeAll(async () => {
+  startLanes(2);
+  expect(await lanesReady(), NOT_BUILT).toBe(2);
+});
 
 /** Six 96 px icons with noise, so that some need curves and some pixel outlines. */
 function noisySet(seed: number): Image8[] {
@@ -25,6 +34,7 @@ describe('trace lanes', () => {
     const options = { background: 'transparent', svg: true, palette: 'set' } as const;
     const alone = await vectoriseSet(images, { ...options, lanes: 1 });
     const shared = await vectoriseSet(images, { ...options, lanes: 3 });
+    // (the third lane, started just now, may still be loading: at least two took images)
     expect(alone.lanes).toBe(1);
     expect(shared.lanes, NOT_BUILT).toBeGreaterThan(1);
     expect(shared.palettes).toEqual(alone.palettes);
@@ -66,4 +76,18 @@ describe('trace lanes', () => {
     // The caller's thread checks before each of its images: it ran at most its first three.
     expect(turns).toBe(4);
   });
+
+  it('never keep a process alive: started and unused, or used', async () => {
+    const vector = new URL('../../src/vector/index.ts', import.meta.url).href;
+    const script = (use: boolean) =>
+      `const v = await import(${JSON.stringify(vector)}); await v.preloadVectorLibraries();` +
+      (use ? ' await v.lanesReady();' : '') +
+      (use ? ` const { renderIcon, randomIconSpec, createRng } = await import(${JSON.stringify(new URL('../../src/icons/index.ts', import.meta.url).href)}); const rng = createRng(1);` +
+        ` const set = await v.vectoriseSet([0, 1, 2].map(() => ({ width: 48, height: 48, channels: 3, data: renderIcon(randomIconSpec(rng), 48).rgb })), { background: 'keep', svg: true, palette: 'set', lanes: 2 }); console.log(set.lanes);` : ' console.log(0);');
+    for (const use of [false, true]) {
+      // A process held by a lane would run into the timeout (and be killed) instead of exiting.
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(use)], { timeout: 30_000 });
+      expect(stdout.trim()).toBe(use ? '2' : '0');
+    }
+  }, 70_000);
 });
