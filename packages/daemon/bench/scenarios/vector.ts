@@ -49,6 +49,9 @@ export interface VectorResult {
   clean: VectorRun[];
 }
 
+/** Untimed vectorisings of the first set after the first, before the timed ones. */
+const WARMUP_VECTORISINGS = 4;
+
 /** What `styleset generate --format both --background transparent` does after a set. */
 const OPTIONS: VectorOptions = { background: 'transparent', svg: true, palette: 'set' };
 
@@ -83,6 +86,9 @@ export async function runVector(spec: VectorSpec): Promise<VectorResult> {
     const first = await generate();
     await preloading;
     const firstVectorMs = (await timeVectorise(first.images)).vectorMs;
+    // Warm, as the sets are: a daemon's vectoriser (and its lanes' code) has been optimised by
+    // earlier jobs; the first ones in a process are slower, and reported apart (firstVectorMs).
+    for (let i = 0; i < WARMUP_VECTORISINGS; i++) await vectoriseSet(first.images, OPTIONS);
     const model: VectorRun[] = [];
     for (let i = 0; i < spec.repeats; i++) {
       const { setMs, images } = await generate();
