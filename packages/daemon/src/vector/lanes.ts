@@ -27,6 +27,8 @@ interface BatchHandlers {
 class Lane {
   private readonly batches = new Map<number, BatchHandlers>();
   lost = false;
+  /** It loaded its libraries: a lane lost before it did could not start, nor would another. */
+  started = false;
   /** Its libraries are loaded (or it was lost). */
   readonly ready: Promise<void>;
   private isReady: () => void = () => undefined;
@@ -40,7 +42,10 @@ class Lane {
     worker.unref();
     worker.once('online', () => this.holds === 0 && worker.unref());
     worker.on('message', (reply: LaneReply) => {
-      if ('ready' in reply) return this.isReady();
+      if ('ready' in reply) {
+        this.started = true;
+        return this.isReady();
+      }
       const handlers = this.batches.get(reply.batch);
       if (handlers === undefined) return;
       if ('done' in reply) this.end(reply.batch);
@@ -87,6 +92,8 @@ class Lane {
 }
 
 let lanes: Lane[] = [];
+/** A lane that could not start (its bundle or a native library did not load): none is tried again. */
+let cannotStart = false;
 
 /**
  * The worker's bundle: next to this code in dist/, or, run from source, the package's dist/
@@ -107,8 +114,9 @@ function workerScript(): string | undefined {
 
 /** Starts the worker lanes (once per process; again for any that was lost), so that their libraries load ahead of need. */
 export function startLanes(wanted = Math.min(MAX_WORKERS, availableParallelism() - 1)): Lane[] {
+  cannotStart ||= lanes.some((lane) => lane.lost && !lane.started);
   lanes = lanes.filter((lane) => !lane.lost);
-  if (lanes.length >= wanted) return lanes.slice(0, wanted);
+  if (lanes.length >= wanted || cannotStart) return lanes.slice(0, wanted);
   const script = workerScript();
   if (script === undefined) return [];
   // The bundle is plain JavaScript: none of this process's flags (a TypeScript loader, an
