@@ -13,7 +13,7 @@ import { TeamKeys } from '../../packages/daemon/src/team';
 import { decodeStreamEvent } from '../../packages/daemon/src/team/stream-events';
 import { tinyModelSet } from '../support/tiny-model-set';
 import { startRedisServer, type RedisServer } from './support/redis-server';
-import { pairingToken, startFrontDoor, startWorker, type FrontDoorProcess, type TeamProcess } from './support/team';
+import { pairingToken, startFrontDoor, startWorker, until, type FrontDoorProcess, type TeamProcess } from './support/team';
 
 const CLIENTS = 6;
 const JOBS_PER_CLIENT = 20;
@@ -23,16 +23,6 @@ const cancels = (j: number) => j % 5 === 4;
 /** The killed worker's job: about half a second on the tiny model, where the others take milliseconds. */
 const LONG_STEPS = 200;
 const LONG_PROMPTS = ['a star', 'a moon', 'a sun', 'a cloud'];
-
-async function until<T>(found: () => T | undefined, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = found();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 let models: Awaited<ReturnType<typeof tinyModelSet<'tiny'>>>;
 let root: string;

@@ -9,7 +9,7 @@ import { decodePng } from '../../packages/daemon/src/image/png';
 import { StylesetClient, type Received } from '../../packages/daemon/src/server/client';
 import { tinyModelSet } from '../support/tiny-model-set';
 import { startRedisServer, type RedisServer } from './support/redis-server';
-import { pairingToken, startFrontDoor, startWorker, type TeamProcess } from './support/team';
+import { pairingToken, startFrontDoor, startWorker, until, type TeamProcess } from './support/team';
 
 let models: Awaited<ReturnType<typeof tinyModelSet<'tiny'>>>;
 let root: string;
@@ -51,11 +51,6 @@ async function connect(url: string, configDir = join(root, 'config')): Promise<S
   const client = await StylesetClient.connect({ url, token: await pairingToken(configDir) });
   clients.push(client);
   return client;
-}
-
-/** Waits until a process has logged what the test needs (no time limit of its own: the test's applies). */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 async function drain(job: AsyncIterable<Received>): Promise<Received[]> {
