@@ -1,7 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { loadResvg } from './render';
-import { loadVtracer } from './trace';
-import { runImageTask, type ImageTask } from './trace-image';
+import { loadVectorLibraries, runImageTask, type ImageTask } from './trace-image';
 
 /**
  * A trace lane's thread (bundled as dist/vector-worker.js). It is sent a batch of image tasks
@@ -26,9 +24,7 @@ export type LaneReply =
 const port = parentPort;
 if (port === null) throw new Error('lane-worker.ts runs as a worker thread (see lanes.ts)');
 // Loaded before the first task, as the caller's thread does while a set is generated.
-await import('svgo');
-loadVtracer();
-loadResvg();
+await loadVectorLibraries();
 port.postMessage({ ready: true } satisfies LaneReply);
 let queue = Promise.resolve();
 port.on('message', (request: LaneRequest) => {

@@ -3,9 +3,9 @@ import { meanAbsoluteError } from './compare';
 import { imageToOklab } from './oklab';
 import type { PaletteColour } from './palette';
 import { assignColours, drawnMask, flatness, mergeSpecks, TRANSPARENT } from './quantise';
-import { renderSvg } from './render';
+import { loadResvg, renderSvg } from './render';
 import { optimiseSvg, svgDocument } from './svg';
-import { traceLayers, type Fidelity } from './trace';
+import { loadVtracer, traceLayers, type Fidelity } from './trace';
 
 /**
  * One image's share of vectorising, given its set's palette: quantising, tracing, svgo and the
@@ -59,6 +59,13 @@ export interface Traced {
 
 function paletteKey(palette: readonly PaletteColour[]): string {
   return palette.map((c) => c.hex).join();
+}
+
+/** Loads what the per-image work needs and loads on first use: svgo, the tracer and the renderer. */
+export async function loadVectorLibraries(): Promise<void> {
+  await import('svgo');
+  loadVtracer();
+  loadResvg();
 }
 
 export function prepare(image: Image8): Prepared {

@@ -1,11 +1,9 @@
 import type { Image8 } from '../image/image8';
 import { runInLanes, startLanes } from './lanes';
 import { ColourBins, fitPalette, type PaletteColour, type PalettePoint } from './palette';
-import { loadResvg } from './render';
 import { separateBackground } from './separate';
-import { loadVtracer } from './trace';
 import type { Fidelity } from './trace';
-import { ORIGINAL_LIMIT, prepare, QUANTISED_LIMIT, quantisationError, type ImageTask, type Prepared, type Traced, type VectorStats } from './trace-image';
+import { loadVectorLibraries, ORIGINAL_LIMIT, prepare, QUANTISED_LIMIT, quantisationError, type ImageTask, type Prepared, type Traced, type VectorStats } from './trace-image';
 
 export type { VectorStats } from './trace-image';
 
@@ -179,7 +177,5 @@ function pruneUnused(set: VectorSet): VectorSet {
  */
 export async function preloadVectorLibraries(): Promise<void> {
   startLanes();
-  await import('svgo');
-  loadVtracer();
-  loadResvg();
+  await loadVectorLibraries();
 }
