@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { loadVectorLibraries, runImageTask, type ImageTask } from './trace-image';
+import { loadVectorLibraries, runImageTask, type ImageResult, type ImageTask } from './trace-image';
 
 /**
  * A trace lane's thread (bundled as dist/vector-worker.js). It is sent a batch of image tasks
@@ -17,7 +17,7 @@ export interface LaneRequest {
 }
 export type LaneReply =
   | { ready: true }
-  | { batch: number; index: number; traced: Awaited<ReturnType<typeof runImageTask>> }
+  | { batch: number; index: number; result: ImageResult }
   | { batch: number; index: number; error: string }
   | { batch: number; done: true };
 
@@ -36,7 +36,7 @@ async function claim({ batch, tasks, next, stop }: LaneRequest): Promise<void> {
   const stopped = new Int32Array(stop);
   for (let index = Atomics.add(counter, 0, 1); index < tasks.length && Atomics.load(stopped, 0) === 0; index = Atomics.add(counter, 0, 1)) {
     try {
-      port!.postMessage({ batch, index, traced: await runImageTask(tasks[index]) } satisfies LaneReply);
+      port!.postMessage({ batch, index, result: await runImageTask(tasks[index]) } satisfies LaneReply);
     } catch (error) {
       port!.postMessage({ batch, index, error: error instanceof Error ? error.message : String(error) } satisfies LaneReply);
     }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LaneReply, LaneRequest } from './lane-worker';
-import { runImageTask, type ImageTask, type Traced } from './trace-image';
+import { runImageTask, type ImageResult, type ImageTask } from './trace-image';
 
 /**
  * Trace lanes: a set's images traced side by side, one on the caller's thread and the others on
@@ -19,7 +19,7 @@ import { runImageTask, type ImageTask, type Traced } from './trace-image';
 const MAX_WORKERS = 3;
 
 interface BatchHandlers {
-  result(index: number, traced: Traced | Error): void;
+  result(index: number, result: ImageResult | Error): void;
   /** The lane claims no more of the batch's tasks (it finished, or it was lost). */
   ended(): void;
 }
@@ -49,7 +49,7 @@ class Lane {
       const handlers = this.batches.get(reply.batch);
       if (handlers === undefined) return;
       if ('done' in reply) this.end(reply.batch);
-      else handlers.result(reply.index, 'error' in reply ? new Error(reply.error) : reply.traced);
+      else handlers.result(reply.index, 'error' in reply ? new Error(reply.error) : reply.result);
     });
     const lose = () => {
       this.lost = true;
@@ -148,19 +148,19 @@ const WAIT_TURN_MS = 20;
  * lane that got long images takes fewer. A task that throws becomes its Error; a checkpoint
  * that throws stops every lane before its next task and rejects with that error.
  */
-export async function runInLanes(tasks: ReadonlyArray<ImageTask | Error>, options: LaneOptions): Promise<{ traced: Array<Traced | Error>; lanes: number }> {
-  const out = [...tasks] as Array<Traced | Error>;
+export async function runInLanes<T extends ImageTask>(tasks: ReadonlyArray<T | Error>, options: LaneOptions): Promise<{ results: Array<ImageResult<T> | Error>; lanes: number }> {
+  const out = [...tasks] as Array<ImageResult<T> | Error>;
   const todo = tasks.flatMap((t, i) => (t instanceof Error ? [] : [i]));
-  const list = todo.map((i) => tasks[i] as ImageTask);
+  const list = todo.map((i) => tasks[i] as T);
   const request: LaneRequest = { batch: batches++, tasks: list, next: new SharedArrayBuffer(4), stop: new SharedArrayBuffer(4) };
   const next = new Int32Array(request.next);
   const stop = new Int32Array(request.stop);
   const answered = new Uint8Array(list.length);
-  const traced = new Set<string>();
-  const answer = (k: number, result: Traced | Error, lane: string) => {
+  const busy = new Set<string>();
+  const answer = (k: number, result: ImageResult<T> | Error, lane: string) => {
     out[todo[k]] = result;
     answered[k] = 1;
-    traced.add(lane);
+    busy.add(lane);
   };
   const here = async (k: number) => {
     await options.checkpoint();
@@ -172,7 +172,8 @@ export async function runInLanes(tasks: ReadonlyArray<ImageTask | Error>, option
   let allEnded: () => void = () => undefined;
   const ended = new Promise<void>((resolve) => (allEnded = resolve));
   if (running === 0) allEnded();
-  workers.forEach((lane, w) => lane.run(request, { result: (k, result) => answer(k, result, `worker ${w}`), ended: () => --running === 0 && allEnded() }));
+  // A lane answers task k with the result of the same op as the task it was sent.
+  workers.forEach((lane, w) => lane.run(request, { result: (k, result) => answer(k, result as ImageResult<T> | Error, `worker ${w}`), ended: () => --running === 0 && allEnded() }));
   try {
     for (let k = Atomics.add(next, 0, 1); k < list.length; k = Atomics.add(next, 0, 1)) await here(k);
     let waiting = true;
@@ -189,5 +190,5 @@ export async function runInLanes(tasks: ReadonlyArray<ImageTask | Error>, option
     Atomics.store(stop, 0, 1);
     throw error;
   }
-  return { traced: out, lanes: Math.max(1, traced.size) };
+  return { results: out, lanes: Math.max(1, busy.size) };
 }

@@ -4,13 +4,14 @@ import { imageToOklab } from './oklab';
 import type { PaletteColour } from './palette';
 import { assignColours, drawnMask, flatness, mergeSpecks, TRANSPARENT } from './quantise';
 import { loadResvg, renderSvg } from './render';
+import { separateBackground } from './separate';
 import { optimiseSvg, svgDocument } from './svg';
 import { loadVtracer, traceLayers, type Fidelity } from './trace';
 
 /**
- * One image's share of vectorising, given its set's palette: quantising, tracing, svgo and the
- * render-back check. Plain data in and out, so that it runs alike on the caller's thread and in
- * a trace lane (lanes.ts).
+ * One image's share of vectorising: separating it from its background and preparing it, then,
+ * given its set's palette, quantising, tracing, svgo and the render-back check. Plain data in
+ * and out, so that it runs alike on the caller's thread and in a trace lane (lanes.ts).
  */
 
 export interface VectorStats {
@@ -44,8 +45,8 @@ export interface Prepared {
   drawn: Uint8Array;
   flat: Float32Array;
   /**
-   * The last palette's pixel-outline quantisation (`key`: its colours): the growing palette's
-   * check computes what tracing with that palette needs.
+   * The last palette's nearest colour per pixel (`key`: its colours): the growing palette's
+   * check computes what tracing with that palette needs, pixel outlines and curves alike.
    */
   exact?: { key: string; index: Uint8Array };
 }
@@ -88,12 +89,11 @@ function quantisedImage(index: Uint8Array, palette: readonly PaletteColour[], li
 /** The quantised raster a fidelity traces: curves need clean edges and no specks; pixel outlines reproduce every pixel. */
 function quantise(prepared: Prepared, palette: readonly PaletteColour[], fidelity: Fidelity): Uint8Array {
   const { target, lab, drawn, flat } = prepared;
-  if (fidelity === 'exact') {
-    const key = paletteKey(palette);
-    if (prepared.exact?.key !== key) prepared.exact = { key, index: assignColours(lab, drawn, undefined, target.width, target.height, palette) };
-    return prepared.exact.index;
-  }
-  const index = assignColours(lab, drawn, flat, target.width, target.height, palette);
+  const key = paletteKey(palette);
+  // Every pixel's nearest colour: what pixel outlines trace, and what curves start from.
+  if (prepared.exact?.key !== key) prepared.exact = { key, index: assignColours(lab, drawn, undefined, target.width, target.height, palette) };
+  if (fidelity === 'exact') return prepared.exact.index;
+  const index = assignColours(lab, drawn, flat, target.width, target.height, palette, prepared.exact.index);
   mergeSpecks(index, target.width, target.height, MIN_REGION);
   return index;
 }
@@ -152,16 +152,65 @@ export async function finishImage(prepared: Prepared, traced: Traced): Promise<T
   };
 }
 
-/**
- * One image's work as plain data (what a trace lane is sent): traced with the palette (and
- * finished, when that palette is final), or a traced image finished.
- */
-export type ImageTask =
-  | { op: 'trace'; prepared: Prepared; palette: readonly PaletteColour[]; fidelities: readonly Fidelity[]; finish: boolean }
-  | { op: 'finish'; prepared: Prepared; traced: Traced };
+/** An image cut out of its background (when asked and possible), and prepared for tracing (when asked). */
+export interface Separated {
+  png: Image8;
+  separated: boolean;
+  /** Why the background was kept although removal was asked for. */
+  warning?: string;
+  prepared?: Prepared;
+}
 
-export async function runImageTask(task: ImageTask): Promise<Traced> {
-  if (task.op === 'finish') return finishImage(task.prepared, task.traced);
-  const traced = traceImage(task.prepared, task.palette, task.fidelities);
-  return task.finish ? finishImage(task.prepared, traced) : traced;
+function separate(image: Image8, transparent: boolean, prepareIt: boolean): Separated {
+  let out: Separated = { png: image, separated: false };
+  if (transparent) {
+    const separation = separateBackground(image);
+    out = separation.separated ? { png: separation.image, separated: true } : { png: image, separated: false, warning: separation.warning };
+  }
+  return prepareIt ? { ...out, prepared: prepare(out.png) } : out;
+}
+
+/**
+ * One image's work as plain data (what a trace lane is sent): separated and prepared; traced
+ * with the palette (and finished, when that palette is final); or a traced image finished.
+ */
+export interface SeparateTask {
+  op: 'separate';
+  image: Image8;
+  transparent: boolean;
+  prepare: boolean;
+}
+export interface TraceTask {
+  op: 'trace';
+  prepared: Prepared;
+  palette: readonly PaletteColour[];
+  fidelities: readonly Fidelity[];
+  finish: boolean;
+}
+export interface FinishTask {
+  op: 'finish';
+  prepared: Prepared;
+  traced: Traced;
+}
+export type ImageTask = SeparateTask | TraceTask | FinishTask;
+
+interface TaskResults {
+  separate: Separated;
+  trace: Traced;
+  finish: Traced;
+}
+export type ImageResult<T extends ImageTask = ImageTask> = TaskResults[T['op']];
+
+export async function runImageTask<T extends ImageTask>(task: T): Promise<ImageResult<T>> {
+  const t: ImageTask = task;
+  switch (t.op) {
+    case 'separate':
+      return separate(t.image, t.transparent, t.prepare) as ImageResult<T>;
+    case 'finish':
+      return (await finishImage(t.prepared, t.traced)) as ImageResult<T>;
+    case 'trace': {
+      const traced = traceImage(t.prepared, t.palette, t.fidelities);
+      return (t.finish ? await finishImage(t.prepared, traced) : traced) as ImageResult<T>;
+    }
+  }
 }

@@ -1,9 +1,8 @@
 import type { Image8 } from '../image/image8';
 import { runInLanes, startLanes } from './lanes';
 import { ColourBins, fitPalette, type PaletteColour, type PalettePoint } from './palette';
-import { separateBackground } from './separate';
 import type { Fidelity } from './trace';
-import { loadVectorLibraries, ORIGINAL_LIMIT, prepare, QUANTISED_LIMIT, quantisationError, type ImageTask, type Prepared, type Traced, type VectorStats } from './trace-image';
+import { loadVectorLibraries, ORIGINAL_LIMIT, prepare, QUANTISED_LIMIT, quantisationError, type FinishTask, type Prepared, type SeparateTask, type Traced, type TraceTask, type VectorStats } from './trace-image';
 
 export type { VectorStats } from './trace-image';
 
@@ -86,15 +85,16 @@ async function traceGroup(group: readonly Prepared[], lanes: LaneChoice): Promis
   // already, the palette must grow, and tracing it first would be wasted.
   const colourful = group.every((prepared) => quantisationError(prepared, iconPalette) <= ORIGINAL_LIMIT);
   const tasks = (palette: PaletteColour[], finish: boolean, fidelities: (i: number) => Fidelity[] | Error) =>
-    group.map((prepared, i): ImageTask | Error => {
+    group.map((prepared, i): TraceTask | Error => {
       const chosen = fidelities(i);
       return chosen instanceof Error ? chosen : { op: 'trace', prepared, palette, fidelities: chosen, finish };
     });
-  const first = colourful ? (await runInLanes(tasks(iconPalette, false, () => BOTH), lanes)).traced : undefined;
+  const first = colourful ? (await runInLanes(tasks(iconPalette, false, () => BOTH), lanes)).results : undefined;
   // An image that failed to trace fails again with more colours: it does not make the palette grow.
   if (first && first.every((t) => t instanceof Error || t.stats.errorOriginal <= ORIGINAL_LIMIT)) {
-    const finishing = first.map((t, i): ImageTask | Error => (t instanceof Error ? t : { op: 'finish', prepared: group[i], traced: t }));
-    return { palette: iconPalette, ...(await runInLanes(finishing, lanes)) };
+    const finishing = first.map((t, i): FinishTask | Error => (t instanceof Error ? t : { op: 'finish', prepared: group[i], traced: t }));
+    const finished = await runInLanes(finishing, lanes);
+    return { palette: iconPalette, traced: finished.results, lanes: finished.lanes };
   }
 
   let palette = iconPalette;
@@ -111,7 +111,8 @@ async function traceGroup(group: readonly Prepared[], lanes: LaneChoice): Promis
     const curvesFailed = before !== undefined && (before.stats.fidelity === 'exact' || before.stats.errorQuantised > QUANTISED_LIMIT);
     return curvesFailed ? ['exact'] : BOTH;
   });
-  return { palette, ...(await runInLanes(again, lanes)) };
+  const traced = await runInLanes(again, lanes);
+  return { palette, traced: traced.results, lanes: traced.lanes };
 }
 
 const BOTH: Fidelity[] = ['smooth', 'exact'];
@@ -121,20 +122,28 @@ const BOTH: Fidelity[] = ['smooth', 'exact'];
  * image content: an image whose background cannot be found keeps it, with a warning.
  */
 export async function vectoriseSet(images: readonly Image8[], options: VectorOptions): Promise<VectorSet> {
-  const results: VectorImage[] = images.map((image) => {
-    if (options.background === 'keep') return { png: image, separated: false };
-    const separation = separateBackground(image);
-    return separation.separated
-      ? { png: separation.image, separated: true }
-      : { png: image, separated: false, warning: separation.warning };
-  });
-  if (!options.svg || images.length === 0) return { images: results, palettes: [], lanes: 1 };
+  const transparent = options.background === 'transparent';
+  if (images.length === 0 || !(transparent || options.svg)) return { images: images.map((png) => ({ png, separated: false })), palettes: [], lanes: 1 };
 
   const lanes: LaneChoice = { lanes: options.lanes, checkpoint: options.checkpoint ?? (async () => undefined) };
-  const prepared = results.map((r) => prepare(r.png));
+  // Separating and preparing are per image too: the lanes do them side by side.
+  const separating = await runInLanes(
+    images.map((image): SeparateTask => ({ op: 'separate', image, transparent, prepare: options.svg })),
+    lanes,
+  );
+  const prepared: Prepared[] = [];
+  const results = separating.results.map((s, i): VectorImage => {
+    // Separation does not fail on an image's content; anything else keeps that image's background.
+    const { png, separated, warning, prepared: p } = s instanceof Error ? { png: images[i], separated: false, warning: `separating it failed (${s.message})` } : s;
+    if (options.svg) prepared.push(p ?? prepare(png));
+    // A lane hands back a copy: an image kept as it was is the caller's own.
+    return separated ? { png, separated } : { png: images[i], separated, ...(transparent && { warning }) };
+  });
+  if (!options.svg) return { images: results, palettes: [], lanes: separating.lanes };
+
   const groups = options.palette === 'set' ? [prepared.map((_, i) => i)] : prepared.map((_, i) => [i]);
   const palettes: PaletteColour[][] = [];
-  let used = 1;
+  let used = separating.lanes;
   for (const members of groups) {
     const group = await traceGroup(members.map((i) => prepared[i]), lanes);
     used = Math.max(used, group.lanes);
