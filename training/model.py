@@ -371,39 +371,77 @@ class UNet2DConditionModel(nn.Module):
 
 
 # ------------------------------------------------------------------------------- VAE
+#
+# A small convolutional autoencoder, factor 8 (128x128x3 <-> 16x16xC), in the spirit of TAESD:
+# plain 3x3 convolutions with SiLU and residual blocks, no normalisation (nothing batch- or
+# image-dependent at run time), nearest-neighbour upsampling followed by a convolution (no
+# transposed convolutions, whose uneven overlap draws a checkerboard). The encoder predicts a
+# diagonal Gaussian (mean, log-variance) and is trained with a small KL term, as SD's VAE; the
+# export keeps the mean.
 
 
-class PatchEncoder(nn.Module):
-    """The 'VAE' encoder: a fixed linear map. Each factor x factor RGB patch (space-to-depth) is
-    projected onto the leading principal components of the training patches."""
-
-    def __init__(self, factor, components, mean):
+class VaeResBlock(nn.Module):
+    def __init__(self, c):
         super().__init__()
-        self.factor = factor
-        k, d = components.shape[1], components.shape[0]
-        self.conv = nn.Conv2d(d, k, 1)
-        with torch.no_grad():
-            self.conv.weight.copy_(components.T.reshape(k, d, 1, 1))
-            self.conv.bias.copy_(-components.T @ mean)
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.conv2(F.silu(self.conv1(F.silu(x))))
+
+
+class VaeEncoder(nn.Module):
+    """Light on purpose: it runs once per training latent and per reference image, never per
+    generated image. A 2x2 space-to-depth first (lossless), so no convolution runs at 128x128."""
+
+    def __init__(self, channels, latent_channels):
+        super().__init__()
+        self.conv_in = nn.Conv2d(12, channels[1], 3, padding=1)
+        blocks = []
+        for i in range(1, len(channels)):
+            if i > 1:
+                blocks.append(VaeResBlock(channels[i]))
+            if i + 1 < len(channels):
+                blocks.append(nn.Conv2d(channels[i], channels[i + 1], 3, stride=2, padding=1))
+        blocks.append(VaeResBlock(channels[-1]))
+        self.blocks = nn.Sequential(*blocks)
+        self.conv_out = nn.Conv2d(channels[-1], 2 * latent_channels, 3, padding=1)
 
     def forward(self, sample):
-        return self.conv(F.pixel_unshuffle(sample, self.factor))
+        """[-1, 1] pixels -> (mean, logvar)."""
+        h = self.conv_in(F.pixel_unshuffle(sample, 2))
+        h = self.conv_out(F.silu(self.blocks(h)))
+        return h.chunk(2, dim=1)
 
 
-class PatchDecoder(nn.Module):
-    """Inverse of PatchEncoder on the kept components: back to patches, then depth-to-space."""
-
-    def __init__(self, factor, components, mean):
+class VaeDecoder(nn.Module):
+    def __init__(self, channels, latent_channels):
         super().__init__()
-        self.factor = factor
-        d, k = components.shape
-        self.conv = nn.Conv2d(k, d, 1)
-        with torch.no_grad():
-            self.conv.weight.copy_(components.reshape(d, k, 1, 1))
-            self.conv.bias.copy_(mean)
+        rev = list(reversed(channels))
+        self.conv_in = nn.Conv2d(latent_channels, rev[0], 3, padding=1)
+        blocks = [VaeResBlock(rev[0])]
+        for i, c in enumerate(rev):
+            blocks.append(VaeResBlock(c))
+            if i + 1 < len(rev):
+                blocks.append(nn.Upsample(scale_factor=2.0, mode="nearest"))
+                blocks.append(nn.Conv2d(c, rev[i + 1], 3, padding=1))
+        self.blocks = nn.Sequential(*blocks)
+        self.conv_out = nn.Conv2d(rev[-1], 3, 3, padding=1)
 
     def forward(self, latent_sample):
-        return F.pixel_shuffle(self.conv(latent_sample), self.factor)
+        """Unscaled latents -> [-1, 1] pixels (not clamped; the daemon clamps)."""
+        return self.conv_out(F.silu(self.blocks(self.conv_in(latent_sample))))
+
+
+class VaeMeanEncoder(nn.Module):
+    """The export's encoder: the posterior mean, as `latent_sample`."""
+
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, sample):
+        return self.encoder(sample)[0]
 
 
 def count_parameters(module):
