@@ -11,6 +11,7 @@ is genuinely ambiguous about style, and only shared attention makes a set agree.
 """
 import math
 import random
+import re
 
 import torch
 import torch.nn.functional as F
@@ -64,6 +65,10 @@ def contrast(a, b):
 
 
 def article(word):
+    """As the Figma plugin and the VS Code extension write prompts: "an" before a vowel, except a
+    "u" or "eu" sounded "you" (a user) and "one"."""
+    if re.match(r"(?:u[^aeiou\s][aeiouy]|eu|one\b)", word):
+        return "a"
     return "an" if word[0] in "aeiou" else "a"
 
 

@@ -1,20 +1,27 @@
-"""Trains Styleset's embedded default model: a tiny Stable-Diffusion-1.x-shaped latent diffusion
-model for 64x64 icons. CPU only, time-budgeted, resumable, seeded.
+"""Trains Styleset's embedded default model: a small Stable-Diffusion-1.x-shaped latent diffusion
+model for 128x128 UI icons, on the latents of the autoencoder train_vae.py made. CPU only,
+time-budgeted, resumable, seeded.
 
-    nice -n 10 /usr/bin/python3 training/train.py --data training/data --run training/runs/default \
-        --steps 4000 --time-budget-min 100
+    nohup nice -n 19 /usr/bin/python3 training/train.py --vae training/runs/vae/ckpt.pt \
+        --run training/runs/unet --steps 12000 --time-budget-min 360 > training/runs/unet.log 2>&1 &
 
 Re-running the same command resumes from <run>/ckpt.pt. See training/README.md.
+
+Data: --samples styled glyphs (style.py, seeds data_seed * 10^9 + i), each with 3 captions,
+encoded once with the frozen VAE encoder (posterior mean) into training/data/latents-*/ in chunks
+(an interrupted preparation resumes at the next missing chunk). The set is a pure function of
+(data seed, samples, VAE checkpoint). Encoding once and reusing each latent a few times costs
+far less than encoding every step's batch, which on this CPU would cost more than the U-Net step.
 """
 import os
 
-# The Debian torch calls pthread OpenBLAS inside its own OpenMP threads; with both at 2 threads
-# on 2 cores they oversubscribe and small matmuls get several times slower. One BLAS thread and
-# two torch threads measured fastest here.
+# The Debian torch runs pthread OpenBLAS inside its own OpenMP threads; oversubscribed, small
+# matmuls get several times slower. One BLAS thread and the torch threads measured fastest.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import copy
+import hashlib
 import json
 import math
 import sys
@@ -22,45 +29,45 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import CLIPTextModel, PatchEncoder, UNet2DConditionModel, count_parameters  # noqa: E402
+import style  # noqa: E402
+from model import CLIPTextModel, UNet2DConditionModel, VaeEncoder, count_parameters  # noqa: E402
 from tokenizer import MAX_LENGTH, ClipTokenizer  # noqa: E402
 
-# The fixed "VAE": 4x4 RGB patches (48 values) projected onto their 16 leading principal
-# components, so 64x64x3 pixels <-> 16x16x16 latents. Plain space-to-depth would give 48 latent
-# channels, and the U-Net's full-resolution width must exceed the latent channels to carry the
-# noise it predicts: a 32-wide U-Net plateaued at eps MSE 0.45 even at t=900, and a 64+-wide one
-# is 2-3x slower per step than the budget allows. 16 components keep 98.9% of the variance.
-VAE_FACTOR = 4
-IMAGE_SIZE = 64
-LATENT_CHANNELS = 16
-PCA_SAMPLE = 4000
+IMAGE_SIZE = style.SIZE
+VAE_FACTOR = 8
 TEXT_DIM = 128
+CAPTIONS_PER_SAMPLE = 3
+CHUNK = 512
 
-# Sized for the budget: ~1.1 s per batch-64 step on an idle 2 cores, batch-10 forward ~35 ms.
-UNET_CONFIG = {
-    "sample_size": IMAGE_SIZE // VAE_FACTOR,
-    "in_channels": LATENT_CHANNELS,
-    "out_channels": LATENT_CHANNELS,
-    "block_out_channels": [32, 64, 64],
-    "layers_per_block": 1,
-    "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
-    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
-    "mid_block_type": "UNetMidBlock2DCrossAttn",
-    # diffusers legacy naming: this is the number of heads (head dim = channels / heads).
-    "attention_head_dim": 2,
-    "cross_attention_dim": TEXT_DIM,
-    "norm_num_groups": 8,
-    "norm_eps": 1e-5,
-    "act_fn": "silu",
-    "flip_sin_to_cos": True,
-    "freq_shift": 0,
-    "downsample_padding": 1,
-    "center_input_sample": False,
-    "use_linear_projection": False,
-}
+
+def unet_config(latent_channels):
+    # Sized for the product's latency and this CPU's training budget (training/README.md):
+    # ~156 MMAC per image, so the main job's batch-10 call stays near the old model's.
+    # Self-attention (attn1) at 16x16 (the finest latent resolution), 8x8 and 4x4.
+    return {
+        "sample_size": IMAGE_SIZE // VAE_FACTOR,
+        "in_channels": latent_channels,
+        "out_channels": latent_channels,
+        "block_out_channels": [32, 64, 128],
+        "layers_per_block": 1,
+        "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+        "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
+        "mid_block_type": "UNetMidBlock2DCrossAttn",
+        # diffusers legacy naming: this is the number of heads (head dim = channels / heads).
+        "attention_head_dim": 2,
+        "cross_attention_dim": TEXT_DIM,
+        "norm_num_groups": 8,
+        "norm_eps": 1e-5,
+        "act_fn": "silu",
+        "flip_sin_to_cos": True,
+        "freq_shift": 0,
+        "downsample_padding": 1,
+        "center_input_sample": False,
+        "use_linear_projection": False,
+    }
+
 
 TEXT_CONFIG = {
     "hidden_size": TEXT_DIM,
@@ -85,42 +92,11 @@ def alphas_cumprod():
     return torch.cumprod(1 - betas, 0).float()
 
 
-def to_pixels(images_u8):
-    """uint8 NHWC -> float NCHW in [-1, 1], the VAE's input convention."""
-    return images_u8.permute(0, 3, 1, 2).float() / 127.5 - 1
-
-
-def fit_patch_pca(images_u8):
-    """Leading principal components [48, k] and mean [48] of the training set's 4x4 patches."""
-    patches = F.pixel_unshuffle(to_pixels(images_u8), VAE_FACTOR).permute(0, 2, 3, 1)
-    patches = patches.reshape(-1, patches.shape[-1]).double()
-    mean = patches.mean(0)
-    cov = (patches - mean).T @ (patches - mean) / len(patches)
-    _, vectors = torch.linalg.eigh(cov)
-    components = vectors.flip(1)[:, :LATENT_CHANNELS]
-    # eigh's signs are arbitrary: fix them so the map is a pure function of the data.
-    signs = torch.sign(components[components.abs().argmax(0), torch.arange(LATENT_CHANNELS)])
-    return (components * signs).float(), mean.float()
-
-
 def lr_at(step, total, base):
     if step < WARMUP_STEPS:
         return base * (step + 1) / WARMUP_STEPS
     progress = min((step - WARMUP_STEPS) / max(total - WARMUP_STEPS, 1), 1.0)
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
-def load_data(folder, tokenizer):
-    images = torch.from_numpy(np.load(os.path.join(folder, "images.npy")))
-    with open(os.path.join(folder, "captions.json")) as f:
-        captions = json.load(f)
-    ids = torch.tensor([[tokenizer.encode(c) for c in caps] for caps in captions], dtype=torch.int32)
-    return images, ids
-
-
-def build_models(tokenizer_vocab_size):
-    text_config = {**TEXT_CONFIG, "vocab_size": tokenizer_vocab_size}
-    return UNet2DConditionModel(UNET_CONFIG), CLIPTextModel(text_config)
 
 
 def save_checkpoint(path, state):
@@ -129,59 +105,107 @@ def save_checkpoint(path, state):
     os.replace(tmp, path)  # atomic: an interrupted save never corrupts the last good checkpoint
 
 
+def file_digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:12]
+
+
+def load_vae_encoder(path):
+    ck = torch.load(path)
+    encoder = VaeEncoder(ck["channels"], ck["latent_channels"])
+    encoder.load_state_dict(ck["encoder"])
+    return encoder.eval().requires_grad_(False), ck
+
+
+@torch.no_grad()
+def prepare_latents(data, vae_path, samples, data_seed):
+    """Latents (float16 [N, C, 16, 16]), captions [N][3] and name indices [N], cached by chunk."""
+    glyphs = np.load(os.path.join(data, "glyphs.npz"))
+    with open(os.path.join(data, "vocabulary.json")) as f:
+        entries = json.load(f)["entries"]
+    bank = style.GlyphBank(glyphs)
+    encoder, _ = load_vae_encoder(vae_path)
+    folder = os.path.join(data, f"latents-seed{data_seed}-vae{file_digest(vae_path)}")
+    os.makedirs(folder, exist_ok=True)
+    started = time.time()
+    parts = []
+    for c, first in enumerate(range(0, samples, CHUNK)):
+        path = os.path.join(folder, f"chunk-{c:04d}.pt")
+        if not os.path.exists(path):
+            drawn = [style.sample(bank, entries, data_seed * 10**9 + i, captions=CAPTIONS_PER_SAMPLE) for i in range(first, min(first + CHUNK, samples))]
+            images = torch.stack([d["image"] for d in drawn]) * 2 - 1
+            latents = torch.cat([encoder(images[i : i + 64])[0] for i in range(0, len(images), 64)])
+            save_checkpoint(path, {"latents": latents.half(), "captions": [d["captions"] for d in drawn], "names": [d["name"] for d in drawn]})
+            done = first + len(drawn)
+            rate = (time.time() - started) / done
+            print(f"encoded {done}/{samples} samples, {rate * 1000:.0f} ms each, eta {rate * (samples - done) / 60:.1f} min", flush=True)
+        parts.append(torch.load(path))
+    latents = torch.cat([p["latents"] for p in parts])
+    captions = [c for p in parts for c in p["captions"]]
+    names = [n for p in parts for n in p["names"]]
+    return latents, captions, names, entries
+
+
+def build_models(latent_channels, vocab_size):
+    return UNet2DConditionModel(unet_config(latent_channels)), CLIPTextModel({**TEXT_CONFIG, "vocab_size": vocab_size})
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="training/data")
-    p.add_argument("--run", default="training/runs/default")
-    p.add_argument("--steps", type=int, default=4000, help="planned steps; the LR schedule spans them")
+    p.add_argument("--vae", default="training/runs/vae/ckpt.pt")
+    p.add_argument("--run", default="training/runs/unet")
+    p.add_argument("--samples", type=int, default=100_000, help="styled glyphs encoded once and reused")
+    p.add_argument("--data-seed", type=int, default=1)
+    p.add_argument("--steps", type=int, default=12000, help="planned steps; the LR schedule spans them")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--time-budget-min", type=float, default=100, help="stop (with a checkpoint) after this long")
+    p.add_argument("--time-budget-min", type=float, default=360, help="stop (with a checkpoint) after this long")
     p.add_argument("--ckpt-every-min", type=float, default=10)
     p.add_argument("--log-every", type=int, default=25)
+    p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     os.makedirs(args.run, exist_ok=True)
     ckpt_path = os.path.join(args.run, "ckpt.pt")
     started = time.time()
 
-    with open(os.path.join(args.data, "vocabulary.json")) as f:
-        words = json.load(f)
+    latents, captions, names, entries = prepare_latents(args.data, args.vae, args.samples, args.data_seed)
+    words = style.caption_vocabulary(entries)
     tokenizer = ClipTokenizer.from_words(words)
     for w in words:  # every caption word must be a single token, or the vocabulary is wrong
         assert len(tokenizer.tokenize(w)) == 1, w
-    images, caption_ids = load_data(args.data, tokenizer)
+    caption_ids = torch.tensor([[tokenizer.encode(c) for c in caps] for caps in captions], dtype=torch.int32)
     empty_ids = torch.tensor(tokenizer.encode(""), dtype=torch.int32)
-    n = images.shape[0]
+    n, latent_channels = latents.shape[0], latents.shape[1]
 
     torch.manual_seed(args.seed)
-    unet, text_encoder = build_models(tokenizer.vocab_size)
+    unet, text_encoder = build_models(latent_channels, tokenizer.vocab_size)
     params = list(unet.parameters()) + list(text_encoder.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     step = 0
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         assert ck["merges"] == tokenizer.merges, "vocabulary changed since the checkpoint"
+        assert ck["vae_digest"] == file_digest(args.vae), "the VAE changed since the checkpoint"
         unet.load_state_dict(ck["unet"])
         text_encoder.load_state_dict(ck["text_encoder"])
         opt.load_state_dict(ck["opt"])
         step = ck["step"]
         scaling_factor = ck["scaling_factor"]
-        components, mean = ck["vae"]["components"], ck["vae"]["mean"]
         ema = {"unet": ck["ema_unet"], "text_encoder": ck["ema_text_encoder"]}
         print(f"resumed from {ckpt_path} at step {step}", flush=True)
     else:
-        sample = images[torch.randperm(n, generator=torch.Generator().manual_seed(args.seed))[:PCA_SAMPLE]]
-        components, mean = fit_patch_pca(sample)
         # Unit-variance latents, as SD's 0.18215 does for its VAE.
-        with torch.no_grad():
-            scaling_factor = float(1.0 / PatchEncoder(VAE_FACTOR, components, mean)(to_pixels(sample)).std())
+        scaling_factor = float(1.0 / latents[: min(n, 20000)].float().std())
         ema = {"unet": copy.deepcopy(unet.state_dict()), "text_encoder": copy.deepcopy(text_encoder.state_dict())}
-    vae = PatchEncoder(VAE_FACTOR, components, mean).requires_grad_(False)
     print(
-        f"data {n} icons, vocab {tokenizer.vocab_size}, scaling_factor {scaling_factor:.4f}; "
+        f"data {n} latents {tuple(latents.shape[1:])}, {len(entries)} names, vocab {tokenizer.vocab_size}, scaling_factor {scaling_factor:.4f}; "
         f"unet {count_parameters(unet) / 1e6:.2f}M params, text encoder {count_parameters(text_encoder) / 1e6:.2f}M",
         flush=True,
     )
@@ -198,10 +222,10 @@ def main():
                 "opt": opt.state_dict(),
                 "scaling_factor": scaling_factor,
                 "merges": tokenizer.merges,
-                "unet_config": UNET_CONFIG,
+                "unet_config": unet_config(latent_channels),
                 "text_config": {**TEXT_CONFIG, "vocab_size": tokenizer.vocab_size},
-                "vae_factor": VAE_FACTOR,
-                "vae": {"components": components, "mean": mean},
+                "vae_path": args.vae,
+                "vae_digest": file_digest(args.vae),
                 "args": vars(args),
             },
         )
@@ -218,16 +242,15 @@ def main():
         # uninterrupted one would have.
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
         idx = torch.randint(0, n, (args.batch,), generator=g)
-        which = torch.randint(0, caption_ids.shape[1], (args.batch,), generator=g)
+        which = torch.randint(0, CAPTIONS_PER_SAMPLE, (args.batch,), generator=g)
         ids = caption_ids[idx, which]
         drop = torch.rand(args.batch, generator=g) < CFG_DROP
         ids = torch.where(drop[:, None], empty_ids[None], ids)
         t = torch.randint(0, TRAIN_STEPS, (args.batch,), generator=g)
-        with torch.no_grad():
-            latents = vae(to_pixels(images[idx])) * scaling_factor
-        noise = torch.randn(latents.shape, generator=g)
+        clean = latents[idx].float() * scaling_factor
+        noise = torch.randn(clean.shape, generator=g)
         a = acp[t][:, None, None, None]
-        noisy = a.sqrt() * latents + (1 - a).sqrt() * noise
+        noisy = a.sqrt() * clean + (1 - a).sqrt() * noise
 
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args.steps, args.lr)
