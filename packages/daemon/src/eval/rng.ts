@@ -1,6 +1,6 @@
 /**
- * Small seeded PRNG (mulberry32). The renderer owns its randomness so a dataset or an
- * evaluation set is reproducible from one integer, independent of Math.random or Node versions.
+ * Small seeded PRNG (mulberry32), so an evaluation plan is reproducible from one integer,
+ * independent of Math.random or Node versions.
  */
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -20,27 +20,16 @@ export function createRng(seed: number): Rng {
   };
 }
 
-export function uniform(rng: Rng, lo: number, hi: number): number {
-  return lo + (hi - lo) * rng.next();
-}
-
-export function chance(rng: Rng, p: number): boolean {
-  return rng.next() < p;
-}
-
 export function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[Math.floor(rng.next() * items.length)];
 }
 
-/** Picks a key with probability proportional to its weight. */
-export function pickWeighted<K extends string>(rng: Rng, weights: Readonly<Record<K, number>>): K {
-  const keys = Object.keys(weights) as K[];
-  let total = 0;
-  for (const k of keys) total += weights[k];
-  let r = rng.next() * total;
-  for (const k of keys) {
-    r -= weights[k];
-    if (r < 0) return k;
+/** k distinct items, uniformly (partial Fisher-Yates). */
+export function sample<T>(rng: Rng, items: readonly T[], k: number): T[] {
+  const pool = [...items];
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rng.next() * (pool.length - i));
+    [pool[i], pool[j]] = [pool[j], pool[i]];
   }
-  return keys[keys.length - 1];
+  return pool.slice(0, k);
 }
