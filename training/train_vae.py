@@ -6,8 +6,10 @@
 Re-running the same command resumes from <run>/ckpt.pt. Everything random in step k comes from
 (seed, k), so a resumed run draws what an uninterrupted one would. Training images are drawn by
 style.py from training/data/glyphs.npz (make_data.py) and cut into random 64x64 crops on the
-8-pixel latent grid: a convolutional autoencoder does not need the whole image, and a crop costs
-a quarter of it. Validation (every --eval-every steps and at the end) uses whole 128x128 images
+8-pixel latent grid (--crop): a convolutional autoencoder does not need the whole image, and a
+crop costs a quarter of it. But a pixel on the image's border is in only 1 of 9 such crops per
+axis (a corner in 1 of 81), too few to learn the background around a container, so the run ends
+on whole images (--crop 128, a quarter of the batch). Validation (every --eval-every steps and at the end) uses whole 128x128 images
 of seeds no training step draws, and reports PSNR, the mean and worst error on glyph pixels
 (strokes), and the strength of 8-pixel-periodic structure in the error (block artefacts).
 """
@@ -30,7 +32,6 @@ import style  # noqa: E402
 from model import VaeDecoder, VaeEncoder, count_parameters  # noqa: E402
 
 VAE_CHANNELS = [32, 48, 64, 96]  # 128, 64, 32, 16 px; the decoder mirrors it
-CROP = 64
 KL_WEIGHT = 1e-6
 GRAD_WEIGHT = 1.0
 WARMUP = 100
@@ -97,6 +98,7 @@ def main():
     p.add_argument("--latent-channels", type=int, default=8)
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--crop", type=int, default=64, help="side of the training crops (multiple of 8; 128: whole images)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-budget-min", type=float, default=70)
@@ -163,11 +165,12 @@ def main():
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
         seeds = torch.randint(0, 2**62, (args.batch,), generator=g).tolist()
         images, _ = draw_batch(bank, entries, seeds)
-        cells = (128 - CROP) // 8 + 1
+        crop = args.crop
+        cells = (style.SIZE - crop) // 8 + 1
         ox = torch.randint(0, cells, (args.batch,), generator=g) * 8
         oy = torch.randint(0, cells, (args.batch,), generator=g) * 8
-        x = torch.stack([im[:, y : y + CROP, xx : xx + CROP] for im, xx, y in zip(images, ox.tolist(), oy.tolist())])
-        eps = torch.randn(args.batch, args.latent_channels, CROP // 8, CROP // 8, generator=g)
+        x = torch.stack([im[:, y : y + crop, xx : xx + crop] for im, xx, y in zip(images, ox.tolist(), oy.tolist())])
+        eps = torch.randn(args.batch, args.latent_channels, crop // 8, crop // 8, generator=g)
 
         progress = min(max(step - WARMUP, 0) / max(args.steps - WARMUP, 1), 1.0)
         lr = args.lr * min(1.0, (step + 1) / WARMUP) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
