@@ -1,12 +1,18 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNpy } from '../packages/daemon/src/image/npy';
+import { STYLE_ALIGNED_DEFAULTS } from '@styleset/protocol';
+import { pixelsToRgb } from '../packages/daemon/src/image/convert';
+import { parseNpy, writeNpy } from '../packages/daemon/src/image/npy';
 import { decodePng } from '../packages/daemon/src/image/png';
 import { DEFAULT_DECODE_LIMITS } from '../packages/daemon/src/image/image8';
+import type { FloatTensor } from '../packages/daemon/src/model/tensor';
+import { generateSet, type GenerateOptions, type GeneratedImage } from '../packages/daemon/src/pipeline/generate';
+import { Pipeline } from '../packages/daemon/src/pipeline/pipeline';
+import { randomFloats, relativeError } from './support/reference/tiny-unet';
 import { tinyModelSet } from './support/tiny-model-set';
 
 const run = promisify(execFile);
@@ -35,6 +41,19 @@ async function styleset(...args: string[]): Promise<{ stdout: string; stderr: st
   }
 }
 
+/** Standard normal values (Box–Muller on the deterministic uniform stream). */
+function gaussians(count: number, seed: number): Float32Array {
+  const u = randomFloats(2 * count, seed).map((v) => (v + 1) / 2);
+  return Float32Array.from({ length: count }, (_, i) => Math.sqrt(-2 * Math.log(1 - u[2 * i])) * Math.cos(2 * Math.PI * u[2 * i + 1]));
+}
+
+const concatRows = (rows: Float32Array[]) => Float32Array.from(rows.flatMap((row) => [...row]));
+
+function maxByteDifference(a: Uint8Array, b: Uint8Array): number {
+  expect(a.length).toBe(b.length);
+  return a.reduce((worst, v, i) => Math.max(worst, Math.abs(v - b[i])), 0);
+}
+
 describe('styleset generate', () => {
   it.each(['sd1', 'sdxl'] as const)('%s: writes one PNG per prompt, a record, and the final latents', async (name) => {
     const dir = join(out, name);
@@ -57,17 +76,64 @@ describe('styleset generate', () => {
     expect(Buffer.compare(pngBefore, await readFile(join(dir, '02-a-heart.png')))).toBe(0);
   });
 
-  it("reads initial latents from .npy (here another run's final latents)", async () => {
+  it('starts from --init-latents: row i of the file is image i\'s start, exactly as the pipeline run in-process from them', async () => {
+    const model = set.models.sd1;
+    const [channels, side] = [4, model.dims.unet.sampleSize];
+    const perImage = channels * side * side;
+    // Gaussian rows, as the sampler's own start would be; B is A with its rows swapped.
+    const a: FloatTensor = { data: gaussians(2 * perImage, 11), dims: [2, channels, side, side] };
+    const b: FloatTensor = { data: new Float32Array([...a.data.subarray(perImage), ...a.data.subarray(0, perImage)]), dims: a.dims };
     const dir = join(out, 'init');
-    const first = await styleset('generate', '--model', set.models.sd1.dir, '--no-share', '--steps', '2', '--seed', '5', '--out', dir, '--save-latents', join(dir, 'a.npy'), 'a star');
-    expect(first.code).toBe(0);
-    const again = await styleset('generate', '--model', set.models.sd1.dir, '--no-share', '--steps', '2', '--seed', '99', '--out', dir, '--init-latents', join(dir, 'a.npy'), '--save-latents', join(dir, 'b.npy'), 'a star');
-    expect(again.code).toBe(0);
-    const a = parseNpy(await readFile(join(dir, 'a.npy')), 'a');
-    const b = parseNpy(await readFile(join(dir, 'b.npy')), 'b');
-    // Starting from a finished latent is not starting from noise: the results must differ.
-    expect(b.dims).toEqual(a.dims);
-    expect(a.data.some((v, i) => Math.abs(v - b.data[i]) > 1e-4)).toBe(true);
+    await mkdir(dir, { recursive: true });
+    const cliRun = async (name: string, init: FloatTensor) => {
+      await writeNpy(join(dir, `${name}-init.npy`), init);
+      const args = ['generate', '--model', model.dir, '--steps', '2', '--seed', '99', '--batch-size', '2', '--out', join(dir, name), '--json'];
+      const result = await styleset(...args, '--init-latents', join(dir, `${name}-init.npy`), '--save-latents', join(dir, `${name}-final.npy`), 'a star', 'a heart');
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const record = JSON.parse(result.stdout);
+      const pngs = await Promise.all(record.images.map(async (image: { file: string }) => decodePng(await readFile(image.file), image.file, DEFAULT_DECODE_LIMITS)));
+      return { record, pngs, latents: parseNpy(await readFile(join(dir, `${name}-final.npy`)), 'final latents') };
+    };
+    const fromA = await cliRun('a', a);
+    const fromB = await cliRun('b', b);
+
+    // The same set in this process, through generateSet rather than the CLI and its engine, from
+    // the tensors themselves rather than the files.
+    const pipeline = await Pipeline.load(model.dir, { provider: 'cpu' }, { cacheDir: join(out, 'in-process-cache') });
+    try {
+      for (const [cli, init] of [[fromA, a], [fromB, b]] as const) {
+        const o = cli.record.options;
+        const options: GenerateOptions = {
+          prompts: ['a star', 'a heart'],
+          negativePrompt: o.negativePrompt,
+          steps: 2,
+          guidance: o.guidance,
+          seed: 99,
+          width: o.width,
+          height: o.height,
+          sampler: o.scheduler,
+          batchSize: 2,
+          initLatents: init,
+          sharing: pipeline.sharing(STYLE_ALIGNED_DEFAULTS),
+        };
+        expect(o).toMatchObject({ steps: 2, seed: 99, batchSize: 2, shareAttention: true });
+        const images: GeneratedImage[] = [];
+        for await (const image of generateSet(pipeline, options)) images.push(image);
+        images.sort((x, y) => x.index - y.index);
+        // Two processes, the same machine and code: the same float32 arithmetic, up to ONNX
+        // Runtime's thread split (1e-5 of the scale is ~100 float32 ulps); a start from other
+        // latents lands orders of magnitude away (checked below).
+        expect(cli.latents.dims).toEqual([2, channels, side, side]);
+        expect(relativeError(cli.latents.data, concatRows(images.map((i) => i.latents.data)))).toBeLessThan(1e-5);
+        images.forEach((image, i) => expect(maxByteDifference(cli.pngs[i].data, pixelsToRgb(image.pixels).data), `image ${i}`).toBeLessThanOrEqual(1));
+      }
+    } finally {
+      await pipeline.release();
+    }
+    // Other starting latents, another set: the file is what the images come from.
+    expect(relativeError(fromB.latents.data, fromA.latents.data)).toBeGreaterThan(0.1);
+    expect(maxByteDifference(fromB.pngs[0].data, fromA.pngs[0].data)).toBeGreaterThan(8);
   });
 
   it('explains bad input and exits non-zero', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions, STYLE_ALIGNED_DEFAULTS } from '@styleset/protocol';
-import { defaultModelDir } from '../packages/daemon/src/cli/default-model';
+import { defaultModelDir } from '../packages/daemon/src/model/default-model';
 import type { EngineResult } from '../packages/daemon/src/engine/engine';
 import { PipelineEngine } from '../packages/daemon/src/engine/pipeline-engine';
 import { decodeImage } from '../packages/daemon/src/image/decode';

@@ -1,118 +1,43 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { Script, runInNewContext } from 'node:vm';
+import { Script } from 'node:vm';
 import { DEFAULT_DAEMON_URL, DEFAULT_PORT, LIMITS } from '@styleset/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { loadOrCreateToken } from '../packages/daemon/src/config/token';
 import { startDaemon, type Daemon } from '../packages/daemon/src/server/daemon';
-import { FakeEngine, type FakeEngineOptions } from '../packages/daemon/test/server/support/fake-engine';
-import type { MainToUi, UiToMain } from '../packages/figma-plugin/src/messages';
-import { startRun, type RunHandle, type ViewState } from '../packages/figma-plugin/src/run';
-import type { OpenSocket } from '../packages/figma-plugin/src/session';
+import { FakeEngine, fakePng, type FakeEngineOptions } from '../packages/daemon/test/server/support/fake-engine';
+import { ASSET_KEY, PNG_OUTPUT, encodeAssetRecord, parseAssetRecord, type AssetRecord } from '../packages/figma-plugin/src/asset-record';
+import { DaemonProblem, type OpenSocket } from '../packages/figma-plugin/src/daemon-client';
+import type { MainToUi, PlacedAsset, RunPlan } from '../packages/figma-plugin/src/messages';
+import { startRegenerate, startSetRun, type RunHandle, type ViewState } from '../packages/figma-plugin/src/run';
+import type { SelectionInfo } from '../packages/figma-plugin/src/selection';
+import type { CanvasStyle } from '../packages/figma-plugin/src/style';
+import { code } from '../packages/figma-plugin/src/text';
+import { FigmaStub, type StubNode } from './support/figma-stub';
+import { buildPlugin, imageOf, layersOf, loadMainThread, nodeStub, pluginDir, removeBuild, settleMainThread, type BuiltPlugin, type MainThread } from './support/figma-plugin-host';
 
-const packageDir = join(import.meta.dirname, '../packages/figma-plugin');
-let dist: string;
+let built: BuiltPlugin;
 let codeJs: string;
 let uiHtml: string;
 
 beforeAll(async () => {
-  dist = await mkdtemp(join(tmpdir(), 'styleset-figma-dist-'));
-  await promisify(execFile)(process.execPath, [join(packageDir, 'build.mjs'), dist]);
-  [codeJs, uiHtml] = await Promise.all([readFile(join(dist, 'code.js'), 'utf8'), readFile(join(dist, 'ui.html'), 'utf8')]);
+  built = await buildPlugin();
+  ({ codeJs, uiHtml } = built);
 });
 
 afterAll(async () => {
-  await rm(dist, { recursive: true, force: true });
+  await removeBuild(built);
 });
 
-interface FakeNode {
-  type: string;
-  layoutMode: string;
-  name: string;
-  width: number;
-  height: number;
-  x: number;
-  y: number;
-  removed: boolean;
-  fills: unknown[];
-  children: FakeNode[];
-  resize(width: number, height: number): void;
-  appendChild(node: FakeNode): void;
-}
-
-function fakeNode(type: string, name: string, width = 0, height = 0): FakeNode {
-  return {
-    type,
-    layoutMode: 'NONE',
-    name,
-    width,
-    height,
-    x: 0,
-    y: 0,
-    removed: false,
-    fills: [],
-    children: [],
-    resize(w, h) {
-      this.width = w;
-      this.height = h;
-    },
-    appendChild(node) {
-      this.children.push(node);
-    },
-  };
-}
-
-/** Just the parts of Figma's plugin API the main thread uses, recording what it did. */
-function fakeFigma(selection: FakeNode[], storedToken?: string) {
-  const posted: MainToUi[] = [];
-  const notices: { message: string; options?: { error?: boolean } }[] = [];
-  const images = new Map<string, Uint8Array>();
-  const storage = new Map<string, unknown>(storedToken === undefined ? [] : [['styleset.token', storedToken]]);
-  const listeners = new Map<string, () => void>();
-  const figma = {
-    showUI: (html: string, options: object) => Object.assign(figma, { shown: { html, options } }),
-    shown: undefined as { html: string; options: object } | undefined,
-    ui: { postMessage: (message: MainToUi) => posted.push(message), onmessage: undefined as ((message: UiToMain) => void) | undefined },
-    on: (type: string, listener: () => void) => listeners.set(type, listener),
-    currentPage: { selection },
-    clientStorage: {
-      getAsync: async (key: string) => storage.get(key),
-      setAsync: async (key: string, value: unknown) => void storage.set(key, value),
-    },
-    createRectangle: () => fakeNode('RECTANGLE', 'Rectangle'),
-    createImage: (bytes: Uint8Array) => {
-      const hash = `image-${images.size}`;
-      images.set(hash, bytes.slice());
-      return { hash };
-    },
-    notify: (message: string, options?: { error?: boolean }) => void notices.push({ message, options }),
-  };
-  return { figma, posted, notices, images, storage, listeners, send: (message: UiToMain) => figma.ui.onmessage!(message) };
-}
-
-/**
- * Runs the built main thread as Figma does, a classic script with `figma` and `__html__` as
- * globals, and sends the `ready` a loaded UI sends.
- */
-async function loadMainThread(selection: FakeNode[], storedToken?: string) {
-  const fake = fakeFigma(selection, storedToken);
-  runInNewContext(codeJs, { figma: fake.figma, __html__: '<p>ui</p>' });
-  fake.send({ type: 'ready' });
-  await new Promise((resolve) => setImmediate(resolve));
-  return fake;
-}
-
-const imageOf = (fake: ReturnType<typeof fakeFigma>, node: FakeNode) => fake.images.get((node.fills[0] as { imageHash: string }).imageHash);
-
 describe('the build', () => {
-  it('writes dist/code.js as one classic script that loads no module', () => {
+  it('writes dist/code.js as one classic script that loads no module and carries no protocol schemas', () => {
     expect(() => new Script(codeJs)).not.toThrow();
     expect(codeJs).not.toMatch(/\brequire\s*\(|\bimport\s*\(/);
     expect(codeJs).toMatch(/^"use strict";\n\(\(\) => \{/);
+    // The main thread never speaks to the daemon: zod (the protocol's validation) stays out of it.
+    expect(codeJs).not.toMatch(/ZodError|\$ZodType/);
   });
 
   it('inlines the bundled UI script into dist/ui.html', () => {
@@ -124,82 +49,316 @@ describe('the build', () => {
     expect(scripts[0]).toContain(DEFAULT_DAEMON_URL);
     expect(uiHtml).not.toContain('styleset:ui-script');
     expect(scripts[0]).toContain('"ready"');
-    for (const id of ['names', 'styleHint', 'token', 'generate', 'cancel', 'progress', 'preview', 'error']) expect(uiHtml).toContain(`id="${id}"`);
+    for (const id of ['use-style', 'referencePrompt', 'names', 'styleHint', 'url', 'token', 'generate', 'cancel', 'regenerate', 'progress', 'preview', 'error']) {
+      expect(uiHtml).toContain(`id="${id}"`);
+    }
   });
 
-  it('matches the manifest: its files, the daemon it may reach, dynamic page access', async () => {
-    const manifest = JSON.parse(await readFile(join(packageDir, 'manifest.json'), 'utf8'));
+  it('matches the manifest: its files, the local daemon it may reach (with the reason), dynamic page access', async () => {
+    const manifest = JSON.parse(await readFile(join(pluginDir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ api: '1.0.0', editorType: ['figma'], main: 'dist/code.js', ui: 'dist/ui.html', documentAccess: 'dynamic-page' });
-    expect(manifest.networkAccess.allowedDomains).toEqual([`ws://localhost:${DEFAULT_PORT}`, DEFAULT_DAEMON_URL]);
-    expect(manifest.networkAccess.reasoning).toMatch(/local Styleset daemon/);
+    expect(manifest.networkAccess.allowedDomains).toEqual([DEFAULT_DAEMON_URL, `ws://localhost:${DEFAULT_PORT}`]);
+    // The default address is allowed as the plugin writes it: Figma compares origins.
+    expect(manifest.networkAccess.allowedDomains).toContain(new URL(DEFAULT_DAEMON_URL).origin);
+    expect(manifest.networkAccess.reasoning).toMatch(/Styleset daemon/);
+    // The local daemon is what the published plugin is for: not a development-only address.
+    expect(manifest.networkAccess.devAllowedDomains ?? []).not.toContain(DEFAULT_DAEMON_URL);
   });
 });
 
+/** A 64 x 64 icon on the canvas, as the style's layer: its fill is what the Node host exports. */
+function canvasWithStar(stub: FigmaStub) {
+  const board = stub.add('FRAME', 'Board', { x: 100, y: 50, width: 300, height: 200 });
+  const star = stub.add('RECTANGLE', 'star', { x: 40, y: 30, width: 48, height: 48 }, board, [{ type: 'IMAGE', imageHash: stub.addImage(fakePng(64, 64, 1)), scaleMode: 'FIT' }]);
+  return { board, star };
+}
+
+const asset = (index: number, name: string, seed = index, style: AssetRecord['style'] = null): PlacedAsset => ({
+  index,
+  record: { name, prompt: `a ${name} icon`, seed, output: PNG_OUTPUT, style },
+  image: { format: 'png', png: new Uint8Array([index + 1]) },
+  width: 64,
+  height: 64,
+});
+
+/** An SVG as the daemon traces one: a viewBox of the raster's size, one path per colour. */
+const svgOf = (colors: string[], size = 64) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size} ${size}">${colors.map((c, i) => `<path fill="${c}" d="M${i} 0h8v8z"/>`).join('')}</svg>`;
+
+const setPlan = (count: number, destination: Extract<RunPlan, { kind: 'set' }>['destination'], setName = 'Icons'): RunPlan => ({ kind: 'set', count, destination, setName });
+
 describe('the main thread', () => {
-  it('shows the UI and, once it is ready, tells it the stored token and the selected frame', async () => {
-    const fake = await loadMainThread([fakeNode('FRAME', 'Icons', 400, 300)], 'stored');
-    expect(fake.figma.shown).toMatchObject({ html: '<p>ui</p>', options: { themeColors: true } });
-    expect(fake.posted).toEqual([{ type: 'init', token: 'stored', selection: { frame: { name: 'Icons', width: 400, height: 300 } } }]);
-    fake.figma.currentPage.selection = [];
-    fake.listeners.get('selectionchange')!();
-    expect(fake.posted.at(-1)).toEqual({ type: 'selection', selection: { frame: null, hint: 'Select a frame: the images go inside it.' } });
+  it('shows the UI and, once it is ready, tells it what is stored and what is selected', async () => {
+    const stub = nodeStub({ 'styleset.settings': { url: 'wss://team.example', tokens: {} }, 'styleset.token': 'old' });
+    const frame = stub.add('FRAME', 'Icons', { width: 400, height: 300 });
+    stub.select([frame]);
+    const main = await loadMainThread(codeJs, stub);
+    expect(stub.shownUi).toMatchObject({ html: '<p>ui</p>', options: { themeColors: true, width: 340, height: 640 } });
+    expect(main.posted).toEqual([
+      {
+        type: 'init',
+        stored: { settings: { url: 'wss://team.example', tokens: {} }, legacyToken: 'old' },
+        selection: { kind: 'one', node: { id: frame.id, name: 'Icons', type: 'FRAME', width: 400, height: 300 }, container: true },
+      },
+    ]);
+    stub.select([]);
+    expect(main.posted.at(-1)).toEqual({ type: 'selection', selection: { kind: 'none' } });
   });
 
-  it('stores the token the UI sends', async () => {
-    const fake = await loadMainThread([]);
-    expect(fake.posted[0]).toMatchObject({ type: 'init', token: '' });
-    fake.send({ type: 'save-token', token: 'new' });
-    await Promise.resolve();
-    expect(fake.storage.get('styleset.token')).toBe('new');
+  it('stores the settings the UI sends, in client storage, not in the document', async () => {
+    const main = await loadMainThread(codeJs);
+    const settings = { url: DEFAULT_DAEMON_URL, tokens: { [DEFAULT_DAEMON_URL]: 'secret' } };
+    await main.send({ type: 'save-settings', settings });
+    expect(main.stub.storage.get('styleset.settings')).toEqual(settings);
+    expect(main.stub.snapshot()).toEqual([]);
   });
 
-  it('places each image in its grid cell of the frame fixed at the start, then notifies a summary', async () => {
-    const frame = fakeNode('FRAME', 'Icons', 400, 400);
-    const fake = await loadMainThread([frame]);
-    fake.send({ type: 'begin', count: 4 });
+  it('takes the selected layer as the style: a thumbnail for the panel and a prompt from its name', async () => {
+    const stub = nodeStub();
+    const { star } = canvasWithStar(stub);
+    const main = await loadMainThread(codeJs, stub);
+    await main.send({ type: 'use-as-style' });
+    expect(main.posted.at(-1)).toEqual({ type: 'style-refused', message: 'Select the layer to use as the style first.' });
+    stub.select([star]);
+    await main.send({ type: 'use-as-style' });
+    expect(main.posted.at(-1)).toEqual({
+      type: 'style',
+      style: { kind: 'canvas', nodeId: star.id, name: 'star', width: 48, height: 48, thumbnail: fakePng(64, 64, 1), suggestedPrompt: 'a star icon' },
+    });
+    expect(stub.calls.find((call) => call.api === 'exportAsync')).toEqual({ api: 'exportAsync', args: [star.id, { format: 'PNG', constraint: { type: 'WIDTH', value: 96 } }] });
+    // A layer with nothing to export is refused with a reason.
+    const empty = stub.add('FRAME', 'Frame 3', { width: 10, height: 10 });
+    stub.select([empty]);
+    await main.send({ type: 'use-as-style' });
+    expect(main.posted.at(-1)).toEqual({ type: 'style-refused', message: 'Figma could not export “Frame 3” as an image: pick a layer with something visible in it.' });
+  });
+
+  it('exports the style’s layer at the size asked for, and says so when the layer is gone', async () => {
+    const stub = nodeStub();
+    const { star } = canvasWithStar(stub);
+    const main = await loadMainThread(codeJs, stub);
+    await main.send({ type: 'export-reference', requestId: 3, nodeId: star.id, width: 64, height: 64 });
+    expect(main.posted.at(-1)).toEqual({ type: 'reference', requestId: 3, png: fakePng(64, 64, 1) });
+    expect(stub.calls.filter((call) => call.api === 'exportAsync').at(-1)?.args[1]).toEqual({ format: 'PNG', constraint: { type: 'WIDTH', value: 64 } });
+    stub.deleteNode(star);
+    await main.send({ type: 'export-reference', requestId: 4, nodeId: star.id, width: 64, height: 64 });
+    expect(main.posted.at(-1)).toEqual({ type: 'reference-failed', requestId: 4, message: 'The style’s layer is no longer in this file: select a layer and click Use as style again.' });
+  });
+
+  it('places each image in its grid cell of the selected frame, one undo step each, then notifies a summary', async () => {
+    const stub = nodeStub();
+    const frame = stub.add('FRAME', 'Icons', { width: 400, height: 400 });
+    const main = await loadMainThread(codeJs, stub);
+    await main.send({ type: 'begin', plan: setPlan(4, { kind: 'frame', nodeId: frame.id, name: 'Icons' }) });
     // Selecting something else mid-run does not move the images.
-    fake.figma.currentPage.selection = [fakeNode('FRAME', 'Other', 10, 10)];
+    stub.select([stub.add('FRAME', 'Other', { width: 10, height: 10 })]);
     const names = ['home', 'search', 'settings', 'profile'];
-    for (const index of [2, 0, 3, 1]) {
-      fake.send({ type: 'image', index, name: names[index], png: new Uint8Array([index]), width: 64, height: 64 });
-    }
-    fake.send({ type: 'end', end: { status: 'done' } });
-    const placed = Object.fromEntries(frame.children.map((node) => [node.name, [node.x, node.y, node.width, node.height]]));
-    expect(placed).toEqual({ home: [16, 16, 176, 176], search: [208, 16, 176, 176], settings: [16, 208, 176, 176], profile: [208, 208, 176, 176] });
+    for (const index of [2, 0, 3, 1]) await main.send({ type: 'asset', asset: asset(index, names[index]) });
+    await main.send({ type: 'end', end: { status: 'done' } });
+    expect(layersOf(frame)).toEqual([
+      { name: 'settings', x: 16, y: 208, width: 176, height: 176 },
+      { name: 'home', x: 16, y: 16, width: 176, height: 176 },
+      { name: 'profile', x: 208, y: 208, width: 176, height: 176 },
+      { name: 'search', x: 208, y: 16, width: 176, height: 176 },
+    ]);
     expect(frame.children.every((node) => node.type === 'RECTANGLE')).toBe(true);
     expect(frame.children[0].fills).toEqual([{ type: 'IMAGE', imageHash: expect.any(String), scaleMode: 'FIT' }]);
-    expect(frame.children.map((node) => imageOf(fake, node)?.[0])).toEqual([2, 0, 3, 1]);
-    expect(fake.notices).toEqual([{ message: 'Styleset placed 4 images in “Icons”.', options: { error: false, timeout: 4000 } }]);
+    expect(frame.children.map((node) => imageOf(stub, node)?.[0])).toEqual([3, 1, 4, 2]);
+    expect(parseAssetRecord(frame.children[1].getPluginData(ASSET_KEY))).toEqual({ name: 'home', prompt: 'a home icon', seed: 0, output: PNG_OUTPUT, style: null });
+    // One undo step per image: each holds that image's layer and nothing else's.
+    expect(stub.history).toHaveLength(4);
+    expect(stub.history.map((step) => step.filter((change) => change.startsWith('insert RECTANGLE')))).toEqual([
+      ['insert RECTANGLE “Rectangle” into “Page 1”', 'insert RECTANGLE “settings” into “Icons”'],
+      ['insert RECTANGLE “Rectangle” into “Page 1”', 'insert RECTANGLE “home” into “Icons”'],
+      ['insert RECTANGLE “Rectangle” into “Page 1”', 'insert RECTANGLE “profile” into “Icons”'],
+      ['insert RECTANGLE “Rectangle” into “Page 1”', 'insert RECTANGLE “search” into “Icons”'],
+    ]);
+    stub.pressUndo();
+    expect(frame.children.map((node) => node.name)).toEqual(['settings', 'home', 'profile']);
+    expect(stub.notices).toEqual([{ message: 'Styleset placed 4 images in “Icons”.', options: { error: false, timeout: 4000 } }]);
+    expect(main.posted.at(-1)).toEqual({ type: 'summary', status: 'Placed 4 images in “Icons”.', error: false });
+  });
+
+  it('makes a new frame next to the style’s layer for a set in its style, at the first image', async () => {
+    const stub = nodeStub();
+    const { board, star } = canvasWithStar(stub);
+    const main = await loadMainThread(codeJs, stub);
+    await main.send({ type: 'begin', plan: setPlan(3, { kind: 'new-frame', nextTo: { nodeId: star.id, name: 'star' } }, 'star set') });
+    expect(stub.page.children).toEqual([board]);
+    const style = { referencePrompt: 'a star icon', inversionJobId: 'inv1', referenceNodeId: star.id, referenceName: 'star' };
+    for (const [index, name] of ['home', 'search', 'settings'].entries()) await main.send({ type: 'asset', asset: asset(index, name, 10 + index, style) });
+    await main.send({ type: 'end', end: { status: 'done' } });
+    const frame = stub.page.children[1];
+    // Right of the board the star sits in (100 + 300 + 80), level with the star (50 + 30); 48 px
+    // cells a quarter cell (12 px) apart: 3 * 48 + 4 * 12 = 192 by 72.
+    expect({ name: frame.name, type: frame.type, x: frame.x, y: frame.y, width: frame.width, height: frame.height }).toEqual({
+      name: 'star set',
+      type: 'FRAME',
+      x: 480,
+      y: 80,
+      width: 192,
+      height: 72,
+    });
+    expect(layersOf(frame)).toEqual([
+      { name: 'home', x: 12, y: 12, width: 48, height: 48 },
+      { name: 'search', x: 72, y: 12, width: 48, height: 48 },
+      { name: 'settings', x: 132, y: 12, width: 48, height: 48 },
+    ]);
+    expect(frame.children.map((node) => parseAssetRecord(node.getPluginData(ASSET_KEY)))).toEqual([
+      { name: 'home', prompt: 'a home icon', seed: 10, output: PNG_OUTPUT, style },
+      { name: 'search', prompt: 'a search icon', seed: 11, output: PNG_OUTPUT, style },
+      { name: 'settings', prompt: 'a settings icon', seed: 12, output: PNG_OUTPUT, style },
+    ]);
+    expect(stub.notices.map((notice) => notice.message)).toEqual(['Styleset placed 3 images in “star set”.']);
+    // The first image's undo step also holds the frame made for it: undoing it leaves no empty frame.
+    expect(stub.history).toHaveLength(3);
+    stub.pressUndo();
+    stub.pressUndo();
+    expect(frame.children.map((node) => node.name)).toEqual(['home']);
+    stub.pressUndo();
+    expect(stub.page.children).toEqual([board]);
+  });
+
+  it('brings a new frame into view only when it is off screen', async () => {
+    for (const [viewport, scrolls] of [[{ x: 0, y: 0, width: 1440, height: 900 }, 0], [{ x: 0, y: 0, width: 500, height: 500 }, 1]] as const) {
+      const stub = new FigmaStub({ render: async () => new Uint8Array(), viewport });
+      const { star } = canvasWithStar(stub);
+      const main = await loadMainThread(codeJs, stub);
+      await main.send({ type: 'begin', plan: setPlan(2, { kind: 'new-frame', nextTo: { nodeId: star.id, name: 'star' } }, 'star set') });
+      await main.send({ type: 'asset', asset: asset(0, 'home') });
+      expect(stub.calls.filter((call) => call.api === 'scrollAndZoomIntoView')).toHaveLength(scrolls);
+    }
+  });
+
+  it('regenerates a layer in place: same parent, place, size and name, a new image and seed, one undo step', async () => {
+    const stub = nodeStub();
+    const frame = stub.add('FRAME', 'Icons', { width: 400, height: 100 });
+    const style = { referencePrompt: 'a star icon', inversionJobId: 'inv1', referenceNodeId: '1:1', referenceName: 'star' };
+    const layers = ['home', 'search', 'settings'].map((name, i) => {
+      const layer = stub.add('RECTANGLE', name, { x: 10 + 60 * i, y: 10, width: 48, height: 48 }, frame, [{ type: 'IMAGE', imageHash: stub.addImage(new Uint8Array([90 + i])), scaleMode: 'FIT' }]);
+      layer.setPluginData(ASSET_KEY, encodeAssetRecord({ name, prompt: `a ${name} icon`, seed: i, output: PNG_OUTPUT, style }));
+      return layer;
+    });
+    const main = await loadMainThread(codeJs, stub);
+    const undoBefore = stub.history.length;
+    await main.send({ type: 'begin', plan: { kind: 'regenerate', nodeId: layers[1].id } });
+    await main.send({ type: 'asset', asset: asset(0, 'search', 777, style) });
+    await main.send({ type: 'end', end: { status: 'done' } });
+    const replaced = frame.children[1];
+    expect(replaced).not.toBe(layers[1]);
+    expect(layers[1].removed).toBe(true);
+    expect(frame.children.map((node) => node.id)).toEqual([layers[0].id, replaced.id, layers[2].id]);
+    expect(layersOf(frame)[1]).toEqual({ name: 'search', x: 70, y: 10, width: 48, height: 48 });
+    expect(imageOf(stub, replaced)).toEqual(new Uint8Array([1]));
+    expect(parseAssetRecord(replaced.getPluginData(ASSET_KEY))?.seed).toBe(777);
+    expect(main.stub.api.currentPage.selection).toEqual([replaced]);
+    expect(stub.notices.at(-1)?.message).toBe('Styleset replaced “search”.');
+    expect(stub.history.length - undoBefore).toBe(1);
+    stub.pressUndo();
+    expect(frame.children).toEqual(layers);
+    expect(imageOf(stub, frame.children[1])).toEqual(new Uint8Array([91]));
+  });
+
+  it('places an SVG as the vector layers Figma makes of it, scaled to its cell and centred, named after its asset', async () => {
+    const stub = nodeStub();
+    const { star } = canvasWithStar(stub);
+    const main = await loadMainThread(codeJs, stub);
+    await main.send({ type: 'begin', plan: setPlan(2, { kind: 'new-frame', nextTo: { nodeId: star.id, name: 'star' } }, 'star set') });
+    const svgOutput = { format: 'svg' as const, transparent: true };
+    const svg = svgOf(['#112233', '#f58220']);
+    await main.send({ type: 'asset', asset: { ...asset(0, 'home'), record: { ...asset(0, 'home').record, output: svgOutput }, image: { format: 'svg', svg } } });
+    // A wide SVG (its raster 64 x 32) fits its 48 x 24 cell; a PNG beside it stays a rectangle.
+    const wide = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 32"><path fill="#112233" d="M0 0h8v8z"/></svg>`;
+    await main.send({ type: 'asset', asset: { ...asset(1, 'search'), image: { format: 'svg', svg: wide }, width: 64, height: 64 } });
+    const frame = stub.page.children.at(-1)!;
+    expect(stub.calls.filter((call) => call.api === 'createNodeFromSvg').map((call) => call.args[0])).toEqual([svg, wide]);
+    expect(frame.children.map((node) => ({ type: node.type, name: node.name, svg: node.svg, x: node.x, y: node.y, width: node.width, height: node.height }))).toEqual([
+      { type: 'FRAME', name: 'home', svg, x: 12, y: 12, width: 48, height: 48 },
+      // 64 x 32 scaled by 48 / 64: 48 x 24, centred in its 48 px cell at (72, 12).
+      { type: 'FRAME', name: 'search', svg: wide, x: 72, y: 24, width: 48, height: 24 },
+    ]);
+    expect(parseAssetRecord(frame.children[0].getPluginData(ASSET_KEY))?.output).toEqual(svgOutput);
+    expect(stub.history).toHaveLength(2);
+  });
+
+  it('makes the set’s palette local paint styles named after the set, one undo step, and counts them in the summary', async () => {
+    const stub = nodeStub();
+    const { star } = canvasWithStar(stub);
+    // A style of that name from an earlier run of the same set takes the new colour, not a duplicate.
+    const earlier = stub.api.createPaintStyle();
+    earlier.name = 'star set/#112233';
+    stub.api.commitUndo();
+    const main = await loadMainThread(codeJs, stub);
+    await main.send({ type: 'begin', plan: setPlan(1, { kind: 'new-frame', nextTo: { nodeId: star.id, name: 'star' } }, 'star set') });
+    await main.send({ type: 'asset', asset: { ...asset(0, 'home'), image: { format: 'svg', svg: svgOf(['#112233', '#f58220']) } } });
+    await main.send({ type: 'palette', colors: ['#112233', '#f58220'] });
+    await main.send({ type: 'end', end: { status: 'done' } });
+    expect(stub.paintStyles.map((style) => ({ name: style.name, paints: style.paints }))).toEqual([
+      { name: 'star set/#112233', paints: [{ type: 'SOLID', color: { r: 0x11 / 255, g: 0x22 / 255, b: 0x33 / 255 } }] },
+      { name: 'star set/#f58220', paints: [{ type: 'SOLID', color: { r: 0xf5 / 255, g: 0x82 / 255, b: 0x20 / 255 } }] },
+    ]);
+    expect(stub.paintStyles[0]).toBe(earlier);
+    expect(stub.notices.map((notice) => notice.message)).toEqual(['Styleset placed 1 image in “star set”; its 2 colours are paint styles “star set/…”.']);
+    // The image, then the styles: two undo steps after the earlier one.
+    expect(stub.history).toHaveLength(3);
+    expect(stub.history[2]).toEqual(['create paint style']);
   });
 
   it('leaves the positions in an auto-layout frame to its layout', async () => {
-    const frame = Object.assign(fakeNode('FRAME', 'Row', 400, 100), { layoutMode: 'HORIZONTAL' });
-    const fake = await loadMainThread([frame]);
-    fake.send({ type: 'begin', count: 2 });
-    fake.send({ type: 'image', index: 1, name: 'search', png: new Uint8Array([1]), width: 64, height: 64 });
-    expect(frame.children.map((node) => [node.name, node.x, node.y, node.width, node.height])).toEqual([['search', 0, 0, 92, 92]]);
+    const stub = nodeStub();
+    const frame = stub.add('FRAME', 'Row', { width: 400, height: 100 });
+    frame.layoutMode = 'HORIZONTAL';
+    const main = await loadMainThread(codeJs, stub);
+    await main.send({ type: 'begin', plan: setPlan(2, { kind: 'frame', nodeId: frame.id, name: 'Row' }) });
+    await main.send({ type: 'asset', asset: asset(1, 'search') });
+    expect(layersOf(frame)).toEqual([{ name: 'search', x: 0, y: 0, width: 92, height: 92 }]);
   });
 
-  it('refuses to begin without a selected frame', async () => {
-    const fake = await loadMainThread([fakeNode('TEXT', 'Title', 10, 10)]);
-    fake.send({ type: 'begin', count: 2 });
-    fake.send({ type: 'image', index: 0, name: 'home', png: new Uint8Array([1]), width: 64, height: 64 });
-    expect(fake.posted.at(-1)).toEqual({ type: 'target-lost', message: 'Select a frame first: the images go inside it.' });
+  it('refuses to begin into a frame that is gone', async () => {
+    const stub = nodeStub();
+    const frame = stub.add('FRAME', 'Icons', { width: 400, height: 400 });
+    const main = await loadMainThread(codeJs, stub);
+    stub.deleteNode(frame);
+    await main.send({ type: 'begin', plan: setPlan(2, { kind: 'frame', nodeId: frame.id, name: 'Icons' }) });
+    await main.send({ type: 'asset', asset: asset(0, 'home') });
+    expect(main.posted.at(-1)).toEqual({ type: 'no-target', message: 'The frame “Icons” is no longer in this file: select a frame to fill.' });
+    expect(frame.children).toEqual([]);
   });
 
-  it('stops placing into a frame deleted mid-run', async () => {
-    const frame = fakeNode('FRAME', 'Icons', 400, 400);
-    const fake = await loadMainThread([frame]);
-    fake.send({ type: 'begin', count: 2 });
-    fake.send({ type: 'image', index: 0, name: 'home', png: new Uint8Array([1]), width: 64, height: 64 });
-    frame.removed = true;
-    fake.send({ type: 'image', index: 1, name: 'search', png: new Uint8Array([2]), width: 64, height: 64 });
-    expect(frame.children.map((node) => node.name)).toEqual(['home']);
-    expect(fake.posted.at(-1)).toEqual({ type: 'target-lost', message: 'The frame “Icons” was deleted while its images were made.' });
+  it('stops placing into a frame deleted mid-run, tells the UI to stop, and counts what was placed', async () => {
+    const stub = nodeStub();
+    const frame = stub.add('FRAME', 'Icons', { width: 400, height: 400 });
+    const main = await loadMainThread(codeJs, stub);
+    await main.send({ type: 'begin', plan: setPlan(3, { kind: 'frame', nodeId: frame.id, name: 'Icons' }) });
+    await main.send({ type: 'asset', asset: asset(0, 'home') });
+    stub.deleteNode(frame);
+    await main.send({ type: 'asset', asset: asset(1, 'search') });
+    // The UI had all the images before it heard: the run ends as done, but the count is the main thread's.
+    await main.send({ type: 'asset', asset: asset(2, 'settings') });
+    await main.send({ type: 'end', end: { status: 'done' } });
+    // The frame is deleted: read as data, since reading a deleted node's name throws.
+    expect(frame.snapshot().children.map((node) => node.name)).toEqual(['home']);
+    expect(main.posted.slice(1)).toEqual([
+      { type: 'target-deleted' },
+      { type: 'summary', status: 'Stopped: the frame “Icons” was deleted; 2 of 3 images were not placed.', error: true },
+    ]);
+    expect(stub.notices).toEqual([{ message: 'Styleset stopped: the frame “Icons” was deleted; 2 of 3 images were not placed.', options: { error: true, timeout: 10_000 } }]);
+  });
+
+  it('notices a frame deleted while no image came, when the run ends, without reading the deleted frame', async () => {
+    const stub = nodeStub();
+    const frame = stub.add('FRAME', 'Icons', { width: 400, height: 400 });
+    const main = await loadMainThread(codeJs, stub);
+    await main.send({ type: 'begin', plan: setPlan(2, { kind: 'frame', nodeId: frame.id, name: 'Icons' }) });
+    // Reading a deleted node's name throws in Figma, and in the stub: the summary must not need it.
+    stub.deleteNode(frame);
+    await main.send({ type: 'end', end: { status: 'failed', message: 'The daemon stopped.' } });
+    expect(stub.notices.map((notice) => notice.message)).toEqual(['Styleset stopped: the frame “Icons” was deleted; 2 of 2 images were not placed.']);
+    expect(main.posted.at(-1)).toEqual({ type: 'summary', status: 'Stopped: the frame “Icons” was deleted; 2 of 2 images were not placed.', error: true });
   });
 });
 
-/** `ws` behind the session's socket interface, as the browser adapter puts the browser's WebSocket. */
+/** `ws` behind the client's socket interface, as the browser adapter puts the browser's WebSocket. */
 const openNodeSocket: OpenSocket = (url, listener) => {
   const socket = new WebSocket(url, { maxPayload: LIMITS.maxBinaryFrameBytes });
   socket.on('open', () => listener.open());
@@ -213,11 +372,13 @@ const openNodeSocket: OpenSocket = (url, listener) => {
 describe('against a real daemon', () => {
   let root: string;
   let daemon: Daemon;
+  let engine: FakeEngine;
   let token: string;
 
-  async function start(engine: FakeEngineOptions = {}) {
+  async function start(options: FakeEngineOptions = {}) {
     await daemon?.close();
-    daemon = await startDaemon({ engine: new FakeEngine(engine), dataDir: join(root, 'data'), configDir: join(root, 'config'), host: '127.0.0.1', port: 0 });
+    engine = new FakeEngine(options);
+    daemon = await startDaemon({ engine, dataDir: join(root, 'data'), configDir: join(root, 'config'), host: '127.0.0.1', port: 0 });
   }
 
   beforeAll(async () => {
@@ -231,75 +392,155 @@ describe('against a real daemon', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  /** The UI's run over a real WebSocket, wired to the built main thread as Figma wires them. */
-  async function run(names: string, options: { token?: string; url?: string; stopAfterImages?: number } = {}) {
-    const frame = fakeNode('FRAME', 'Tab bar', 600, 200);
-    const main = await loadMainThread([frame]);
+  /**
+   * The UI's run over a real WebSocket, wired to the built main thread as Figma wires them: its
+   * messages go to the main thread, and the main thread's exports and stops come back to it.
+   */
+  async function wired(main: MainThread, begin: (deps: Parameters<typeof startSetRun>[3]) => RunHandle | undefined, options: { token?: string; url?: string; stopAfterImages?: number } = {}) {
     const views: ViewState[] = [];
     let handle: RunHandle | undefined;
     let images = 0;
+    let requestId = 0;
+    const reply = (): MainToUi | undefined => main.posted.at(-1);
     const finished = new Promise<void>((resolve) => {
-      handle = startRun(
-        { names, styleHint: 'flat', token: options.token ?? token },
-        { frame: { name: frame.name, width: frame.width, height: frame.height } },
-        {
-          url: options.url ?? daemon.url,
-          openSocket: openNodeSocket,
-          toMain: (message) => {
-            main.send(message);
-            if (message.type === 'image' && ++images === options.stopAfterImages) handle!.stop();
-          },
-          render: (view) => {
-            views.push(view);
-            if (!view.busy) resolve();
-          },
+      handle = begin({
+        url: options.url ?? daemon.url,
+        token: options.token ?? token,
+        openSocket: openNodeSocket,
+        toMain: (message) => {
+          void main.send(message).then(() => {
+            const last = reply();
+            if (last?.type === 'no-target') handle?.stop(last.message);
+            if (last?.type === 'target-deleted') handle?.stop();
+          });
+          if (message.type === 'asset' && ++images === options.stopAfterImages) handle!.stop();
         },
-      );
+        exportReference: async (nodeId, width, height) => {
+          const id = ++requestId;
+          await main.send({ type: 'export-reference', requestId: id, nodeId, width, height });
+          const answer = main.posted.find((m) => (m.type === 'reference' || m.type === 'reference-failed') && m.requestId === id);
+          if (answer?.type === 'reference') return answer.png;
+          throw new DaemonProblem({ code: 'reference_unavailable', message: answer?.type === 'reference-failed' ? answer.message : 'no answer' });
+        },
+        render: (view) => {
+          views.push(view);
+          if (!view.busy) resolve();
+        },
+        newSeed: (avoid) => (avoid + 1000) >>> 0,
+      });
     });
     await finished;
-    return { frame, main, views, final: views.at(-1)! };
+    // The main thread's summary comes after the run's end.
+    await settleMainThread();
+    return { views, final: views.at(-1)! };
   }
 
-  it('generates the set and places every PNG in the frame, named and laid out in a grid', async () => {
-    const { frame, main, final } = await run('home, search, settings, profile');
-    expect(final).toMatchObject({ busy: false, status: 'Done: 4 of 4 images.' });
+  const frameSelection = (frame: StubNode): SelectionInfo => ({ kind: 'one', node: { id: frame.id, name: frame.name, type: 'FRAME', width: frame.width, height: frame.height }, container: true });
+
+  async function namesIntoFrame(names: string, options: { token?: string; url?: string; stopAfterImages?: number } = {}) {
+    const stub = nodeStub();
+    const frame = stub.add('FRAME', 'Tab bar', { width: 600, height: 200 });
+    const main = await loadMainThread(codeJs, stub);
+    const run = await wired(main, (deps) => startSetRun({ names, styleHint: 'flat', referencePrompt: '', output: PNG_OUTPUT }, frameSelection(frame), undefined, deps), options);
+    return { ...run, frame, main, stub };
+  }
+
+  it('generates a set from names and places every PNG in the frame, named and laid out in a grid', async () => {
+    const { frame, main, stub, final } = await namesIntoFrame('home, search, settings, profile');
+    expect(final).toMatchObject({ busy: false, status: 'Made 4 of 4 images.' });
+    expect(main.posted.find((m) => m.type === 'summary')).toEqual({ type: 'summary', status: 'Placed 4 images in “Tab bar”.', error: false });
     expect(frame.children.map((node) => node.name)).toEqual(['home', 'search', 'settings', 'profile']);
     // 600 x 200, gap 8: one row of four 140-pixel cells beats two rows of 88.
-    expect(frame.children.map((node) => [node.x, node.y, node.width, node.height])).toEqual([
+    expect(layersOf(frame).map(({ x, y, width, height }) => [x, y, width, height])).toEqual([
       [8, 30, 140, 140],
       [156, 30, 140, 140],
       [304, 30, 140, 140],
       [452, 30, 140, 140],
     ]);
-    const [job] = await readdir(join(root, 'data', 'jobs'));
-    for (const [index, node] of frame.children.entries()) {
-      const stored = await readFile(join(root, 'data', 'jobs', job, `0${index}.png`));
-      expect(Buffer.from(imageOf(main, node)!)).toEqual(stored);
-    }
-    expect(main.notices).toEqual([{ message: 'Styleset placed 4 images in “Tab bar”.', options: { error: false, timeout: 4000 } }]);
+    const job = engine.jobs.at(-1)!;
+    expect(job.kind).toBe('set');
+    // Each layer holds its image as the engine made it, byte for byte.
+    for (const [index, node] of frame.children.entries()) expect(imageOf(stub, node)).toEqual(fakePng(64, 64, (job.options.seed + index) >>> 0));
+    expect(stub.notices).toEqual([{ message: 'Styleset placed 4 images in “Tab bar”.', options: { error: false, timeout: 4000 } }]);
+  });
+
+  it('makes a set in the style of a layer: the layer exported at the model’s size, inverted once, the set made after it into a new frame', async () => {
+    const stub = nodeStub();
+    const { star } = canvasWithStar(stub);
+    const style: CanvasStyle = { kind: 'canvas', nodeId: star.id, name: 'star', width: 48, height: 48, thumbnail: new Uint8Array(), suggestedPrompt: 'a star icon' };
+    const main = await loadMainThread(codeJs, stub);
+    const jobsBefore = engine.jobs.length;
+    const { final } = await wired(main, (deps) => startSetRun({ names: 'home, search', styleHint: '', referencePrompt: 'a star icon', output: PNG_OUTPUT }, { kind: 'none' }, style, deps));
+    expect(final).toMatchObject({ busy: false, status: 'Made 2 of 2 images.' });
+    const [inversion, set] = engine.jobs.slice(jobsBefore);
+    expect(inversion).toMatchObject({ kind: 'inversion', prompts: [], referencePrompt: 'a star icon' });
+    // The exported layer is what the daemon inverted: byte for byte.
+    expect(Buffer.from(inversion.referenceImage!)).toEqual(Buffer.from(fakePng(64, 64, 1)));
+    expect(set).toMatchObject({ kind: 'reference', prompts: ['a home icon', 'a search icon'], referencePrompt: 'a star icon', trajectoryKey: `trajectory-${inversion.options.seed}` });
+    expect(set.referenceImage).toBeUndefined();
+    const frame = stub.page.children.at(-1)!;
+    expect(frame.name).toBe('star set');
+    expect(frame.children.map((node) => node.name)).toEqual(['home', 'search']);
+    const record = parseAssetRecord(frame.children[1].getPluginData(ASSET_KEY))!;
+    expect(record).toMatchObject({ name: 'search', prompt: 'a search icon', seed: (set.options.seed + 1) >>> 0, style: { referencePrompt: 'a star icon', referenceNodeId: star.id, referenceName: 'star' } });
+
+    // Regenerate "search": the same inversion, a new seed, its layer replaced in place.
+    const searchLayer = frame.children[1];
+    await wired(main, (deps) => startRegenerate(searchLayer.id, record, deps));
+    const again = engine.jobs.at(-1)!;
+    expect(engine.jobs.length - jobsBefore).toBe(3);
+    expect(again).toMatchObject({ kind: 'reference', prompts: ['a search icon'], trajectoryKey: set.trajectoryKey });
+    expect(again.options.seed).toBe((record.seed + 1000) >>> 0);
+    expect(frame.children.map((node) => node.name)).toEqual(['home', 'search']);
+    expect(frame.children[1]).not.toBe(searchLayer);
+    expect(imageOf(stub, frame.children[1])).toEqual(fakePng(64, 64, again.options.seed));
+    expect(stub.notices.at(-1)?.message).toBe('Styleset replaced “search”.');
+  });
+
+  it('makes a set as SVGs: vector layers in the frame and the palette the daemon reports as paint styles', async () => {
+    const stub = nodeStub();
+    const frame = stub.add('FRAME', 'Tab bar', { width: 600, height: 200 });
+    const main = await loadMainThread(codeJs, stub);
+    const { final } = await wired(main, (deps) =>
+      startSetRun({ names: 'home, search', styleHint: '', referencePrompt: '', output: { format: 'svg', transparent: false } }, frameSelection(frame), undefined, deps),
+    );
+    expect(final).toMatchObject({ busy: false, status: 'Made 2 of 2 images.' });
+    const job = engine.jobs.at(-1)!;
+    expect(job.options).toMatchObject({ format: 'svg', palette: 'set', background: 'keep' });
+    expect(frame.children.map((node) => [node.type, node.name])).toEqual([
+      ['FRAME', 'home'],
+      ['FRAME', 'search'],
+    ]);
+    expect(frame.children.every((node) => node.svg?.startsWith('<svg'))).toBe(true);
+    // The styles are the colours the SVGs fill with, as the daemon's palette lists them.
+    const fills = [...new Set(frame.children.flatMap((node) => [...node.svg!.matchAll(/fill="(#[0-9a-f]{6})"/g)].map((m) => m[1])))].sort();
+    expect(stub.paintStyles.map((style) => style.name.replace('Tab bar/', '')).sort()).toEqual(fills);
+    expect(stub.notices.at(-1)?.message).toMatch(/^Styleset placed 2 images in “Tab bar”; its \d+ colours are paint styles “Tab bar\/…”\.$/);
   });
 
   it('asks for the right token when the daemon rejects it', async () => {
-    const { frame, main, final } = await run('home', { token: 'not-the-token' });
-    expect(final.error).toEqual({ field: 'token', message: expect.stringContaining('Run `styleset pair`') });
+    const { frame, stub, final } = await namesIntoFrame('home', { token: 'not-the-token' });
+    expect(final.error).toEqual({ field: 'token', message: expect.arrayContaining([code('npx styleset pair')]) });
     expect(frame.children).toEqual([]);
-    expect(main.notices[0]).toMatchObject({ message: expect.stringMatching(/^Styleset placed nothing: .*pairing token/), options: { error: true } });
+    expect(stub.notices[0]).toMatchObject({ message: expect.stringMatching(/^Styleset placed nothing: .*pairing token/), options: { error: true } });
   });
 
   it('cancels on the daemon, keeping the images placed so far', async () => {
-    await start({ stepDelayMs: 30 });
-    const { frame, main, final } = await run('home, search, settings, profile', { stopAfterImages: 1 });
-    expect(final).toMatchObject({ busy: false, status: expect.stringMatching(/^Cancelled after [1-3] of 4 images\.$/) });
-    expect(frame.children.length).toBeGreaterThanOrEqual(1);
-    expect(frame.children.length).toBeLessThan(4);
-    expect(main.notices[0].message).toMatch(/^Styleset cancelled: [1-3] of 4 images placed in “Tab bar”\.$/);
+    // The engine waits before the second image until the cancel aborts it: no race with the clock.
+    await start({ holdBeforeImage: 1 });
+    const { frame, main, stub, final } = await namesIntoFrame('home, search, settings, profile', { stopAfterImages: 1 });
+    expect(final).toMatchObject({ busy: false, status: 'Cancelled after 1 of 4 images.' });
+    expect(frame.children.map((node) => node.name)).toEqual(['home']);
+    expect(stub.notices.map((notice) => notice.message)).toEqual(['Styleset cancelled: 1 of 4 images placed in “Tab bar”.']);
+    expect(main.posted.find((m) => m.type === 'summary')).toEqual({ type: 'summary', status: 'Cancelled: 1 of 4 images placed in “Tab bar”.', error: false });
+    await start();
   });
 
   it('says how to start the daemon when nothing listens', async () => {
     const url = daemon.url;
     await daemon.close();
-    const { final } = await run('home', { url });
-    expect(final.error?.message).toBe(`The Styleset daemon is not running at ${url}. Start it in a terminal with \`styleset serve\`, then try again.`);
+    const { final } = await namesIntoFrame('home', { url });
+    expect(final.error?.message).toEqual([`The Styleset daemon is not running at ${url}. Start it in a terminal with `, code('npx styleset serve'), ', then try again.']);
     await start();
   });
 });

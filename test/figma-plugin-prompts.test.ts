@@ -1,6 +1,6 @@
 import { LIMITS } from '@styleset/protocol';
 import { describe, expect, it } from 'vitest';
-import { parseNames, prepareSet, promptFor } from '../packages/figma-plugin/src/prompts';
+import { parseNames, prepareSet, promptFor, referencePromptFromName } from '../packages/figma-plugin/src/prompts';
 
 describe('parseNames', () => {
   it('splits on commas and line breaks in any mix, trimming and collapsing spaces', () => {
@@ -80,5 +80,20 @@ describe('prepareSet', () => {
   it('refuses a prompt over the protocol limit, naming the name', () => {
     const set = prepareSet(`home, ${'x'.repeat(LIMITS.maxPromptLength)}`, '');
     expect(set).toEqual({ ok: false, error: expect.stringMatching(/"x{40}…" is over 1000 characters/) });
+  });
+});
+
+describe('referencePromptFromName', () => {
+  it('makes a prompt of a layer name the way icon libraries write them', () => {
+    expect(referencePromptFromName('star')).toBe('a star icon');
+    expect(referencePromptFromName('icons/Star-filled 24')).toBe('a Star filled icon');
+    expect(referencePromptFromName('Icons / arrow_left@2x')).toBe('an arrow left icon');
+    expect(referencePromptFromName('Hero illustration')).toBe('a Hero illustration');
+  });
+
+  it('leaves it to the designer when the name says nothing about the picture', () => {
+    for (const name of ['Frame 12', 'Rectangle', 'image 3', 'Group 7', 'Vector', 'Size=24, Style=Filled', '42', ' / ', '']) {
+      expect(referencePromptFromName(name), name).toBe('');
+    }
   });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerPair } from '../packages/daemon/src/cli/commands/pair';
 import { registerStatus } from '../packages/daemon/src/cli/commands/status';
 import { StylesetClient } from '../packages/daemon/src/server/client';
+import { fakePng, fakeSvg } from '../packages/daemon/test/server/support/fake-engine';
 
 const fixture = join(import.meta.dirname, '../packages/daemon/test/server/support/serve-fixture.ts');
 
@@ -63,7 +64,8 @@ describe('styleset serve, pair and status', () => {
   it('serve reports where it listens, its folders and models as JSON', () => {
     expect(lines[0]).toMatchObject({
       type: 'listening',
-      host: '127.0.0.1',
+      host: 'localhost',
+      addresses: expect.arrayContaining(['127.0.0.1']),
       dataDir: join(root, 'data'),
       configDir: join(root, 'config'),
       tokenFile: join(root, 'config', 'token'),
@@ -77,10 +79,12 @@ describe('styleset serve, pair and status', () => {
   it('pair prints the token serve made, alone on stdout or as JSON', async () => {
     const token = (await readFile(join(root, 'config', 'token'), 'utf8')).trim();
     expect(await run('pair', '--config-dir', join(root, 'config'))).toBe(`${token}\n`);
+    // The daemon serves on a random port: pair names it, not config.json's default.
     expect(JSON.parse(await run('pair', '--config-dir', join(root, 'config'), '--json'))).toEqual({
       token,
       tokenFile: join(root, 'config', 'token'),
-      url: 'ws://127.0.0.1:7391',
+      url,
+      running: true,
     });
   });
 
@@ -105,7 +109,25 @@ describe('styleset serve, pair and status', () => {
     expect(existsSync(join(out, '01.png'))).toBe(true);
     const text = await run('status', job.jobId, '--url', url, '--token', token);
     expect(text).toBe(`job ${job.jobId} (set): done, 2/2 images\n`);
-    await vi.waitFor(() => expect(lines.some((l) => l.type === 'job' && l.jobId === job.jobId && l.state === 'done')).toBe(true));
+    // The log line crosses a pipe from the serve process: wait for it (vi.waitFor's default of 1 s
+    // is a deadline a busy machine can miss), an order check, not a speed one.
+    await vi.waitFor(() => expect(lines.some((l) => l.type === 'job' && l.jobId === job.jobId && l.state === 'done')).toBe(true), { timeout: 30_000 });
+  });
+
+  it("status saves a vector job's SVGs next to its PNGs, in the order they came, and names its palette", async () => {
+    const token = (await readFile(join(root, 'config', 'token'), 'utf8')).trim();
+    const client = await StylesetClient.connect({ url, token });
+    const job = await client.submit({ kind: 'set', prompts: ['a star', 'a moon'], options: { seed: 9, format: 'both' } });
+    await client.close();
+    const out = join(root, 'vector-out');
+    const json = JSON.parse(await run('status', job.jobId, '--url', url, '--token', token, '--wait', '--out', out, '--json'));
+    expect(json.files).toEqual(['00.png', '01.png', '00.svg', '01.svg'].map((file) => join(out, file)));
+    const colors: string[] = json.vector.palettes[0].colors;
+    expect(json).toMatchObject({ state: 'done', completed: 2, count: 2, vector: { palettes: [{ colors, images: [0, 1] }] } });
+    expect(Buffer.from(await readFile(join(out, '01.svg')))).toEqual(Buffer.from(fakeSvg(64, 64, 10, colors)));
+    expect(Buffer.from(await readFile(join(out, '01.png')))).toEqual(Buffer.from(fakePng(64, 64, 10)));
+    const text = await run('status', job.jobId, '--url', url, '--token', token, '--out', out);
+    expect(text).toContain(`\n  ${join(out, '01.svg')}\n  palette: ${colors.join(' ')}\n`);
   });
 
   it('status explains a wrong token, an unknown job and a daemon that is not there', async () => {

@@ -13,29 +13,18 @@ import {
   type GraphProto,
 } from '../packages/daemon/src/onnx';
 import { generateTinyModel, type TinyModel, type TinyModelOptions } from './support/tiny-models';
+import { TEST_SUITE_SET } from './support/tiny-models/test-suite-set';
 
-const variants: Record<string, TinyModelOptions> = {
-  'sd1 explicit int64-timestep': { family: 'sd1', attention: 'explicit', timestep: 'int64-batch', inputIds: 'int64', vaeEncoderOutput: 'latent_sample' },
-  'sd1 sdpa external': { family: 'sd1', weights: 'external' },
-  'sd1 fp16': { family: 'sd1', dtype: 'fp16', weights: 'external' },
-  'sd2 v-prediction': { family: 'sd2', timestep: 'int64-batch' },
-  'sdxl sdpa external': { family: 'sdxl', weights: 'external', vaeEncoderOutput: 'latent_sample' },
-  'sdxl explicit turbo': { family: 'sdxl', attention: 'explicit', turbo: true, inputIds: 'int64' },
-  'sdxl fp16': { family: 'sdxl', dtype: 'fp16', timestep: 'int64-batch' },
-  'sd1 large': { family: 'sd1', size: 'large', weights: 'external' },
-};
+const variants = TEST_SUITE_SET;
 
 let root: string;
 const models: Record<string, TinyModel> = {};
-let generationMs = 0;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'tiny-models-'));
-  const start = performance.now();
   for (const [name, options] of Object.entries(variants)) {
     models[name] = await generateTinyModel(join(root, name.replaceAll(' ', '_')), options);
   }
-  generationMs = performance.now() - start;
 });
 
 afterAll(async () => {
@@ -94,9 +83,9 @@ function promptIds(model: TinyModel, tokens: number[]): number[] {
 }
 
 describe('tiny models', () => {
-  it('generates every variant quickly', () => {
-    expect(Object.keys(models)).toHaveLength(Object.keys(variants).length);
-    expect(generationMs).toBeLessThan(15_000);
+  // How long this takes is measured by `npm run bench` (test fixtures), not asserted here.
+  it('generates every variant', () => {
+    expect(Object.keys(models)).toEqual(Object.keys(variants));
   });
 
   describe.each(Object.keys(variants))('%s', (name) => {

@@ -6,11 +6,12 @@ import { WebSocketServer } from 'ws';
 import { loadOrCreateToken } from '../packages/daemon/src/config/token';
 import { startDaemon, type Daemon } from '../packages/daemon/src/server/daemon';
 import { FakeEngine, fakePng, type FakeEngineOptions } from '../packages/daemon/test/server/support/fake-engine';
-import { connectDaemon, describeFailure, type StylesetClient } from '../packages/vscode-ext/src/daemon';
-import { exists, isDirectory, writePng } from '../packages/vscode-ext/src/files';
+import { connectDaemon, type StylesetClient } from '../packages/vscode-ext/src/daemon';
+import { explainFailure } from '../packages/vscode-ext/src/failures';
+import { exists, isDirectory, writeImage } from '../packages/vscode-ext/src/files';
 import { globMatcher } from '../packages/vscode-ext/src/glob';
 import { planImages, type SourceFile } from '../packages/vscode-ext/src/plan';
-import { runSet } from '../packages/vscode-ext/src/runner';
+import { runSet, type SetImage } from '../packages/vscode-ext/src/runner';
 import { DEFAULT_SETTINGS } from '../packages/vscode-ext/src/settings';
 
 let root: string;
@@ -68,6 +69,8 @@ async function project(): Promise<SourceFile[]> {
   );
 }
 
+const writePng = async (image: SetImage, png: Uint8Array) => (await writeImage({ folder: workspace, target: image.target, bytes: png, replace: false }), true);
+
 const planFor = (files: SourceFile[]) =>
   planImages(files, { exists, isDirectory, isPlaceholder: globMatcher(DEFAULT_SETTINGS.placeholderGlob), styleHint: 'flat' });
 
@@ -92,28 +95,54 @@ describe('the extension against a real daemon', () => {
   });
 
   it('cancels on the daemon and keeps the images already written', async () => {
-    await start({ stepDelayMs: 30 });
+    // The engine holds before the second image until the cancel reaches it: no race with the clock.
+    await start({ holdBeforeImage: 1 });
     const plan = await planFor(await project());
     const controller = new AbortController();
     const outcome = await runSet({ connection: await connect(), images: plan.images, write: writePng, signal: controller.signal, onWritten: () => controller.abort() });
-    expect(outcome.status).toBe('cancelled');
-    expect(outcome.written.length).toBeGreaterThanOrEqual(1);
-    expect(outcome.written.length).toBeLessThan(plan.images.length);
-    for (const target of outcome.written) expect(await exists(target)).toBe(true);
-    for (const image of plan.images.slice(outcome.written.length)) expect(await exists(image.target)).toBe(false);
+    expect(outcome).toEqual({ status: 'cancelled', written: [plan.images[0].target] });
+    expect(await exists(plan.images[0].target)).toBe(true);
+    for (const image of plan.images.slice(1)) expect(await exists(image.target)).toBe(false);
     await start();
   });
 
-  it('reports a rejected token as unauthorized', async () => {
+  it('asks for the token when the daemon rejects it', async () => {
     const error = await connectDaemon(daemon.url, 'not-the-token').catch((e: unknown) => e);
-    expect(describeFailure(error, daemon.url)).toMatchObject({ kind: 'unauthorized', message: expect.stringContaining('`styleset pair`') });
+    expect(explainFailure(error, { url: daemon.url })).toMatchObject({
+      message: "Styleset: enter the token that 'styleset pair' prints. The daemon did not accept the stored pairing token.",
+      actions: [{ kind: 'enterToken' }],
+    });
   });
 
-  it('says how to start the daemon when nothing listens', async () => {
+  it('offers to start the daemon when nothing listens (a real refused connection)', async () => {
     const url = daemon.url;
     await daemon.close();
     const error = await connectDaemon(url, token).catch((e: unknown) => e);
-    expect(describeFailure(error, url)).toMatchObject({ kind: 'unreachable', message: expect.stringContaining('`styleset serve`') });
+    expect(explainFailure(error, { url })).toEqual({
+      message: `Styleset: start the daemon, then retry. Nothing answers at ${url}.`,
+      instruction: 'Start the daemon, then retry',
+      // Whole, for the output channel.
+      detail: expect.stringMatching(/ECONNREFUSED/),
+      actions: [{ kind: 'startDaemon' }, { kind: 'retry' }, { kind: 'openSettings', setting: 'styleset.daemonUrl' }],
+    });
+    // The same refusal through the name localhost, which Node may try on both ::1 and 127.0.0.1.
+    const byName = url.replace('127.0.0.1', 'localhost');
+    const viaLocalhost = await connectDaemon(byName, token).catch((e: unknown) => e);
+    expect(explainFailure(viaLocalhost, { url: byName }).actions[0]).toEqual({ kind: 'startDaemon' });
+    await start();
+  });
+
+  it('offers a retry when the daemon goes away during a job', async () => {
+    await start({ stepDelayMs: 30 });
+    const plan = await planFor(await project());
+    const client = await connect();
+    const outcome = await runSet({ connection: client, images: plan.images, write: writePng, onProgress: () => void daemon.close() });
+    expect(outcome.status).toBe('failed');
+    const failure = explainFailure(outcome.error, { url: daemon.url });
+    // A daemon that stops marks the job interrupted, unless the connection closes first.
+    expect(['interrupted', 'connection_closed']).toContain((outcome.error as { code: string }).code);
+    expect(failure.message).toMatch(/^Styleset: retry(?: once the daemon runs again|: the connection to the daemon was lost)\. /);
+    expect(failure.actions).toEqual([{ kind: 'retry' }, { kind: 'startDaemon' }]);
     await start();
   });
 
@@ -124,6 +153,8 @@ describe('the extension against a real daemon', () => {
     const url = `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
     const error = await connectDaemon(url, token).catch((e: unknown) => e);
     await new Promise((resolve) => server.close(resolve));
-    expect(describeFailure(error, url).message).toMatch(/different protocol versions .*version 99.*version 1\)/);
+    const failure = explainFailure(error, { url });
+    expect(failure.message).toMatch(/^Styleset: update the extension or the daemon, whichever is older\. .*version 99.*version 1/);
+    expect(failure.actions).toEqual([]);
   });
 });

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LIMITS, PROTOCOL_VERSION, type DaemonMessage } from '@styleset/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeFailure } from '../packages/vscode-ext/src/daemon';
-import { exists, isDirectory, writePng } from '../packages/vscode-ext/src/files';
+import { exists, isDirectory, writeImage } from '../packages/vscode-ext/src/files';
 import { globMatcher } from '../packages/vscode-ext/src/glob';
 import { planImages, type SourceFile } from '../packages/vscode-ext/src/plan';
 import { runSet, type DaemonConnection, type JobEvent, type SetImage } from '../packages/vscode-ext/src/runner';
@@ -28,6 +27,9 @@ async function put(path: string, content: string | Uint8Array = 'existing'): Pro
 async function sources(files: Record<string, string>): Promise<SourceFile[]> {
   return Promise.all(Object.entries(files).map(async ([path, text]) => ({ path: await put(path, text), text, folder: root })));
 }
+
+/** Writes as the extension does (atomically, never over a file that appeared), into the test's folder. */
+const writePng = async (image: SetImage, png: Uint8Array) => (await writeImage({ folder: root, target: image.target, bytes: png, replace: false }), true);
 
 const environment = (styleHint = '') => ({ exists, isDirectory, isPlaceholder: globMatcher(DEFAULT_SETTINGS.placeholderGlob), styleHint });
 
@@ -53,6 +55,7 @@ describe('planImages', () => {
         target: join(root, 'src/assets/user-avatar.png'),
         folder: root,
         reason: 'missing',
+        format: 'png',
         // The import has no alt text; a later reference's alt wins over the file name.
         prompt: 'Profile picture of the user, flat',
         mentions: [
@@ -61,8 +64,8 @@ describe('planImages', () => {
           { file: join(root, 'src/Profile.tsx'), line: 1 },
         ],
       },
-      { target: join(root, 'public/icons/settings.png'), folder: root, reason: 'missing', prompt: 'a settings icon, flat', mentions: [{ file: join(root, 'src/App.tsx'), line: 3 }] },
-      { target: join(root, 'src/placeholders/team.png'), folder: root, reason: 'placeholder', prompt: 'a Team photo, flat', mentions: [{ file: join(root, 'src/App.tsx'), line: 4 }] },
+      { target: join(root, 'public/icons/settings.png'), folder: root, reason: 'missing', format: 'png', prompt: 'a settings icon, flat', mentions: [{ file: join(root, 'src/App.tsx'), line: 3 }] },
+      { target: join(root, 'src/placeholders/team.png'), folder: root, reason: 'placeholder', format: 'png', prompt: 'a Team photo, flat', mentions: [{ file: join(root, 'src/App.tsx'), line: 4 }] },
     ]);
   });
 
@@ -81,11 +84,11 @@ describe('planImages', () => {
   });
 
   it('skips, with a reason, missing images it cannot fill: other formats and paths outside the workspace', async () => {
-    const files = await sources({ 'README.md': '![Diagram](docs/flow.svg)\n![x](../../outside.png)\n![Ok](docs/ok.png)' });
+    const files = await sources({ 'README.md': '![Diagram](docs/flow.gif)\n![x](../../outside.png)\n![Ok](docs/ok.png)' });
     const plan = await planImages(files, environment());
     expect(plan.images.map((image) => image.target)).toEqual([join(root, 'docs/ok.png')]);
     expect(plan.skipped).toEqual([
-      { target: join(root, 'docs/flow.svg'), why: 'Styleset makes PNG images and this reference names another format' },
+      { target: join(root, 'docs/flow.gif'), why: 'Styleset writes PNG, JPEG, WebP and SVG images, not GIF' },
       { target: join(root, '../../outside.png'), why: 'it is outside the workspace folder' },
     ]);
   });
@@ -102,7 +105,7 @@ class ScriptedConnection implements DaemonConnection {
   cancelled: string[] = [];
   private release?: () => void;
 
-  constructor(private readonly events: JobEvent[], private readonly options: { pauseAfter?: number; refuse?: Error } = {}) {}
+  constructor(private readonly events: JobEvent[], private readonly options: { pauseAfter?: number; refuse?: Error; position?: number } = {}) {}
 
   async submit(request: { prompts: string[]; options?: object }) {
     if (this.options.refuse) throw this.options.refuse;
@@ -111,6 +114,7 @@ class ScriptedConnection implements DaemonConnection {
     const paused = new Promise<void>((resolve) => (this.release = resolve));
     return {
       jobId: 'job1',
+      position: options.position,
       async *[Symbol.asyncIterator]() {
         for (const [index, event] of events.entries()) {
           if (index === options.pauseAfter) await paused;
@@ -134,6 +138,7 @@ const result = (index: number): JobEvent => ({
 });
 const event = (message: DaemonMessage): JobEvent => ({ message });
 const progress = event({ v, type: 'progress', jobId: 'job1', phase: 'denoising', step: 1, total: 4 });
+const progressWithEta = event({ v, type: 'progress', jobId: 'job1', phase: 'denoising', step: 2, total: 4, etaMs: 3000 });
 const done = event({ v, type: 'done', jobId: 'job1', count: 2, timings: { queuedMs: 0, runMs: 1, phases: {} } });
 
 describe('runSet', () => {
@@ -158,6 +163,13 @@ describe('runSet', () => {
     expect(seen).toEqual(['denoising 1/4', `1 ${images()[1].target}`, `0 ${images()[0].target}`]);
     expect([...(await readFile(images()[0].target))]).toEqual([1]);
     expect([...(await readFile(images()[1].target))]).toEqual([2]);
+  });
+
+  it('passes on the queue position and the daemon\'s time estimate', async () => {
+    const connection = new ScriptedConnection([progress, progressWithEta, result(0), result(1), done], { position: 3 });
+    const seen: unknown[] = [];
+    await runSet({ connection, images: images(), write: writePng, onAccepted: (ahead) => seen.push(ahead), onProgress: (event) => seen.push(event) });
+    expect(seen).toEqual([3, { phase: 'denoising', step: 1, total: 4 }, { phase: 'denoising', step: 2, total: 4, etaMs: 3000 }]);
   });
 
   it('cancels the job when aborted and reports what was written', async () => {
@@ -194,33 +206,9 @@ describe('runSet', () => {
     const outcome = await runSet({ connection, images: images(), write: writePng });
     expect(outcome.status).toBe('failed');
     expect((outcome.error as Error).message).toMatch(new RegExp(`^cannot write ${images()[0].target.replace(/[\\/.]/g, '\\$&')}: `));
+    // Its own code, so the message can say what to do about it.
+    expect(outcome.error).toMatchObject({ code: 'write_failed', target: images()[0].target });
     expect(connection.cancelled).toEqual(['job1']);
-  });
-});
-
-describe('describeFailure', () => {
-  const url = 'ws://127.0.0.1:7391';
-
-  it('says how to start a daemon that is not running', () => {
-    expect(describeFailure({ code: 'daemon_unreachable', message: 'ECONNREFUSED' }, url)).toEqual({
-      kind: 'unreachable',
-      message: `Styleset: the daemon is not running at ${url}. Start it in a terminal with \`styleset serve\` (or correct the setting styleset.daemonUrl).`,
-    });
-  });
-
-  it('marks a rejected token, so the caller can ask for another', () => {
-    expect(describeFailure({ code: 'unauthorized', message: 'wrong pairing token' }, url)).toMatchObject({ kind: 'unauthorized', message: expect.stringContaining('`styleset pair`') });
-  });
-
-  it('names both protocol versions on a mismatch', () => {
-    const { message } = describeFailure({ code: 'version_mismatch', message: 'the daemon speaks protocol version 2; this client speaks version 1' }, url);
-    expect(message).toBe('Styleset: this extension and the daemon speak different protocol versions (the daemon speaks protocol version 2; this client speaks version 1). Update whichever is older.');
-  });
-
-  it('points option errors at the settings and passes other messages on', () => {
-    expect(describeFailure({ code: 'model_not_found', message: 'no model "x"' }, url).message).toBe('Styleset: no model "x". Check the settings styleset.model and styleset.steps.');
-    expect(describeFailure(new Error('cannot write /a.png: EACCES'), url)).toEqual({ kind: 'other', message: 'Styleset: cannot write /a.png: EACCES' });
-    expect(describeFailure('odd', url).message).toBe('Styleset: odd');
   });
 });
 
@@ -232,8 +220,8 @@ describe('optionsFrom', () => {
 
   it('checks steps against the protocol limits and the URL scheme, naming the setting', () => {
     const tooMany = optionsFrom({ ...DEFAULT_SETTINGS, steps: LIMITS.steps.max + 1 });
-    expect(tooMany).toEqual({ ok: false, error: expect.stringMatching(/^styleset\.steps: /) });
-    expect(optionsFrom({ ...DEFAULT_SETTINGS, steps: 2.5 })).toEqual({ ok: false, error: expect.stringMatching(/^styleset\.steps: /) });
-    expect(optionsFrom({ ...DEFAULT_SETTINGS, daemonUrl: 'http://127.0.0.1:7391' })).toEqual({ ok: false, error: expect.stringContaining('ws:// or wss://') });
+    expect(tooMany).toEqual({ ok: false, error: expect.stringMatching(/^styleset\.steps: /), setting: 'styleset.steps' });
+    expect(optionsFrom({ ...DEFAULT_SETTINGS, steps: 2.5 })).toEqual({ ok: false, error: expect.stringMatching(/^styleset\.steps: /), setting: 'styleset.steps' });
+    expect(optionsFrom({ ...DEFAULT_SETTINGS, daemonUrl: 'http://127.0.0.1:7391' })).toEqual({ ok: false, error: expect.stringContaining('ws:// or wss://'), setting: 'styleset.daemonUrl' });
   });
 });

@@ -5,8 +5,14 @@ import { isInside, relativePath, resolveTarget, webRootOf } from '../packages/vs
 import { imagePrompt, subjectFromFileName } from '../packages/vscode-ext/src/prompts';
 import { findReferences, sourceKindOf, type ImageReference } from '../packages/vscode-ext/src/references';
 
-const scan = (fileName: string, text: string): Omit<ImageReference, 'syntax'>[] =>
-  findReferences(text, sourceKindOf(fileName)!).map(({ syntax: _, ...reference }) => reference);
+/** What is read, without where and how big (tested on their own below). */
+const scan = (fileName: string, text: string): Omit<ImageReference, 'syntax' | 'start' | 'end' | 'size'>[] =>
+  findReferences(text, sourceKindOf(fileName)!).map(({ syntax: _, start: _s, end: _e, size: _z, ...reference }) => reference);
+
+/** The text each reference's range covers, which is where its diagnostic is drawn. */
+const written = (fileName: string, text: string) => findReferences(text, sourceKindOf(fileName)!).map(({ start, end }) => text.slice(start, end));
+
+const sizes = (fileName: string, text: string) => findReferences(text, sourceKindOf(fileName)!).map(({ target, size }) => [target, size]);
 
 describe('sourceKindOf', () => {
   it('knows the file types that reference images, by extension in any case', () => {
@@ -226,5 +232,79 @@ describe('prompts', () => {
 
   it('appends the style hint', () => {
     expect(imagePrompt({ target: 'img/user-avatar.png' }, ' flat pastel ')).toBe('a user avatar icon, flat pastel');
+  });
+});
+
+describe('where a reference is written', () => {
+  it('covers exactly the path as written, in every syntax, leaving out queries and fragments', () => {
+    const html = [
+      '<img alt="a > b" src="img/user-avatar.png?v=2">',
+      "<img src='/brand/logo.png#x' />",
+      '<img src=icons/search.png>',
+      '<img src="img/my%20icon.png">',
+      '<div style="background: url( \'/bg/paper.png\' )"></div>',
+    ].join('\n');
+    expect(written('index.html', html)).toEqual(['img/user-avatar.png', '/brand/logo.png', 'icons/search.png', 'img/my%20icon.png', '/bg/paper.png']);
+    const tsx = ["import avatar from './assets/user-avatar.png';", '<img src={"/icons/settings.png"} />', "<img src={'./home.png'} />"].join('\n');
+    expect(written('App.tsx', tsx)).toEqual(['./assets/user-avatar.png', '/icons/settings.png', './home.png']);
+    const md = ['![Logo](img/logo.png "The logo")', '![Hero](<img/hero image.png>)', '![](  spaced.png  )'].join('\n');
+    expect(written('README.md', md)).toEqual(['img/logo.png', 'img/hero image.png', 'spaced.png']);
+    expect(written('a.css', '.a { background: url("x/y.png") } .b { mask: url(z.png) }')).toEqual(['x/y.png', 'z.png']);
+  });
+
+  it('reports the line of the path, not of the tag that holds it', () => {
+    const html = '<img\n  alt="Hero"\n  src="img/hero.png"\n>';
+    expect(findReferences(html, 'html').map(({ line }) => line)).toEqual([3]);
+  });
+});
+
+describe('the size a reference shows its image at', () => {
+  it('reads width and height attributes as HTML and JSX write them, in pixels only', () => {
+    const html = [
+      '<img src="a.png" width="64" height="32">',
+      '<img src="b.png" width=120>',
+      '<img src="c.png" height="48px">',
+      '<img src="d.png" width="50%" height="2em">',
+      '<img src="e.png">',
+    ].join('\n');
+    expect(sizes('index.html', html)).toEqual([
+      ['a.png', { width: 64, height: 32 }],
+      ['b.png', { width: 120 }],
+      ['c.png', { height: 48 }],
+      ['d.png', undefined],
+      ['e.png', undefined],
+    ]);
+    const tsx = '<Image src="/hero.png" width={800} height={400} />\n<img src="/i.png" style={{ width: 24, height: "24px", maxWidth: 100 }} />';
+    expect(sizes('App.tsx', tsx)).toEqual([
+      ['/hero.png', { width: 800, height: 400 }],
+      ['/i.png', { width: 24, height: 24 }],
+    ]);
+  });
+
+  it('takes an inline style when the attributes say nothing, and ignores max- and min- sizes', () => {
+    const html = '<img src="a.png" style="max-width: 10px; width: 96px; min-height: 4px; height:72px">\n<img src="b.png" width="10" style="width: 99px">';
+    expect(sizes('index.html', html)).toEqual([
+      ['a.png', { width: 96, height: 72 }],
+      ['b.png', { width: 10 }],
+    ]);
+  });
+
+  it("reads the CSS rule around a url(): background-size first, else the element's width and height", () => {
+    const css = [
+      '.logo { width: 128px; height: 64px; background: url(logo.png) no-repeat; }',
+      '.icon { background-image: url("icon.png"); background-size: 32px 24px; width: 100px; }',
+      '.bar { background-size: 16px; background: url(bar.png) }',
+      '.fluid { width: 50%; background: url(fluid.png) }',
+      'body { background: url(paper.png) }',
+      '@media (min-width: 600px) { .m { height: 40px; background: url(m.png) } }',
+    ].join('\n');
+    expect(sizes('site.css', css)).toEqual([
+      ['logo.png', { width: 128, height: 64 }],
+      ['icon.png', { width: 32, height: 24 }],
+      ['bar.png', { width: 16 }],
+      ['fluid.png', undefined],
+      ['paper.png', undefined],
+      ['m.png', { height: 40 }],
+    ]);
   });
 });

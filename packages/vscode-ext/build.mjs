@@ -1,5 +1,8 @@
 // Bundles the extension into one CommonJS file for VS Code's Node extension host. `vscode` is
 // provided by the host; `ws` is bundled, its optional native speed-ups stay out (ws works without).
+// The WebP encoder's WebAssembly goes next to the bundle, where src/encode.ts loads it from.
+import { copyFile, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -19,3 +22,8 @@ await build({
   external: ['vscode', 'bufferutil', 'utf-8-validate'],
   logLevel: 'warning',
 });
+
+const require = createRequire(import.meta.url);
+const webp = dirname(require.resolve('@jsquash/webp/package.json'));
+await mkdir(dist, { recursive: true });
+await copyFile(join(webp, 'codec/enc/webp_enc_simd.wasm'), join(dist, 'webp_enc_simd.wasm'));

@@ -25,6 +25,7 @@ import { scalingPlot } from './report/scaling-plot';
 import { resultTables } from './report/tables';
 import type { BenchResults, ModelResults } from './results';
 import { benchModel } from './run-model';
+import { benchService } from './run-service';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const PLOT = 'images/bench-time-per-image.svg';
@@ -75,6 +76,7 @@ try {
   for (const model of models) {
     measured.push(await benchModel(model, planFor(model.id, quick), join(work, model.id), model.id === 'sd1-large' ? fp16 : undefined));
   }
+  const service = await benchService(join(work, 'service'));
   const results: BenchResults = {
     command,
     quick,
@@ -83,6 +85,7 @@ try {
     machine,
     skipped,
     models: measured,
+    service,
   };
 
   // A smoke run must not replace the published numbers.

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultModelDir } from '../src/cli/default-model';
+import { defaultModelDir } from '../src/model/default-model';
 import { generateTinyModel, type TinyModelOptions } from '../../../test/support/tiny-models';
 
 /** A model folder the benchmark runs, under a short id used in tables and file names. */

@@ -24,6 +24,8 @@ export interface ModelPlan {
   /** Session-option variants (keys of OPTION_VARIANTS). */
   options: string[];
   opProfileRepeats: number;
+  /** Warm sets vectorised (transparent PNGs and SVGs, one palette); 0: not measured. */
+  vectorRepeats: number;
 }
 
 /**
@@ -62,6 +64,7 @@ const FULL: Record<string, ModelPlan> = {
     daemonRepeats: 5,
     options: ALL_OPTIONS,
     opProfileRepeats: 5,
+    vectorRepeats: 5,
   },
   'sd1-large': {
     setSteps: 4,
@@ -74,6 +77,7 @@ const FULL: Record<string, ModelPlan> = {
     daemonRepeats: 3,
     options: ALL_OPTIONS,
     opProfileRepeats: 3,
+    vectorRepeats: 0,
   },
   'sdxl-large': {
     setSteps: 1,
@@ -86,6 +90,7 @@ const FULL: Record<string, ModelPlan> = {
     daemonRepeats: 2,
     options: ['threads-1', 'no-spinning'],
     opProfileRepeats: 2,
+    vectorRepeats: 0,
   },
 };
 
@@ -101,6 +106,7 @@ const QUICK: ModelPlan = {
   daemonRepeats: 1,
   options: ['threads-1'],
   opProfileRepeats: 1,
+  vectorRepeats: 1,
 };
 
 export function planFor(modelId: string, quick: boolean): ModelPlan {

@@ -31,6 +31,14 @@ export interface ModelResults {
   scaling: Record<Batching, Measured<'scaling'>>;
   inversion: Array<Measured<'inversion'>>;
   daemon: Measured<'daemon'>;
+  /** Vector output after warm sets (the default model only; absent in runs before it existed). */
+  vector?: Measured<'vector'>;
+}
+
+/** Scenarios that need no model. */
+export interface ServiceResults {
+  load: Measured<'service-load'>;
+  fixtures: Measured<'fixtures'>;
 }
 
 export interface Machine {
@@ -51,4 +59,6 @@ export interface BenchResults {
   /** Models that were not run, and why. */
   skipped: string[];
   models: ModelResults[];
+  /** Absent from runs made before these scenarios existed. */
+  service?: ServiceResults;
 }

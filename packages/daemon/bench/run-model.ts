@@ -21,8 +21,8 @@ const ATTEMPTS = 3;
  * Runs one scenario in a fresh process once the machine is idle, and again if other work started
  * meanwhile; logs what ran, how long it took and what else the machine did.
  */
-async function inChild<K extends ScenarioSpec['kind']>(spec: ScenarioSpec & { kind: K }, what: string): Promise<Measured<K>> {
-  const log = (message: string) => console.log(`[${spec.model.id}] ${what}: ${message}`);
+export async function inChild<K extends ScenarioSpec['kind']>(spec: ScenarioSpec & { kind: K }, what: string): Promise<Measured<K>> {
+  const log = (message: string) => console.log(`[${'model' in spec ? spec.model.id : 'service'}] ${what}: ${message}`);
   for (let attempt = 1; ; attempt++) {
     await waitForIdle(MAX_IDLE_WAIT_MS, log);
     const before = snapshotCpu();
@@ -132,5 +132,10 @@ export async function benchModel(model: BenchModel, plan: ModelPlan, work: strin
     { kind: 'daemon', model, dataDir: join(work, 'daemon'), targets: plan.targets, steps: plan.setSteps, repeats: plan.daemonRepeats },
     'sets through the daemon',
   );
-  return { model, plan, calls, sets, options, opProfile, scaling, inversion, daemon };
+  // The tiny models' random weights draw noise, which says nothing about icons: the default model only.
+  const vector =
+    plan.vectorRepeats > 0 && model.id === 'default'
+      ? await inChild({ kind: 'vector', model, dataDir: cached, targets: plan.targets, steps: plan.setSteps, repeats: plan.vectorRepeats }, 'vector output')
+      : undefined;
+  return { model, plan, calls, sets, options, opProfile, scaling, inversion, daemon, ...(vector && { vector }) };
 }

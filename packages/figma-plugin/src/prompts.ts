@@ -1,4 +1,7 @@
 import { LIMITS } from '@styleset/protocol';
+import { promptFor } from './prompt-words';
+
+export { promptFor, referencePromptFromName } from './prompt-words';
 
 /** One image of the set: the name the designer typed (its layer name) and the prompt sent for it. */
 export interface SetItem {
@@ -9,28 +12,6 @@ export interface SetItem {
 export type PreparedSet =
   | { ok: true; items: SetItem[]; /** Names typed more than once, dropped after the first. */ duplicates: string[] }
   | { ok: false; error: string };
-
-/** Words that already say what kind of picture it is, so "icon" is not added after them. */
-const KIND_WORDS = /\b(?:icons?|logos?|illustrations?|photos?|photographs?|pictures?|images?|banners?|backgrounds?|patterns?|badges?|emojis?|stickers?|drawings?|sketch(?:es)?|textures?)\b/i;
-
-const LEADING_ARTICLE = /^(?:a|an|the)\s/i;
-
-/**
- * "an" before a vowel sound: the vowel letters, except a "u" or "eu" sounded "you" (user, unicorn,
- * euro) and "one"; a silent "h" is rare enough in icon names to ignore.
- */
-function article(word: string): 'a' | 'an' {
-  if (/^(?:u[^aeiou\s][aeiouy]|eu|one\b)/i.test(word)) return 'a';
-  return /^[aeiou]/i.test(word) ? 'an' : 'a';
-}
-
-/** "home" -> "a home icon"; "weather illustration" keeps its own kind; the style hint goes last. */
-export function promptFor(name: string, styleHint = ''): string {
-  const subject = KIND_WORDS.test(name) ? name : `${name} icon`;
-  const phrase = LEADING_ARTICLE.test(name) ? subject : `${article(name)} ${subject}`;
-  const hint = styleHint.trim();
-  return hint === '' ? phrase : `${phrase}, ${hint}`;
-}
 
 /**
  * Names as a designer types them: separated by commas or line breaks in any mix, with stray

@@ -37,17 +37,24 @@ export const REFERENCE_IMAGE_DEFAULTS = {
   inversionOffset: 5,
 } as const satisfies JobOptions;
 
+/** Vector output (see `VectorSummary`): off unless asked for, so a job that does not ask gets what it always got. */
+export const VECTOR_DEFAULTS = {
+  format: 'png',
+  background: 'keep',
+  palette: 'set',
+} as const satisfies JobOptions;
+
 /** Left to the daemon when absent (its default model, a random seed, a batch size that fits), or off (previews). */
 type DaemonChosen = 'model' | 'seed' | 'batchSize' | 'previewEvery';
 
 /**
- * The options a job runs with. The inversion fields are filled for every kind; only jobs that
- * invert read them.
+ * The options a job runs with. The inversion fields are filled for every kind, only jobs that
+ * invert read them; the vector ones too (an inversion makes no images).
  */
 export type ResolvedOptions = Required<Omit<JobOptions, DaemonChosen>> & Pick<JobOptions, DaemonChosen>;
 
 /**
- * Fills what a job's options leave out: the method's defaults, the model's own,
+ * Fills what a job's options leave out: the method's defaults (and PNG output), the model's own,
  * then the image-reference example's for jobs that invert an image, and the model's native size.
  */
 export function resolveOptions(
@@ -62,6 +69,7 @@ export function resolveOptions(
   const { inversionGuidance, inversionOffset } = REFERENCE_IMAGE_DEFAULTS;
   return {
     ...STYLE_ALIGNED_DEFAULTS,
+    ...VECTOR_DEFAULTS,
     ...model.defaults,
     inversionGuidance,
     inversionOffset,

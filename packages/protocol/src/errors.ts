@@ -23,10 +23,16 @@ export const ERROR_CODES = [
   /** A model folder or file that is missing parts or is of an unsupported kind. */
   'model_invalid',
   'queue_full',
+  /** Every paired connection the daemon allows is busy (waiting on a job or a reply). */
+  'too_many_connections',
   'job_not_found',
   'cancelled',
   /** The daemon stopped while the job ran; it will not resume. */
   'interrupted',
+  /** The daemon's data folder is out of space (or quota); the message names the folder and what to do. */
+  'disk_full',
+  /** The daemon cannot write in its data folder (permissions, a read-only file system); the message names it. */
+  'storage_unwritable',
   'internal',
 ] as const;
 

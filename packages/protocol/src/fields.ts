@@ -31,7 +31,7 @@ export type ImageMimeType = (typeof IMAGE_MIME_TYPES)[number];
  * Describes the raw bytes that follow the JSON header in a binary frame. Every message that
  * carries bytes does so under this one key, so framing can check it without knowing the type.
  */
-export function attachmentSchema<const M extends readonly [ImageMimeType, ...ImageMimeType[]]>(
+export function attachmentSchema<const M extends readonly [string, ...string[]]>(
   mimes: M,
   maxBytes: number,
 ) {
@@ -41,4 +41,8 @@ export function attachmentSchema<const M extends readonly [ImageMimeType, ...Ima
   });
 }
 
-export type Attachment = z.infer<ReturnType<typeof attachmentSchema<typeof IMAGE_MIME_TYPES>>>;
+/** What framing needs of any attachment: the length of the bytes that follow, and their type. */
+export interface Attachment {
+  byteLength: number;
+  mime: string;
+}

@@ -3,6 +3,7 @@ import type { ErrorCode, ProtocolError } from './errors';
 import { type Attachment, requestIdSchema } from './fields';
 import { issueToError } from './issues';
 import { LIMITS } from './limits';
+import { ID_SCAN_CHARS, peekRequestId } from './peek-id';
 import { type ClientMessage, clientMessageSchemas } from './messages/client';
 import { type DaemonMessage, daemonMessageSchemas } from './messages/daemon';
 import { PROTOCOL_VERSION } from './version';
@@ -83,37 +84,64 @@ function fail(code: ErrorCode, message: string, field?: string, id?: string): Fa
 
 type Unpacked = { ok: true; json: string; bytes?: Uint8Array } | Failure;
 
+/** Decodes a prefix that may end inside a character: only used to look for the id. */
+const lenientDecoder = new TextDecoder('utf-8');
+
+/**
+ * A frame refused before its JSON is parsed still names what was wrong (`field`: `frame` or
+ * `header`) and, when a bounded scan of its start finds it, the request's id to echo.
+ */
+function refuse(code: ErrorCode, message: string, field: 'frame' | 'header', head: () => string): Failure {
+  const id = peekRequestId(head());
+  const why = id === undefined ? `; no request id among its first ${ID_SCAN_CHARS} characters to echo (send \`id\` first)` : '';
+  return fail(code, `${message}${why}`, field, id);
+}
+
 function unpack(frame: Frame): Unpacked {
   const max = LIMITS.maxTextMessageBytes;
   if (typeof frame === 'string') {
     // Each character is 1 to 3 UTF-8 bytes: only measure exactly when the bounds disagree.
-    if (frame.length > max || (frame.length * 3 > max && encoder.encode(frame).length > max)) {
-      return fail('too_large', `a text message may be at most ${max} bytes`);
+    const size = frame.length > max ? undefined : frame.length * 3 > max ? encoder.encode(frame).length : frame.length;
+    if (size === undefined || size > max) {
+      const measured = size === undefined ? `at least ${frame.length} bytes` : `${size} bytes`;
+      return refuse('too_large', `the text message is ${measured}; the limit is ${max} bytes (limits.maxTextMessageBytes)`, 'frame', () => frame.slice(0, ID_SCAN_CHARS));
     }
     return { ok: true, json: frame };
   }
   const view = ArrayBuffer.isView(frame) ? frame : new Uint8Array(frame);
   const size = view.length;
+  // At most one character per byte: this many bytes hold the scan window whatever the text.
+  const head = (from: number, to: number) => () => lenientDecoder.decode(view.subarray(from, Math.min(to, from + ID_SCAN_CHARS * 3)));
   if (size > LIMITS.maxBinaryFrameBytes) {
-    return fail('too_large', `a binary frame is ${size} bytes; the limit is ${LIMITS.maxBinaryFrameBytes}`);
+    return refuse(
+      'too_large',
+      `the binary frame is ${size} bytes; the limit is ${LIMITS.maxBinaryFrameBytes} bytes (limits.maxBinaryFrameBytes)`,
+      'frame',
+      head(HEADER_LENGTH_BYTES, size),
+    );
   }
   if (size < HEADER_LENGTH_BYTES) {
-    return fail('bad_message', `a binary frame is ${size} bytes, too short for its 4-byte header length`);
+    return fail('bad_message', `a binary frame is ${size} bytes, too short for its 4-byte header length`, 'frame');
   }
   const headerLength = new DataView(view.buffer, view.byteOffset, size).getUint32(0, false);
-  if (headerLength > max) {
-    return fail('too_large', `a binary frame's JSON header is ${headerLength} bytes; the limit is ${max}`);
-  }
   const headerEnd = HEADER_LENGTH_BYTES + headerLength;
+  if (headerLength > max) {
+    return refuse(
+      'too_large',
+      `the binary frame's JSON header is ${headerLength} bytes; the limit is ${max} bytes (limits.maxTextMessageBytes)`,
+      'header',
+      head(HEADER_LENGTH_BYTES, Math.min(headerEnd, size)),
+    );
+  }
   if (headerEnd > size) {
     const follow = size - HEADER_LENGTH_BYTES;
-    return fail('bad_message', `a binary frame declares a ${headerLength}-byte header but only ${follow} bytes follow`);
+    return refuse('bad_message', `the binary frame declares a ${headerLength}-byte header but only ${follow} bytes follow`, 'header', head(HEADER_LENGTH_BYTES, size));
   }
   let json: string;
   try {
     json = decoder.decode(view.subarray(HEADER_LENGTH_BYTES, headerEnd));
   } catch {
-    return fail('bad_message', "a binary frame's JSON header is not valid UTF-8");
+    return refuse('bad_message', "the binary frame's JSON header is not valid UTF-8", 'header', head(HEADER_LENGTH_BYTES, headerEnd));
   }
   // A view, not a copy: images are large and the frame is not reused.
   return { ok: true, json, bytes: view.subarray(headerEnd) };

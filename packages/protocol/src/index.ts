@@ -25,9 +25,23 @@ export {
 export {
   REFERENCE_IMAGE_DEFAULTS,
   STYLE_ALIGNED_DEFAULTS,
+  VECTOR_DEFAULTS,
   resolveOptions,
   type ResolvedOptions,
 } from './defaults';
+export {
+  BACKGROUND_MODES,
+  OUTPUT_FORMATS,
+  PALETTE_SCOPES,
+  RESULT_FORMATS,
+  RESULT_MIME,
+  VECTOR_LIMITS,
+  type BackgroundMode,
+  type OutputFormat,
+  type PaletteScope,
+  type ResultFormat,
+  type VectorSummary,
+} from './vector';
 export {
   clientMessageSchemas,
   type ClientMessage,

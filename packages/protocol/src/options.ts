@@ -10,6 +10,7 @@ import {
 } from './fields';
 import { schedulerSchema } from './jobs';
 import { LIMITS } from './limits';
+import { backgroundModeSchema, outputFormatSchema, paletteScopeSchema } from './vector';
 
 /** The reference implementation's StyleAlignedArgs, camelCased (see the method doc's table). */
 const styleAlignedShape = {
@@ -43,6 +44,12 @@ const generationShape = {
   batchSize: z.int().min(LIMITS.batchSize.min).max(LIMITS.batchSize.max),
   /** A `progress` preview of the images every this many denoising steps; absent means none. */
   previewEvery: z.int().min(1).max(LIMITS.steps.max),
+  /** PNGs, SVGs traced from them, or both (one `result` per image and format). */
+  format: outputFormatSchema,
+  /** `transparent`: PNGs with alpha and SVGs without a background shape, where the background can be found. */
+  background: backgroundModeSchema,
+  /** Whether the SVGs of the set share one palette. */
+  palette: paletteScopeSchema,
   ...styleAlignedShape,
 };
 

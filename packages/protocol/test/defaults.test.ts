@@ -4,6 +4,7 @@ import {
   DEFAULT_PORT,
   REFERENCE_IMAGE_DEFAULTS,
   STYLE_ALIGNED_DEFAULTS,
+  VECTOR_DEFAULTS,
   referenceOptionsSchema,
   resolveOptions,
   setOptionsSchema,
@@ -46,8 +47,14 @@ describe('defaults', () => {
     });
   });
 
+  it('are PNG output with the background kept, one palette per set for SVGs', () => {
+    expect(VECTOR_DEFAULTS).toEqual({ format: 'png', background: 'keep', palette: 'set' });
+  });
+
   it('are themselves valid options', () => {
     expect(setOptionsSchema.safeParse(STYLE_ALIGNED_DEFAULTS).success).toBe(true);
+    expect(setOptionsSchema.safeParse(VECTOR_DEFAULTS).success).toBe(true);
+    expect(referenceOptionsSchema.safeParse(VECTOR_DEFAULTS).success).toBe(true);
     expect(referenceOptionsSchema.safeParse(REFERENCE_IMAGE_DEFAULTS).success).toBe(true);
     expect(referenceOptionsSchema.safeParse(resolveOptions('reference', sdxl)).success).toBe(true);
   });
@@ -57,6 +64,9 @@ describe('resolveOptions', () => {
   it("fills a set on SD 1.x from the method's defaults, the model's and its size", () => {
     expect(resolveOptions('set', sd1)).toEqual({
       ...STYLE_ALIGNED_DEFAULTS,
+      format: 'png',
+      background: 'keep',
+      palette: 'set',
       scheduler: 'ddim',
       steps: 50,
       guidance: 7.5,
@@ -88,6 +98,14 @@ describe('resolveOptions', () => {
     for (const open of ['model', 'seed', 'batchSize', 'previewEvery']) expect(resolved).not.toHaveProperty(open);
     const chosen = resolveOptions('set', sd1, { model: 'sd15', seed: 9, batchSize: 3 });
     expect(chosen).toMatchObject({ model: 'sd15', seed: 9, batchSize: 3 });
+  });
+
+  it('fills the vector options of every kind, and keeps those given', () => {
+    for (const kind of ['set', 'reference', 'inversion'] as const) {
+      expect(resolveOptions(kind, sd1)).toMatchObject({ format: 'png', background: 'keep', palette: 'set' });
+    }
+    expect(resolveOptions('reference', sd1, { format: 'both', palette: 'image' })).toMatchObject({ format: 'both', background: 'keep', palette: 'image' });
+    expect(resolveOptions('set', sd1, { background: 'transparent', format: undefined })).toMatchObject({ format: 'png', background: 'transparent' });
   });
 
   it('does not let an explicit undefined erase a default', () => {

@@ -20,6 +20,7 @@ export function bytesOf(length: number): Uint8Array {
 export const png = bytesOf(300);
 export const jpeg = bytesOf(120);
 export const preview = bytesOf(40);
+export const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><path fill="#1f6feb" d="M8 8h48v48H8z"/></svg>');
 
 export const hello: ClientMessageOf<'hello'> = { v, type: 'hello', id: 'h1', token: 'pairing-token' };
 
@@ -40,6 +41,9 @@ export const submitSet: Submit<'set'> = {
     scheduler: 'euler_ancestral',
     batchSize: 4,
     previewEvery: 5,
+    format: 'both',
+    background: 'transparent',
+    palette: 'set',
     shareAttention: true,
     adainQueries: true,
     adainKeys: true,
@@ -61,7 +65,7 @@ export const submitReference: Submit<'reference'> = {
   prompts: ['a man eats pizza, medieval painting'],
   referencePrompt: 'Man laying in a bed, medieval painting.',
   attachment: { byteLength: jpeg.length, mime: 'image/jpeg' },
-  options: { guidance: 10, inversionGuidance: 2, inversionOffset: 5, sharedScoreShift: Math.LN2 },
+  options: { guidance: 10, inversionGuidance: 2, inversionOffset: 5, sharedScoreShift: Math.LN2, format: 'svg', palette: 'image' },
 };
 
 export const submitReferenceReusing: Submit<'reference'> = {
@@ -124,6 +128,20 @@ export const result: DaemonMessageOf<'result'> = {
   attachment: { byteLength: png.length, mime: 'image/png' },
 };
 
+/** The same image of a `both` job as an SVG, sent after the last PNG; its background could not be removed. */
+export const svgResult: DaemonMessageOf<'result'> = {
+  ...result,
+  format: 'svg',
+  warning: 'the background was kept: the icon touches the border',
+  attachment: { byteLength: svg.length, mime: 'image/svg+xml' },
+};
+
+/** What `done` and `status` say of a `both` job's SVGs: one palette, and an image that got none. */
+export const vectorSummary: NonNullable<DaemonMessageOf<'done'>['vector']> = {
+  palettes: [{ colors: ['#1f6feb', '#ffffff'], images: [0, 2] }],
+  failed: [{ index: 1, warning: 'no SVG: tracing failed' }],
+};
+
 export const progressWithPreview: DaemonMessageOf<'progress'> = {
   v,
   type: 'progress',
@@ -164,6 +182,8 @@ export const daemonMessages: Array<[string, DaemonMessage, Uint8Array?]> = [
   ['progress', { v, type: 'progress', jobId: 'job-1', phase: 'loading', step: 0, total: 1 }],
   ['progress with preview', progressWithPreview, preview],
   ['result', result, png],
+  ['result (png of a vector job)', { ...result, format: 'png' }, png],
+  ['result (svg)', svgResult, svg],
   [
     'done',
     {
@@ -174,6 +194,10 @@ export const daemonMessages: Array<[string, DaemonMessage, Uint8Array?]> = [
       count: 2,
       timings: { queuedMs: 10, runMs: 5000, phases: { loading: 900, encoding: 40, denoising: 3900, decoding: 160 } },
     },
+  ],
+  [
+    'done (with SVGs)',
+    { v, type: 'done', id: 's1', jobId: 'job-1', count: 3, timings: { queuedMs: 0, runMs: 2100, phases: { decoding: 60 } }, vector: vectorSummary },
   ],
   ['job_error', { v, type: 'job_error', id: 's1', jobId: 'job-1', code: 'model_invalid', message: 'unet/model.onnx is missing', field: 'options.model' }],
   [
@@ -190,6 +214,7 @@ export const daemonMessages: Array<[string, DaemonMessage, Uint8Array?]> = [
       error: { code: 'cancelled', message: 'cancelled by the client' },
     },
   ],
+  ['status (with SVGs)', { v, type: 'status', id: 'g3', jobId: 'job-1', kind: 'set', state: 'done', completed: 3, count: 3, vector: vectorSummary }],
   [
     'queue',
     {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   LIMITS,
   PROTOCOL_VERSION,
+  VECTOR_LIMITS,
   decodeClientMessage,
   decodeDaemonMessage,
   encodeMessage,
@@ -19,6 +20,9 @@ import {
   progressWithPreview,
   result,
   submitInversion,
+  svg,
+  svgResult,
+  vectorSummary,
   submitReference,
   submitSet,
 } from './fixtures';
@@ -57,36 +61,36 @@ describe('frames', () => {
   });
 
   it('rejects a text frame over the limit', () => {
-    rejected(decodeClientMessage(' '.repeat(LIMITS.maxTextMessageBytes + 1)), 'too_large');
+    rejected(decodeClientMessage(' '.repeat(LIMITS.maxTextMessageBytes + 1)), 'too_large', 'frame');
   });
 
   it('measures a text frame in UTF-8 bytes, not characters', () => {
     const text = `"${'€'.repeat(Math.ceil(LIMITS.maxTextMessageBytes / 3))}"`;
     expect(text.length).toBeLessThan(LIMITS.maxTextMessageBytes);
-    rejected(decodeClientMessage(text), 'too_large');
+    rejected(decodeClientMessage(text), 'too_large', 'frame');
   });
 
   it('rejects a binary frame over the limit', () => {
-    rejected(decodeClientMessage(new Uint8Array(LIMITS.maxBinaryFrameBytes + 1)), 'too_large');
+    rejected(decodeClientMessage(new Uint8Array(LIMITS.maxBinaryFrameBytes + 1)), 'too_large', 'frame');
   });
 
   it('rejects a binary frame too short for its header length', () => {
-    rejected(decodeClientMessage(new Uint8Array([0, 0, 1])), 'bad_message');
+    rejected(decodeClientMessage(new Uint8Array([0, 0, 1])), 'bad_message', 'frame');
   });
 
   it('rejects a header length beyond the end of the frame', () => {
     const frame = binaryFrame(submitReference, jpeg.subarray(0, 10), 100_000);
-    expect(rejected(decodeClientMessage(frame), 'bad_message').message).toMatch(/declares a 100000-byte header/);
+    expect(rejected(decodeClientMessage(frame), 'bad_message', 'header').message).toMatch(/declares a 100000-byte header/);
   });
 
   it('rejects a header length over the text limit before reading it', () => {
     const frame = binaryFrame(submitReference, jpeg, LIMITS.maxTextMessageBytes + 1);
-    rejected(decodeClientMessage(frame), 'too_large');
+    rejected(decodeClientMessage(frame), 'too_large', 'header');
   });
 
   it('rejects a header that is not UTF-8', () => {
     const frame = new Uint8Array([0, 0, 0, 2, 0xff, 0xfe, 1, 2]);
-    expect(rejected(decodeClientMessage(frame), 'bad_message').message).toMatch(/not valid UTF-8/);
+    expect(rejected(decodeClientMessage(frame), 'bad_message', 'header').message).toMatch(/not valid UTF-8/);
   });
 
   it('rejects a header that is not JSON', () => {
@@ -134,9 +138,31 @@ describe('frames', () => {
     rejected(decodeDaemonMessage(binaryFrame(header, preview)), 'too_large', 'attachment.byteLength');
   });
 
-  it('rejects a result that is not a PNG', () => {
+  it('rejects a result that is not a PNG or an SVG', () => {
     const header = { ...result, attachment: { byteLength: png.length, mime: 'image/jpeg' } };
-    rejected(decodeDaemonMessage(binaryFrame(header, png)), 'bad_message', 'attachment.mime');
+    const error = rejected(decodeDaemonMessage(binaryFrame(header, png)), 'bad_message', 'attachment.mime');
+    expect(error.message).toBe('attachment.mime must be "image/png" or "image/svg+xml"');
+  });
+
+  it('rejects a result whose format and type disagree', () => {
+    const svgAsPng = { ...svgResult, format: 'png' };
+    expect(rejected(decodeDaemonMessage(binaryFrame(svgAsPng, svg)), 'bad_message', 'attachment.mime').message).toBe(
+      'attachment.mime must be "image/png" for a png result',
+    );
+    // Without `format` a result is a PNG, as it always was.
+    const { format: _, ...unlabelled } = svgResult;
+    rejected(decodeDaemonMessage(binaryFrame(unlabelled, svg)), 'bad_message', 'attachment.mime');
+    rejected(decodeDaemonMessage(binaryFrame({ ...result, format: 'svg' }, png)), 'bad_message', 'attachment.mime');
+  });
+
+  it('rejects an SVG over maxSvgBytes from its header alone, though a PNG may be that big', () => {
+    const size = VECTOR_LIMITS.maxSvgBytes + 1;
+    const header = { ...svgResult, attachment: { byteLength: size, mime: 'image/svg+xml' } };
+    const error = rejected(decodeDaemonMessage(binaryFrame(header, svg)), 'too_large', 'attachment.byteLength');
+    expect(error.message).toBe(`attachment.byteLength must be at most ${VECTOR_LIMITS.maxSvgBytes}`);
+    const bigPng = { ...result, attachment: { byteLength: size, mime: 'image/png' } };
+    // Past the schema: only the frame's length disagrees with the header.
+    rejected(decodeDaemonMessage(binaryFrame(bigPng, png)), 'bad_message', 'attachment.byteLength');
   });
 
   it('rejects a reference image of an unsupported type', () => {
@@ -265,6 +291,11 @@ describe('fields', () => {
     [{ adainKeys: 'yes' }, 'options.adainKeys', 'options.adainKeys must be a boolean'],
     [{ negativePrompt: 'x'.repeat(LIMITS.maxPromptLength + 1) }, 'options.negativePrompt', 'options.negativePrompt must be at most 1000 characters long'],
     [{ model: '' }, 'options.model', 'options.model must not be empty'],
+    [{ format: 'pdf' }, 'options.format', 'options.format must be "png" or "svg" or "both"'],
+    [{ format: 'SVG' }, 'options.format', 'options.format must be "png" or "svg" or "both"'],
+    [{ background: 'white' }, 'options.background', 'options.background must be "keep" or "transparent"'],
+    [{ background: false }, 'options.background', 'options.background must be "keep" or "transparent"'],
+    [{ palette: 'global' }, 'options.palette', 'options.palette must be "set" or "image"'],
   ])('rejects %j', (options, field, message) => {
     expect(rejected(withOptions(options), 'invalid_option', field).message).toBe(message);
   });
@@ -294,6 +325,17 @@ describe('fields', () => {
   it('keeps generation options off inversion jobs', () => {
     const header = { ...submitInversion, options: { steps: 50, guidance: 7 } };
     rejected(decodeClientMessage(binaryFrame(header, png)), 'invalid_option', 'options.guidance');
+  });
+
+  it('keeps vector options off inversion jobs, which make no images', () => {
+    const header = { ...submitInversion, options: { format: 'svg' } };
+    const error = rejected(decodeClientMessage(binaryFrame(header, png)), 'invalid_option', 'options.format');
+    expect(error.message).toBe('options.format is not a known option');
+  });
+
+  it('checks the vector options of reference jobs too', () => {
+    const header = { ...submitReference, options: { palette: 'every' } };
+    rejected(decodeClientMessage(binaryFrame(header, jpeg)), 'invalid_option', 'options.palette');
   });
 
   describe('reference jobs', () => {
@@ -343,6 +385,14 @@ describe('fields', () => {
       [{ type: 'models', models: [modelInfo, { ...modelInfo, width: 500 }] }, 'models.1.width'],
       [{ type: 'model', model: { ...modelInfo, defaults: { scheduler: 'pndm', steps: 50, guidance: 7.5 } } }, 'model.defaults.scheduler'],
       [{ type: 'welcome', daemonVersion: '1', defaultModel: 'default', limits: { maxPromptsPerJob: 64 } }, 'limits.maxTextMessageBytes'],
+      [{ ...svgResult, format: 'pdf' }, 'format'],
+      [{ ...svgResult, warning: '' }, 'warning'],
+      [{ type: 'done', jobId: 'j', count: 1, timings: { queuedMs: 0, runMs: 1, phases: {} }, vector: { palettes: [{ colors: ['#FFFFFF'], images: [0] }] } }, 'vector.palettes.0.colors.0'],
+      [{ type: 'done', jobId: 'j', count: 1, timings: { queuedMs: 0, runMs: 1, phases: {} }, vector: { palettes: [{ colors: ['#fff'], images: [0] }] } }, 'vector.palettes.0.colors.0'],
+      [{ type: 'done', jobId: 'j', count: 1, timings: { queuedMs: 0, runMs: 1, phases: {} }, vector: { palettes: [{ colors: [], images: [0] }] } }, 'vector.palettes.0.colors'],
+      [{ type: 'done', jobId: 'j', count: 1, timings: { queuedMs: 0, runMs: 1, phases: {} }, vector: { palettes: [{ colors: ['#ffffff'], images: [64] }] } }, 'vector.palettes.0.images.0'],
+      [{ type: 'status', jobId: 'j', kind: 'set', state: 'done', completed: 1, count: 1, vector: { ...vectorSummary, failed: [] } }, 'vector.failed'],
+      [{ type: 'status', jobId: 'j', kind: 'set', state: 'done', completed: 1, count: 1, vector: { failed: vectorSummary.failed } }, 'vector.palettes'],
     ])('rejects %j at %s', (message, field) => {
       rejected(daemon({ v, ...message }), 'bad_message', field);
     });

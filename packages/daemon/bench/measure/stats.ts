@@ -22,7 +22,8 @@ export function summarize(values: readonly number[]): Summary {
   };
 }
 
-function quantile(sorted: readonly number[], q: number): number {
+/** The q-quantile of ascending values, interpolated linearly. */
+export function quantile(sorted: readonly number[], q: number): number {
   const position = (sorted.length - 1) * q;
   const below = Math.floor(position);
   const above = Math.min(below + 1, sorted.length - 1);

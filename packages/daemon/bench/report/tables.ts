@@ -1,7 +1,7 @@
 import type { ChildReply } from '../child';
 import { IDLE_SHARE, describe, type OtherWork } from '../measure/contention';
 import type { JsCategory } from '../measure/js-profile';
-import { summarize } from '../measure/stats';
+import { quantile, summarize } from '../measure/stats';
 import { OPTION_VARIANTS } from '../plan';
 import type { BenchResults, ModelResults } from '../results';
 import type { ScalingPoint } from '../scenarios/scaling';
@@ -177,17 +177,89 @@ export function resultTables(results: BenchResults, plotFile: string): string {
         ];
       }),
     ),
+    '### Vector output',
+    'After a warm 4-target set (plus its reference) of the default model, in the same process: `vectoriseSet` as `--format both --background transparent` ' +
+      'runs it (background separation, one palette, tracing, svgo, the render-back check). *clean 128 px icons*: four icons of the procedural renderer ' +
+      'the default model is trained on, drawn at 128 px, a stand-in for a model whose outputs are flat-coloured. ms: median [min–max] over the runs; ' +
+      'per icon: median [min–max] over every icon of every run; errors: mean absolute error per channel of the SVG rendered back (of 255), the largest.',
+    vectorTable(models),
     '### Operator profile',
     'ONNX Runtime\'s profiler (`enableProfiling`) on the rewritten U-Net, same batch: exclusive kernel time per operator type (an `If`\'s ' +
       'branches are charged to their own nodes), ms per call, the largest first. *rewrite\'s nodes*: those the shared-attention rewrite added ' +
       '(named `.../styleset/...`: the If wrappers, the shared branch, AdaIN); the export\'s own attention nodes, moved into the else branches, keep their names.',
     opTable(models),
+    ...serviceSection(results),
   ].join('\n\n');
 }
 
+function vectorTable(models: readonly ModelResults[]): string {
+  const rows = models.flatMap((m) => {
+    const v = m.vector?.result;
+    if (!v) return [];
+    const row = (what: string, runs: typeof v.model, setMs?: number) => {
+      const images = runs.flatMap((r) => r.images);
+      const vectorMs = runs.map((r) => r.vectorMs);
+      return [
+        `${m.model.id}: ${what}`,
+        String(images[0]?.width ?? ''),
+        setMs === undefined ? '–' : spread(runs.map((r) => r.setMs)),
+        spread(vectorMs),
+        setMs === undefined ? '–' : percent(median(vectorMs) / setMs),
+        spread(images.map((im) => im.paths), String),
+        spread(images.map((im) => im.subpaths), String),
+        spread(images.map((im) => im.bytes / 1024), (kb) => kb.toFixed(1)),
+        [...new Set(images.map((im) => im.fidelity))].join(', '),
+        Math.max(...images.map((im) => im.errorQuantised)).toFixed(1),
+        Math.max(...images.map((im) => im.errorOriginal)).toFixed(1),
+        `${images.filter((im) => im.separated).length}/${images.length}`,
+      ];
+    };
+    const setMs = median(v.model.map((r) => r.setMs));
+    return [row("the model's sets", v.model, setMs), row('clean 128 px icons', v.clean)];
+  });
+  if (rows.length === 0) return 'Not measured in this run.';
+  const first = models.find((m) => m.vector)?.vector?.result.firstVectorMs;
+  return [
+    table(['images', 'px', 'set ms', 'vectorise ms', 'added', 'paths', 'subpaths', 'KB', 'fidelity', 'max error vs quantised', 'max error vs PNG', 'separated'], rows),
+    first === undefined ? '' : `The first vectorising in a process took ${ms(first)} ms (svgo's import included; the CLI imports it while the set is generated).`,
+  ].join('\n\n');
+}
+
+/** The scenarios without a model; absent from runs made before they existed. */
+function serviceSection({ service }: BenchResults): string[] {
+  if (!service) return [];
+  const load = service.load.result;
+  const latency = summarize(load.latenciesMs);
+  return [
+    '### Service under load, test fixtures',
+    `*service under load*: test/server-load.test.ts's load timed (that test checks only that nothing is lost): ${load.shape.clients} clients ` +
+      `submit ${load.shape.jobsPerClient} small sets each (1–3 images, 2 steps) to a daemon on the fake engine, cancelling every ` +
+      `${load.shape.cancelEvery}th, and wait for their own oldest job whenever the queue is full: the daemon's queue, job store and frames, ` +
+      'with no model time. *test fixtures*: generating the tiny models test/tiny-models.test.ts checks.',
+    table(
+      ['scenario', 'wall s', 'work', 'per second', 'accepted → done ms: median [p95, max]', 'peak RSS MiB'],
+      [
+        [
+          'service under load',
+          seconds(load.wallMs),
+          `${load.done} jobs done, ${load.cancelled} cancelled, ${load.refused} submissions refused (queue full), ${load.images} images`,
+          `${((load.done + load.cancelled) / (load.wallMs / 1000)).toFixed(0)} jobs, ${(load.images / (load.wallMs / 1000)).toFixed(0)} images`,
+          `${ms(latency.median)} [${ms(quantile([...load.latenciesMs].sort((a, b) => a - b), 0.95))}, ${ms(latency.max)}]`,
+          ms(service.load.peakRssMiB),
+        ],
+        ['test fixtures', seconds(service.fixtures.result.generationMs), `${service.fixtures.result.models} tiny models`, '', '', ms(service.fixtures.peakRssMiB)],
+      ],
+    ),
+  ];
+}
+
+
 function runSection(results: BenchResults): string {
   const { machine } = results;
-  const scenarios = results.models.flatMap((m) => measuredScenarios(m).map(([what, reply]) => ({ what: `${m.model.id}: ${what}`, reply })));
+  const scenarios = [
+    ...results.models.flatMap((m) => measuredScenarios(m).map(([what, reply]) => ({ what: `${m.model.id}: ${what}`, reply }))),
+    ...(results.service ? [{ what: 'service under load', reply: results.service.load }, { what: 'test fixtures', reply: results.service.fixtures }] : []),
+  ];
   const busy = scenarios.filter((s) => s.reply.otherWork.share >= IDLE_SHARE);
   const load =
     busy.length === 0
@@ -218,6 +290,7 @@ function measuredScenarios(m: ModelResults): Array<[string, { otherWork: OtherWo
     ['scaling, chunked', m.scaling.chunked],
     ...m.inversion.map((r, i): [string, { otherWork: OtherWork }] => [`inversion ${i + 1}`, r]),
     ['daemon', m.daemon],
+    ...(m.vector ? [['vector output', m.vector] as [string, { otherWork: OtherWork }]] : []),
   ];
 }
 

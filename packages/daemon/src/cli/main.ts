@@ -1,10 +1,13 @@
 import { Command, CommanderError } from 'commander';
-import { createPipelineEngine } from '../engine/create-engine';
+import { createServeEngine } from '../engine/create-engine';
 import { StylesetError } from '../errors';
 import { registerEval } from './commands/eval';
 import { registerGenerate } from './commands/generate';
 import { registerInvert } from './commands/invert';
+import { registerModels } from './commands/models';
 import { registerPair } from './commands/pair';
+import { registerPrune } from './commands/prune';
+import { registerPull } from './commands/pull';
 import { registerServe } from './commands/serve';
 import { registerStatus } from './commands/status';
 
@@ -16,9 +19,12 @@ const program = new Command()
 
 registerGenerate(program);
 registerInvert(program);
-registerServe(program, createPipelineEngine);
+registerServe(program, createServeEngine);
 registerPair(program);
 registerStatus(program);
+registerPrune(program);
+registerPull(program);
+registerModels(program);
 registerEval(program);
 
 try {

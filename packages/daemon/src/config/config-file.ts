@@ -3,11 +3,17 @@ import { join, resolve } from 'node:path';
 import * as z from 'zod';
 import { StylesetError } from '../errors';
 
-
-/** Loopback only: serving other machines is an explicit choice (see the README's team setup). */
-export const DEFAULT_HOST = '127.0.0.1';
+/**
+ * Loopback only: serving other machines is an explicit choice (see the README's team setup).
+ * `localhost` listens on 127.0.0.1 and, where the machine has IPv6, on ::1: every name the Host
+ * check lets through then reaches the daemon.
+ */
+export const DEFAULT_HOST = 'localhost';
 
 const CONFIG_FILE = 'config.json';
+
+/** How long finished jobs stay in the data folder unless config.json says otherwise (`keepJobsDays`). */
+export const DEFAULT_KEEP_JOBS_DAYS = 30;
 
 const configSchema = z.strictObject({
   host: z.string().min(1).optional(),
@@ -16,10 +22,14 @@ const configSchema = z.strictObject({
   allowedHosts: z.array(z.string().min(1)).optional(),
   /** Model id -> model folder; relative folders are relative to the config folder. */
   models: z.record(z.string().min(1).max(256), z.string().min(1)).optional(),
-  /** Queued and running jobs one connection may have. */
+  /** Queued and running jobs of one pairing token, from all its connections. */
   maxJobsPerClient: z.int().min(1).optional(),
   /** Queued and running jobs in all. */
   maxJobs: z.int().min(1).optional(),
+  /** Days a finished job's record and images are kept after it ended; 0 keeps them forever. */
+  keepJobsDays: z.number().min(0).optional(),
+  /** Paired connections at once (see DAEMON_LIMITS). */
+  maxConnections: z.int().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -61,7 +71,8 @@ export async function loadConfig(configDir: string): Promise<Config> {
 
 /** Where a client on this machine reaches a daemon listening on `host`:`port`. */
 export function localUrl(host: string, port: number): string {
-  // A daemon on every interface is still reachable on loopback, which needs no allowedHosts entry.
-  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  // A daemon on every interface is still reachable on loopback, which needs no allowedHosts entry;
+  // on `localhost` it always has 127.0.0.1 (::1 only where the machine has IPv6).
+  const reachable = ['0.0.0.0', '::', 'localhost'].includes(host) ? '127.0.0.1' : host;
   return `ws://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }

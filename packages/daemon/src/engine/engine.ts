@@ -1,4 +1,4 @@
-import type { JobKind, ModelInfo, Phase, ResolvedOptions } from '@styleset/protocol';
+import type { JobKind, ModelInfo, Phase, ResolvedOptions, VectorSummary } from '@styleset/protocol';
 import type { FloatTensor } from '../model/tensor';
 
 /**
@@ -38,6 +38,47 @@ export interface EngineResult {
   png: Uint8Array;
   /** Final latents [1, C, h, w] before VAE scaling is undone (for `--save-latents`). */
   latents: FloatTensor;
+  /** With `background: 'transparent'`: whether the background was removed (the PNG has alpha). */
+  transparent?: boolean;
+  /** Why the background was kept although `transparent` was asked for. */
+  warning?: string;
+}
+
+/** What set.json reports of an SVG (see vector/'s VectorStats). */
+export interface EngineSvgStats {
+  paths: number;
+  subpaths: number;
+  bytes: number;
+  /** The fills it uses, `#rrggbb`, from its palette. */
+  colours: string[];
+  fidelity: 'smooth' | 'exact';
+  errorQuantised: number;
+  errorOriginal: number;
+}
+
+/** One image of a job that asked for SVG, in index order after the last image is decoded. */
+export interface EngineSvg {
+  index: number;
+  prompt: string;
+  seed: number;
+  width: number;
+  height: number;
+  /** The SVG document (UTF-8); absent when it could not be made, and then `warning` says why. */
+  svg?: Uint8Array;
+  /** Why it is not what was asked: the background kept, or no SVG. */
+  warning?: string;
+  /** Index into the summary's `palettes`. */
+  palette?: number;
+  stats?: EngineSvgStats;
+}
+
+/** The SVGs of a set, made once every image is decoded (they share a palette). */
+export interface EngineVectorSet {
+  images: EngineSvg[];
+  /** As `done` reports it: the palettes, each with its images; the images without an SVG. */
+  summary: VectorSummary;
+  /** Time spent making them, after the last image was decoded. */
+  ms: number;
 }
 
 export interface EngineEvents {
@@ -48,6 +89,12 @@ export interface EngineEvents {
    * the job ends.
    */
   onResult(result: EngineResult): Promise<void>;
+  /**
+   * For a job that asked for SVG (`format` `svg` or `both`): once, after the last image's
+   * `onResult`, before the job ends. Every image's PNG went to `onResult` before, whatever the
+   * format: a consumer that was asked for SVG alone still has the PNG of an image without one.
+   */
+  onVector?(set: EngineVectorSet): Promise<void>;
 }
 
 export interface EngineOutcome {

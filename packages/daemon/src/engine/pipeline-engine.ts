@@ -4,24 +4,22 @@ import { CancelledError, InputError, StylesetError } from '../errors';
 import { pixelsToRgb } from '../image/convert';
 import { decodeImage } from '../image/decode';
 import { encodePng } from '../image/png';
-import { readModelLayout, type ModelLayout } from '../model/layout';
+import { modelCacheDir } from '../model/derived-cache';
 import type { RuntimeOptions } from '../model/runtime';
 import type { FloatTensor } from '../model/tensor';
 import { generateSet, type GenerateOptions, type RunControl } from '../pipeline/generate';
 import { invertImage, type Trajectory } from '../pipeline/invert';
 import { latentsToRgb, previewStrip, type LatentToRgb } from '../pipeline/latent-preview';
 import { Pipeline } from '../pipeline/pipeline';
+import { stepBoundary } from '../pipeline/step-boundary';
 import { TrajectoryStore, trajectoryKey } from '../pipeline/trajectory-store';
 import type { Engine, EngineEvents, EngineJob, EngineOutcome } from './engine';
 import { defaultBatchSize } from './batch-size';
+import { ModelCatalog, modelKey, type EngineModel } from './model-catalog';
 import { PhaseTimer } from './phase-timer';
+import { needsVector, VectorStage, type VectorStageLimits } from './vector-stage';
 
-export interface EngineModel {
-  id: string;
-  dir: string;
-  /** The embedded icon model is listed as kind `default`. */
-  embedded?: boolean;
-}
+export type { EngineModel } from './model-catalog';
 
 export interface PipelineEngineOptions {
   models: EngineModel[];
@@ -29,6 +27,10 @@ export interface PipelineEngineOptions {
   runtime: RuntimeOptions;
   /** Where rewritten U-Nets and inverted trajectories are kept. */
   dataDir: string;
+  /** Also offer the models installed in the data folder (`styleset pull`), as found at each lookup. */
+  offerInstalledModels?: boolean;
+  /** For tests of what happens past them; the protocol's otherwise. */
+  vectorLimits?: VectorStageLimits;
 }
 
 /**
@@ -37,36 +39,24 @@ export interface PipelineEngineOptions {
  */
 export class PipelineEngine implements Engine {
   readonly defaultModelId: string;
-  private readonly models = new Map<string, EngineModel>();
-  private readonly layouts = new Map<string, Promise<ModelLayout>>();
-  private readonly pipelines = new Map<string, Promise<Pipeline>>();
+  private readonly catalog: ModelCatalog;
+  /** By model id, with the key of the files it was loaded from. */
+  private readonly pipelines = new Map<string, { key: string; pipeline: Promise<Pipeline> }>();
   private readonly trajectories: TrajectoryStore;
 
   constructor(private readonly options: PipelineEngineOptions) {
-    for (const m of options.models) this.models.set(m.id, { ...m, dir: resolve(m.dir) });
-    if (!this.models.has(options.defaultModelId)) {
-      throw new InputError(`default model "${options.defaultModelId}" is not among the configured models (${[...this.models.keys()].join(', ')})`);
-    }
-    this.defaultModelId = options.defaultModelId;
+    this.catalog = new ModelCatalog(options.models, options.defaultModelId, options.offerInstalledModels ? options.dataDir : undefined);
+    this.defaultModelId = this.catalog.defaultModelId;
     this.trajectories = new TrajectoryStore(resolve(options.dataDir, 'trajectories'));
   }
 
-  async listModels(): Promise<ModelInfo[]> {
-    const infos: ModelInfo[] = [];
-    for (const m of this.models.values()) {
-      const layout = await this.layout(m);
-      infos.push({
-        id: m.id,
-        name: m.embedded ? 'Styleset icons (embedded)' : m.id,
-        kind: m.embedded ? 'default' : layout.family,
-        width: layout.nativeWidth,
-        height: layout.nativeHeight,
-        defaults: { scheduler: layout.defaults.sampler, steps: layout.defaults.steps, guidance: layout.defaults.guidance },
-        loaded: this.pipelines.has(m.id),
-        path: m.dir,
-      });
-    }
-    return infos;
+  listModels(): Promise<ModelInfo[]> {
+    return this.catalog.describe((id) => this.pipelines.has(id));
+  }
+
+  /** The models whose sessions are in memory (or loading). */
+  loadedModels(): string[] {
+    return [...this.pipelines.keys()];
   }
 
   async run(job: EngineJob, events: EngineEvents, signal: AbortSignal): Promise<EngineOutcome> {
@@ -81,6 +71,10 @@ export class PipelineEngine implements Engine {
       },
     };
     control.onProgress!({ phase: 'loading', step: 0, total: 1 });
+    // Loaded alongside the model; a plain PNG job loads none of it.
+    const vector = job.kind !== 'inversion' && needsVector(job.options) ? VectorStage.open(job.options, this.options.vectorLimits) : undefined;
+    // Awaited where it is used; until then a failure must not surface as an unhandled rejection.
+    vector?.catch(() => undefined);
     const pipeline = await this.pipeline(job.options.model);
     // Previews are a courtesy: a decoder that cannot be fitted costs them, not the job.
     if (job.options.previewEvery !== undefined) previewMap = await pipeline.latentPreview().catch(() => undefined);
@@ -89,15 +83,22 @@ export class PipelineEngine implements Engine {
 
     let outcome: EngineOutcome = { timings: {} };
     if (job.kind === 'set') {
-      await this.emit(pipeline, this.generateOptions(pipeline, job, job.prompts), events, control);
+      await this.emit(pipeline, this.generateOptions(pipeline, job, job.prompts), events, control, vector);
     } else {
       const { trajectory, key } = await this.trajectory(pipeline, job, control);
       outcome = { trajectoryKey: key, timings: {} };
       if (job.kind === 'reference') {
         const options = this.generateOptions(pipeline, job, job.prompts);
         options.reference = { prompt: job.referencePrompt!, trajectory, offset: job.options.inversionOffset };
-        await this.emit(pipeline, options, events, control);
+        await this.emit(pipeline, options, events, control, vector);
       }
+    }
+    const stage = await vector;
+    if (stage?.wantsSvg) {
+      // Not a phase of the protocol's: its time shows in the job's run time, not in decoding's.
+      timer.leave();
+      const set = await stage.svgs(() => stepBoundary(signal));
+      await events.onVector?.(set);
     }
     return { ...outcome, timings: timer.finish() };
   }
@@ -110,34 +111,25 @@ export class PipelineEngine implements Engine {
   async close(): Promise<void> {
     const loaded = [...this.pipelines.values()];
     this.pipelines.clear();
-    for (const p of loaded) await (await p).release();
+    for (const p of loaded) await (await p.pipeline).release();
   }
 
-  private model(id: string): EngineModel {
-    const model = this.models.get(id);
-    if (!model) throw new StylesetError('model_not_found', `no model "${id}"; configured: ${[...this.models.keys()].join(', ')}`);
-    return model;
-  }
-
-  private layout(model: EngineModel): Promise<ModelLayout> {
-    let layout = this.layouts.get(model.id);
-    if (!layout) {
-      layout = readModelLayout(model.dir);
-      this.layouts.set(model.id, layout);
-      layout.catch(() => this.layouts.delete(model.id));
+  private async pipeline(id: string): Promise<Pipeline> {
+    const model = await this.catalog.model(id);
+    const key = modelKey(model);
+    const held = this.pipelines.get(id);
+    if (held?.key === key) return held.pipeline;
+    if (held) {
+      // Installed again under the same id since it was loaded: the old sessions go.
+      this.pipelines.delete(id);
+      await (await held.pipeline.catch(() => undefined))?.release();
     }
-    return layout;
-  }
-
-  private pipeline(id: string): Promise<Pipeline> {
-    const model = this.model(id);
-    let pipeline = this.pipelines.get(id);
-    if (!pipeline) {
-      pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: resolve(this.options.dataDir, 'model-cache') });
-      this.pipelines.set(id, pipeline);
-      // A model that failed to load is retried on the next job rather than kept broken.
-      pipeline.catch(() => this.pipelines.delete(id));
-    }
+    const pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: modelCacheDir(resolve(this.options.dataDir)) });
+    this.pipelines.set(id, { key, pipeline });
+    // A model that failed to load is retried on the next job rather than kept broken.
+    pipeline.catch(() => {
+      if (this.pipelines.get(id)?.pipeline === pipeline) this.pipelines.delete(id);
+    });
     return pipeline;
   }
 
@@ -160,17 +152,19 @@ export class PipelineEngine implements Engine {
     };
   }
 
-  private async emit(pipeline: Pipeline, options: GenerateOptions, events: EngineEvents, control: RunControl): Promise<void> {
+  private async emit(pipeline: Pipeline, options: GenerateOptions, events: EngineEvents, control: RunControl, vector?: Promise<VectorStage>): Promise<void> {
     for await (const image of generateSet(pipeline, options, control)) {
       const rgb = pixelsToRgb(image.pixels);
+      const meta = { index: image.index, prompt: image.prompt, seed: image.seed };
+      const shown = vector === undefined ? { image: rgb } : (await vector).add(meta, rgb);
       await events.onResult({
-        index: image.index,
-        prompt: image.prompt,
-        seed: image.seed,
+        ...meta,
         width: rgb.width,
         height: rgb.height,
-        png: encodePng(rgb),
+        png: encodePng(shown.image),
         latents: image.latents,
+        ...('transparent' in shown && { transparent: shown.transparent }),
+        ...('warning' in shown && shown.warning !== undefined && { warning: shown.warning }),
       });
     }
   }

@@ -1,5 +1,5 @@
 import { randomReferenceStyle, referenceCaption, type ReferenceStyle } from './reference-icon';
-import { createRng, sample } from './rng';
+import { createRng, sample } from '../rng';
 
 /** One evaluation set: what every condition generates, and the reference image's recipe. */
 export interface SetPlan {

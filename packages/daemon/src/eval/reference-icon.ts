@@ -1,5 +1,5 @@
 import type { Image8 } from '../image/image8';
-import { pick, type Rng } from './rng';
+import { pick, type Rng } from '../rng';
 import type { ContainerKind } from './separate';
 
 /**

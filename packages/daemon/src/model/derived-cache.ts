@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { ModelError } from '../errors';
 import { externalDataRef, hasFloat16, isExternal, readModel, upcastFloat16Model, writeModel, type ModelProto } from '../onnx';
 
@@ -88,7 +88,7 @@ export async function prepareDerivedModel<I>(sourceOnnxPath: string, cacheDir: s
   const cached = await validEntry(entry, derivation, source, sourceStamp);
   if (cached) return cached;
 
-  await mkdir(dirname(entry), { recursive: true });
+  await mkdir(dirname(entry), { recursive: true, mode: 0o700 });
   await removeStaleTemps(dirname(entry));
   const temp = `${dirname(entry)}/.tmp-${derivation.kind}-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
@@ -122,7 +122,7 @@ function resultOf<I>(entry: string, manifest: Manifest<I>): DerivedModel<I> {
 async function buildEntry<I>(dir: string, derivation: Derivation<I>, source: string, sourceStamp: FileStamp): Promise<Manifest<I>> {
   const model = await readModel(source);
   const derived = derivation.transform(model, source);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const locations = externalLocations(model, source);
   const sourceData: Record<string, FileStamp> = {};
   for (const location of locations) sourceData[location] = await stampOf(resolve(dirname(source), location));
@@ -135,7 +135,7 @@ async function buildEntry<I>(dir: string, derivation: Derivation<I>, source: str
   } else {
     for (const location of locations) {
       const to = join(dir, location);
-      await mkdir(dirname(to), { recursive: true });
+      await mkdir(dirname(to), { recursive: true, mode: 0o700 });
       const how = await linkOrCopy(resolve(dirname(source), location), to);
       if (dataFiles !== 'copy') dataFiles = how;
     }
@@ -252,4 +252,26 @@ async function removeStaleTemps(cacheDir: string): Promise<void> {
       // Removed by another process meanwhile.
     }
   }
+}
+
+/** The cache of derived models in a data folder. */
+export function modelCacheDir(dataDir: string): string {
+  return join(dataDir, 'model-cache');
+}
+
+/**
+ * The entries derived from models inside `sourceDir`: a model being removed takes them along, as
+ * their weights are hard links to its own (removing the model alone would free nothing).
+ */
+export async function derivedModelsOf(cacheDir: string, sourceDir: string): Promise<string[]> {
+  const prefix = `${resolve(sourceDir)}${sep}`;
+  const entries: string[] = [];
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    const entry = join(cacheDir, name);
+    const source = await readFile(join(entry, MANIFEST_FILE), 'utf8')
+      .then((text) => (JSON.parse(text) as Partial<Manifest<unknown>>).source)
+      .catch(() => undefined);
+    if (typeof source === 'string' && source.startsWith(prefix)) entries.push(entry);
+  }
+  return entries;
 }

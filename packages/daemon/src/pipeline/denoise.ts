@@ -1,8 +1,8 @@
-import { CancelledError } from '../errors';
 import type { Feed, FloatTensor } from '../model/tensor';
 import { concatBatch } from '../model/tensor';
 import type { Sampler } from '../scheduler/sampler';
 import { applyGuidance } from '../scheduler/guidance';
+import { stepBoundary } from './step-boundary';
 import { stackConditioning, type TextConditioning } from './text-conditioning';
 import { usesClassifierFreeGuidance, type UnetRunner } from './unet';
 
@@ -46,7 +46,7 @@ export async function denoise(unet: UnetRunner, input: DenoiseInput): Promise<Fl
   const total = sampler.timesteps.length;
 
   for (let step = 0; step < total; step++) {
-    if (input.signal?.aborted) throw new CancelledError();
+    await stepBoundary(input.signal);
     const scaled: FloatTensor = { data: sampler.scaleModelInput(latents.data, step), dims: latents.dims };
     const modelInput = guided ? concatBatch([scaled, scaled]) : scaled;
     const output = await unet.predict(

@@ -126,7 +126,10 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
   const uncond = usesClassifierFreeGuidance(pipeline.unet, options.guidance) ? await pipeline.conditioner.encode([options.negativePrompt]) : undefined;
   control.onProgress?.({ phase: 'encoding', step: 1, total: 1 });
 
-  const chunks = planChunks(slots.length, options.batchSize, options.sharing?.active === true || reference !== undefined);
+  // A set of one is its own reference, and sharing with itself is what plain generation gives
+  // (up to AdaIN's rounding): it runs plainly, in one batch of one.
+  const sharing = !reference && slots.length === 1 && options.sharing?.active ? pipeline.sharing(null) : options.sharing;
+  const chunks = planChunks(slots.length, options.batchSize, sharing?.active === true || reference !== undefined);
   const totalSteps = chunks.length * options.steps;
   let stepsDone = 0;
   let referenceReported = false;
@@ -143,6 +146,8 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
       start.set(initial, row * perImage);
     });
     const rows = pickRows(cond, chunk);
+    // Announced before the first step, so that the step's time counts as denoising (see PhaseTimer).
+    control.onProgress?.({ phase: 'denoising', step: stepsDone, total: totalSteps });
     const final = await denoise(pipeline.unet, {
       latents: { data: start, dims: [chunk.length, ...latentShape] },
       cond: rows,
@@ -151,7 +156,7 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
       sampler,
       width: options.width,
       height: options.height,
-      extraFeeds: options.sharing?.feeds,
+      extraFeeds: sharing?.feeds,
       noise: () => concatBatch(sources.map((s) => ({ data: s.next(perImage), dims: [1, ...latentShape] }))).data,
       afterStep: reference ? (step, latents) => pinReference(latents, reference, step, perImage) : undefined,
       preview: options.previewEvery ? { every: options.previewEvery, emit: (estimate) => (previewLatents = estimate) } : undefined,
@@ -169,6 +174,7 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
         referenceReported = true;
       }
       const index = slot - firstOutput;
+      // Before the decoder runs: "decoding image index + 1 of n".
       control.onProgress?.({ phase: 'decoding', step: index + 1, total: options.prompts.length });
       const latents = sliceBatch(final, row, row + 1);
       const pixels = await decodeLatents(pipeline.model.vaeDecoder, layout, latents);

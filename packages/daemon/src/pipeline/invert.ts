@@ -1,4 +1,4 @@
-import { CancelledError, InputError, ModelError } from '../errors';
+import { InputError, ModelError } from '../errors';
 import { rgbToPixels } from '../image/convert';
 import type { Image8 } from '../image/image8';
 import { resizeCover } from '../image/resize';
@@ -10,6 +10,7 @@ import { usesClassifierFreeGuidance } from './unet';
 import type { RunControl } from './generate';
 import type { Pipeline } from './pipeline';
 import { stackConditioning } from './text-conditioning';
+import { stepBoundary } from './step-boundary';
 import { encodeImage } from './vae';
 
 export interface InvertOptions {
@@ -55,8 +56,9 @@ export async function invertImage(pipeline: Pipeline, options: InvertOptions, co
   const extra = pipeline.sharing(null)?.feeds({ images: 1, guided });
   const entries: FloatTensor[] = [z0];
   let z = z0;
+  control.onProgress?.({ phase: 'inverting', step: 0, total: options.steps });
   for (let i = options.steps - 1; i >= 0; i--) {
-    if (control.signal?.aborted) throw new CancelledError();
+    await stepBoundary(control.signal);
     const input = guided ? concatBatch([z, z]) : z;
     const out = await pipeline.unet.predict(
       { latents: input, timestep: sampler.timesteps[i], hidden: conditioning.hidden, pooled: conditioning.pooled, extra, guidance: options.guidance },

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { formatNpy, parseNpy } from '../image/npy';
+import { makeFolder, nodeFileSystem, storageError, writeFileAtomic } from '../storage';
 import type { Trajectory } from './invert';
 
 /** Everything an inverted trajectory depends on (the method doc): nothing else may change it. */
@@ -39,7 +40,8 @@ export async function trajectoryKey(parts: TrajectoryKeyParts): Promise<string> 
 
 /**
  * Inverted trajectories on disk (`<dir>/<key>.npy` + `<key>.json`), so a second set in the same
- * style skips the inversion. Writes are atomic: a crash leaves no half-written entry.
+ * style skips the inversion. Writes are atomic (see writeFileAtomic): a crash leaves no
+ * half-written entry.
  */
 export class TrajectoryStore {
   constructor(readonly dir: string) {}
@@ -54,10 +56,18 @@ export class TrajectoryStore {
     return { trajectory: parseNpy(bytes, this.npyPath(key)), meta: JSON.parse(meta) as TrajectoryMeta };
   }
 
+  /** Owner-only (a trajectory is derived from the user's image); a full disk is a `disk_full` naming the data folder. */
   async save(meta: Omit<TrajectoryMeta, 'created'>, trajectory: Trajectory): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    await writeAtomic(this.npyPath(meta.key), formatNpy(trajectory));
-    await writeAtomic(this.metaPath(meta.key), JSON.stringify({ ...meta, created: new Date().toISOString() }, null, 2) + '\n');
+    const write = async (file: string, data: string | Uint8Array) => {
+      try {
+        await makeFolder(nodeFileSystem, this.dir);
+        await writeFileAtomic(nodeFileSystem, file, data);
+      } catch (error) {
+        throw storageError(error, dirname(this.dir), file);
+      }
+    };
+    await write(this.npyPath(meta.key), formatNpy(trajectory));
+    await write(this.metaPath(meta.key), JSON.stringify({ ...meta, created: new Date().toISOString() }, null, 2) + '\n');
   }
 
   npyPath(key: string): string {
@@ -72,10 +82,4 @@ export class TrajectoryStore {
 /** Keys come from clients too: only our own hex names may become paths. */
 function isKey(key: string): boolean {
   return /^[0-9a-f]{32}$/.test(key);
-}
-
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }

@@ -1,5 +1,5 @@
-import { PROTOCOL_VERSION, type DaemonMessageOf, type JobState, type ProtocolError } from '@styleset/protocol';
-import type { JobRecord } from './job-store';
+import { PROTOCOL_VERSION, RESULT_MIME, VECTOR_DEFAULTS, type DaemonMessageOf, type JobState, type ProtocolError } from '@styleset/protocol';
+import type { JobRecord, StoredResult } from './job-store';
 
 type WithoutId<M> = M extends unknown ? Omit<M, 'id'> : never;
 
@@ -15,21 +15,44 @@ export function statusEvent(record: JobRecord, position?: number): WithoutId<Dae
     kind: record.kind,
     state: record.state,
     position: record.state === 'queued' ? position : undefined,
-    completed: record.results.length,
+    completed: completedImages(record),
     count: record.count,
     error: record.error,
+    ...(record.vector !== undefined && { vector: record.vector.summary }),
   };
 }
 
-export function resultEvent(record: JobRecord, index: number, byteLength: number): WithoutId<DaemonMessageOf<'result'>> {
-  const result = record.results.find((r) => r.index === index);
-  if (result === undefined) throw new Error(`job ${record.id} has no result ${index}`);
+/** Images with a stored result: a `both` job's image counts once, from its PNG on. */
+export function completedImages(record: JobRecord): number {
+  return new Set(record.results.map((r) => r.index)).size;
+}
+
+/**
+ * Whether the job set a vector option to other than its default: its results then say their
+ * `format`. Records from before vector output have none, and are PNG jobs.
+ */
+export function asksVector(record: JobRecord): boolean {
+  const o = record.options;
+  return (o.format ?? VECTOR_DEFAULTS.format) !== VECTOR_DEFAULTS.format
+    || (o.background ?? VECTOR_DEFAULTS.background) !== VECTOR_DEFAULTS.background
+    || (o.palette ?? VECTOR_DEFAULTS.palette) !== VECTOR_DEFAULTS.palette;
+}
+
+export function resultEvent(record: JobRecord, result: StoredResult, byteLength: number): WithoutId<DaemonMessageOf<'result'>> {
+  const { index, prompt, seed, width, height, warning } = result;
+  const format = result.format ?? 'png';
   return {
     v: PROTOCOL_VERSION,
     type: 'result',
     jobId: record.id,
-    ...result,
-    attachment: { byteLength, mime: 'image/png' },
+    index,
+    prompt,
+    seed,
+    width,
+    height,
+    ...(asksVector(record) && { format }),
+    ...(warning !== undefined && { warning }),
+    attachment: { byteLength, mime: RESULT_MIME[format] },
   };
 }
 
@@ -44,12 +67,13 @@ export function endEvent(record: JobRecord): WithoutId<DaemonMessageOf<'done' | 
     v: PROTOCOL_VERSION,
     type: 'done',
     jobId,
-    count: record.results.length,
+    count: completedImages(record),
     timings: {
       queuedMs: started - timings.createdAt,
       runMs: (timings.finishedAt ?? started) - started,
       phases: timings.phases ?? {},
     },
+    ...(record.vector !== undefined && { vector: record.vector.summary }),
   };
 }
 

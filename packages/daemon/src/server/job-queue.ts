@@ -1,7 +1,7 @@
 import { RequestError } from './request-error';
 
 export interface QueueLimits {
-  /** Queued and running jobs one client may have. */
+  /** Queued and running jobs one owner (a pairing token) may have. */
   perClient: number;
   /** Queued and running jobs in all. */
   total: number;
@@ -30,7 +30,10 @@ export class JobQueue<T> {
     }
     const own = all.filter((item) => this.ownerOf(item) === owner).length;
     if (own >= this.limits.perClient) {
-      throw new RequestError('queue_full', `this connection already has ${own} jobs queued or running, the limit per client; try again when one finishes`);
+      throw new RequestError(
+        'queue_full',
+        `this client already has ${own} jobs queued or running, the limit per client (every connection with its pairing token counts, connected or not); try again when one finishes`,
+      );
     }
   }
 

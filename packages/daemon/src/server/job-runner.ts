@@ -1,7 +1,7 @@
-import { LIMITS, PROTOCOL_VERSION, type Phase } from '@styleset/protocol';
-import type { Engine, EngineJob, EngineProgress, EngineResult } from '../engine/engine';
+import { LIMITS, PROTOCOL_VERSION, VECTOR_LIMITS, type Phase } from '@styleset/protocol';
+import type { Engine, EngineJob, EngineProgress, EngineResult, EngineVectorSet } from '../engine/engine';
 import { endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
-import type { JobRecord, JobStore } from './job-store';
+import type { JobRecord, JobStore, StoredResult } from './job-store';
 import { ProgressGate } from './progress-gate';
 import { toProtocolError } from './request-error';
 
@@ -26,6 +26,20 @@ export async function runJob(record: JobRecord, input: EngineJob, signal: AbortS
   const clock = new PhaseClock();
   const gate = new ProgressGate(context.progressIntervalMs);
   let stored = Promise.resolve();
+  /**
+   * Stored (the files, then the record that lists them), then announced, after whatever was
+   * queued before: results keep the order they came in, and a client told about one can always
+   * fetch it again. Queued, so that the engine decodes the next image while this one is written.
+   */
+  const storeAndAnnounce = (write: () => Promise<Array<{ entry: StoredResult; bytes: Uint8Array }>>) => {
+    stored = stored.then(async () => {
+      for (const { entry, bytes } of await write()) emit(resultEvent(record, entry, bytes.length), bytes);
+    });
+    // A failed write is reported where `stored` is awaited, not as an unhandled rejection.
+    stored.catch(() => undefined);
+  };
+  // Asked for SVG alone: the PNGs wait here, sent only for images that get no SVG.
+  const pngsOnly = input.options.format === 'svg' ? new Map<number, EngineResult>() : undefined;
   try {
     signal.throwIfAborted();
     record.state = 'running';
@@ -40,15 +54,25 @@ export async function runJob(record: JobRecord, input: EngineJob, signal: AbortS
         if (gate.admit(progress)) emitProgress(record, progress, etaMs, emit);
       },
       onResult: async (result: EngineResult) => {
-        // Queued, so that the engine decodes the next image while this one is written. Each is
-        // stored before it is announced (a client told about an image can always fetch it
-        // again), in the order they came.
-        stored = stored.then(async () => {
-          await store.writeResult(record, result);
-          emit(resultEvent(record, result.index, result.png.length), result.png);
+        if (pngsOnly !== undefined) {
+          pngsOnly.set(result.index, result);
+          return;
+        }
+        storeAndAnnounce(async () => [{ entry: await store.writeResult(record, result), bytes: result.png }]);
+      },
+      onVector: async (set: EngineVectorSet) => {
+        // One record write for all of them, with the palettes: a client that reads `status`
+        // after any SVG was announced finds them.
+        const writes = set.images.flatMap(({ index, prompt, seed, width, height, svg, warning }) => {
+          const meta = { index, prompt, seed, width, height, ...(warning !== undefined && { warning }) };
+          if (svg !== undefined) return [{ entry: { ...meta, format: 'svg' as const }, bytes: svg }];
+          const png = pngsOnly?.get(index);
+          return png === undefined ? [] : [{ entry: meta, bytes: png.png }];
         });
-        // A failed write is reported where `stored` is awaited, not as an unhandled rejection.
-        stored.catch(() => undefined);
+        storeAndAnnounce(async () => {
+          const entries = await store.writeResults(record, writes, (r) => (r.vector = { summary: set.summary, ms: set.ms }));
+          return entries.map((entry, i) => ({ entry, bytes: writes[i].bytes }));
+        });
       },
     };
     const outcome = await engine.run(input, events, signal);
@@ -57,8 +81,17 @@ export async function runJob(record: JobRecord, input: EngineJob, signal: AbortS
     record.trajectoryKey = outcome.trajectoryKey;
     record.timings.phases = outcome.timings;
   } catch (error) {
-    // Images finished before the failure are kept and announced all the same.
+    // Images finished before the failure are kept and announced all the same; asked for SVG
+    // alone, their PNGs are (not for a job that was stopped: nobody wants more of it).
     await stored.catch(() => undefined);
+    if (pngsOnly !== undefined && !signal.aborted) {
+      const done = new Set(record.results.map((r) => r.index));
+      const warning = `no SVG: the job failed before its SVGs were made (${toProtocolError(error).message})`.slice(0, VECTOR_LIMITS.maxWarningLength);
+      for (const png of [...pngsOnly.values()].filter((p) => !done.has(p.index)).sort((a, b) => a.index - b.index)) {
+        storeAndAnnounce(async () => [{ entry: await store.writeResult(record, { ...png, warning }), bytes: png.png }]);
+      }
+      await stored.catch(() => undefined);
+    }
     record.error = toProtocolError(signal.aborted ? signal.reason : error);
     record.state = endState(record.error);
   }
@@ -66,8 +99,13 @@ export async function runJob(record: JobRecord, input: EngineJob, signal: AbortS
   try {
     await store.save(record);
   } catch (error) {
+    // The images stored so far stay listed in the record last written; on a restart the job
+    // shows as interrupted with them. A job that already failed keeps its first error: the cause.
+    if (record.state !== 'error') {
+      const { code, message } = toProtocolError(error);
+      record.error = { code, message: `the job's record could not be written: ${message}` };
+    }
     record.state = 'error';
-    record.error = { code: 'internal', message: `the job's record could not be written: ${(error as Error).message}` };
   }
   context.changed();
   emit(endEvent(record));

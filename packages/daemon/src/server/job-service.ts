@@ -8,7 +8,7 @@ import {
 import type { Engine, EngineJob } from '../engine/engine';
 import { CancelledError, StylesetError } from '../errors';
 import type { DaemonEvent } from './events';
-import { endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
+import { completedImages, endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
 import { JobQueue, type QueueLimits } from './job-queue';
 import { runJob } from './job-runner';
 import { JobStore, type JobRecord } from './job-store';
@@ -17,11 +17,19 @@ import { prepareJob } from './submission';
 
 /** One connection, as the service sees it. */
 export interface Client {
-  /** Counts its jobs against the per-client limit. */
+  /** Names it in the log. */
   readonly id: string;
-  /** Hash of the token it paired with: it may see the jobs submitted with the same token. */
+  /**
+   * Hash of the token it paired with: it may see the jobs submitted with the same token, and its
+   * jobs count against that token's limit.
+   */
   readonly tokenHash: string;
+  /** False once closed or closing: nothing sent arrives, and it follows no job. */
+  readonly open: boolean;
+  /** Sends, or closes the connection when its client has left too much unread (see Connection). */
   send(message: DaemonMessage, bytes?: Uint8Array): void;
+  /** Resolves when the client has read enough for a reply to be sent; rejects once it has closed. */
+  writable(): Promise<void>;
 }
 
 interface LiveJob {
@@ -56,7 +64,9 @@ export class JobService {
   private stopping = false;
 
   constructor(private readonly options: JobServiceOptions) {
-    this.queue = new JobQueue(options.limits, (job) => job.record.owner.clientId);
+    // Per token, not per connection: another connection, or a client that left and came back,
+    // is the same client (its jobs stay queued and count).
+    this.queue = new JobQueue(options.limits, (job) => job.record.owner.tokenHash);
     this.runner = this.runQueue();
   }
 
@@ -91,7 +101,12 @@ export class JobService {
       timings: { createdAt: Date.now() },
     };
     // On disk before `accepted`: a daemon that dies now still reports the job as interrupted.
-    await this.options.store.save(record);
+    try {
+      await this.options.store.save(record);
+    } catch (error) {
+      await this.options.store.remove(record).catch(() => undefined);
+      throw error;
+    }
     try {
       // Again: other submissions may have taken the room while this one was validated and saved.
       this.checkRoom(client);
@@ -101,7 +116,8 @@ export class JobService {
     }
     let markEnded = () => {};
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
-    const job: LiveJob = { record, input, controller: new AbortController(), subscribers: new Map([[client, new Set([message.id])]]), position: 0, ended, markEnded };
+    const job: LiveJob = { record, input, controller: new AbortController(), subscribers: new Map(), position: 0, ended, markEnded };
+    this.follow(job, client, message.id);
     this.live.set(record.id, job);
     job.position = this.queue.add(job);
     client.send({ v: PROTOCOL_VERSION, id: message.id, type: 'accepted', jobId: record.id, position: job.position, count: record.count });
@@ -129,7 +145,7 @@ export class JobService {
   status(client: Client, jobId: string, requestId: string, follow: boolean): DaemonMessageOf<'status'> {
     const record = this.access(client, jobId);
     const job = this.live.get(jobId);
-    if (job !== undefined && follow) job.subscribers.set(client, (job.subscribers.get(client) ?? new Set()).add(requestId));
+    if (job !== undefined && follow) this.follow(job, client, requestId);
     return { ...statusEvent(record, job?.position), id: requestId };
   }
 
@@ -152,19 +168,36 @@ export class JobService {
     };
   }
 
-  /** Sends the stored images from `fromIndex` on, then the status that ends the reply. */
+  /**
+   * Sends the stored results of the images from `fromIndex` on, in the order they were announced
+   * (PNGs as decoded, then SVGs), then the status that ends the reply. Each result waits until the
+   * client has read enough, so a reply of any size holds one at a time.
+   */
   async results(client: Client, jobId: string, fromIndex: number, requestId: string): Promise<void> {
     const record = this.access(client, jobId);
-    const indices = record.results.map((r) => r.index).filter((i) => i >= fromIndex).sort((a, b) => a - b);
-    for (const index of indices) {
-      const png = await this.options.store.readResult(record, index);
-      client.send({ ...resultEvent(record, index, png.length), id: requestId }, png);
+    for (const result of record.results.filter((r) => r.index >= fromIndex)) {
+      await client.writable();
+      const bytes = await this.options.store.readResult(record, result);
+      client.send({ ...resultEvent(record, result, bytes.length), id: requestId }, bytes);
     }
     client.send({ ...statusEvent(record, this.live.get(jobId)?.position), id: requestId });
   }
 
   disconnect(client: Client): void {
     for (const job of this.live.values()) job.subscribers.delete(client);
+  }
+
+  /** Whether the client follows a job that has not ended (it is waiting for its events). */
+  follows(client: Client): boolean {
+    for (const job of this.live.values()) if (job.subscribers.has(client)) return true;
+    return false;
+  }
+
+  /** How many clients follow each live job, summed: what `disconnect` must bring back down. */
+  followerCount(): number {
+    let count = 0;
+    for (const job of this.live.values()) count += job.subscribers.size;
+    return count;
   }
 
   /** Jobs still queued or running end as `interrupted`; their records say so on disk. */
@@ -209,6 +242,9 @@ export class JobService {
 
   private retire(job: LiveJob): void {
     this.live.delete(job.record.id);
+    // Its followers were told its end; a connection that closes later must not stay reachable
+    // from it (the runner keeps the last job until the next one starts).
+    job.subscribers.clear();
     job.markEnded();
   }
 
@@ -226,9 +262,14 @@ export class JobService {
     }
   }
 
+  /** A client that closed while its request was handled follows nothing: it would never be told. */
+  private follow(job: LiveJob, client: Client, requestId: string): void {
+    if (client.open) job.subscribers.set(client, (job.subscribers.get(client) ?? new Set()).add(requestId));
+  }
+
   private checkRoom(client: Client): void {
     if (this.stopping) throw new RequestError('interrupted', 'the daemon is stopping and takes no new jobs');
-    this.queue.checkRoom(client.id);
+    this.queue.checkRoom(client.tokenHash);
   }
 
   private visible(client: Client, jobId: string): JobRecord | undefined {
@@ -245,6 +286,6 @@ export class JobService {
 
   private report(record: JobRecord): void {
     const { id: jobId, kind, state, count, error } = record;
-    this.options.onEvent({ type: 'job', jobId, kind, state, count, completed: record.results.length, clientId: record.owner.clientId, error });
+    this.options.onEvent({ type: 'job', jobId, kind, state, count, completed: completedImages(record), clientId: record.owner.clientId, error });
   }
 }

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { LIMITS, resolveOptions, type JobOptions, type SubmitMessage } from '@styleset/protocol';
 import type { Engine, EngineJob } from '../engine/engine';
-import { checkReferenceImage } from './image-header';
+import { checkReferenceImage } from './reference-image';
 import type { JobRecord } from './job-store';
 import { RequestError } from './request-error';
 

@@ -6,7 +6,7 @@ import { loadGlyphLibrary, type GlyphLibrary } from '../../src/eval/glyph-librar
 import { iconPrompt } from '../../src/eval/plan';
 import { RESULTS_END, RESULTS_START, replaceResults, resultsSection } from '../../src/eval/report';
 import { drawReferenceIcon, randomReferenceStyle } from '../../src/eval/reference-icon';
-import { createRng } from '../../src/eval/rng';
+import { createRng } from '../../src/rng';
 import { decodeImage } from '../../src/image/decode';
 import { encodePng } from '../../src/image/png';
 

@@ -1,4 +1,6 @@
+import { crc32 } from 'node:zlib';
 import { encodeMessage, LIMITS, PROTOCOL_VERSION, type ClientMessage, type Frame } from '@styleset/protocol';
+import jpeg from 'jpeg-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakePng } from './support/fake-engine';
 import { TestDaemon } from './support/harness';
@@ -18,6 +20,7 @@ function pngHeader(width: number, height: number): Uint8Array {
   view.setUint32(16, width);
   view.setUint32(20, height);
   bytes.set([8, 2, 0, 0, 0], 24);
+  view.setUint32(29, crc32(bytes.subarray(12, 29)));
   return bytes;
 }
 
@@ -57,9 +60,9 @@ const CASES: [string, Frame, Record<string, unknown>][] = [
   ['too many prompts', JSON.stringify(set('j', { prompts: Array(LIMITS.maxPromptsPerJob + 1).fill('p') })), { id: 'j', code: 'bad_message', field: 'prompts' }],
   ['no prompts', JSON.stringify(set('k', { prompts: [] })), { id: 'k', code: 'bad_message', field: 'prompts' }],
   ['a prompt too long', JSON.stringify(set('l', { prompts: ['x'.repeat(LIMITS.maxPromptLength + 1)] })), { id: 'l', code: 'bad_message', field: 'prompts.0' }],
-  ['a text frame over its limit', JSON.stringify(set('m', { pad: 'x'.repeat(LIMITS.maxTextMessageBytes) })), { code: 'too_large' }],
-  ['a binary frame too short for its header length', Uint8Array.from([0, 0, 1]), { code: 'bad_message' }],
-  ['a header length past the frame', binaryFrame({ v, id: 'n', type: 'list_models' }, new Uint8Array(0), 9999), { code: 'bad_message' }],
+  ['a text frame over its limit', JSON.stringify(set('m', { pad: 'x'.repeat(LIMITS.maxTextMessageBytes) })), { id: 'm', code: 'too_large', field: 'frame' }],
+  ['a binary frame too short for its header length', Uint8Array.from([0, 0, 1]), { code: 'bad_message', field: 'frame' }],
+  ['a header length past the frame', binaryFrame({ v, id: 'n', type: 'list_models' }, new Uint8Array(0), 9999), { id: 'n', code: 'bad_message', field: 'header' }],
   ['bytes nobody declared', binaryFrame({ v, id: 'o', type: 'list_models' }, Uint8Array.from([1, 2])), { id: 'o', code: 'bad_message', field: 'attachment' }],
   ['a byteLength that is not the bytes', binaryFrame({ v, id: 'p', type: 'submit', kind: 'inversion', referencePrompt: 'r', attachment: { byteLength: 10, mime: 'image/png' } }, fakePng(8, 8, 1)), { id: 'p', code: 'bad_message', field: 'attachment.byteLength' }],
   ['a reference image without its bytes', JSON.stringify({ v, id: 'q', type: 'submit', kind: 'reference', prompts: ['a'], referencePrompt: 'r' }), { id: 'q', code: 'bad_message', field: 'attachment' }],
@@ -90,9 +93,10 @@ describe('bad input after pairing', () => {
   it('accepts images within the limits', async () => {
     test = await TestDaemon.start();
     const socket = await test.pairedSocket();
-    socket.send(inversion('ok-png', pngHeader(LIMITS.size.max, 16)));
+    socket.send(inversion('ok-png', fakePng(LIMITS.size.max, 16, 1)));
     expect((await socket.next()).message).toMatchObject({ type: 'accepted', id: 'ok-png', count: 0 });
-    socket.send(inversion('ok-jpeg', jpegHeader(640, 480), 'image/jpeg'));
+    const photo = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 4).fill(128) };
+    socket.send(inversion('ok-jpeg', new Uint8Array(jpeg.encode(photo, 80).data), 'image/jpeg'));
     expect((await socket.until('accepted')).at(-1)?.message).toMatchObject({ id: 'ok-jpeg' });
   });
 

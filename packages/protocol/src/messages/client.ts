@@ -118,12 +118,15 @@ const getQueueSchema = z.strictObject({
   type: z.literal('get_queue'),
 });
 
-/** Re-sends the job's finished images as `result` messages, then a `status` that ends the reply. */
+/**
+ * Re-sends the job's stored results as `result` messages (PNGs and SVGs, in the order they were
+ * announced), then a `status` that ends the reply.
+ */
 const getResultsSchema = z.strictObject({
   ...request,
   type: z.literal('get_results'),
   jobId: jobIdSchema,
-  /** Skip the images a client already has. */
+  /** Skip the images a client already has: results of images with a lower index (every format). */
   fromIndex: z.int().min(0).max(LIMITS.maxPromptsPerJob).optional(),
 });
 

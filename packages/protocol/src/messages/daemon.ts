@@ -13,6 +13,7 @@ import {
 import { jobKindSchema, jobStateSchema, phaseSchema } from '../jobs';
 import { LIMITS, limitsSchema } from '../limits';
 import { modelInfoSchema } from '../models';
+import { RESULT_MIME, VECTOR_LIMITS, resultFormatSchema, vectorSummarySchema, warningSchema } from '../vector';
 import { PROTOCOL_VERSION } from '../version';
 
 /**
@@ -78,19 +79,50 @@ const progressSchema = z
     });
   });
 
-const resultSchema = z.strictObject({
-  ...reply,
-  type: z.literal('result'),
-  jobId: jobIdSchema,
-  /** Position of its prompt in the submitted `prompts`. */
-  index: z.int().min(0).max(LIMITS.maxPromptsPerJob - 1),
-  prompt: promptSchema,
-  /** The seed that reproduces this image. */
-  seed: seedSchema,
-  width: dimensionSchema,
-  height: dimensionSchema,
-  attachment: attachmentSchema(['image/png'], LIMITS.maxImageBytes),
-});
+const resultSchema = z
+  .strictObject({
+    ...reply,
+    type: z.literal('result'),
+    jobId: jobIdSchema,
+    /** Position of its prompt in the submitted `prompts`. */
+    index: z.int().min(0).max(LIMITS.maxPromptsPerJob - 1),
+    prompt: promptSchema,
+    /** The seed that reproduces this image. */
+    seed: seedSchema,
+    width: dimensionSchema,
+    height: dimensionSchema,
+    /**
+     * Present whenever the job set any vector option (`format`, `background`, `palette`) to
+     * other than its default; absent means `png`. A `both` job sends each image twice, under
+     * the same `index`: its PNG as it is decoded, its SVG after the last image.
+     */
+    format: resultFormatSchema.optional(),
+    /** For people: why this image is not quite what was asked (its background kept, its SVG missing). */
+    warning: warningSchema.optional(),
+    /** `image/png`, or `image/svg+xml` (at most VECTOR_LIMITS.maxSvgBytes). */
+    attachment: attachmentSchema([RESULT_MIME.png, RESULT_MIME.svg], LIMITS.maxImageBytes),
+  })
+  .check((ctx) => {
+    const { attachment, format = 'png' } = ctx.value;
+    if (attachment.mime !== RESULT_MIME[format]) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['attachment', 'mime'],
+        input: attachment.mime,
+        message: `must be ${JSON.stringify(RESULT_MIME[format])} for a ${format} result`,
+      });
+    } else if (format === 'svg' && attachment.byteLength > VECTOR_LIMITS.maxSvgBytes) {
+      ctx.issues.push({
+        code: 'too_big',
+        origin: 'number',
+        maximum: VECTOR_LIMITS.maxSvgBytes,
+        inclusive: true,
+        path: ['attachment', 'byteLength'],
+        input: attachment.byteLength,
+        message: `must be at most ${VECTOR_LIMITS.maxSvgBytes} for an SVG (maxSvgBytes)`,
+      });
+    }
+  });
 
 const doneSchema = z.strictObject({
   ...reply,
@@ -105,6 +137,8 @@ const doneSchema = z.strictObject({
     /** Time per phase; phases the job skipped are absent. */
     phases: z.partialRecord(phaseSchema, milliseconds),
   }),
+  /** The SVGs' palettes (and images without an SVG), when the job asked for SVG. */
+  vector: vectorSummarySchema.optional(),
 });
 
 /** A job ended without finishing: failed, cancelled or interrupted. Its last event. */
@@ -133,6 +167,8 @@ const statusSchema = z.strictObject({
   ...jobStandingShape,
   /** Why it ended, for `error`, `cancelled` and `interrupted`. */
   error: protocolErrorSchema.optional(),
+  /** What `done` says of the SVGs, once they are made: for a client that comes back for them. */
+  vector: vectorSummarySchema.optional(),
 });
 
 /**

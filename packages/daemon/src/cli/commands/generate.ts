@@ -4,21 +4,24 @@ import { randomInt } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import {
   LIMITS,
+  OUTPUT_FORMATS,
   referenceOptionsSchema,
   resolveOptions,
   setOptionsSchema,
   type JobOptions,
   type ReferenceOptions,
 } from '@styleset/protocol';
-import type { EngineJob } from '../../engine/engine';
+import type { EngineJob, EngineVectorSet } from '../../engine/engine';
+import { needsVector } from '../../engine/vector-stage';
 import { InputError } from '../../errors';
 import { readNpy, writeNpy } from '../../image/npy';
 import { concatBatch, type FloatTensor } from '../../model/tensor';
 import { boolean, decimal, integer, oneOf } from '../arguments';
 import { addLocalEngineOptions, openLocalEngine, type LocalEngineFlags } from '../local-engine';
 import { TerminalProgress } from '../progress';
+import { writeVectorOutputs, type SetVectorRecord, type VectorFlags, type WrittenImage } from '../vector-output';
 
-interface GenerateFlags extends LocalEngineFlags {
+interface GenerateFlags extends LocalEngineFlags, VectorFlags {
   out: string;
   steps?: number;
   guidance?: number;
@@ -80,7 +83,10 @@ export function registerGenerate(program: Command): void {
     .option('--ref-image <file>', 'PNG or JPEG whose style the set takes (DDIM-inverted once, then reused from the data folder)')
     .option('--ref-prompt <text>', 'describes --ref-image (required with it)')
     .option('--inversion-guidance <g>', 'guidance while inverting --ref-image (default: 2)', decimal(LIMITS.guidance.min, LIMITS.guidance.max))
-    .option('--inversion-offset <n>', 'trajectory entry the reference starts from, 0 = noisiest (default: 5)', integer(0, LIMITS.steps.max - 1));
+    .option('--inversion-offset <n>', 'trajectory entry the reference starts from, 0 = noisiest (default: 5)', integer(0, LIMITS.steps.max - 1))
+    .addOption(new Option('--format <kind>', 'png, svg (traced, next to where the PNGs go) or both').argParser(oneOf(OUTPUT_FORMATS)).default('png'))
+    .addOption(new Option('--background <mode>', 'keep the background the model drew, or make it transparent (PNG alpha; no background shape in SVGs)').argParser(oneOf(['keep', 'transparent'] as const)).default('keep'))
+    .addOption(new Option('--palette <scope>', 'SVG fills from one palette for the whole set, or one palette per image').argParser(oneOf(['set', 'image'] as const)).default('set'));
   for (const [flag, , what, fallback] of STYLE_FLAGS) {
     command.option(`--${flag} <bool>`, `${what} (default: ${fallback})`, boolean);
   }
@@ -110,6 +116,9 @@ function givenOptions(flags: GenerateFlags, withReference: boolean): ReferenceOp
     sharedScoreScale: flags.sharedScoreScale,
     sharedScoreShift: flags.sharedScoreShift,
     onlySelfLevel: flags.onlySelfLevel,
+    format: flags.format,
+    background: flags.background,
+    palette: flags.palette,
   };
   for (const [, key] of STYLE_FLAGS) given[key] = flags[key];
   if (!flags.share) given.shareAttention = false;
@@ -134,6 +143,8 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
   const initLatents = flags.initLatents ? await readNpy(resolve(flags.initLatents)) : undefined;
 
   const progress = new TerminalProgress(flags.progress && !flags.json && process.stderr.isTTY === true);
+  // The engine removes backgrounds and makes the SVGs (as in the daemon); this writes them.
+  const vector = needsVector(flags);
   const { engine, model } = await openLocalEngine(flags);
   try {
     const resolved = resolveOptions(kind, model, given);
@@ -152,6 +163,8 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
     const outDir = resolve(flags.out);
     await mkdir(outDir, { recursive: true });
     const images: { index: number; prompt: string; seed: number; file: string }[] = [];
+    const pngs: WrittenImage[] = [];
+    let svgs: EngineVectorSet | undefined;
     const latents: { index: number; tensor: FloatTensor }[] = [];
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
@@ -161,15 +174,25 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
         onProgress: (p) => progress.update(p),
         onResult: async (r) => {
           const file = join(outDir, `${String(r.index + 1).padStart(2, '0')}-${slug(r.prompt)}.png`);
-          await writeFile(file, r.png);
+          // SVG-only runs keep the PNG in memory (written only for an image that gets no SVG).
+          if (flags.format !== 'svg') await writeFile(file, r.png);
+          if (vector) pngs.push({ index: r.index, file, png: r.png, transparent: r.transparent, warning: r.warning });
           images.push({ index: r.index, prompt: r.prompt, seed: r.seed, file });
           latents.push({ index: r.index, tensor: r.latents });
+        },
+        onVector: async (set) => {
+          svgs = set;
         },
       },
       controller.signal,
     );
     progress.stop();
     images.sort((a, b) => a.index - b.index);
+    let vectorRecord: SetVectorRecord | undefined;
+    if (vector) {
+      pngs.sort((a, b) => a.index - b.index);
+      vectorRecord = await writeVectorOutputs(pngs, svgs, flags);
+    }
     if (flags.saveLatents) {
       latents.sort((a, b) => a.index - b.index);
       await writeNpy(resolve(flags.saveLatents), concatBatch(latents.map((l) => l.tensor)));
@@ -179,15 +202,29 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
       kind,
       referenceImage: flags.refImage ? resolve(flags.refImage) : undefined,
       options: { ...job.options, initLatents: flags.initLatents ? resolve(flags.initLatents) : undefined },
-      images,
+      images: images.map((img, i) => {
+        const v = vectorRecord?.images[i];
+        // An SVG-only run wrote no PNG: its file is the SVG.
+        return { ...img, ...(flags.format === 'svg' && v?.svg !== undefined && { file: v.svg }), ...v };
+      }),
+      vector: vectorRecord && { format: vectorRecord.format, background: vectorRecord.background, palette: vectorRecord.palette, palettes: vectorRecord.palettes },
       trajectoryKey: outcome.trajectoryKey,
-      timings: { ...outcome.timings, totalMs: Math.round(performance.now() - started) },
+      timings: { ...outcome.timings, ...(vectorRecord?.ms !== undefined && { vectorMs: vectorRecord.ms }), totalMs: Math.round(performance.now() - started) },
     };
     await writeFile(join(outDir, 'set.json'), JSON.stringify(record, null, 2) + '\n');
     if (flags.json) {
       process.stdout.write(JSON.stringify(record) + '\n');
     } else {
-      for (const img of images) process.stdout.write(`${img.file}  (seed ${img.seed})\n`);
+      for (const [i, img] of images.entries()) {
+        const v = vectorRecord?.images[i];
+        const files = [v ? v.png : img.file, v?.svg].filter((f) => f !== undefined).join('  ');
+        const svgNote = v?.svg !== undefined ? `, ${v.paths} paths, ${((v.bytes ?? 0) / 1024).toFixed(1)} KB` : '';
+        process.stdout.write(`${files}  (seed ${img.seed}${svgNote})\n`);
+        if (v?.warning) process.stdout.write(`  warning: ${v.warning}\n`);
+      }
+      if (vectorRecord && vectorRecord.palettes.length === 1) {
+        process.stdout.write(`palette: ${vectorRecord.palettes[0].colours.map((c) => c.hex).join(' ')}\n`);
+      }
       const shared = job.options.shareAttention ? 'in one shared style' : 'without sharing';
       process.stdout.write(`${images.length} images ${shared} in ${(record.timings.totalMs / 1000).toFixed(1)} s; record: ${join(outDir, 'set.json')}\n`);
     }

@@ -5,21 +5,13 @@ import { InvalidArgumentError } from 'commander';
 import { DEFAULT_HOST, loadConfig } from '../../config/config-file';
 import { resolveDirs } from '../../config/paths';
 import { tokenPath } from '../../config/token';
+import type { EngineSetup } from '../../engine/create-engine';
 import type { Engine } from '../../engine/engine';
-import type { RuntimeOptions } from '../../model/runtime';
 import { startDaemon, type Daemon } from '../../server/daemon';
 import type { DaemonEvent } from '../../server/events';
+import { formatBytes } from '../../storage';
 import { integer } from '../arguments';
 import { addRuntimeOptions, runtimeFromFlags, type RuntimeFlags } from '../runtime-flags';
-
-/** What the pipeline-backed engine is built from. */
-export interface EngineSetup {
-  /** Model id -> folder, from config.json and --model: the only folders outside the data folder it may read. */
-  models: Record<string, string>;
-  /** The daemon's data folder, where an engine may keep what it must find again (inversion trajectories). */
-  dataDir: string;
-  runtime: RuntimeOptions;
-}
 
 export type EngineFactory = (setup: EngineSetup) => Promise<Engine>;
 
@@ -71,6 +63,8 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
       allowedHosts: [...(config.allowedHosts ?? []), ...flags.allowHost],
       maxJobsPerClient: config.maxJobsPerClient,
       maxJobs: config.maxJobs,
+      keepJobsDays: config.keepJobsDays,
+      maxConnections: config.maxConnections,
       onEvent: log,
     });
   } catch (error) {
@@ -82,6 +76,7 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
     type: 'listening',
     url: daemon.url,
     host: daemon.host,
+    addresses: daemon.addresses,
     port: daemon.port,
     ...dirs,
     tokenFile: tokenPath(dirs.configDir),
@@ -94,7 +89,7 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
   } else {
     const list = models.map((m) => `${m.id} (${m.kind}, ${m.width}x${m.height})`);
     const lines = [
-      `Styleset daemon listening on ${daemon.host}:${daemon.port} (${daemon.url})`,
+      `Styleset daemon listening on ${daemon.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(' and ')} port ${daemon.port} (${daemon.url})`,
       `  data    ${dirs.dataDir}`,
       `  token   ${started.tokenFile} (\`styleset pair\` prints it)`,
       `  models  ${list.join(', ')}; default: ${engine.defaultModelId}`,
@@ -156,10 +151,18 @@ function describe(event: DaemonEvent): string {
     case 'connected':
       return `client ${event.clientId} connected from ${event.remoteAddress ?? 'an unknown address'}`;
     case 'disconnected':
-      return `client ${event.clientId} disconnected`;
+      return `client ${event.clientId} disconnected (${event.code}${event.reason === '' ? '' : ` ${event.reason}`})`;
     case 'refused':
       return `refused ${event.remoteAddress ?? 'a client'}: ${event.reason}`;
+    case 'slow_client':
+      return `client ${event.clientId} closed: ${event.bufferedBytes} bytes unread and a ${event.frameBytes}-byte frame to send, over the limit of ${event.limit}`;
     case 'warning':
       return event.message;
+    case 'pruned': {
+      const parts = [`${event.jobs} finished job(s) older than ${event.olderThanDays} days`];
+      if (event.trajectories > 0) parts.push(`${event.trajectories} unused trajectory(ies)`);
+      for (const cache of event.caches) parts.push(`the obsolete ${cache}/`);
+      return `pruned ${parts.join(', ')}: ${formatBytes(event.bytes)} freed`;
+    }
   }
 }

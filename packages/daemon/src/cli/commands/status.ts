@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_PORT, PROTOCOL_VERSION, type DaemonMessageOf } from '@styleset/protocol';
-import { DEFAULT_HOST, loadConfig, localUrl } from '../../config/config-file';
+import { DEFAULT_PORT, PROTOCOL_VERSION, RESULT_MIME, type DaemonMessageOf } from '@styleset/protocol';
+import { daemonUrl } from '../../config/daemon-file';
 import { resolveDirs } from '../../config/paths';
 import { readToken } from '../../config/token';
 import { StylesetClient } from '../../server/client';
@@ -27,17 +27,16 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('ask the running daemon for its models and queue, or for one job (and its images)')
     .argument('[jobId]', 'a job id, as the serve log and `accepted` show it')
-    .option('--url <url>', `the daemon (default: ws://127.0.0.1:<config "port", else ${DEFAULT_PORT}>); wss://name for one behind a TLS proxy`)
+    .option('--url <url>', `the daemon (default: where the running daemon recorded it listens, else ws://127.0.0.1:<config "port", else ${DEFAULT_PORT}>); wss://name for one behind a TLS proxy`)
     .option('--token <token>', 'pairing token (default: $STYLESET_TOKEN, else the token file in the config folder); other users can see arguments, so prefer those')
     .option('--config-dir <dir>', 'where the token and config.json live (default: $STYLESET_CONFIG_DIR, else the platform config folder)')
     .option('--wait', 'follow the job to its end, with progress bars; exit 1 unless it ends done', false)
-    .option('--out <dir>', "write the job's finished images there as <index>.png")
+    .option('--out <dir>', "write the job's finished images there as <index>.png, and its SVGs as <index>.svg")
     .option('--json', 'print one JSON object on stdout instead of text', false)
     .option('--no-progress', 'no progress bars')
     .action(async (jobId: string | undefined, flags: StatusFlags) => {
       const { configDir } = resolveDirs({ configDir: flags.configDir });
-      const config = await loadConfig(configDir);
-      const url = flags.url ?? localUrl(config.host ?? DEFAULT_HOST, config.port ?? DEFAULT_PORT);
+      const url = flags.url ?? (await daemonUrl(configDir)).url;
       const token = flags.token ?? (process.env.STYLESET_TOKEN || (await readToken(configDir)));
       const client = await StylesetClient.connect({ url, token });
       try {
@@ -86,14 +85,19 @@ async function printJob(client: StylesetClient, jobId: string, flags: StatusFlag
   const files = flags.out === undefined ? undefined : await saveResults(client, jobId, resolve(flags.out));
   if (flags.wait && UNFINISHED.has(status.state)) process.exitCode = 1;
   if (flags.json) {
-    const { jobId: id, kind, state, position, completed, count, error } = status;
-    process.stdout.write(`${JSON.stringify({ jobId: id, kind, state, position, completed, count, error, files })}\n`);
+    const { jobId: id, kind, state, position, completed, count, error, vector } = status;
+    process.stdout.write(`${JSON.stringify({ jobId: id, kind, state, position, completed, count, error, vector, files: files?.map((f) => f.file), warnings: files?.some((f) => f.warning) ? files.filter((f) => f.warning) : undefined })}\n`);
     return;
   }
   const where = status.position === undefined ? '' : ` (${status.position} ahead of it)`;
   const lines = [`job ${jobId} (${status.kind}): ${status.state}${where}, ${status.completed}/${status.count} images`];
   if (status.error !== undefined) lines.push(`  ${status.error.code}: ${status.error.message}`);
-  for (const file of files ?? []) lines.push(`  ${file}`);
+  for (const { file, warning } of files ?? []) lines.push(warning === undefined ? `  ${file}` : `  ${file}  (${warning})`);
+  for (const [k, palette] of (status.vector?.palettes ?? []).entries()) {
+    const which = status.vector!.palettes.length === 1 ? 'palette' : `palette ${k + 1} (image ${palette.images.join(', ')})`;
+    lines.push(`  ${which}: ${palette.colors.join(' ')}`);
+  }
+  for (const { index, warning } of status.vector?.failed ?? []) lines.push(`  image ${index}: ${warning}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -110,14 +114,16 @@ async function follow(client: StylesetClient, jobId: string, showProgress: boole
   return await client.getStatus(jobId);
 }
 
-async function saveResults(client: StylesetClient, jobId: string, dir: string): Promise<string[]> {
+/** Every stored result, PNGs and SVGs, with the warning each came with. */
+async function saveResults(client: StylesetClient, jobId: string, dir: string): Promise<Array<{ file: string; warning?: string }>> {
   const { results } = await client.getResults(jobId);
   await mkdir(dir, { recursive: true });
-  const files: string[] = [];
+  const files: Array<{ file: string; warning?: string }> = [];
   for (const { message, bytes } of results) {
-    const file = join(dir, `${String(message.index).padStart(2, '0')}.png`);
+    const extension = message.attachment.mime === RESULT_MIME.svg ? 'svg' : 'png';
+    const file = join(dir, `${String(message.index).padStart(2, '0')}.${extension}`);
     await writeFile(file, bytes!);
-    files.push(file);
+    files.push({ file, ...(message.warning !== undefined && { warning: message.warning }) });
   }
   return files;
 }

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ModelInfo, Phase } from '@styleset/protocol';
-import type { Engine, EngineEvents, EngineJob, EngineOutcome } from '../../../src/engine/engine';
+import type { Engine, EngineEvents, EngineJob, EngineOutcome, EngineSvg, EngineVectorSet } from '../../../src/engine/engine';
 import { CancelledError, StylesetError } from '../../../src/errors';
 import { encodePng } from '../../../src/image/png';
 
@@ -36,6 +37,28 @@ export interface FakeEngineOptions {
   holdBeforeImage?: number;
   /** Reject after this denoising step with a StylesetError of this code. */
   fail?: { code: string; message: string; afterStep: number };
+  /** Results of random noise (about width x height x 3 bytes each), for tests of what the daemon buffers. */
+  noisyResults?: boolean;
+  /** With `background: 'transparent'`: images whose background is kept, with a warning. */
+  keptBackgrounds?: number[];
+  /** With SVG asked for: images that get no SVG, with a warning. */
+  svgFailures?: number[];
+  /** Hold (as `hold()` does) after the last image, before the SVGs. */
+  holdBeforeVector?: boolean;
+  /** Reject with a StylesetError of this code where the SVGs would be made. */
+  failInVector?: { code: string; message: string };
+}
+
+/** Two colours per palette, distinct per image for `palette: 'image'`. */
+function fakeColors(seed: number): string[] {
+  const hex = (v: number) => `#${(v & 0xffffff).toString(16).padStart(6, '0')}`;
+  return [hex(seed * 2654435761), hex(seed * 40503 + 7)];
+}
+
+/** The SVG every fake SVG result carries, so a test can check the bytes it got back. */
+export function fakeSvg(width: number, height: number, seed: number, colors = fakeColors(seed)): Uint8Array {
+  const paths = colors.map((fill, i) => `<path fill="${fill}" d="M${i} ${i}h${width - 2 * i}v${height - 2 * i}H${i}z"/>`).join('');
+  return new TextEncoder().encode(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}">${paths}</svg>`);
 }
 
 /** The image every fake result carries, so a test can check the bytes it got back. */
@@ -47,6 +70,10 @@ export function fakePng(width: number, height: number, seed: number): Uint8Array
     data[i + 2] = (i / 3) & 0xff;
   }
   return new Uint8Array(encodePng({ width, height, channels: 3, data }));
+}
+
+function noisePng(width: number, height: number): Uint8Array {
+  return new Uint8Array(encodePng({ width, height, channels: 3, data: new Uint8Array(randomBytes(width * height * 3)) }));
 }
 
 export class FakeEngine implements Engine {
@@ -105,15 +132,44 @@ export class FakeEngine implements Engine {
         if (index === this.options.holdBeforeImage) this.hold();
         await this.step(signal);
         const imageSeed = (seed + index) >>> 0;
-        await events.onResult({ index, prompt, seed: imageSeed, width, height, png: fakePng(width, height, imageSeed), latents: { data: new Float32Array([imageSeed]), dims: [1, 1, 1, 1] } });
+        const png = this.options.noisyResults ? noisePng(width, height) : fakePng(width, height, imageSeed);
+        const kept = this.options.keptBackgrounds?.includes(index) === true;
+        const background = job.options.background === 'transparent' ? { transparent: !kept, ...(kept && { warning: 'background kept: fake' }) } : {};
+        await events.onResult({ index, prompt, seed: imageSeed, width, height, png, latents: { data: new Float32Array([imageSeed]), dims: [1, 1, 1, 1] }, ...background });
         events.onProgress({ phase: 'decoding', step: index + 1, total: job.prompts.length });
       }
     });
+    if (job.options.format !== 'png' && events.onVector !== undefined) {
+      if (this.options.holdBeforeVector) this.hold();
+      await this.step(signal);
+      const { failInVector } = this.options;
+      if (failInVector !== undefined) throw new StylesetError(failInVector.code, failInVector.message);
+      await events.onVector(this.vectorSet(job));
+    }
     return { trajectoryKey: job.kind === 'reference' || job.kind === 'inversion' ? `trajectory-${seed}` : undefined, timings };
   }
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  /** SVGs as the engine's VectorStage reports them: one palette for the set, or one per image. */
+  private vectorSet(job: EngineJob): EngineVectorSet {
+    const { seed, width, height, palette } = job.options;
+    const failing = new Set(this.options.svgFailures ?? []);
+    const traced = job.prompts.map((_, index) => index).filter((index) => !failing.has(index));
+    const palettes = palette === 'set' ? [{ colors: fakeColors(seed), images: traced }] : traced.map((index) => ({ colors: fakeColors(seed + index), images: [index] }));
+    const images: EngineSvg[] = job.prompts.map((prompt, index) => {
+      const meta = { index, prompt, seed: (seed + index) >>> 0, width, height };
+      const kept = job.options.background === 'transparent' && this.options.keptBackgrounds?.includes(index) === true;
+      if (failing.has(index)) return { ...meta, warning: `${kept ? 'background kept: fake; ' : ''}no SVG: fake failure` };
+      const k = palettes.findIndex((p) => p.images.includes(index));
+      const svg = fakeSvg(width, height, meta.seed, palettes[k].colors);
+      const stats = { paths: 2, subpaths: 2, bytes: svg.length, colours: palettes[k].colors, fidelity: 'smooth' as const, errorQuantised: 0, errorOriginal: 0 };
+      return { ...meta, svg, palette: k, stats, ...(kept && { warning: 'background kept: fake' }) };
+    });
+    const failed = images.filter((im) => im.svg === undefined).map((im) => ({ index: im.index, warning: im.warning! }));
+    return { images, summary: { palettes, ...(failed.length > 0 && { failed }) }, ms: 1 };
   }
 
   /** One unit of work: the delay, any hold, and the abort check the real pipeline makes per step. */

@@ -1,0 +1,249 @@
+import type { Image8 } from '../image/image8';
+import { backgroundField, fitBorderModel, INLIER_DEVIATIONS, type BorderModel } from './border-model';
+import { imageToOklab, linearToSrgb, oklabToLinearRgb } from './oklab';
+
+/**
+ * Separating an icon from the background the model drew around it.
+ *
+ * The background is the smooth colour field of `fitBorderModel`. A pixel further from it (in
+ * OKLab) than the background's own noise allows is icon. Icon pixels whose neighbours are all
+ * icon too are opaque ("core"); the others lie on the icon's edge, where the model drew a blend
+ * of icon and background. Each edge pixel is un-blended against the background and the core
+ * colour next to it that explains it best: C = αF + (1 - α)B, solved for α in sRGB, the space
+ * in which viewers composite the result again. Where no core colour is near (lines one pixel
+ * thin) α ramps with the distance instead. Background-coloured pixels inside the icon are
+ * background too, so holes come out transparent; a container the model drew (a circle, a
+ * rounded square) differs from the background and stays part of the icon.
+ */
+
+export interface Separation {
+  /**
+   * RGBA: icon pixels in the icon's own (un-blended) colour with anti-aliased alpha, background
+   * transparent (0, 0, 0, 0). When the image cannot be separated, the input as it was, opaque.
+   */
+  image: Image8;
+  /** Coverage per pixel in [0, 1] (all 1 when not separated). */
+  alpha: Float32Array;
+  separated: boolean;
+  /** Why the background was kept, when it was. */
+  warning?: string;
+  /** The fitted background (also when separation failed: it says why). */
+  background: BorderModel;
+}
+
+/** Icon must differ from the background by at least this much (OKLab), however clean the background. */
+const MIN_CONTRAST = 0.03;
+/** An icon pixel at least this far beyond the threshold is opaque unless it sits on the icon's edge. */
+const OPAQUE_MARGIN = 0.05;
+/** The border ring must be mostly background: below this share, the icon (or a texture) touches it. */
+const MIN_BORDER_INLIERS = 0.6;
+/** Background noise (OKLab, per component) above which it is texture, not a flat or shaded fill. */
+const MAX_BACKGROUND_NOISE = 0.04;
+/** The icon must cover more than this share of the image, and less than `MAX_ICON_SHARE`. */
+const MIN_ICON_SHARE = 0.002;
+const MAX_ICON_SHARE = 0.92;
+/**
+ * Most of an icon is solid, its soft rim one or two pixels wide: drawn icons measure 0.55 to
+ * 0.95 opaque (of the pixels they touch), a shaded photograph's "icon" (whatever differs from
+ * the border's colours) about 0.1.
+ */
+const MIN_OPAQUE_SHARE = 0.35;
+/** How far (pixels) an edge pixel looks for the opaque icon colour it blends. */
+const SEARCH_RADIUS = 2;
+/**
+ * An edge pixel is a blend of one icon colour and the background only if that explains it to
+ * within this distance (sRGB code values); otherwise it blends two icon colours and is opaque.
+ */
+const UNBLEND_TOLERANCE = 24;
+/**
+ * Icon parts smaller than this share of the image (4 px at 64 px, 16 at 128), apart from the
+ * rest, are specks of noise the model left in the background, not details of the icon.
+ */
+const SPECK_SHARE = 1 / 1024;
+
+const NEIGHBOURS_8 = [
+  [-1, -1], [0, -1], [1, -1], [-1, 0], [1, 0], [-1, 1], [0, 1], [1, 1],
+] as const;
+
+function kept(image: Image8, background: BorderModel, warning: string): Separation {
+  const n = image.width * image.height;
+  const data = new Uint8Array(n * 4);
+  for (let p = 0; p < n; p++) {
+    for (let c = 0; c < 3; c++) data[4 * p + c] = image.data[p * image.channels + c];
+    data[4 * p + 3] = 255;
+  }
+  return {
+    image: { width: image.width, height: image.height, channels: 4, data },
+    alpha: new Float32Array(n).fill(1),
+    separated: false,
+    warning,
+    background,
+  };
+}
+
+/** The background field in sRGB code values (floats, unclamped), for un-blending. */
+function fieldToSrgb(field: Float32Array): Float32Array {
+  const out = new Float32Array(field.length);
+  for (let i = 0; i < field.length; i += 3) {
+    const linear = oklabToLinearRgb([field[i], field[i + 1], field[i + 2]]);
+    for (let c = 0; c < 3; c++) out[i + c] = Math.min(255, Math.max(0, linearToSrgb(Math.max(0, linear[c]))));
+  }
+  return out;
+}
+
+/** Drops 8-connected components of `mask` smaller than `minArea`. */
+function dropSpecks(mask: Uint8Array, width: number, height: number, minArea: number): void {
+  const seen = new Uint8Array(mask.length);
+  const stack: number[] = [];
+  const members: number[] = [];
+  for (let start = 0; start < mask.length; start++) {
+    if (!mask[start] || seen[start]) continue;
+    seen[start] = 1;
+    stack.push(start);
+    members.length = 0;
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      members.push(i);
+      const x = i % width;
+      const y = (i - x) / width;
+      for (const [dx, dy] of NEIGHBOURS_8) {
+        const nx = x + dx;
+        const ny = y + dy;
+        if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
+        const j = ny * width + nx;
+        if (mask[j] && !seen[j]) {
+          seen[j] = 1;
+          stack.push(j);
+        }
+      }
+    }
+    if (members.length < minArea) for (const i of members) mask[i] = 0;
+  }
+}
+
+/** Splits an RGB(A) image into the icon with alpha and its background; never throws on content. */
+export function separateBackground(image: Image8): Separation {
+  const { width, height, channels } = image;
+  const n = width * height;
+  const lab = imageToOklab(image.data, channels);
+  const background = fitBorderModel(lab, width, height);
+  if (background.inlierShare < MIN_BORDER_INLIERS) {
+    const share = Math.round(100 * (1 - background.inlierShare));
+    return kept(image, background, `the background could not be found: ${share}% of the border ring is not one smooth colour (the icon touches the border, or the background is a pattern)`);
+  }
+  if (background.noise > MAX_BACKGROUND_NOISE) {
+    return kept(image, background, `the background is textured (noise ${background.noise.toFixed(3)} in OKLab, more than ${MAX_BACKGROUND_NOISE}), so the icon cannot be told apart from it`);
+  }
+
+  const field = backgroundField(background);
+  const threshold = Math.max(MIN_CONTRAST, INLIER_DEVIATIONS * background.noise);
+  const opaque = threshold + OPAQUE_MARGIN;
+  const distance = new Float32Array(n);
+  const icon = new Uint8Array(n);
+  for (let p = 0; p < n; p++) {
+    const d = Math.hypot(lab[3 * p] - field[3 * p], lab[3 * p + 1] - field[3 * p + 1], lab[3 * p + 2] - field[3 * p + 2]);
+    distance[p] = d;
+    icon[p] = d > threshold ? 1 : 0;
+  }
+  dropSpecks(icon, width, height, Math.max(2, Math.round(n * SPECK_SHARE)));
+
+  const core = new Uint8Array(n);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      if (!icon[p] || distance[p] < opaque) continue;
+      let inside = true;
+      for (const [dx, dy] of NEIGHBOURS_8) {
+        const nx = x + dx;
+        const ny = y + dy;
+        // Off-image neighbours count as inside: an icon cut by the image edge is not blended there.
+        if (nx >= 0 && ny >= 0 && nx < width && ny < height && !icon[ny * width + nx]) {
+          inside = false;
+          break;
+        }
+      }
+      core[p] = inside ? 1 : 0;
+    }
+  }
+
+  const backgroundRgb = fieldToSrgb(field);
+  const alpha = new Float32Array(n);
+  const data = new Uint8Array(n * 4);
+  const colour = new Float64Array(3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      if (!icon[p]) continue;
+      const src = p * channels;
+      for (let c = 0; c < 3; c++) colour[c] = image.data[src + c];
+      let a = 1;
+      if (!core[p]) {
+        a = NaN;
+        let best = UNBLEND_TOLERANCE;
+        let bestSource = -1;
+        const b0 = backgroundRgb[3 * p];
+        const b1 = backgroundRgb[3 * p + 1];
+        const b2 = backgroundRgb[3 * p + 2];
+        const c0 = colour[0] - b0;
+        const c1 = colour[1] - b1;
+        const c2 = colour[2] - b2;
+        for (let dy = -SEARCH_RADIUS; dy <= SEARCH_RADIUS; dy++) {
+          for (let dx = -SEARCH_RADIUS; dx <= SEARCH_RADIUS; dx++) {
+            const nx = x + dx;
+            const ny = y + dy;
+            if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
+            const q = ny * width + nx;
+            if (!core[q]) continue;
+            const f0 = image.data[q * channels] - b0;
+            const f1 = image.data[q * channels + 1] - b1;
+            const f2 = image.data[q * channels + 2] - b2;
+            const ff = f0 * f0 + f1 * f1 + f2 * f2;
+            if (ff < 1) continue;
+            const t = Math.min(1, Math.max(0, (c0 * f0 + c1 * f1 + c2 * f2) / ff));
+            const residual = Math.hypot(c0 - t * f0, c1 - t * f1, c2 - t * f2);
+            if (residual < best) {
+              best = residual;
+              bestSource = q;
+              a = t;
+            }
+          }
+        }
+        if (bestSource >= 0) {
+          for (let c = 0; c < 3; c++) colour[c] = image.data[bestSource * channels + c];
+        } else if (distance[p] < opaque) {
+          // No opaque colour nearby to blend with: a faint or one-pixel feature. Coverage grows
+          // with the distance, and the colour is pushed away from the background accordingly.
+          a = (distance[p] - threshold) / OPAQUE_MARGIN;
+          const bg = [b0, b1, b2];
+          for (let c = 0; c < 3; c++) colour[c] = Math.min(255, Math.max(0, bg[c] + (colour[c] - bg[c]) / a));
+        } else {
+          a = 1;
+        }
+      }
+      alpha[p] = a;
+      const a8 = Math.round(a * 255);
+      if (a8 === 0) continue;
+      for (let c = 0; c < 3; c++) data[4 * p + c] = Math.round(colour[c]);
+      data[4 * p + 3] = a8;
+    }
+  }
+
+  let coverage = 0;
+  let touched = 0;
+  let opaquePixels = 0;
+  for (let p = 0; p < n; p++) {
+    coverage += alpha[p];
+    if (alpha[p] > 0) touched++;
+    if (alpha[p] >= 1) opaquePixels++;
+  }
+  if (coverage < MIN_ICON_SHARE * n) {
+    return kept(image, background, 'no icon was found: nothing in the image stands out from the background');
+  }
+  if (coverage > MAX_ICON_SHARE * n) {
+    return kept(image, background, `the icon covers ${Math.round((100 * coverage) / n)}% of the image, so there is no background to remove`);
+  }
+  if (opaquePixels < MIN_OPAQUE_SHARE * touched) {
+    return kept(image, background, `what differs from the background is shaded throughout (${Math.round((100 * opaquePixels) / touched)}% solid), like a photograph, not an icon on a background`);
+  }
+  return { image: { width, height, channels: 4, data }, alpha, separated: true, background };
+}

@@ -1,0 +1,249 @@
+import { createRequire } from 'node:module';
+import { TRANSPARENT } from './quantise';
+
+/**
+ * Tracing a palette-indexed image into one SVG path per colour, with vtracer (visioncortex,
+ * through @neplex/vectorizer's N-API binding) in its binary mode.
+ *
+ * Colours are stacked: the colour covering most pixels at the bottom, each colour's shape being
+ * its own pixels plus those of every colour above it. Upper colours then sit on a lower colour
+ * that runs on underneath them, never on a hairline gap where two separately traced edges fail
+ * to meet (what tracing each colour on its own gives once anti-aliased), and a colour enclosed
+ * by another needs no hole cut for it. Transparent pixels belong to no colour, so holes that
+ * show the background stay holes.
+ */
+
+/** How closely paths follow the pixels. */
+export type Fidelity = 'smooth' | 'exact';
+
+export interface TracedLayer {
+  /** Palette index of the fill. */
+  colour: number;
+  /** Path data in image pixels, absolute commands. */
+  d: string;
+  /** Closed subpaths (outlines and holes). */
+  subpaths: number;
+}
+
+interface VtracerConfig {
+  colorMode: number;
+  hierarchical: number;
+  filterSpeckle: number;
+  colorPrecision: number;
+  layerDifference: number;
+  mode: number;
+  cornerThreshold: number;
+  lengthThreshold: number;
+  maxIterations: number;
+  spliceThreshold: number;
+  pathPrecision?: number;
+}
+
+interface Vtracer {
+  vectorizeRawSync(source: Buffer, args: { width: number; height: number }, config: VtracerConfig): string;
+}
+
+// The package's typings declare `const enum`s, which isolated-module builds cannot inline.
+const BINARY = 1;
+const STACKED = 0;
+const MODE_NONE = 0;
+const MODE_SPLINE = 2;
+
+/**
+ * vtracer's defaults for its spline mode, except: no speck filter (specks were merged before,
+ * and a filter here would open holes in the stack), and two decimals, a hundredth of a pixel.
+ */
+const CONFIG: Record<Fidelity, VtracerConfig> = {
+  smooth: {
+    colorMode: BINARY,
+    hierarchical: STACKED,
+    filterSpeckle: 0,
+    colorPrecision: 8,
+    layerDifference: 0,
+    mode: MODE_SPLINE,
+    cornerThreshold: 60,
+    lengthThreshold: 4,
+    maxIterations: 10,
+    spliceThreshold: 45,
+    pathPrecision: 2,
+  },
+  exact: {
+    colorMode: BINARY,
+    hierarchical: STACKED,
+    filterSpeckle: 0,
+    colorPrecision: 8,
+    layerDifference: 0,
+    mode: MODE_NONE,
+    cornerThreshold: 60,
+    lengthThreshold: 4,
+    maxIterations: 10,
+    spliceThreshold: 45,
+    pathPrecision: 2,
+  },
+};
+
+let vtracer: Vtracer | undefined;
+
+/** The native tracer, loaded on first use (a PNG-only run never pays for it). */
+export function loadVtracer(): Vtracer {
+  if (!vtracer) {
+    const require = createRequire(import.meta.url);
+    try {
+      vtracer = require('@neplex/vectorizer') as Vtracer;
+    } catch (e) {
+      throw new Error(
+        `SVG output needs @neplex/vectorizer's native build for ${process.platform}-${process.arch}, which did not load (${(e as Error).message}); reinstall with npm ci on this machine`,
+        { cause: e },
+      );
+    }
+  }
+  return vtracer;
+}
+
+/** Subpaths with less area than this (pixels²) or a bounding box thinner than a pixel are dropped. */
+const MIN_SUBPATH_AREA = 1;
+const MIN_SUBPATH_SIZE = 1;
+
+const PATH_ELEMENT = /<path\s([^>]*)\/?>/g;
+const PATH_DATA = /\sd="([^"]*)"/;
+const TRANSLATE = /transform="translate\(\s*([-\d.e]+)[\s,]+([-\d.e]+)\s*\)"/;
+
+interface Subpath {
+  d: string;
+  area: number;
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+}
+
+/**
+ * vtracer's path data (absolute M, L, C, Z) moved by its translate, split into subpaths with
+ * their area (shoelace over the points, control points included: exact for polygons and close
+ * enough to tell a sliver from a shape) and bounding box.
+ */
+function subpaths(d: string, tx: number, ty: number): Subpath[] {
+  const tokens = d.match(/[A-Za-z]|-?\d*\.?\d+(?:e[-+]?\d+)?/g) ?? [];
+  const out: Subpath[] = [];
+  let parts: string[] = [];
+  let points: number[] = [];
+  const round = (v: number): string => String(Math.round(v * 100) / 100);
+  const flush = (): void => {
+    if (points.length >= 6) {
+      let area = 0;
+      let minX = Infinity;
+      let minY = Infinity;
+      let maxX = -Infinity;
+      let maxY = -Infinity;
+      for (let i = 0; i < points.length; i += 2) {
+        const j = (i + 2) % points.length;
+        area += points[i] * points[j + 1] - points[j] * points[i + 1];
+        minX = Math.min(minX, points[i]);
+        maxX = Math.max(maxX, points[i]);
+        minY = Math.min(minY, points[i + 1]);
+        maxY = Math.max(maxY, points[i + 1]);
+      }
+      out.push({ d: parts.join(''), area: Math.abs(area) / 2, minX, minY, maxX, maxY });
+    }
+    parts = [];
+    points = [];
+  };
+  let command = '';
+  let i = 0;
+  while (i < tokens.length) {
+    const t = tokens[i];
+    if (/[A-Za-z]/.test(t)) {
+      command = t;
+      i++;
+      if (command === 'Z' || command === 'z') {
+        parts.push('Z');
+        flush();
+      } else if (command === 'M') {
+        flush();
+      } else if (command !== 'L' && command !== 'C') {
+        throw new Error(`unexpected path command '${command}' from the tracer (expected absolute M, L, C, Z)`);
+      }
+      continue;
+    }
+    const arity = command === 'C' ? 6 : 2;
+    const coords = tokens.slice(i, i + arity).map(Number);
+    if (coords.length < arity || coords.some((v) => !Number.isFinite(v))) throw new Error(`malformed path data from the tracer near '${tokens.slice(i, i + arity).join(' ')}'`);
+    const moved = coords.map((v, k) => (k % 2 === 0 ? v + tx : v + ty));
+    parts.push(`${parts.length === 0 ? 'M' : command}${moved.map(round).join(' ')}`);
+    points.push(...moved);
+    i += arity;
+  }
+  flush();
+  return out;
+}
+
+/** Colours by pixel count, most first (ties: lower index first). */
+export function stackOrder(index: Uint8Array, colours: number): number[] {
+  const counts = new Float64Array(colours);
+  for (const v of index) if (v !== TRANSPARENT) counts[v]++;
+  return [...counts.keys()].filter((j) => counts[j] > 0).sort((a, b) => counts[b] - counts[a] || a - b);
+}
+
+/** The stacked layers of an indexed image, bottom first. */
+export function traceLayers(index: Uint8Array, width: number, height: number, colours: number, fidelity: Fidelity): TracedLayer[] {
+  const tracer = loadVtracer();
+  const order = stackOrder(index, colours);
+  const rank = new Int16Array(colours).fill(-1);
+  order.forEach((j, r) => (rank[j] = r));
+  const on = new Uint8Array(index.length);
+  const layers: TracedLayer[] = [];
+  order.forEach((colour, r) => {
+    // Binary mode traces the dark pixels: this colour and every colour stacked above it. Pixel
+    // outlines meet exactly on pixel edges, where nothing is anti-aliased: they need no stack.
+    let x0 = width;
+    let y0 = height;
+    let x1 = -1;
+    let y1 = -1;
+    for (let p = 0; p < index.length; p++) {
+      const v = index[p] !== TRANSPARENT && (fidelity === 'exact' ? index[p] === colour : rank[index[p]] >= r) ? 1 : 0;
+      on[p] = v;
+      if (v) {
+        const x = p % width;
+        const y = (p - x) / width;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+    }
+    if (x1 < 0) return;
+    // Only the layer's bounding box (and a pixel around it) goes to the tracer: most colours
+    // cover a small part of the image.
+    x0 = Math.max(0, x0 - 1);
+    y0 = Math.max(0, y0 - 1);
+    x1 = Math.min(width - 1, x1 + 1);
+    y1 = Math.min(height - 1, y1 + 1);
+    const w = x1 - x0 + 1;
+    const h = y1 - y0 + 1;
+    const rgba = Buffer.alloc(w * h * 4, 255);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        if (!on[(y + y0) * width + x + x0]) continue;
+        const q = 4 * (y * w + x);
+        rgba[q] = 0;
+        rgba[q + 1] = 0;
+        rgba[q + 2] = 0;
+      }
+    }
+    const svg = tracer.vectorizeRawSync(rgba, { width: w, height: h }, CONFIG[fidelity]);
+    const kept: string[] = [];
+    for (const [, attributes] of svg.matchAll(PATH_ELEMENT)) {
+      const d = PATH_DATA.exec(` ${attributes}`)?.[1] ?? '';
+      const translate = TRANSLATE.exec(attributes);
+      if (!translate && /transform=/.test(attributes)) throw new Error(`unexpected transform from the tracer: ${attributes.slice(0, 120)}`);
+      const tx = x0 + (translate ? Number(translate[1]) : 0);
+      const ty = y0 + (translate ? Number(translate[2]) : 0);
+      for (const s of subpaths(d, tx, ty)) {
+        if (s.area < MIN_SUBPATH_AREA || s.maxX - s.minX < MIN_SUBPATH_SIZE || s.maxY - s.minY < MIN_SUBPATH_SIZE) continue;
+        kept.push(s.d);
+      }
+    }
+    if (kept.length > 0) layers.push({ colour, d: kept.join(''), subpaths: kept.length });
+  });
+  return layers;
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { srgbToOklab } from '../../src/vector/oklab';
+import type { PaletteColour } from '../../src/vector/palette';
+import { TRANSPARENT } from '../../src/vector/quantise';
+import { svgDocument } from '../../src/vector/svg';
+import { stackOrder, traceLayers } from '../../src/vector/trace';
+import { render } from './support';
+
+const W = 32;
+const palette: PaletteColour[] = [
+  { lab: srgbToOklab(30, 60, 200), rgb: [30, 60, 200], hex: '#1e3cc8' },
+  { lab: srgbToOklab(230, 40, 40), rgb: [230, 40, 40], hex: '#e62828' },
+  { lab: srgbToOklab(250, 220, 60), rgb: [250, 220, 60], hex: '#fadc3c' },
+];
+
+function indexImage(at: (x: number, y: number) => number): Uint8Array {
+  const index = new Uint8Array(W * W);
+  for (let y = 0; y < W; y++) for (let x = 0; x < W; x++) index[y * W + x] = at(x + 0.5, y + 0.5);
+  return index;
+}
+
+describe('traceLayers', () => {
+  it('stacks colours so that neighbouring fills leave no gap for the background to show through', () => {
+    // Blue everywhere, a red disc, a yellow ring inside it touching both: three colours meeting.
+    const index = indexImage((x, y) => {
+      const r = Math.hypot(x - 16, y - 16);
+      return r < 5 ? 0 : r < 8 ? 2 : r < 12 ? 1 : 0;
+    });
+    for (const fidelity of ['smooth', 'exact'] as const) {
+      const layers = traceLayers(index, W, W, palette.length, fidelity);
+      expect(layers.map((l) => l.colour)).toEqual(stackOrder(index, palette.length));
+      const image = render(svgDocument(W, W, layers, palette), W);
+      // Every pixel fully covered: separately traced colours would leave anti-aliased seams.
+      let leastAlpha = 255;
+      for (let p = 0; p < W * W; p++) leastAlpha = Math.min(leastAlpha, image.data[4 * p + 3]);
+      expect(leastAlpha, fidelity).toBe(255);
+    }
+  });
+
+  it('keeps transparent holes open and draws nothing where nothing is', () => {
+    const index = indexImage((x, y) => {
+      const r = Math.hypot(x - 16, y - 16);
+      return r < 5 || r >= 12 ? TRANSPARENT : 1;
+    });
+    const layers = traceLayers(index, W, W, palette.length, 'smooth');
+    expect(layers).toHaveLength(1);
+    expect(layers[0].subpaths).toBe(2);
+    const image = render(svgDocument(W, W, layers, palette), W);
+    expect(image.data[4 * (16 * W + 16) + 3]).toBe(0);
+    expect(image.data[3]).toBe(0);
+    expect(image.data[4 * (16 * W + 24) + 3]).toBe(255);
+  });
+
+  it('drops regions the curves shrink to slivers (one or two pixels), keeping real shapes', () => {
+    const index = new Uint8Array(W * W);
+    index[2 * W + 2] = 1;
+    index[6 * W + 2] = 1;
+    index[6 * W + 3] = 1;
+    for (let y = 10; y < 14; y++) for (let x = 10; x < 14; x++) index[y * W + x] = 1;
+    const smooth = traceLayers(index, W, W, palette.length, 'smooth');
+    expect(smooth.find((l) => l.colour === 1)?.subpaths).toBe(1);
+    // Pixel outlines keep every pixel: squares are not slivers.
+    const exact = traceLayers(index, W, W, palette.length, 'exact');
+    expect(exact.find((l) => l.colour === 1)?.subpaths).toBe(3);
+  });
+});
+
+describe('renderSvg', () => {
+  it('returns straight (not premultiplied) RGBA, like the PNGs it is compared with', async () => {
+    const { renderSvg } = await import('../../src/vector/render');
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="1"><rect width="2" height="1" fill="#ff8000" fill-opacity="0.5"/></svg>';
+    expect(Array.from(renderSvg(svg, 2).data.subarray(0, 4))).toEqual([255, 128, 0, 128]);
+    expect(Array.from(render(svg, 2).data.subarray(0, 4))).toEqual([255, 128, 0, 128]);
+  });
+});
