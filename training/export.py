@@ -1,8 +1,9 @@
 """Exports a training checkpoint to the Optimum ONNX layout of a Stable Diffusion 1.x model.
 
-    /usr/bin/python3 training/export.py --ckpt training/runs/default/ckpt.pt --out packages/daemon/models/default
+    /usr/bin/python3 training/export.py --ckpt training/runs/unet/ckpt.pt --out packages/daemon/models/default
 
-Writes model_index.json, unet/, text_encoder/, tokenizer/, vae_encoder/, vae_decoder/, scheduler/,
+Writes model_index.json, unet/, text_encoder/, tokenizer/, vae_encoder/, vae_decoder/, scheduler/
+(replacing those folders) and LICENSES/ (the training glyphs' licences, when the folder has none),
 so the daemon loads the default model through the same code path as a real SD 1.x export.
 Uses the EMA weights unless --raw. Checks every graph with onnx.checker and lists the U-Net's
 self-attention (attn1) projections the shared-attention rewrite will look for.
@@ -13,6 +14,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import json
+import shutil
 import sys
 
 import onnx
@@ -24,6 +26,9 @@ from tokenizer import MAX_LENGTH, ClipTokenizer  # noqa: E402
 from train import BETA_END, BETA_START, IMAGE_SIZE, TRAIN_STEPS, VAE_FACTOR  # noqa: E402
 
 DIFFUSERS_VERSION = "0.21.4"
+PARTS = ("unet", "text_encoder", "tokenizer", "vae_decoder", "vae_encoder", "scheduler")
+# make_data.py writes the training glyphs' licences here; an export elsewhere takes a copy.
+LICENSES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "packages", "daemon", "models", "default", "LICENSES")
 OPSET = 14
 
 
@@ -77,7 +82,7 @@ def vae_config(vae, scaling_factor):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--ckpt", default="training/runs/default/ckpt.pt")
+    p.add_argument("--ckpt", default="training/runs/unet/ckpt.pt")
     p.add_argument("--out", default="packages/daemon/models/default")
     p.add_argument("--vae", help="the VAE checkpoint (default: the one the U-Net was trained on)")
     p.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
@@ -85,6 +90,11 @@ def main():
 
     ck = torch.load(args.ckpt)
     out = args.out
+    # A previous export's files must not survive next to this one's.
+    for part in PARTS:
+        shutil.rmtree(os.path.join(out, part), ignore_errors=True)
+    if not os.path.exists(os.path.join(out, "LICENSES")):
+        shutil.copytree(LICENSES, os.path.join(out, "LICENSES"))
     unet = UNet2DConditionModel(ck["unet_config"])
     text_encoder = CLIPTextModel(ck["text_config"])
     unet.load_state_dict(ck["unet"] if args.raw else ck["ema_unet"])

@@ -1,6 +1,6 @@
 """Samples a grid from a checkpoint with DDIM in torch, to judge a run before exporting.
 
-    /usr/bin/python3 training/preview.py --ckpt training/runs/default/ckpt.pt --out /tmp/preview.png
+    /usr/bin/python3 training/preview.py --ckpt training/runs/unet/ckpt.pt --out /tmp/preview.png
 
 Rows are prompts, columns seeds. Mirrors the daemon's sampler (SD DDIM, leading spacing,
 steps_offset 1, eta 0, classifier-free guidance), not its shared attention.
@@ -38,7 +38,7 @@ PROMPTS = [
 @torch.no_grad()
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--ckpt", default="training/runs/default/ckpt.pt")
+    p.add_argument("--ckpt", default="training/runs/unet/ckpt.pt")
     p.add_argument("--out", default="/tmp/preview.png")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--guidance", type=float, default=7.5)

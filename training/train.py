@@ -164,6 +164,7 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step, on the --steps schedule: ends one part of a run that resumes with another plan, as a recipe names it")
     p.add_argument("--time-budget-min", type=float, default=360, help="stop (with a checkpoint) after this long")
     p.add_argument("--ckpt-every-min", type=float, default=10)
     p.add_argument("--log-every", type=int, default=25)
@@ -237,7 +238,8 @@ def main():
     window_loss, window_start, window_steps = 0.0, time.time(), 0
     unet.train()
     text_encoder.train()
-    while step < args.steps:
+    end = min(args.steps, args.stop_at) if args.stop_at else args.steps
+    while step < end:
         # Everything random in a step comes from (seed, step): a resumed run draws what the
         # uninterrupted one would have.
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)

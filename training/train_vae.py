@@ -101,6 +101,7 @@ def main():
     p.add_argument("--crop", type=int, default=64, help="side of the training crops (multiple of 8; 128: whole images)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step, on the --steps schedule: ends one part of a run that resumes with another plan, as a recipe names it")
     p.add_argument("--time-budget-min", type=float, default=70)
     p.add_argument("--ckpt-every-min", type=float, default=10)
     p.add_argument("--eval-every", type=int, default=250)
@@ -161,7 +162,8 @@ def main():
     deadline = started + args.time_budget_min * 60
     last_ckpt = time.time()
     window, window_start, window_steps = 0.0, time.time(), 0
-    while step < args.steps:
+    end = min(args.steps, args.stop_at) if args.stop_at else args.steps
+    while step < end:
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
         seeds = torch.randint(0, 2**62, (args.batch,), generator=g).tolist()
         images, _ = draw_batch(bank, entries, seeds)
