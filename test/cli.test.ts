@@ -64,6 +64,8 @@ describe('styleset generate', () => {
     expect(first.code).toBe(0);
     const record = JSON.parse(first.stdout);
     expect(record.images.map((i: { seed: number; prompt: string }) => [i.seed, i.prompt])).toEqual([[42, 'a star'], [43, 'a heart']]);
+    // Chosen by the engine (no --batch-size): the tiny set fits one batch.
+    expect(record.options.batchSize).toBe(2);
     expect((await readdir(dir)).sort()).toEqual(['01-a-star.png', '02-a-heart.png', 'latents.npy', 'set.json']);
     const png = decodePng(await readFile(join(dir, '01-a-star.png')), 'out', DEFAULT_DECODE_LIMITS);
     expect([png.width, png.height]).toEqual([record.options.width, record.options.height]);

@@ -521,7 +521,7 @@ describe('startSetRun', () => {
     const { socket, views, deps } = harness();
     startSetRun({ names: 'home', styleHint: '', referencePrompt: '', output: PNG }, frameSelected, undefined, deps);
     await socket.drop();
-    expect(views.at(-1)?.error?.message).toEqual([`The Styleset daemon is not running at ${URL}. Start it in a terminal with `, { code: 'npx styleset serve' }, ', then try again.']);
+    expect(views.at(-1)?.error?.message).toEqual([`The Styleset daemon is not running at ${URL}. Start it in a terminal with `, { code: 'npx styleset serve' }, ', or at every login with ', { code: 'styleset service install' }, ', then try again.']);
   });
 
   it('ends a run stopped for a reason as that error, cancelling its job', async () => {

@@ -540,7 +540,7 @@ describe('against a real daemon', () => {
     const url = daemon.url;
     await daemon.close();
     const { final } = await namesIntoFrame('home', { url });
-    expect(final.error?.message).toEqual([`The Styleset daemon is not running at ${url}. Start it in a terminal with `, code('npx styleset serve'), ', then try again.']);
+    expect(final.error?.message).toEqual([`The Styleset daemon is not running at ${url}. Start it in a terminal with `, code('npx styleset serve'), ', or at every login with ', code('styleset service install'), ', then try again.']);
     await start();
   });
 });

@@ -269,11 +269,11 @@ describe('errors in words for people', () => {
     click('generate');
     await panel.until(() => finished(panel), 'the run failed');
     const error = panel.element<HTMLElement>('error');
-    expect(text('error')).toBe(`The Styleset daemon is not running at ${DEFAULT_DAEMON_URL}. Start it in a terminal with npx styleset serve, then try again.`);
-    expect([...error.querySelectorAll('code')].map((node) => node.textContent)).toEqual(['npx styleset serve']);
+    expect(text('error')).toBe(`The Styleset daemon is not running at ${DEFAULT_DAEMON_URL}. Start it in a terminal with npx styleset serve, or at every login with styleset service install, then try again.`);
+    expect([...error.querySelectorAll('code')].map((node) => node.textContent)).toEqual(['npx styleset serve', 'styleset service install']);
     expect(panel.stub.notices).toEqual([
       {
-        message: `Styleset placed nothing: The Styleset daemon is not running at ${DEFAULT_DAEMON_URL}. Start it in a terminal with npx styleset serve, then try again.`,
+        message: `Styleset placed nothing: The Styleset daemon is not running at ${DEFAULT_DAEMON_URL}. Start it in a terminal with npx styleset serve, or at every login with styleset service install, then try again.`,
         options: { error: true, timeout: 10_000 },
       },
     ]);

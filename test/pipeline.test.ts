@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../packages/daemon/src/errors';
 import { readModelLayout } from '../packages/daemon/src/model/layout';
 import { elementCount, type Feed, type FloatTensor } from '../packages/daemon/src/model/tensor';
-import { generateSet, planChunks, type GenerateOptions, type GeneratedImage } from '../packages/daemon/src/pipeline/generate';
+import { FILLER, generateSet, planBatches, planChunks, type GenerateOptions, type GeneratedImage } from '../packages/daemon/src/pipeline/generate';
 import { Pipeline } from '../packages/daemon/src/pipeline/pipeline';
 import { GaussianSource } from '../packages/daemon/src/scheduler/noise';
 import { tinyModelSet } from './support/tiny-model-set';
@@ -185,18 +185,47 @@ describe('text conditioning', () => {
 });
 
 describe('chunk planning', () => {
-  it('puts the reference first in every chunk', () => {
+  const _ = FILLER;
+
+  it('puts the reference first in every chunk, in as few chunks as hold the set, all of one size', () => {
     expect(planChunks(5, 3, true)).toEqual([[0, 1, 2], [0, 3, 4]]);
     expect(planChunks(3, 8, true)).toEqual([[0, 1, 2]]);
     expect(planChunks(1, 4, true)).toEqual([[0]]);
-    expect(planChunks(5, 2, false)).toEqual([[0, 1], [2, 3], [4]]);
-    // Evenly spread: 5 targets in batches of at most 4 (and the reference) make 3 + 2, not 4 + 1.
-    expect(planChunks(6, 5, true)).toEqual([[0, 1, 2, 3], [0, 4, 5]]);
-    expect(planChunks(7, 3, false)).toEqual([[0, 1, 2], [3, 4], [5, 6]]);
+    expect(planChunks(5, 2, false)).toEqual([[0, 1], [2, 3], [4, _]]);
+    // 5 targets in batches of at most 4 (and the reference) make 2 batches of 3 targets, the
+    // last with a filler row, not 4 + 1.
+    expect(planChunks(6, 5, true)).toEqual([[0, 1, 2, 3], [0, 4, 5, _]]);
+    expect(planChunks(7, 3, false)).toEqual([[0, 1, 2], [3, 4, 5], [6, _, _]]);
     const big = planChunks(33, 17, true);
     expect(big.map((c) => c.length)).toEqual([17, 17]);
     expect(big.flatMap((c) => c.slice(1))).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
     expect(() => planChunks(5, 1, true)).toThrow(/at least 2/);
+  });
+
+  it("places every image by its own index and the batch size alone, whatever else is in its set", () => {
+    // Where slot s runs in the whole set of 0..n-1, and in a set of the reference and s alone.
+    const place = (chunks: number[][], slot: number) => {
+      const batch = chunks.findIndex((rows) => rows.includes(slot));
+      return { batch, row: chunks[batch].indexOf(slot), rows: chunks[batch].length };
+    };
+    for (const size of [2, 3, 5, 17]) {
+      for (const count of [2, 6, 11, 40]) {
+        const whole = planBatches(Array.from({ length: count }, (_, i) => i), size, true, true);
+        expect(whole.every((rows) => rows.length === size && rows[0] === 0)).toBe(true);
+        for (let slot = 1; slot < count; slot++) {
+          const alone = planBatches([0, slot], size, true, true);
+          expect(alone).toHaveLength(1);
+          // The batch's number differs (a set of one batch), its shape and the image's row do not.
+          expect({ ...place(alone, slot), batch: 0 }).toEqual({ ...place(whole, slot), batch: 0 });
+          expect(place(whole, slot)).toEqual({ batch: Math.floor((slot - 1) / (size - 1)), row: ((slot - 1) % (size - 1)) + 1, rows: size });
+        }
+      }
+    }
+    // Images 5 and 8 of a set whose batches held the reference and 3 images: where they ran in it.
+    expect(planBatches([0, 5, 8], 4, true, true)).toEqual([[0, _, 5, _], [0, _, 8, _]]);
+    // Full attention share attends to every row: no fillers.
+    expect(planBatches([0, 5, 8], 4, true, false)).toEqual([[0, 5], [0, 8]]);
+    expect(planBatches([0, 1, 2, 3, 4], 4, true, false)).toEqual([[0, 1, 2, 3], [0, 4]]);
   });
 });
 

@@ -127,7 +127,7 @@ describe('failures and their actions', () => {
     host.answer = () => 'Open Settings';
     await host.run(GENERATE);
     expect(errors()).toEqual([
-      { kind: 'error', message: `Styleset: start the daemon, then retry. Nothing answers at ws://127.0.0.1:${port}.`, buttons: ['Start Daemon', 'Retry', 'Open Settings'] },
+      { kind: 'error', message: `Styleset: start the daemon, then retry. Nothing answers at ws://127.0.0.1:${port}; 'styleset service install' starts the daemon at every login.`, buttons: ['Start Daemon', 'Retry', 'Open Settings'] },
     ]);
     expect(host.executed).toEqual([['workbench.action.openSettings', 'styleset.daemonUrl']]);
     // The whole error stays readable in the output channel.

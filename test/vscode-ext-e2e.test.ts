@@ -119,7 +119,7 @@ describe('the extension against a real daemon', () => {
     await daemon.close();
     const error = await connectDaemon(url, token).catch((e: unknown) => e);
     expect(explainFailure(error, { url })).toEqual({
-      message: `Styleset: start the daemon, then retry. Nothing answers at ${url}.`,
+      message: `Styleset: start the daemon, then retry. Nothing answers at ${url}; 'styleset service install' starts the daemon at every login.`,
       instruction: 'Start the daemon, then retry',
       // Whole, for the output channel.
       detail: expect.stringMatching(/ECONNREFUSED/),

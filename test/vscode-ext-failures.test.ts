@@ -24,7 +24,7 @@ const INSTRUCTION_CHARS = 72;
 describe('explainFailure: connecting', () => {
   it('offers to start a daemon on this machine that is not running', () => {
     const failure = explainFailure(unreachable(local.url, socketError('ECONNREFUSED')), local);
-    expect(failure.message).toBe(`Styleset: start the daemon, then retry. Nothing answers at ${local.url}.`);
+    expect(failure.message).toBe(`Styleset: start the daemon, then retry. Nothing answers at ${local.url}; 'styleset service install' starts the daemon at every login.`);
     expect(failure.actions).toEqual([startDaemon, retry, settings('styleset.daemonUrl')]);
   });
 
@@ -104,6 +104,8 @@ describe('explainFailure: the daemon\'s error codes', () => {
     invalid_input: ['', []],
     too_large: ['', []],
     invalid_option: ['Correct the Styleset settings', [settings('styleset')]],
+    style_not_found: ['Choose a style the daemon keeps in styleset.savedStyle', [settings('styleset.savedStyle')]],
+    model_mismatch: ['Choose another style in styleset.savedStyle', [settings('styleset.savedStyle')]],
   };
 
   it.each(Object.entries(expected))('%s', (code, [instruction, actions]) => {

@@ -173,12 +173,15 @@ describe('the style image', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
-  it("is the workspace's setting, read with a prompt from its name; none means each set's first image", async () => {
+  it("is the workspace's setting, read with a prompt from its name, else its saved style; none means each set's first image", async () => {
     const { png } = testPng();
     await mkdir(join(folder, 'brand'));
     await writeFile(join(folder, 'brand/fox-mascot.png'), png);
-    expect(await workspaceStyle('', folder)).toEqual({ kind: 'first' });
-    expect(await workspaceStyle('brand/fox-mascot.png', folder)).toEqual({ kind: 'image', image: { bytes: png, mime: 'image/png' }, prompt: 'a fox mascot icon' });
+    expect(await workspaceStyle({ styleImage: '', savedStyle: '' }, folder)).toEqual({ kind: 'first' });
+    expect(await workspaceStyle({ styleImage: 'brand/fox-mascot.png', savedStyle: '' }, folder)).toEqual({ kind: 'image', image: { bytes: png, mime: 'image/png' }, prompt: 'a fox mascot icon' });
+    // A saved style of the daemon's when there is no style image; the image comes first.
+    expect(await workspaceStyle({ styleImage: ' ', savedStyle: ' brand ' }, folder)).toEqual({ kind: 'saved', name: 'brand' });
+    expect(await workspaceStyle({ styleImage: 'brand/fox-mascot.png', savedStyle: 'brand' }, folder)).toMatchObject({ kind: 'image' });
   });
 
   it('is refused, naming the setting, when missing, outside, or not a PNG or JPEG', async () => {

@@ -282,8 +282,8 @@ describe('the Figma plugin in Chromium', () => {
     const { host, ui, icons } = opened;
     await host.select([icons]);
     await generate(host, 'heart, moon');
-    expect(await ui.locator('#error').textContent()).toBe(`The Styleset daemon is not running at ${stopped.url}. Start it in a terminal with npx styleset serve, then try again.`);
-    expect(await ui.locator('#error code').allTextContents()).toEqual(['npx styleset serve']);
+    expect(await ui.locator('#error').textContent()).toBe(`The Styleset daemon is not running at ${stopped.url}. Start it in a terminal with npx styleset serve, or at every login with styleset service install, then try again.`);
+    expect(await ui.locator('#error code').allTextContents()).toEqual(['npx styleset serve', 'styleset service install']);
     expect(named(await host.snapshot(), 'Icons')!.children).toEqual([]);
     expect((await host.record()).notices[0]).toMatchObject({ message: expect.stringMatching(/^Styleset placed nothing: The Styleset daemon is not running/), options: { error: true } });
     await host.screenshot('daemon-not-running');

@@ -289,7 +289,7 @@ describe('the extension in VS Code', () => {
     await vscode.accept();
     const failure = await vscode.waitForNotification(/start the daemon/);
     expect(failure).toEqual({
-      message: `Styleset: start the daemon, then retry. Nothing answers at ws://127.0.0.1:${port}.`,
+      message: `Styleset: start the daemon, then retry. Nothing answers at ws://127.0.0.1:${port}; 'styleset service install' starts the daemon at every login.`,
       buttons: ['Start Daemon', 'Retry', 'Open Settings'],
     });
     await screenshot('05-daemon-not-running');

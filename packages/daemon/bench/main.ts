@@ -8,6 +8,14 @@
  *   npm run bench -- --quick              smoke run (about 5 minutes): every scenario once on small sizes; writes to a temporary folder
  *   npm run bench -- --models sd1-large   some models only (default, sd1-large, sdxl-large)
  *   npm run bench -- --report-only       the page and plot again from results/latest.json (after editing the report code)
+ *   npm run bench -- --only plain-vs-export [--models sd1-large]
+ *                                         one scenario alone, into results/latest.json, then the page and plot
+ *                                         from it; its table says when it ran (about 2 minutes idle)
+ *   npm run bench -- --only memory-estimate
+ *                                         the default batch size's memory estimate of each model, held against
+ *                                         the peaks of the last full run (seconds)
+ *   npm run bench -- --busy               run each scenario once, at once, without waiting for the machine
+ *                                         to be idle (a shared machine); the tables show the load
  *
  * Every scenario runs in a process of its own (peak memory is per process); see docs/benchmarks.md.
  */
@@ -24,18 +32,35 @@ import { writeResultsIntoPage } from './report/docs';
 import { scalingPlot } from './report/scaling-plot';
 import { resultTables } from './report/tables';
 import type { BenchResults, ModelResults } from './results';
-import { benchModel } from './run-model';
+import { benchModel, runWithoutWaiting } from './run-model';
+import { runSeparately, SEPARATE_SCENARIOS, type SeparateScenario } from './run-separately';
 import { benchService } from './run-service';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const PLOT = 'images/bench-time-per-image.svg';
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, models: { type: 'string' }, 'report-only': { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    models: { type: 'string' },
+    'report-only': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    busy: { type: 'boolean', default: false },
+  },
 });
 const quick = flags.quick ?? false;
 const only = flags.models?.split(',').map((id) => id.trim());
-const command = ['npm run bench', ...(quick || only ? ['--'] : []), ...(quick ? ['--quick'] : []), ...(only ? ['--models', only.join(',')] : [])].join(' ');
+const separate = flags.only;
+const busy = flags.busy ?? false;
+const command = [
+  'npm run bench',
+  ...(quick || only || separate || busy ? ['--'] : []),
+  ...(separate ? ['--only', separate] : []),
+  ...(quick ? ['--quick'] : []),
+  ...(only ? ['--models', only.join(',')] : []),
+  ...(busy ? ['--busy'] : []),
+].join(' ');
+if (busy) runWithoutWaiting();
 
 if (flags['report-only']) {
   // The page and plot again from the last full run's samples, after a change to the report code.
@@ -43,6 +68,23 @@ if (flags['report-only']) {
   await writeFile(join(REPO, 'docs', PLOT), scalingPlot(results));
   await writeResultsIntoPage(join(REPO, 'docs', 'benchmarks.md'), resultTables(results, PLOT));
   console.log(`Rewrote docs/benchmarks.md and docs/${PLOT} from the run of ${results.startedAt}.`);
+  process.exit(0);
+}
+
+if (separate !== undefined) {
+  if (!(SEPARATE_SCENARIOS as readonly string[]).includes(separate)) {
+    throw new Error(`--only ${separate}: not a scenario that runs alone (known: ${SEPARATE_SCENARIOS.join(', ')})`);
+  }
+  await runSeparately({
+    scenario: separate as SeparateScenario,
+    only,
+    command,
+    json: join(REPO, 'packages', 'daemon', 'bench', 'results', 'latest.json'),
+    page: join(REPO, 'docs', 'benchmarks.md'),
+    plot: join(REPO, 'docs', PLOT),
+    plotRef: PLOT,
+  });
+  console.log(`Measured ${separate} into packages/daemon/bench/results/latest.json; rewrote docs/benchmarks.md and docs/${PLOT}.`);
   process.exit(0);
 }
 

@@ -26,6 +26,11 @@ export interface ModelPlan {
   opProfileRepeats: number;
   /** Warm sets vectorised (transparent PNGs and SVGs, one palette); 0: not measured. */
   vectorRepeats: number;
+  /**
+   * Plain generation (the rewrite's fused attention) against the export as it is, on the batch of
+   * a set of `images` with guidance; `processes` of each, alternating. Absent: not measured.
+   */
+  plainVsExport?: { images: number; processes: number; warmup: number; repeats: number };
 }
 
 /**
@@ -78,6 +83,8 @@ const FULL: Record<string, ModelPlan> = {
     options: ALL_OPTIONS,
     opProfileRepeats: 3,
     vectorRepeats: 0,
+    // Issue #19's case: 4 images with guidance, a batch of 8.
+    plainVsExport: { images: 4, processes: 3, warmup: 1, repeats: 7 },
   },
   'sdxl-large': {
     setSteps: 1,
@@ -107,6 +114,7 @@ const QUICK: ModelPlan = {
   options: ['threads-1'],
   opProfileRepeats: 1,
   vectorRepeats: 1,
+  plainVsExport: { images: 4, processes: 1, warmup: 1, repeats: 2 },
 };
 
 export function planFor(modelId: string, quick: boolean): ModelPlan {

@@ -33,6 +33,27 @@ export interface ModelResults {
   daemon: Measured<'daemon'>;
   /** Vector output after warm sets (the default model only; absent in runs before it existed). */
   vector?: Measured<'vector'>;
+  /** Plain generation against the export as it is (absent in runs before it existed). */
+  plainVsExport?: PlainVsExport;
+  /** The default batch size's memory estimate for this model (absent in runs before it existed). */
+  memoryEstimate?: MemoryEstimate;
+}
+
+/** engine/batch-size.ts's estimate of one U-Net row, at the model's native size. */
+export interface MemoryEstimate {
+  rowBytes: number;
+  rowsPerImage: number;
+  /** When computed by `--only memory-estimate` against an earlier run's peaks: its command and start. */
+  separately?: { command: string; startedAt: string };
+}
+
+/** U-Net calls of the export and of the rewrite with sharing off, one process each, alternating. */
+export interface PlainVsExport {
+  images: number;
+  export: Array<Measured<'calls'>>;
+  plain: Array<Measured<'calls'>>;
+  /** When measured by a run of this scenario alone (`--only plain-vs-export`): its command and start. */
+  separately?: { command: string; startedAt: string };
 }
 
 /** Scenarios that need no model. */

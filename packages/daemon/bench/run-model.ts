@@ -4,7 +4,8 @@ import type { ChildReply, ScenarioSpec } from './child';
 import { IDLE_SHARE, describe, otherWork, snapshotCpu, waitForIdle } from './measure/contention';
 import type { BenchModel } from './models';
 import { OPTION_VARIANTS, type ModelPlan } from './plan';
-import type { Measured, ModelResults, OptionRun, Sharing } from './results';
+import type { Measured, ModelResults, OptionRun, PlainVsExport, Sharing } from './results';
+import { memoryEstimate } from './memory-estimate';
 import { requestFromChild } from './run-child';
 import type { UnetVariant } from './scenarios/calls';
 import type { Batching } from './scenarios/scaling';
@@ -12,10 +13,18 @@ import { MAX_BATCH_IMAGES } from '../src/engine/batch-size';
 
 const CHILD = new URL('./child.ts', import.meta.url);
 
-/** How long a scenario waits for other work on the machine to stop before it runs anyway. */
-const MAX_IDLE_WAIT_MS = 10 * 60 * 1000;
-/** Runs of a scenario that other work disturbed before the last one is kept, disturbed or not. */
-const ATTEMPTS = 3;
+/**
+ * How long a scenario waits for other work on the machine to stop before it runs anyway, and how
+ * many runs that other work disturbed come before the last one is kept, disturbed or not.
+ * `--busy` runs each scenario once at once, on a machine known to be shared: its tables then show
+ * the load each process ran under.
+ */
+const patience = { maxIdleWaitMs: 10 * 60 * 1000, attempts: 3 };
+
+export function runWithoutWaiting(): void {
+  patience.maxIdleWaitMs = 0;
+  patience.attempts = 1;
+}
 
 /**
  * Runs one scenario in a fresh process once the machine is idle, and again if other work started
@@ -24,14 +33,14 @@ const ATTEMPTS = 3;
 export async function inChild<K extends ScenarioSpec['kind']>(spec: ScenarioSpec & { kind: K }, what: string): Promise<Measured<K>> {
   const log = (message: string) => console.log(`[${'model' in spec ? spec.model.id : 'service'}] ${what}: ${message}`);
   for (let attempt = 1; ; attempt++) {
-    await waitForIdle(MAX_IDLE_WAIT_MS, log);
+    if (patience.maxIdleWaitMs > 0) await waitForIdle(patience.maxIdleWaitMs, log);
     const before = snapshotCpu();
     const started = performance.now();
     const reply = await requestFromChild<ChildReply<K>>(CHILD, spec);
     const other = otherWork(before, snapshotCpu());
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    if (other.share < IDLE_SHARE || attempt === ATTEMPTS) {
-      const note = other.share < IDLE_SHARE ? '' : `; NOT IDLE, kept after ${ATTEMPTS} runs (${describe(other)})`;
+    if (other.share < IDLE_SHARE || attempt >= patience.attempts) {
+      const note = other.share < IDLE_SHARE ? '' : `; NOT IDLE, kept after ${attempt} run(s) (${describe(other)})`;
       log(`${seconds} s, peak RSS ${reply.peakRssMiB.toFixed(0)} MiB${note}`);
       return { ...reply, otherWork: other };
     }
@@ -87,6 +96,8 @@ export async function benchModel(model: BenchModel, plan: ModelPlan, work: strin
   const calls = {} as ModelResults['calls'];
   for (const unet of ['export', 'plain', 'shared'] as const) calls[unet] = await inChild(callSpec(unet), `U-Net calls, ${unet}`);
 
+  const plainVsExport = plan.plainVsExport && (await benchPlainVsExport(model, plan.plainVsExport, cacheDir));
+
   const options: OptionRun[] = [];
   for (const variant of plan.options) {
     const { label, overrides } = OPTION_VARIANTS[variant];
@@ -137,5 +148,34 @@ export async function benchModel(model: BenchModel, plan: ModelPlan, work: strin
     plan.vectorRepeats > 0 && model.id === 'default'
       ? await inChild({ kind: 'vector', model, dataDir: cached, targets: plan.targets, steps: plan.setSteps, repeats: plan.vectorRepeats }, 'vector output')
       : undefined;
-  return { model, plan, calls, sets, options, opProfile, scaling, inversion, daemon, ...(vector && { vector }) };
+  const estimate = await memoryEstimate(model);
+  return { model, plan, calls, sets, options, opProfile, scaling, inversion, daemon, ...(vector && { vector }), ...(plainVsExport && { plainVsExport }), memoryEstimate: estimate };
+}
+
+/**
+ * Plain generation's U-Net call against the export as it is, on the batch of a guided set of
+ * `images`: time and peak memory, one process per run so each peak is its own. `cacheDir` must
+ * already hold the rewrite, so that the plain processes' peaks do not include rewriting.
+ */
+export async function benchPlainVsExport(
+  model: BenchModel,
+  plan: NonNullable<ModelPlan['plainVsExport']>,
+  cacheDir: string,
+): Promise<PlainVsExport> {
+  const spec = (unet: 'export' | 'plain'): ScenarioSpec & { kind: 'calls' } => ({
+    kind: 'calls',
+    model,
+    unet,
+    cacheDir,
+    images: plan.images,
+    warmup: plan.warmup,
+    repeats: plan.repeats,
+  });
+  const result: PlainVsExport = { images: plan.images, export: [], plain: [] };
+  for (let i = 0; i < plan.processes; i++) {
+    for (const unet of ['export', 'plain'] as const) {
+      result[unet].push(await inChild(spec(unet), `plain vs export, ${unet} ${i + 1}/${plan.processes}`));
+    }
+  }
+  return result;
 }

@@ -35,8 +35,10 @@ export interface AssetRecord {
   seed: number;
   /** Made again, it comes back the same way. */
   output: Output;
-  /** The set's style; null for a set made from prompts alone (its style was its first image's). */
+  /** The set's style from the canvas; null for a set made from prompts alone or in a saved style. */
   style: SetStyle | null;
+  /** A saved style's name (the daemon's style library), for a set made in one. */
+  savedStyle?: string;
 }
 
 const VERSION = 1;
@@ -60,10 +62,11 @@ export function parseAssetRecord(data: string): AssetRecord | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { v, name, prompt, seed, style, output: storedOutput } = value as Record<string, unknown>;
+  const { v, name, prompt, seed, style, output: storedOutput, savedStyle } = value as Record<string, unknown>;
   if (v !== VERSION || !isString(name) || !isString(prompt) || !Number.isInteger(seed)) return undefined;
   const output = parseOutput(storedOutput);
   if (output === undefined) return undefined;
+  if (style === null && isString(savedStyle)) return { name, prompt, seed: seed as number, output, style: null, savedStyle };
   if (style === null) return { name, prompt, seed: seed as number, output, style: null };
   if (typeof style !== 'object' || style === undefined) return undefined;
   const { referencePrompt, inversionJobId, referenceNodeId, referenceName } = style as Record<string, unknown>;

@@ -9,6 +9,7 @@ import {
   type ModelInfo,
   type Phase,
   type ResultFormat,
+  type StyleInfo,
   type SubmitMessage,
   type VectorSummary,
 } from '@styleset/protocol';
@@ -125,6 +126,16 @@ export class DaemonConnection {
     return this.request<ModelInfo>(id, { type: 'get_model', id, model }, (message, resolve) => {
       if (message.type !== 'model') return false;
       resolve(message.model);
+      return true;
+    });
+  }
+
+  /** The styles the daemon keeps, shared by everyone who uses it. */
+  listStyles(): Promise<StyleInfo[]> {
+    const id = this.newId('styles');
+    return this.request<StyleInfo[]>(id, { type: 'list_styles', id }, (message, resolve) => {
+      if (message.type !== 'styles') return false;
+      resolve(message.styles);
       return true;
     });
   }

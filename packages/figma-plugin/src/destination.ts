@@ -5,7 +5,8 @@ import type { StyleSource } from './style';
 /**
  * Where a new set goes. The panel shows it and the main thread acts on it, by this one rule: a
  * selected frame (other than the style's own node) is filled; otherwise a set in a canvas style
- * goes into a new frame next to the style's node; otherwise there is nowhere to put it.
+ * goes into a new frame next to the style's node; otherwise there is nowhere to put it (a saved
+ * style has no node on the canvas to put its set next to).
  */
 export type Destination =
   | { kind: 'frame'; nodeId: string; name: string }
@@ -13,10 +14,12 @@ export type Destination =
   | { kind: 'none'; hint: string };
 
 export function destinationFor(selection: SelectionInfo, style: StyleSource | undefined): Destination {
-  if (selection.kind === 'one' && selection.container && selection.node.id !== style?.nodeId) {
+  const styleNode = style?.kind === 'canvas' ? style.nodeId : undefined;
+  if (selection.kind === 'one' && selection.container && selection.node.id !== styleNode) {
     return { kind: 'frame', nodeId: selection.node.id, name: selection.node.name };
   }
-  if (style !== undefined) return { kind: 'new-frame', nextTo: { nodeId: style.nodeId, name: style.name } };
+  if (style?.kind === 'canvas') return { kind: 'new-frame', nextTo: { nodeId: style.nodeId, name: style.name } };
+  if (style?.kind === 'saved') return { kind: 'none', hint: `Select a frame to fill with a set in the saved style “${style.name}”.` };
   switch (selection.kind) {
     case 'none':
       return { kind: 'none', hint: 'Select an icon, image, component or frame and click Use as style, or select a frame to fill.' };

@@ -28,6 +28,8 @@ export interface Explanation {
 /** The daemon's commands, as the README gives them. */
 const SERVE = code('npx styleset serve');
 const PAIR = code('npx styleset pair');
+/** Starts the daemon at every login (README, Install). */
+const SERVICE = code('styleset service install');
 
 /** WebSocket close codes (RFC 6455) the daemon or the network end a connection with. */
 const GOING_AWAY = 1001;
@@ -39,7 +41,7 @@ export function explain(problem: Problem, url: string): Explanation {
   const said = fromMarkdown(problem.message);
   switch (problem.code) {
     case 'daemon_unreachable':
-      return { message: words`The Styleset daemon is not running at ${url}. Start it in a terminal with ${SERVE}, then try again.` };
+      return { message: words`The Styleset daemon is not running at ${url}. Start it in a terminal with ${SERVE}, or at every login with ${SERVICE}, then try again.` };
     case 'blocked':
       return {
         message: words`Figma did not let the plugin connect to ${url}: this copy of the plugin may reach only the addresses in its manifest. Whoever installs it for your team adds this one to ${code('networkAccess.allowedDomains')} in ${code('manifest.json')} (see the README).`,
@@ -63,6 +65,10 @@ export function explain(problem: Problem, url: string): Explanation {
     case 'disk_full':
     case 'storage_unwritable':
       return { message: words`The daemon cannot store images: ${said}.` };
+    case 'style_not_found':
+    case 'model_mismatch':
+      // A saved style gone from the daemon, or its model there no longer the one it was made on.
+      return { message: words`${said}. Pick another saved style, or use a layer as the style.` };
     case 'invalid_input':
     case 'bad_message':
       return { message: words`The daemon refused the request: ${said}`, field: fieldOf(problem.field) };

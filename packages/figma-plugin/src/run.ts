@@ -1,4 +1,4 @@
-import { LIMITS, type Phase } from '@styleset/protocol';
+import { LIMITS, STYLE_LIMITS, type Phase, type StyleInfo } from '@styleset/protocol';
 import type { AssetRecord, Output, SetStyle } from './asset-record';
 import { DaemonConnection, DaemonProblem, type JobEnd, type JobEvent, type OpenSocket, type Submission, type Welcome } from './daemon-client';
 import { destinationFor } from './destination';
@@ -92,7 +92,8 @@ export function checkSetForm(form: RunForm, token: string, selection: SelectionI
   const set = prepareSet(form.names, form.styleHint);
   if (!set.ok) return { error: { message: [set.error], field: 'names' } };
   const setName = destination.kind === 'frame' ? destination.name : `${style!.name} set`;
-  if (style === undefined) return { items: set.items, duplicates: set.duplicates, setName };
+  // A saved style brings its own reference.
+  if (style === undefined || style.kind === 'saved') return { items: set.items, duplicates: set.duplicates, setName };
   const referencePrompt = form.referencePrompt.trim();
   if (referencePrompt === '') {
     return { error: { message: [`Describe the style’s layer “${style.name}” in a few words, e.g. “a star icon”: the daemon inverts it with that prompt.`], field: 'referencePrompt' } };
@@ -127,8 +128,9 @@ export function startSetRun(form: RunForm, selection: SelectionInfo, style: Styl
   deps.toMain({ type: 'begin', plan: { kind: 'set', count: items.length, destination, setName } });
   const prompts = items.map((item) => item.prompt);
   const { output } = form;
+  const saved = style?.kind === 'saved' ? { savedStyle: style.name } : {};
   const placeResult = (set: SetStyle | null) => (result: Extract<JobEvent, { type: 'result' }>) =>
-    run.place(result, { name: items[result.index].name, prompt: result.prompt, seed: result.seed, output, style: set });
+    run.place(result, { name: items[result.index].name, prompt: result.prompt, seed: result.seed, output, style: set, ...saved });
 
   void run.execute(async () => {
     const welcome = await run.connect();
@@ -136,8 +138,8 @@ export function startSetRun(form: RunForm, selection: SelectionInfo, style: Styl
     const options = jobOptions(output);
     const submitting = `Submitting ${items.length} prompts…`;
     const end =
-      style === undefined
-        ? await run.job({ kind: 'set', prompts, options }, undefined, submitting, placeResult(null))
+      style === undefined || style.kind === 'saved'
+        ? await run.job({ kind: 'set', prompts, ...(style && { style: style.name }), options }, undefined, submitting, placeResult(null))
         : await (async () => {
             const set = await run.invert(welcome, style.nodeId, style.name, referencePrompt!);
             const submission = { kind: 'reference' as const, prompts, referencePrompt: set.referencePrompt, inversionJobId: set.inversionJobId, options };
@@ -160,6 +162,7 @@ export function startRegenerate(nodeId: string, asset: AssetRecord, deps: RunDep
     deps.render({ busy: false, status: '', error: tokenMissing() });
     return undefined;
   }
+  if (asset.style === null && asset.savedStyle !== undefined) return regenerateInSavedStyle(nodeId, asset, asset.savedStyle, deps);
   if (asset.style === null) {
     deps.render({
       busy: false,
@@ -199,6 +202,40 @@ export function startRegenerate(nodeId: string, asset: AssetRecord, deps: RunDep
       }
       await again(style.inversionJobId);
     }
+  });
+  return run;
+}
+
+/**
+ * Makes an asset of a set in a saved style again: another image of the style's set, so the same
+ * reference leads it. A style saved from a set gives image i the set's seed + i, so another index
+ * is another seed (never the one the asset has); an image style takes a new seed.
+ */
+function regenerateInSavedStyle(nodeId: string, asset: AssetRecord, name: string, deps: RunDeps): RunHandle {
+  const run = new Run(deps, 1);
+  deps.toMain({ type: 'begin', plan: { kind: 'regenerate', nodeId } });
+  void run.execute(async () => {
+    await run.connect();
+    const style = (await run.styles()).find((candidate) => candidate.name === name);
+    if (style === undefined) {
+      throw new DaemonProblem({ code: 'style_not_found', message: `The daemon no longer keeps the saved style “${name}” that “${asset.name}” was made in` });
+    }
+    let placement: { firstIndex?: number; seed?: number };
+    if (style.seed === undefined) {
+      placement = { seed: deps.newSeed(asset.seed) };
+    } else {
+      const current = (asset.seed - style.seed) >>> 0;
+      let index: number;
+      do index = 1 + (deps.newSeed(asset.seed) % STYLE_LIMITS.maxIndex);
+      while (index === current);
+      placement = { firstIndex: index };
+    }
+    await run.job(
+      { kind: 'set', prompts: [asset.prompt], style: name, ...(placement.firstIndex !== undefined && { firstIndex: placement.firstIndex }), options: jobOptions(asset.output, placement.seed) },
+      undefined,
+      `Making “${asset.name}” again…`,
+      (result) => run.place(result, { ...asset, seed: result.seed }),
+    );
   });
   return run;
 }
@@ -263,6 +300,11 @@ class Run implements RunHandle {
     this.connection = connection;
     this.checkStopped();
     return welcome;
+  }
+
+  /** The styles the daemon keeps. */
+  async styles(): Promise<StyleInfo[]> {
+    return this.wait(this.connection!.listStyles());
   }
 
   /** The daemon may be stricter than the protocol's limit; it says so in `welcome`. */

@@ -1,8 +1,7 @@
 /**
- * Where a set's style comes from. Today: a node on the canvas, exported as the reference image.
- * The style library (#16) adds a second source here, `{ kind: 'saved'; ... }`: a style the daemon
- * already knows, picked by name; the run then submits it instead of exporting and inverting a node
- * (see `run.ts`, `styledSubmission`), and the panel's style section gets its picker.
+ * Where a set's style comes from: a node on the canvas, exported as the reference image and
+ * inverted by the daemon; or a style the daemon keeps in its library, picked by name, which the
+ * run submits instead (see `run.ts`).
  */
 export interface CanvasStyle {
   kind: 'canvas';
@@ -16,4 +15,16 @@ export interface CanvasStyle {
   suggestedPrompt: string;
 }
 
-export type StyleSource = CanvasStyle;
+/** A style the daemon keeps (`list_styles`): its reference leads every batch, on its own model and options. */
+export interface SavedStyle {
+  kind: 'saved';
+  name: string;
+  /** Describes its reference, for the panel. */
+  prompt: string;
+  /** The size its images come out at. */
+  width: number;
+  height: number;
+  model: string;
+}
+
+export type StyleSource = CanvasStyle | SavedStyle;

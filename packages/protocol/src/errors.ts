@@ -26,6 +26,12 @@ export const ERROR_CODES = [
   /** Every paired connection the daemon allows is busy (waiting on a job or a reply). */
   'too_many_connections',
   'job_not_found',
+  /** No saved style of that name. */
+  'style_not_found',
+  /** `save_style` without `replace` for a name that is taken. */
+  'style_exists',
+  /** A style's model is here under its id but its U-Net is not the one the style was made on. */
+  'model_mismatch',
   'cancelled',
   /** The daemon stopped while the job ran; it will not resume. */
   'interrupted',

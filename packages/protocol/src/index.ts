@@ -14,9 +14,11 @@ export {
   type Scheduler,
 } from './jobs';
 export {
+  imageStyleOptionsSchema,
   inversionOptionsSchema,
   referenceOptionsSchema,
   setOptionsSchema,
+  type ImageStyleOptions,
   type InversionOptions,
   type JobOptions,
   type ReferenceOptions,
@@ -42,6 +44,19 @@ export {
   type ResultFormat,
   type VectorSummary,
 } from './vector';
+export {
+  STYLE_KINDS,
+  STYLE_LIMITS,
+  setIndexSchema,
+  styleInfoSchema,
+  styleKindSchema,
+  styleNameSchema,
+  styleOptionsSchema,
+  unetSha256Schema,
+  type StyleInfo,
+  type StyleKind,
+  type StyleOptions,
+} from './styles';
 export {
   clientMessageSchemas,
   type ClientMessage,

@@ -56,39 +56,64 @@ const generationShape = {
 /** Every option is optional: absent means the default (see `resolveOptions`). */
 export const setOptionsSchema = z.strictObject(generationShape).partial();
 
+const inversionShape = {
+  inversionGuidance: guidanceSchema,
+  /** Trajectory entry the reference starts from (0 is the noisy end, `steps` the image). */
+  inversionOffset: z.int().min(0),
+};
+
 export const referenceOptionsSchema = z
+  .strictObject({ ...generationShape, ...inversionShape })
+  .partial()
+  .check(checkReferenceOptions);
+
+/**
+ * What a saved style takes from a reference image (`save_style` with an image): the options that
+ * shape the style. Output options (format, background, palette, previews) and the seed belong to
+ * each job.
+ */
+export const imageStyleOptionsSchema = z
   .strictObject({
-    ...generationShape,
-    inversionGuidance: guidanceSchema,
-    /** Trajectory entry the reference starts from (0 is the noisy end, `steps` the image). */
-    inversionOffset: z.int().min(0),
+    model: modelIdSchema,
+    negativePrompt: promptSchema,
+    steps: stepsSchema,
+    guidance: guidanceSchema,
+    width: dimensionSchema,
+    height: dimensionSchema,
+    scheduler: schedulerSchema,
+    batchSize: generationShape.batchSize,
+    ...styleAlignedShape,
+    ...inversionShape,
   })
   .partial()
-  .check((ctx) => {
-    const { scheduler } = ctx.value;
-    // The reference latent is overwritten with the inverted trajectory at each DDIM timestep.
-    if (scheduler !== undefined && scheduler !== 'ddim') {
-      ctx.issues.push({
-        code: 'custom',
-        path: ['scheduler'],
-        input: scheduler,
-        message: `must be 'ddim' for a reference image, whose inverted trajectory is a DDIM one`,
-      });
-    }
-    const steps = ctx.value.steps ?? REFERENCE_IMAGE_DEFAULTS.steps;
-    const offset = ctx.value.inversionOffset ?? REFERENCE_IMAGE_DEFAULTS.inversionOffset;
-    if (offset < steps) return;
-    // Blame the field the client actually sent, so the fix is obvious.
-    const offsetGiven = ctx.value.inversionOffset !== undefined;
+  .check(checkReferenceOptions);
+
+/** The reference-image path's rules, for the options a client sent. */
+function checkReferenceOptions(ctx: z.core.ParsePayload<{ scheduler?: string; steps?: number; inversionOffset?: number }>): void {
+  const { scheduler } = ctx.value;
+  // The reference latent is overwritten with the inverted trajectory at each DDIM timestep.
+  if (scheduler !== undefined && scheduler !== 'ddim') {
     ctx.issues.push({
       code: 'custom',
-      path: [offsetGiven ? 'inversionOffset' : 'steps'],
-      input: offsetGiven ? offset : steps,
-      message: offsetGiven
-        ? `must be less than steps (${steps})`
-        : `must be more than inversionOffset (${offset} by default)`,
+      path: ['scheduler'],
+      input: scheduler,
+      message: `must be 'ddim' for a reference image, whose inverted trajectory is a DDIM one`,
     });
+  }
+  const steps = ctx.value.steps ?? REFERENCE_IMAGE_DEFAULTS.steps;
+  const offset = ctx.value.inversionOffset ?? REFERENCE_IMAGE_DEFAULTS.inversionOffset;
+  if (offset < steps) return;
+  // Blame the field the client actually sent, so the fix is obvious.
+  const offsetGiven = ctx.value.inversionOffset !== undefined;
+  ctx.issues.push({
+    code: 'custom',
+    path: [offsetGiven ? 'inversionOffset' : 'steps'],
+    input: offsetGiven ? offset : steps,
+    message: offsetGiven
+      ? `must be less than steps (${steps})`
+      : `must be more than inversionOffset (${offset} by default)`,
   });
+}
 
 export const inversionOptionsSchema = z
   .strictObject({
@@ -103,6 +128,7 @@ export const inversionOptionsSchema = z
 export type SetOptions = z.infer<typeof setOptionsSchema>;
 export type ReferenceOptions = z.infer<typeof referenceOptionsSchema>;
 export type InversionOptions = z.infer<typeof inversionOptionsSchema>;
+export type ImageStyleOptions = z.infer<typeof imageStyleOptionsSchema>;
 
 /** Every option any job kind takes. */
 export type JobOptions = ReferenceOptions;

@@ -88,6 +88,31 @@ export const submitInversion: Submit<'inversion'> = {
   options: { steps: 50, inversionGuidance: 2, width: 1024, height: 1024 },
 };
 
+/** Three more icons in a saved style, placed after the 4 images of the set it was saved from. */
+export const submitStyled: Submit<'set'> = {
+  v,
+  type: 'submit',
+  id: 's5',
+  kind: 'set',
+  prompts: ['a bell icon', 'a cloud icon', 'a lock icon'],
+  style: 'brand-icons',
+  firstIndex: 4,
+  options: { format: 'svg', previewEvery: 2 },
+};
+
+export const saveStyleFromJob: ClientMessageOf<'save_style'> = { v, type: 'save_style', id: 'st1', name: 'brand-icons', jobId: 'job-1' };
+
+export const saveStyleFromImage: ClientMessageOf<'save_style'> = {
+  v,
+  type: 'save_style',
+  id: 'st2',
+  name: 'fox_logo',
+  referencePrompt: 'a fox logo, flat orange',
+  attachment: { byteLength: png.length, mime: 'image/png' },
+  options: { model: 'sdxl-base', steps: 30, width: 1024, height: 1024, sharedScoreShift: 0.5, inversionOffset: 3, batchSize: 3 },
+  replace: true,
+};
+
 /** Every client message type, each with the bytes it travels with. */
 export const clientMessages: Array<[string, ClientMessage, Uint8Array?]> = [
   ['hello', hello],
@@ -102,6 +127,11 @@ export const clientMessages: Array<[string, ClientMessage, Uint8Array?]> = [
   ['get_status', { v, type: 'get_status', id: 'g2', jobId: 'job-1', follow: false }],
   ['get_queue', { v, type: 'get_queue', id: 'q1' }],
   ['get_results', { v, type: 'get_results', id: 'g2', jobId: 'job-1', fromIndex: 2 }],
+  ['submit set (in a saved style)', submitStyled],
+  ['list_styles', { v, type: 'list_styles', id: 'l1' }],
+  ['save_style (from a set)', saveStyleFromJob],
+  ['save_style (from an image)', saveStyleFromImage, png],
+  ['delete_style', { v, type: 'delete_style', id: 'd1', name: 'brand-icons' }],
 ];
 
 export const modelInfo: DaemonMessageOf<'model'>['model'] = {
@@ -153,6 +183,51 @@ export const progressWithPreview: DaemonMessageOf<'progress'> = {
   etaMs: 4200,
   attachment: { byteLength: preview.length, mime: 'image/jpeg' },
 };
+
+/** A style saved from a 4-image set on the embedded model. */
+export const styleInfo: DaemonMessageOf<'style'>['style'] = {
+  name: 'brand-icons',
+  kind: 'set',
+  prompt: 'a star icon, flat, blue',
+  seed: 3,
+  model: { id: 'default', unetSha256: 'a'.repeat(64) },
+  options: {
+    negativePrompt: '',
+    steps: 8,
+    guidance: 7.5,
+    width: 64,
+    height: 64,
+    scheduler: 'ddim',
+    batchSize: 4,
+    shareAttention: true,
+    adainQueries: true,
+    adainKeys: true,
+    adainValues: false,
+    sharedScoreScale: 1,
+    sharedScoreShift: 0,
+    onlySelfLevel: 0,
+    fullAttentionShare: false,
+    shareGroupNorm: false,
+    shareLayerNorm: false,
+  },
+  nextIndex: 4,
+  createdAt: '2025-01-02T03:04:05.000Z',
+};
+
+/** The same kind of record for a style made from an image. */
+export const imageStyleInfo: DaemonMessageOf<'style'>['style'] = {
+  ...styleInfo,
+  name: 'fox_logo',
+  kind: 'image',
+  prompt: 'a fox logo, flat orange',
+  seed: undefined,
+  // Its own object: a test that alters one style must not alter the other.
+  model: { id: 'sdxl-base', unetSha256: 'b'.repeat(64) },
+  options: { ...styleInfo.options, steps: 50, guidance: 10, batchSize: undefined, inversionGuidance: 2, inversionOffset: 5 },
+  nextIndex: 0,
+};
+delete imageStyleInfo.seed;
+delete imageStyleInfo.options.batchSize;
 
 /** Every daemon message type, each with the bytes it travels with. */
 export const daemonMessages: Array<[string, DaemonMessage, Uint8Array?]> = [
@@ -230,4 +305,8 @@ export const daemonMessages: Array<[string, DaemonMessage, Uint8Array?]> = [
     },
   ],
   ['error', { v, type: 'error', id: 'x1', code: 'unauthorized', message: 'the pairing token is wrong' }],
+  ['styles', { v, type: 'styles', id: 'l1', styles: [styleInfo, imageStyleInfo] }],
+  ['styles (none)', { v, type: 'styles', id: 'd1', styles: [] }],
+  ['style', { v, type: 'style', id: 'st1', style: styleInfo }],
+  ['error (style)', { v, type: 'error', id: 's5', code: 'model_mismatch', message: "style brand-icons belongs to model default's U-Net aaaa…, which is now bbbb…", field: 'style' }],
 ];

@@ -19,7 +19,11 @@ import {
   preview,
   progressWithPreview,
   result,
+  saveStyleFromImage,
+  saveStyleFromJob,
+  styleInfo,
   submitInversion,
+  submitStyled,
   svg,
   svgResult,
   vectorSummary,
@@ -401,6 +405,65 @@ describe('fields', () => {
       const error = rejected(daemon({ ...progressWithPreview, attachment: undefined, step: 31 }), 'bad_message', 'step');
       expect(error.message).toBe('step must be at most total (30)');
     });
+  });
+});
+
+describe('styles', () => {
+  const saveImage = (fields: object) => decodeClientMessage(binaryFrame({ ...saveStyleFromImage, ...fields }, png));
+
+  it.each(['', 'Brand', 'brand icons', '../brand', 'brand/x', '-brand', 'x'.repeat(65), 'café'])('refuses the style name %j', (name) => {
+    const error = rejected(client({ ...saveStyleFromJob, name }), 'bad_message', 'name');
+    expect(error.message).toBe('name must be 1 to 64 lower-case letters, digits, - or _, starting with a letter or digit');
+    rejected(client({ ...submitStyled, style: name }), 'bad_message', 'style');
+    rejected(client({ v, type: 'delete_style', id: 'd', name }), 'bad_message', 'name');
+  });
+
+  it('places prompts by firstIndex only in a style', () => {
+    const { style: _, ...unstyled } = submitStyled;
+    expect(rejected(client(unstyled), 'bad_message', 'firstIndex').message).toBe("firstIndex needs style: it places the prompts in a saved style's set");
+    rejected(client({ ...submitStyled, firstIndex: -1 }), 'bad_message', 'firstIndex');
+    rejected(client({ ...submitStyled, firstIndex: 65_536 }), 'bad_message', 'firstIndex');
+  });
+
+  it('takes a style on set jobs only', () => {
+    rejected(decodeClientMessage(binaryFrame({ ...submitReference, style: 'brand-icons' }, jpeg)), 'bad_message', 'style');
+  });
+
+  it('saves from a finished job or from an image, never both or neither', () => {
+    expect(rejected(decodeClientMessage(binaryFrame({ ...saveStyleFromImage, jobId: 'job-1' }, png)), 'bad_message', 'jobId').message).toBe(
+      'jobId must be left out when a reference image is sent',
+    );
+    const { jobId: _, ...neither } = saveStyleFromJob;
+    expect(rejected(client(neither), 'bad_message', 'attachment').message).toMatch(/^attachment is required: send a reference image/);
+    const { referencePrompt: __, ...undescribed } = saveStyleFromImage;
+    rejected(decodeClientMessage(binaryFrame(undescribed, png)), 'bad_message', 'referencePrompt');
+    rejected(client({ ...saveStyleFromJob, referencePrompt: 'a star' }), 'bad_message', 'referencePrompt');
+    rejected(client({ ...saveStyleFromJob, options: { steps: 8 } }), 'invalid_option', 'options');
+  });
+
+  it("checks an image style's options as a reference image's", () => {
+    expect(rejected(saveImage({ options: { scheduler: 'lcm' } }), 'invalid_option', 'options.scheduler').message).toMatch(/must be 'ddim'/);
+    rejected(saveImage({ options: { steps: 10, inversionOffset: 10 } }), 'invalid_option', 'options.inversionOffset');
+    // Output options and the seed belong to each job, not to the style.
+    rejected(saveImage({ options: { format: 'svg' } }), 'invalid_option', 'options.format');
+    rejected(saveImage({ options: { seed: 3 } }), 'invalid_option', 'options.seed');
+  });
+
+  it('refuses a style reference that is not an image', () => {
+    const header = { ...saveStyleFromImage, attachment: { byteLength: png.length, mime: 'application/zip' } };
+    rejected(decodeClientMessage(binaryFrame(header, png)), 'bad_message', 'attachment.mime');
+  });
+
+  it.each([
+    [{ ...styleInfo, kind: 'text' }, 'styles.0.kind'],
+    [{ ...styleInfo, model: { id: 'default', unetSha256: 'A'.repeat(64) } }, 'styles.0.model.unetSha256'],
+    [{ ...styleInfo, model: { id: 'default' } }, 'styles.0.model.unetSha256'],
+    [{ ...styleInfo, options: { ...styleInfo.options, steps: undefined } }, 'styles.0.options.steps'],
+    [{ ...styleInfo, options: { ...styleInfo.options, seed: 4 } }, 'styles.0.options.seed'],
+    [{ ...styleInfo, nextIndex: -1 }, 'styles.0.nextIndex'],
+    [{ ...styleInfo, createdAt: 'yesterday' }, 'styles.0.createdAt'],
+  ])('a client refuses a described style with %j wrong at %s', (style, field) => {
+    rejected(daemon({ v, type: 'styles', styles: [style] }), 'bad_message', field);
   });
 });
 

@@ -4,6 +4,7 @@ import { ImageDiagnostics } from './diagnostics';
 import { generatePlaceholders, SOURCE_GLOB } from './generate';
 import { GeneratedFiles } from './generated-files';
 import { disposeOutput, log } from './output';
+import { useSavedStyle } from './saved-style-command';
 import { useAsStyle } from './style-command';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command(GENERATE_IMAGE, (uri: vscode.Uri, target: string) => generatePlaceholders(context, 'file', uri, { kind: 'one', target })),
     command(GENERATE_FILE, (uri: vscode.Uri) => generatePlaceholders(context, 'file', uri, { kind: 'all' })),
     command('styleset.useAsStyle', (uri?: vscode.Uri) => useAsStyle(uri)),
+    command('styleset.useSavedStyle', () => useSavedStyle(context)),
     vscode.languages.registerCodeActionsProvider({ scheme: 'file', pattern: SOURCE_GLOB }, new GenerateImageActions(diagnostics), {
       providedCodeActionKinds: GenerateImageActions.kinds,
     }),

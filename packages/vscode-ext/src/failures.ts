@@ -61,6 +61,7 @@ const MAX_DETAIL = 240;
 const DAEMON_URL = 'styleset.daemonUrl';
 const MODEL = 'styleset.model';
 const STYLE_IMAGE = 'styleset.styleImage';
+const SAVED_STYLE = 'styleset.savedStyle';
 
 /** Explains an error from connecting, from the daemon (`error`, `job_error`), or from writing a file. */
 export function explainFailure(error: unknown, context: FailureContext): Failure {
@@ -77,7 +78,7 @@ export function explainFailure(error: unknown, context: FailureContext): Failure
       const how = causeCode(cause);
       if (how === 'ECONNREFUSED') {
         return local
-          ? make('Start the daemon, then retry', [...startDaemon, retry, settings(DAEMON_URL)], `Nothing answers at ${url}.`)
+          ? make('Start the daemon, then retry', [...startDaemon, retry, settings(DAEMON_URL)], `Nothing answers at ${url}; 'styleset service install' starts the daemon at every login.`)
           : make('Start the daemon on its machine, then retry', [retry, settings(DAEMON_URL)], `Nothing answers at ${url}.`);
       }
       if (how === 'ENOTFOUND' || how === 'EAI_AGAIN') {
@@ -134,6 +135,11 @@ export function explainFailure(error: unknown, context: FailureContext): Failure
       // A folder linked to somewhere outside the workspace: retrying cannot help.
       if (partsOf(cause).code === 'outside_workspace') return make('Keep generated images inside the workspace folder', []);
       return make('Check that the folder is writable, then retry', [retry]);
+    case 'style_not_found':
+      return make(`Choose a style the daemon keeps in ${SAVED_STYLE}`, [settings(SAVED_STYLE)]);
+    case 'model_mismatch':
+      // The saved style's model id names other weights on the daemon than it was made on.
+      return make(`Choose another style in ${SAVED_STYLE}`, [settings(SAVED_STYLE)]);
     case 'style_image_unusable':
       return make('Choose a PNG or JPEG image for styleset.styleImage', [settings(STYLE_IMAGE)]);
     case 'internal':

@@ -15,6 +15,7 @@ import { SOURCE_KINDS, sourceKindOf } from './references';
 import { runSets, type SetStyle, type SizedSet } from './runner';
 import { DEFAULT_SETTINGS, optionsFrom, type Settings } from './settings';
 import { generationSize, groupBySize } from './sizes';
+import { findSavedStyle } from './saved-style';
 import { StyleImageError, workspaceStyle } from './style';
 import { pairingToken } from './token';
 
@@ -70,7 +71,7 @@ async function generateImages(context: vscode.ExtensionContext, images: readonly
   if (!options.ok) return showFailure(explainFailure({ code: 'invalid_setting', message: options.error, field: options.setting }, scene), scene);
   let style: SetStyle;
   try {
-    style = await workspaceStyle(settings.styleImage, folder);
+    style = await workspaceStyle(settings, folder);
   } catch (error) {
     if (error instanceof StyleImageError) return showFailure(explainFailure(error, scene), scene);
     throw error;
@@ -89,7 +90,9 @@ async function generateImages(context: vscode.ExtensionContext, images: readonly
   try {
     let sets: SizedSet[];
     try {
-      const model = await client.getModel(options.options.model ?? client.welcome.defaultModel);
+      // A saved style brings its model and options, its size the one for images of no size.
+      const saved = style.kind === 'saved' ? await findSavedStyle(client, style.name) : undefined;
+      const model = saved ?? (await client.getModel(options.options.model ?? client.welcome.defaultModel));
       const fallback = { width: settings.width ?? model.width, height: settings.height ?? model.height };
       sets = groupBySize(images, (image) => generationSize(image.size, fallback, client.welcome.limits.size));
     } catch (error) {
@@ -109,7 +112,8 @@ async function generateImages(context: vscode.ExtensionContext, images: readonly
           connection: client,
           sets,
           style,
-          options: options.options,
+          // The model and steps settings are for sets without a saved style: one has its own.
+          options: style.kind === 'saved' ? {} : options.options,
           write: async (image, png) => {
             const wrote = await writeOne(byTarget.get(image.target)!, png);
             if (wrote) await generated.record(image.target);
@@ -118,7 +122,7 @@ async function generateImages(context: vscode.ExtensionContext, images: readonly
           signal: controller.signal,
           onSetStart: (index, set) => {
             // Later sizes take the style of the first image, which the daemon then inverts.
-            const reference = styleName ?? (index > 0 ? basename(sets[0].images[0].target) : undefined);
+            const reference = styleName ?? (index > 0 && style.kind === 'first' ? basename(sets[0].images[0].target) : undefined);
             words = { names: set.images.map((image) => basename(image.target)), ...(reference !== undefined && { styleImage: reference }) };
             if (sets.length > 1) progress.report({ message: setText(index, sets.length, set) });
           },
@@ -183,6 +187,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
     placeholderGlob: get('placeholderGlob'),
     daemonCommand: get('daemonCommand'),
     styleImage: get('styleImage'),
+    savedStyle: get('savedStyle'),
     width: get('width'),
     height: get('height'),
   };

@@ -14,7 +14,7 @@ export interface SubmittedJob extends AsyncIterable<JobEvent> {
 }
 
 export type JobRequest =
-  | { kind: 'set'; prompts: string[]; options?: SetOptions }
+  | { kind: 'set'; prompts: string[]; style?: string; options?: SetOptions }
   | { kind: 'reference'; prompts: string[]; referencePrompt: string; options?: ReferenceOptions };
 
 /** A picture that travels with a request: a reference job's style image. */
@@ -39,11 +39,11 @@ export interface SetImage {
 
 /**
  * Where a set takes its style from. `image`: a picture (the workspace's style image), inverted by
- * the daemon, which keeps the inversion for the next set in the same style. `first`: the set's
+ * the daemon, which keeps the inversion for the next set in the same style. `saved`: a style the
+ * daemon keeps by name (its style library), whose reference leads every set. `first`: the set's
  * first image, as StyleAligned does with prompts alone.
  */
-export type SetStyle = { kind: 'image'; image: Attachment; prompt: string } | { kind: 'first' };
-// A saved style from the daemon's style library (issue #16) becomes a third kind here.
+export type SetStyle = { kind: 'image'; image: Attachment; prompt: string } | { kind: 'saved'; name: string } | { kind: 'first' };
 
 export interface RunOptions {
   connection: DaemonConnection;
@@ -102,7 +102,7 @@ export async function runSet(run: RunOptions): Promise<RunResult> {
     job =
       style?.kind === 'image'
         ? await connection.submit({ kind: 'reference', prompts, referencePrompt: style.prompt, options: referenceOptions(options ?? {}) }, style.image)
-        : await connection.submit({ kind: 'set', prompts, ...(options && { options }) });
+        : await connection.submit({ kind: 'set', prompts, ...(style?.kind === 'saved' && { style: style.name }), ...(options && { options }) });
   } catch (error) {
     return { status: 'failed', written, error };
   }
@@ -182,8 +182,9 @@ export interface RunSetsOptions extends Omit<RunOptions, 'images' | 'style' | 'o
 
 /**
  * Generates images of several sizes in one style: one job per size, in order. With a style image
- * every job is a reference job on it. With the first image as the style, the first job is a plain
- * set and the later ones take the style of its first image, sent back as their reference image.
+ * every job is a reference job on it, with a saved style a set in it. With the first image as the
+ * style, the first job is a plain set and the later ones take the style of its first image, sent
+ * back as their reference image.
  * Cancelling or a failure stops at once; what was written stays.
  */
 export async function runSets(run: RunSetsOptions): Promise<RunResult> {

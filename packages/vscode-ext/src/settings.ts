@@ -13,6 +13,8 @@ export interface Settings {
   daemonCommand: string;
   /** Workspace-relative PNG or JPEG whose style every set takes; empty: each set's first image. */
   styleImage: string;
+  /** A style the daemon keeps (`list_styles`), by name, for sets when there is no style image; empty: none. */
+  savedStyle: string;
   /** Null: the model's native size, for images whose references give no size. */
   width: number | null;
   height: number | null;
@@ -27,6 +29,7 @@ export const DEFAULT_SETTINGS: Settings = {
   placeholderGlob: '**/placeholders/**',
   daemonCommand: '',
   styleImage: '',
+  savedStyle: '',
   width: null,
   height: null,
 };

@@ -18,13 +18,15 @@ export class StyleImageError extends Error {
 
 /**
  * Where the workspace's sets take their style from, in order: the image `styleset.styleImage`
- * names (set by "Use as Styleset style"); a saved style from the daemon (the style library, not
- * built yet: it goes between these two); else the first image of each set.
+ * names (set by "Use as Styleset style"); the style the daemon keeps under the name
+ * `styleset.savedStyle` gives (set by "Use a saved style from the daemon"); else the first image
+ * of each set. The image comes first because it is a file of the project itself.
  */
-export async function workspaceStyle(setting: string, folder: string): Promise<SetStyle> {
-  const relative = setting.trim();
-  if (relative === '') return { kind: 'first' };
-  return { kind: 'image', ...(await readStyleImage(relative, folder)) };
+export async function workspaceStyle(settings: { styleImage: string; savedStyle: string }, folder: string): Promise<SetStyle> {
+  const relative = settings.styleImage.trim();
+  if (relative !== '') return { kind: 'image', ...(await readStyleImage(relative, folder)) };
+  const name = settings.savedStyle.trim();
+  return name === '' ? { kind: 'first' } : { kind: 'saved', name };
 }
 
 /** The style image's bytes, checked as the daemon will check them, and the prompt that describes it. */

@@ -1,5 +1,5 @@
 import type { JsBreakdown } from '../measure/js-profile';
-import type { ModelResults, Sharing } from '../results';
+import type { ModelResults, PlainVsExport, Sharing } from '../results';
 import type { ScalingPoint } from '../scenarios/scaling';
 import type { WarmSet } from '../scenarios/sets';
 import { median } from './format';
@@ -83,5 +83,47 @@ export function inversionMedians(m: ModelResults): { firstMs: number; secondMs: 
     secondMs: median(runs.map((r) => r.second.wallMs)),
     inversionMs: median(runs.map((r) => r.first.wallMs - r.second.wallMs)),
     secondInverted: runs.some((r) => r.second.phases.inverting !== undefined),
+  };
+}
+
+/**
+ * How much faster plain generation's call is than the export's: the medians of all their calls,
+ * and per pair of processes run one after the other (the pairs show how far load moved it).
+ */
+export function plainSpeedup(p: PlainVsExport, clock: 'wall' | 'cpu' = 'wall'): { overall: number; pairs: number[] } {
+  const times = (r: PlainVsExport['plain'][number]) => (clock === 'cpu' ? (r.result.callsCpuMs ?? []) : r.result.callsMs);
+  const all = (runs: PlainVsExport['plain']) => median(runs.flatMap(times));
+  return {
+    overall: all(p.export) / all(p.plain),
+    pairs: p.plain.map((plain, i) => median(times(p.export[i])) / median(times(plain))),
+  };
+}
+
+/** Whether every process of the comparison measured its CPU time (runs before it did not). */
+export function hasCpuTimes(p: PlainVsExport): boolean {
+  return [...p.export, ...p.plain].every((r) => (r.result.callsCpuMs?.length ?? 0) > 0);
+}
+
+/**
+ * The memory estimate of a model against the peaks its one-batch scaling points measured: MiB per
+ * row, overall (smallest to largest set) and between consecutive sizes, and the largest set's peak
+ * as the estimate predicts it from the smallest's. Undefined without an estimate or two points.
+ */
+export function memoryGrowth(m: ModelResults):
+  | { estimateMiB: number; overallMiB: number; steps: number[]; predictedPeakMiB: number; measuredPeakMiB: number }
+  | undefined {
+  const estimate = m.memoryEstimate;
+  const points = m.scaling['one-batch'].result;
+  if (!estimate || points.length < 2) return undefined;
+  const rows = (p: ScalingPoint) => (p.targets + 1) * estimate.rowsPerImage;
+  const slope = (a: ScalingPoint, b: ScalingPoint) => (b.peakRssMiB - a.peakRssMiB) / (rows(b) - rows(a));
+  const [first, last] = [points[0], points[points.length - 1]];
+  const estimateMiB = estimate.rowBytes / 2 ** 20;
+  return {
+    estimateMiB,
+    overallMiB: slope(first, last),
+    steps: points.slice(1).map((p, i) => slope(points[i], p)),
+    predictedPeakMiB: first.peakRssMiB + estimateMiB * (rows(last) - rows(first)),
+    measuredPeakMiB: last.peakRssMiB,
   };
 }

@@ -7,7 +7,7 @@ import type { BenchResults, ModelResults } from '../results';
 import type { ScalingPoint } from '../scenarios/scaling';
 import { MAX_BATCH_IMAGES } from '../../src/engine/batch-size';
 import { planChunks } from '../../src/pipeline/generate';
-import { callMedian, chunkedPoints, defaultBatchingPoints, daemonShares, inProcessShares, inversionMedians, jsProfile, perTarget, warmSetMedian, warmSets } from './derive';
+import { callMedian, hasCpuTimes, memoryGrowth, plainSpeedup, chunkedPoints, defaultBatchingPoints, daemonShares, inProcessShares, inversionMedians, jsProfile, perTarget, warmSetMedian, warmSets } from './derive';
 import { iqr, median, ms, percent, ratio, seconds, spread, table } from './format';
 import { checkTargets } from './targets';
 
@@ -36,6 +36,8 @@ export function resultTables(results: BenchResults, plotFile: string): string {
       ['model', 'StyleAligned / plain', 'plain (rewritten) / export'],
       models.map((m) => [m.model.id, ratio(callMedian(m, 'shared') / callMedian(m, 'plain')), ratio(callMedian(m, 'plain') / callMedian(m, 'export'))]),
     ),
+    ...plainVsExportSection(models),
+    ...memorySection(models),
     '### Sets',
     'A 4-target set plus its reference, as a job of the engine (PNG encoding included). Each cold start is a new process: *cold* with an empty ' +
       'rewrite cache (load = read the folder, rewrite the U-Net, create the sessions), *rewrite cached* with the cache an earlier process filled. ' +
@@ -73,7 +75,7 @@ export function resultTables(results: BenchResults, plotFile: string): string {
     ),
     '### Set size',
     `StyleAligned sets of 1 to 32 targets plus the reference, warm. *one batch*: every image in one U-Net batch (forced with \`--batch-size\`); ` +
-      `*default*: the engine's own batching (\`defaultBatchSize\`: one batch up to ${MAX_BATCH_IMAGES} images, then the fewest even batches), ` +
+      `*default*: the engine's own batching (\`defaultBatchSize\`: one batch up to ${MAX_BATCH_IMAGES} images, or fewer where the memory estimate says so, then the fewest even batches), ` +
       `measured where it differs from one batch; *chunked*: chunks of 5 images (the reference and 4 targets; \`--batch-size 5\`). ` +
       `Every batch recomputes the reference. ms per target image: median [min–max]; peak RSS of the process after that size (sizes run in ascending order).`,
     `![Time per target image against set size: one batch, default batching and chunks, per model](${plotFile})`,
@@ -186,7 +188,8 @@ export function resultTables(results: BenchResults, plotFile: string): string {
     '### Operator profile',
     'ONNX Runtime\'s profiler (`enableProfiling`) on the rewritten U-Net, same batch: exclusive kernel time per operator type (an `If`\'s ' +
       'branches are charged to their own nodes), ms per call, the largest first. *rewrite\'s nodes*: those the shared-attention rewrite added ' +
-      '(named `.../styleset/...`: the If wrappers, the shared branch, AdaIN); the export\'s own attention nodes, moved into the else branches, keep their names.',
+      '(named `.../styleset/...`: the If wrappers, the shared branch, AdaIN, and since rewrite version 3 the plain branch\'s fused attention; ' +
+      'earlier runs kept the export\'s own unfused attention nodes, under their names, in the plain branches).',
     opTable(models),
     ...serviceSection(results),
   ].join('\n\n');
@@ -254,6 +257,84 @@ function serviceSection({ service }: BenchResults): string[] {
 }
 
 
+/** The default batch size's memory estimate against the peaks the set-size scaling measured. */
+function memorySection(models: readonly ModelResults[]): string[] {
+  const rows = models.flatMap((m) => {
+    const growth = memoryGrowth(m);
+    return growth ? [{ m, growth }] : [];
+  });
+  if (rows.length === 0) return [];
+  const when = rows
+    .filter(({ m }) => m.memoryEstimate!.separately)
+    .map(({ m }) => `${m.model.id}: estimate by \`${m.memoryEstimate!.separately!.command}\` (${m.memoryEstimate!.separately!.startedAt}) against this run's peaks`);
+  return [
+    '### Memory per batch row',
+    'What the engine\'s default batch size assumes one U-Net row costs (`engine/batch-size.ts`: 56 float32 activations of the top level per latent position, ' +
+      'plus 2 MiB), against the growth of the peak RSS measured by *Set size, one batch* (StyleAligned, guided: 2 rows per image), from its smallest set ' +
+      'to its largest, and between consecutive sizes (ONNX Runtime\'s arena grows in steps, so single steps scatter). *predicted peak*: the smallest set\'s ' +
+      `peak plus the estimate for the added rows, against the largest set's measured peak.${when.length > 0 ? ` ${when.join('; ')}.` : ''}`,
+    table(
+      ['model', 'estimate MiB per row', 'measured MiB per row, smallest to largest set', 'between consecutive sizes', 'estimate / measured', 'largest set: predicted peak MiB', 'measured peak MiB'],
+      rows.map(({ m, growth }) => [
+        m.model.id,
+        growth.estimateMiB.toFixed(1),
+        growth.overallMiB.toFixed(1),
+        growth.steps.map((v) => v.toFixed(1)).join(', '),
+        ratio(growth.estimateMiB / growth.overallMiB),
+        ms(growth.predictedPeakMiB),
+        ms(growth.measuredPeakMiB),
+      ]),
+    ),
+  ];
+}
+
+/** Plain generation's fused attention against the export as it is (a section only where measured). */
+function plainVsExportSection(models: readonly ModelResults[]): string[] {
+  const measured = models.flatMap((m) => (m.plainVsExport ? [{ m, p: m.plainVsExport }] : []));
+  if (measured.length === 0) return [];
+  const when = measured
+    .filter(({ p }) => p.separately)
+    .map(({ m, p }) => `${m.model.id}: measured alone by \`${p.separately!.command}\`, started ${p.separately!.startedAt}`);
+  return [
+    '### Plain generation: fused attention against the export',
+    'One U-Net call on the batch of a guided set of n images (2n rows). *export*: the U-Net as exported, whose self-attention is unfused ' +
+      '(MatMul, Softmax, MatMul: it writes out the rows × heads × tokens × tokens scores); *plain*: the rewritten U-Net with sharing off, ' +
+      'its self-attention one fused `MultiHeadAttention` per layer (what `--no-share` runs). Each row is its own process (export and plain alternating), ' +
+      'after the warm-up calls; peak RSS is that process\'s. *other work*: the share of the machine\'s CPU other processes used meanwhile ' +
+      `(above ${percent(IDLE_SHARE)} the times are distorted).${when.length > 0 ? ` ${when.join('; ')}.` : ''}`,
+    table(
+      ['model', 'U-Net', 'batch', 'process', 'warm median ms', 'IQR', 'min–max', 'CPU ms per call', 'n', 'peak RSS MiB', 'other work'],
+      measured.flatMap(({ m, p }) =>
+        (['export', 'plain'] as const).flatMap((unet) =>
+          p[unet].map((r, i) => {
+            const s = summarize(r.result.callsMs);
+            const cpu = r.result.callsCpuMs?.length ? ms(median(r.result.callsCpuMs)) : '–';
+            return [m.model.id, unet, String(r.result.batch), String(i + 1), ms(s.median), iqr(s), `${ms(s.min)}–${ms(s.max)}`, cpu, String(s.n), ms(r.peakRssMiB), percent(r.otherWork.share)];
+          }),
+        ),
+      ),
+    ),
+    'Export against plain: medians of all calls, and per pair of processes run one after the other. Wall time is what a user waits; ' +
+      'CPU time (the process\'s, all its threads) is the work a call does, and what to read on a shared machine, where wall time mostly measures the other work.',
+    table(
+      ['model', 'batch', 'export / plain, wall time', 'per pair', 'export / plain, CPU time', 'per pair', 'peak RSS MiB: export, plain (median of processes)'],
+      measured.map(({ m, p }) => {
+        const wall = plainSpeedup(p, 'wall');
+        const cpu = hasCpuTimes(p) ? plainSpeedup(p, 'cpu') : undefined;
+        return [
+          m.model.id,
+          String(p.plain[0].result.batch),
+          ratio(wall.overall),
+          wall.pairs.map(ratio).join(', '),
+          cpu ? ratio(cpu.overall) : '–',
+          cpu ? cpu.pairs.map(ratio).join(', ') : '–',
+          `${ms(median(p.export.map((r) => r.peakRssMiB)))}, ${ms(median(p.plain.map((r) => r.peakRssMiB)))}`,
+        ];
+      }),
+    ),
+  ];
+}
+
 function runSection(results: BenchResults): string {
   const { machine } = results;
   const scenarios = [
@@ -291,6 +372,10 @@ function measuredScenarios(m: ModelResults): Array<[string, { otherWork: OtherWo
     ...m.inversion.map((r, i): [string, { otherWork: OtherWork }] => [`inversion ${i + 1}`, r]),
     ['daemon', m.daemon],
     ...(m.vector ? [['vector output', m.vector] as [string, { otherWork: OtherWork }]] : []),
+    // Measured alone, its load is in its own table, not this run's.
+    ...(m.plainVsExport && !m.plainVsExport.separately
+      ? (['export', 'plain'] as const).flatMap((u) => m.plainVsExport![u].map((r, i): [string, { otherWork: OtherWork }] => [`plain vs export, ${u} ${i + 1}`, r]))
+      : []),
   ];
 }
 

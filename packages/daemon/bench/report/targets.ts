@@ -1,5 +1,6 @@
-import type { BenchResults, ModelResults } from '../results';
-import { callMedian, chunkedPoints, defaultBatchingPoints, daemonShares, inProcessShares, inversionMedians, perTarget, warmSetMedian } from './derive';
+import { IDLE_SHARE } from '../measure/contention';
+import type { BenchResults, ModelResults, PlainVsExport } from '../results';
+import { callMedian, hasCpuTimes, memoryGrowth, plainSpeedup, chunkedPoints, defaultBatchingPoints, daemonShares, inProcessShares, inversionMedians, perTarget, warmSetMedian } from './derive';
 import { median, percent, ratio, seconds } from './format';
 
 export interface TargetCheck {
@@ -17,6 +18,10 @@ const MAX_SVG_BYTES = 20 * 1024;
 /** The service-load test's deadline and the fixture generation bound, before they left the tests. */
 const MAX_LOAD_MS = 25_000;
 const MAX_FIXTURES_MS = 15_000;
+/** Issue 19: plain generation at least this much faster than the export as it is. */
+const MIN_PLAIN_SPEEDUP = 1.2;
+/** The memory estimate may overshoot (smaller batches than memory allows) by at most this. */
+const MAX_ESTIMATE_RATIO = 2.5;
 
 /** The issue's targets, plus the properties the benchmark is asked to show, checked on this run. */
 export function checkTargets(results: BenchResults): TargetCheck[] {
@@ -122,6 +127,15 @@ function modelChecks(m: ModelResults): TargetCheck[] {
     measured: `in-process ${percent(inProcess.js)}; in the daemon ${percent(viaDaemon.js)}, plus ${percent(viaDaemon.waiting)} waiting on files and the client`,
     met: Math.max(inProcess.js, viaDaemon.js) < MAX_JS_SHARE,
   });
+  if (m.plainVsExport) checks.push(plainVsExportCheck(m, m.plainVsExport));
+  const growth = memoryGrowth(m);
+  if (growth) {
+    checks.push({
+      target: `default batch size's memory estimate at or above the measured growth of the peak per row, within ${MAX_ESTIMATE_RATIO}x (${name})`,
+      measured: `${growth.estimateMiB.toFixed(1)} MiB per row estimated, ${growth.overallMiB.toFixed(1)} measured (${ratio(growth.estimateMiB / growth.overallMiB)})`,
+      met: growth.estimateMiB >= growth.overallMiB && growth.estimateMiB <= MAX_ESTIMATE_RATIO * growth.overallMiB,
+    });
+  }
   const inversion = inversionMedians(m);
   checks.push({
     target: `second set in the same style does not invert again (${name})`,
@@ -129,4 +143,21 @@ function modelChecks(m: ModelResults): TargetCheck[] {
     met: !inversion.secondInverted && inversion.secondMs < inversion.firstMs,
   });
   return checks;
+}
+
+/** Issue 19's plain-generation target: faster than the export by MIN_PLAIN_SPEEDUP, and a lower peak. */
+function plainVsExportCheck(m: ModelResults, p: PlainVsExport): TargetCheck {
+  const [exportPeak, plainPeak] = [median(p.export.map((r) => r.peakRssMiB)), median(p.plain.map((r) => r.peakRssMiB))];
+  const loaded = [...p.export, ...p.plain].some((r) => r.otherWork.share >= IDLE_SHARE);
+  // On a loaded machine wall time measures the other work: judge by the CPU time the calls took.
+  const clock = loaded && hasCpuTimes(p) ? 'cpu' : 'wall';
+  const speedup = plainSpeedup(p, clock);
+  return {
+    target: `plain generation >= ${MIN_PLAIN_SPEEDUP}x faster than the export as is, lower peak memory (${m.model.id}, batch ${p.plain[0].result.batch})`,
+    measured:
+      `${ratio(speedup.overall)} faster in ${clock === 'cpu' ? 'CPU' : 'wall'} time (process pairs: ${speedup.pairs.map(ratio).join(', ')}); ` +
+      `peak ${Math.round(plainPeak)} vs ${Math.round(exportPeak)} MiB` +
+      (loaded ? `; measured while other processes used the CPU${clock === 'wall' ? ', times distorted' : ''}` : ''),
+    met: speedup.overall >= MIN_PLAIN_SPEEDUP && plainPeak < exportPeak,
+  };
 }

@@ -33,6 +33,11 @@ export interface CallsResult {
   /** The first call after loading: ONNX Runtime plans memory for the shapes it sees first. */
   firstCallMs: number;
   callsMs: number[];
+  /**
+   * This process's CPU time (user and system, all its threads) per timed call: on a shared machine
+   * it moves far less with other work than wall time does (absent in runs before it existed).
+   */
+  callsCpuMs?: number[];
 }
 
 /** Times single U-Net calls on the batch one sampling step of a set feeds it. */
@@ -43,17 +48,22 @@ export async function runCalls(spec: CallsSpec): Promise<CallsResult> {
   const loadMs = performance.now() - loadStarted;
   const call = await unetCall(pipeline, spec.images, spec.unet);
   const { nativeWidth: width, nativeHeight: height } = pipeline.model.layout;
+  const callsCpuMs: number[] = [];
   const timed = async () => {
+    const cpu = process.cpuUsage();
     const started = performance.now();
     await pipeline.unet.predict(call, height, width);
-    return performance.now() - started;
+    const wall = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    callsCpuMs.push((used.user + used.system) / 1000);
+    return wall;
   };
   const firstCallMs = await timed();
   for (let i = 0; i < spec.warmup; i++) await timed();
   const callsMs: number[] = [];
   for (let i = 0; i < spec.repeats; i++) callsMs.push(await timed());
   await pipeline.release();
-  return { batch: call.latents.dims[0], loadMs, firstCallMs, callsMs };
+  return { batch: call.latents.dims[0], loadMs, firstCallMs, callsMs, callsCpuMs: callsCpuMs.slice(-spec.repeats) };
 }
 
 /** The inputs of one denoising step of a set of `images`, as `denoise` lays them out. */

@@ -1,11 +1,10 @@
-import { defaultBatchSize } from '../../src/engine/batch-size';
 import { peakRssMiB } from '../measure/peak-rss';
 import type { BenchModel } from '../models';
 import { openEngine, runJob, setJob } from './common';
 
 /**
- * One U-Net batch for the whole set (forced), the engine's default batching (defaultBatchSize:
- * one batch up to its cap, then even chunks), or chunks of `chunk` images; chunks each carry the
+ * One U-Net batch for the whole set (forced), the engine's default batching (as many images
+ * as its memory estimate allows, up to its cap, then even chunks), or chunks of `chunk` images; chunks each carry the
  * reference.
  */
 export type Batching = 'one-batch' | 'default' | 'chunked';
@@ -40,10 +39,10 @@ export async function runScaling(spec: ScalingSpec): Promise<ScalingPoint[]> {
     const batchSize = { 'one-batch': targets + 1, default: undefined, chunked: spec.chunk }[spec.batching];
     const job = setJob(info, targets, { steps: spec.steps, batchSize, shareAttention: true });
     // One step first: ONNX Runtime plans its memory for each new batch shape on the first call.
-    await runJob(engine, { ...job, options: { ...job.options, steps: 1 } });
+    const { outcome } = await runJob(engine, { ...job, options: { ...job.options, steps: 1 } });
     const setsMs: number[] = [];
     for (let i = 0; i < spec.repeats; i++) setsMs.push((await runJob(engine, job)).wallMs);
-    points.push({ targets, batchSize: batchSize ?? defaultBatchSize(job.options.width * job.options.height, targets + 1), setsMs, peakRssMiB: peakRssMiB() });
+    points.push({ targets, batchSize: outcome.batchSize!, setsMs, peakRssMiB: peakRssMiB() });
   }
   await engine.close();
   return points;

@@ -1,5 +1,4 @@
 import type { Phase } from '@styleset/protocol';
-import { defaultBatchSize } from '../../src/engine/batch-size';
 import { profileJs, type JsBreakdown } from '../measure/js-profile';
 import { OrtTime } from '../measure/ort-time';
 import type { BenchModel } from '../models';
@@ -66,7 +65,7 @@ export async function runSets(spec: SetsSpec): Promise<SetsResult> {
   await engine.close();
   return {
     steps: job.options.steps,
-    batchSize: job.options.batchSize ?? defaultBatchSize(job.options.width * job.options.height, job.prompts.length),
+    batchSize: first.outcome.batchSize!,
     loadMs,
     firstSetMs: first.wallMs - loadMs,
     warm,

@@ -17,18 +17,22 @@
  * | `styleset_group_norm_on` | int64 [1] | 1: shared GroupNorm statistics (present only when the export has GroupNorms) |
  *
  * Float inputs have the model's float type (float16 for float16 exports). Per layer, an If on
- * `styleset_layer_on[j]` holds in its else branch the layer's ORIGINAL attention-core nodes,
- * moved there unchanged, so with every layer off the model computes exactly what the export did;
- * the then branch computes shared attention (shared-attention-graph.ts) into the tensor that feeds
- * `to_out.0`. Each GroupNorm's InstanceNormalization is wrapped the same way, on
- * `styleset_group_norm_on`.
+ * `styleset_layer_on[j]` computes into the tensor that feeds `to_out.0` either shared attention
+ * (then branch, shared-attention-graph.ts) or the layer's plain self-attention (else branch). The
+ * else branch replaces the export's unfused attention core (MatMul, Softmax, Transpose, ...) by
+ * one fused MultiHeadAttention: the same function, but it never writes out the rows x heads x S x S
+ * score tensor, so plain generation is faster and peaks lower than the export. With every layer
+ * off the model so computes what the export does up to float rounding (a different summation order
+ * in the attention; the tests bound it), not bit for bit. Each GroupNorm's InstanceNormalization
+ * is wrapped in an If on `styleset_group_norm_on`, its else branch the original node, moved there
+ * unchanged.
  */
 import { DataType, GraphIndex, makeNode, makeValueInfo, readConstant, type Dim, type GraphProto, type ModelProto, type NodeProto } from '../onnx';
 import { Emitter, typedValue } from './emitter';
 import { findGroupNorms } from './find-group-norms';
 import { findSelfAttentionLayers } from './find-layers';
 import { sharedGroupNorm } from './group-norm-graph';
-import { sharedAttention, type SharingControls } from './shared-attention-graph';
+import { plainAttention, sharedAttention, type SharingControls } from './shared-attention-graph';
 
 export const SHARING_INPUTS = {
   layerOn: 'styleset_layer_on',
@@ -42,7 +46,7 @@ export const SHARING_INPUTS = {
 } as const;
 
 /** Bump whenever the rewritten graph changes: cached rewrites of older versions are redone. */
-export const REWRITE_VERSION = 2;
+export const REWRITE_VERSION = 3;
 
 export interface SharedUnetInfo {
   /** Self-attention layers, the length of `styleset_layer_on`. */
@@ -85,15 +89,17 @@ export function rewriteSharedUnet(model: ModelProto, source: string): RewriteRes
   const groupNormOn = groupNorms.length > 0 ? global.cast(SHARING_INPUTS.groupNormOn, DataType.BOOL) : '';
 
   const replacements = new Map<NodeProto, NodeProto[]>();
-  const moved = new Set<NodeProto>();
+  // The layers' attention cores (replaced by the branches) and the GroupNorms (moved into theirs).
+  const removed = new Set<NodeProto>();
   layers.forEach((layer, j) => {
     const e = new Emitter(`${layer.path}/styleset`, opset);
     const cond = e.op('Gather', [layerFlags, e.ints([j], [])], { axis: { int: 0 } });
     const shared = e.child('shared');
     const thenBranch = shared.graph(sharedAttention(shared, layer, controls), layer.elemType);
-    const elseBranch = originalBranch(graph, `${layer.path}/styleset/original`, layer.core, layer.output, layer.elemType);
+    const plain = e.child('plain');
+    const elseBranch = plain.graph(plainAttention(plain, layer), layer.elemType);
     const anchor = layer.core.find((node) => node.output.includes(layer.output))!;
-    for (const node of layer.core) moved.add(node);
+    for (const node of layer.core) removed.add(node);
     replacements.set(anchor, [...e.nodes, ifNode(`${layer.path}/styleset/If`, cond, layer.output, thenBranch, elseBranch)]);
   });
   for (const node of groupNorms) {
@@ -102,7 +108,7 @@ export function rewriteSharedUnet(model: ModelProto, source: string): RewriteRes
     const shared = new Emitter(`${scope}/shared`, opset);
     const thenBranch = shared.graph(sharedGroupNorm(shared, node, SHARING_INPUTS.refIndex, elemType), elemType);
     const elseBranch = originalBranch(graph, `${scope}/original`, [node], node.output[0], elemType);
-    moved.add(node);
+    removed.add(node);
     replacements.set(node, [ifNode(`${scope}/If`, groupNormOn, node.output[0], thenBranch, elseBranch)]);
   }
 
@@ -110,14 +116,14 @@ export function rewriteSharedUnet(model: ModelProto, source: string): RewriteRes
   for (const node of graph.node) {
     const replacement = replacements.get(node);
     if (replacement) nodes.push(...replacement);
-    else if (!moved.has(node)) nodes.push(node);
+    else if (!removed.has(node)) nodes.push(node);
   }
-  const movedTensors = new Set([...moved].flatMap((node) => node.output));
+  const removedTensors = new Set([...removed].flatMap((node) => node.output));
   const rewritten: GraphProto = {
     ...graph,
     node: nodes,
     input: [...graph.input, ...inputs],
-    valueInfo: graph.valueInfo.filter((info) => !movedTensors.has(info.name ?? '')),
+    valueInfo: graph.valueInfo.filter((info) => !removedTensors.has(info.name ?? '')),
   };
   const opsetImport = model.opsetImport.some((entry) => entry.domain === MICROSOFT_DOMAIN)
     ? model.opsetImport

@@ -112,6 +112,15 @@ function fullShare(e: Emitter, layer: SelfAttentionLayer, c: SharingControls): s
   return e.op('Reshape', [attended, e.op('Shape', [layer.query])]);
 }
 
+/**
+ * A layer's own self-attention, fused: what the export's unfused core computes (softmax(QK^T/sqrt(d))V
+ * per head, the default scale of every diffusers attention processor) without writing out its
+ * score tensor.
+ */
+export function plainAttention(e: Emitter, layer: SelfAttentionLayer): string {
+  return attend(e, layer, layer.query, layer.key, layer.value);
+}
+
 function attend(e: Emitter, layer: SelfAttentionLayer, query: string, keys: string, values: string): string {
   return e.op('MultiHeadAttention', [query, keys, values], { num_heads: { int: layer.heads } }, 'com.microsoft');
 }

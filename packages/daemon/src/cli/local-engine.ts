@@ -22,7 +22,7 @@ export function addLocalEngineOptions(command: Command): Command {
 }
 
 /** An engine over the one model a CLI run uses, sharing the daemon's caches in the data folder. */
-export async function openLocalEngine(flags: LocalEngineFlags): Promise<{ engine: PipelineEngine; model: ModelInfo }> {
+export async function openLocalEngine(flags: LocalEngineFlags): Promise<{ engine: PipelineEngine; model: ModelInfo; dataDir: string }> {
   const { dataDir } = resolveDirs({ dataDir: flags.dataDir });
   const { id, dir, embedded } = await chooseModel(flags.model, dataDir);
   const engine = new PipelineEngine({
@@ -32,7 +32,7 @@ export async function openLocalEngine(flags: LocalEngineFlags): Promise<{ engine
     dataDir,
   });
   const [model] = await engine.listModels();
-  return { engine, model };
+  return { engine, model, dataDir };
 }
 
 /**
@@ -40,11 +40,13 @@ export async function openLocalEngine(flags: LocalEngineFlags): Promise<{ engine
  * `./name` always means a folder; a plain name that is no installed model is taken as a folder,
  * as before there were installed models, and a missing one is reported with the installed ids.
  */
-async function chooseModel(value: string | undefined, dataDir: string): Promise<{ id: string; dir: string; embedded: boolean }> {
+export async function chooseModel(value: string | undefined, dataDir: string): Promise<{ id: string; dir: string; embedded: boolean }> {
   if (value === undefined) return { id: EMBEDDED_MODEL_ID, dir: resolve(defaultModelDir()), embedded: true };
   if (!/[\\/]/.test(value)) {
     const installed = await findInstalledModel(dataDir, value);
     if (installed) return { id: installed.id, dir: installed.dir, embedded: false };
+    // The embedded model's id, as styles and set records name it.
+    if (value === EMBEDDED_MODEL_ID && !existsSync(value)) return chooseModel(undefined, dataDir);
     if (!existsSync(value)) {
       const ids = (await listInstalledModels(dataDir)).map((m) => m.id);
       throw new InputError(

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { createServeEngine } from '../engine/create-engine';
 import { StylesetError } from '../errors';
+import { registerDoctor } from './commands/doctor';
 import { registerEval } from './commands/eval';
 import { registerGenerate } from './commands/generate';
 import { registerInvert } from './commands/invert';
@@ -9,22 +11,29 @@ import { registerPair } from './commands/pair';
 import { registerPrune } from './commands/prune';
 import { registerPull } from './commands/pull';
 import { registerServe } from './commands/serve';
+import { registerService } from './commands/service';
 import { registerStatus } from './commands/status';
+import { registerWorker } from './commands/worker';
+import { registerStyle } from './commands/style';
 
 const program = new Command()
   .name('styleset')
   .description('Style-consistent asset sets, generated locally (StyleAligned on ONNX Runtime).')
-  .version('0.1.0')
+  .version(packageJson.version)
   .showHelpAfterError();
 
 registerGenerate(program);
 registerInvert(program);
 registerServe(program, createServeEngine);
+registerService(program);
+registerWorker(program, createServeEngine);
 registerPair(program);
 registerStatus(program);
 registerPrune(program);
 registerPull(program);
 registerModels(program);
+registerDoctor(program);
+registerStyle(program);
 registerEval(program);
 
 try {

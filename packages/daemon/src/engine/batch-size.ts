@@ -1,17 +1,82 @@
 /**
- * Images per U-Net batch, reference included, when the job leaves it open. Larger batches
- * amortise per-call overhead and the reference's own rows, until the activations stop fitting in
- * cache and memory. In `npm run bench` time per image stopped falling at about 16 targets on
- * every model (one batch of 33 images against 17: -4% to +5% over three runs), while peak memory
- * kept growing with the batch (a 32-target set in one batch: 1.06 GB on the large tiny SD 1.x
- * model, 2.6 GB on the SDXL-shaped one; in two batches of 17: 0.66 and 1.6 GB). So at most 17
- * images (16 targets and the reference), and at most 2^20 pixels of images (SD 1.5's 512x512
- * images: 4; SDXL's 1024x1024: 2).
+ * Images per U-Net batch, reference included, when the job leaves it open: as many as the memory
+ * the provider has holds, up to MAX_BATCH_IMAGES.
+ *
+ * The estimate. A U-Net call's working memory grows linearly with its rows (images, twice with
+ * guidance): each row carries its own activations through every block. `npm run bench` measured
+ * the growth of a process's peak with the batch (section "Memory per batch row" of
+ * docs/benchmarks.md, from the smallest one-batch set to the largest): 12.7 MiB per row on the
+ * large tiny SD 1.x model (32x32 latents, 64 channels at the top level: 51 float32 activations of
+ * that size), 31.4 MiB on the SDXL-shaped one (64x64, 64: 31) and 1.9 MiB on the embedded model
+ * (16x16, 32: 61, where the fixed part of a row weighs more: time and text conditioning, the If
+ * branches' small tensors). So a row is estimated at ROW_ACTIVATIONS top-level activations plus
+ * ROW_FIXED_BYTES: 1.26-1.93x those slopes, never below. Self-attention adds nothing per token
+ * pair: the rewritten U-Net runs it fused (MultiHeadAttention), which never writes out the scores.
+ *
+ * The memory the provider has. CPU: the system's available memory (os.freemem(), MemAvailable on
+ * Linux) when the set starts, so the loaded weights are already out of it, of which the batch may
+ * take half (the VAE decode, the images and the rest of the machine keep the other half); a cgroup
+ * limit (process.constrainedMemory()) caps it. Other providers: onnxruntime-node cannot say how
+ * much device memory there is, so DEVICE_DEFAULT_BYTES, about what the former pixel cap allowed.
+ * `--memory-limit` (RuntimeOptions.memoryLimitMiB) sets the batch's budget outright on any provider.
+ *
+ * Why at most 17 images: in `npm run bench` time per image stopped falling at about 16 targets on
+ * every model, while memory kept growing with the batch; larger sets run in even chunks.
  */
-export const MAX_BATCH_IMAGES = 17;
-const MAX_BATCH_PIXELS = 1 << 20;
+import { freemem } from 'node:os';
+import type { RuntimeOptions } from '../model/runtime';
 
-export function defaultBatchSize(pixelsPerImage: number, images: number): number {
-  const bySize = Math.max(2, Math.floor(MAX_BATCH_PIXELS / pixelsPerImage));
-  return Math.max(1, Math.min(images, bySize, MAX_BATCH_IMAGES));
+export const MAX_BATCH_IMAGES = 17;
+/** Activations of one row at its peak, in float32 activations of the top level. */
+export const ROW_ACTIVATIONS = 56;
+export const ROW_FIXED_BYTES = 2 * 2 ** 20;
+/** The share of available system memory a CPU batch may take. */
+export const CPU_MEMORY_SHARE = 0.5;
+/** The batch's budget on a GPU provider without --memory-limit. */
+export const DEVICE_DEFAULT_BYTES = 2 * 2 ** 30;
+
+/** What sets a row's size: latent positions at the top level and that level's channels. */
+export interface UnetShape {
+  latentHeight: number;
+  latentWidth: number;
+  /** `block_out_channels[0]` of the U-Net config. */
+  topChannels: number;
+}
+
+/** Estimated bytes of working memory one U-Net row (one image, one guidance half) adds to a call. */
+export function estimateRowBytes(shape: UnetShape): number {
+  return ROW_ACTIVATIONS * shape.latentHeight * shape.latentWidth * shape.topChannels * 4 + ROW_FIXED_BYTES;
+}
+
+export interface MemoryBudget {
+  bytes: number;
+  /** Where the number comes from, in words (which rule of batchMemoryBudget applied). */
+  source: string;
+}
+
+/** How much memory a U-Net batch may take on this provider (see the module comment). */
+export function batchMemoryBudget(runtime: Pick<RuntimeOptions, 'provider' | 'memoryLimitMiB'>, system = systemMemory()): MemoryBudget {
+  if (runtime.memoryLimitMiB !== undefined) return { bytes: runtime.memoryLimitMiB * 2 ** 20, source: '--memory-limit' };
+  if (runtime.provider !== 'cpu') return { bytes: DEVICE_DEFAULT_BYTES, source: `default for the ${runtime.provider} provider (its memory is not known)` };
+  const available = system.constrained > 0 ? Math.min(system.free, system.constrained) : system.free;
+  return { bytes: CPU_MEMORY_SHARE * available, source: `half of the available system memory` };
+}
+
+export function systemMemory(): { free: number; constrained: number } {
+  // constrainedMemory() is 0 (or undefined before Node 19.6) without a cgroup limit.
+  return { free: freemem(), constrained: process.constrainedMemory?.() ?? 0 };
+}
+
+export interface BatchNeeds {
+  /** Images of the set, reference included. */
+  images: number;
+  /** Rows per image: 2 with classifier-free guidance. */
+  rowsPerImage: number;
+  rowBytes: number;
+}
+
+/** The most images (up to the set and MAX_BATCH_IMAGES) whose rows fit the budget; never under 2 unless the set is 1. */
+export function defaultBatchSize(needs: BatchNeeds, budget: MemoryBudget): number {
+  const fits = Math.floor(budget.bytes / (needs.rowsPerImage * needs.rowBytes));
+  return Math.max(1, Math.min(needs.images, MAX_BATCH_IMAGES, Math.max(2, fits)));
 }

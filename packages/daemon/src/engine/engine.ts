@@ -7,10 +7,29 @@ import type { FloatTensor } from '../model/tensor';
  */
 export interface EngineJob {
   kind: JobKind;
-  /** One image each; for a `set` the first prompt is the reference. Empty for an inversion. */
+  /**
+   * One image each; for a `set` the first prompt is the reference, unless `referencePrompt` gives
+   * one. Empty for an inversion.
+   */
   prompts: string[];
-  /** Describes the reference image (`reference` and `inversion` jobs). */
+  /**
+   * Describes the reference image (`reference` and `inversion` jobs). On a `set`: a text reference
+   * (a saved style's), generated in slot 0 of every batch with the seed of image 0; then every
+   * prompt is an image in its style.
+   */
   referencePrompt?: string;
+  /**
+   * The index in its set of the first prompt's image (default 0): prompt i is image firstIndex + i,
+   * with its seed (seed + index) and its place in the set's batches. A saved style's jobs continue
+   * the set it came from so.
+   */
+  firstIndex?: number;
+  /** Images per U-Net batch exactly, to keep another run's batch layout (a style's set); see planBatches. */
+  chunkSize?: number;
+  /** A `reference` job's inverted trajectory, given (a saved style keeps its own): no inversion runs. */
+  trajectory?: FloatTensor;
+  /** A `reference` job that inverts its image hands the trajectory back in the outcome instead of keeping it in the data folder. */
+  returnTrajectory?: boolean;
   /** The reference image's bytes (PNG or JPEG), when the job brought one. */
   referenceImage?: Uint8Array;
   /** A trajectory an earlier inversion produced (its `EngineOutcome.trajectoryKey`). */
@@ -100,6 +119,13 @@ export interface EngineEvents {
 export interface EngineOutcome {
   /** Set by inversion and reference-image jobs: where the trajectory was kept, for reuse. */
   trajectoryKey?: string;
+  /** The inverted trajectory, when the job asked for it back (`returnTrajectory`) and inverted its image. */
+  trajectory?: FloatTensor;
+  /**
+   * Images per U-Net batch the set ran with, reference included (set and reference jobs; see
+   * planBatches): what another run needs to lay its images out the same.
+   */
+  batchSize?: number;
   /** Milliseconds per phase. */
   timings: Partial<Record<Phase, number>>;
 }

@@ -7,14 +7,15 @@ import { encodePng } from '../image/png';
 import { modelCacheDir } from '../model/derived-cache';
 import type { RuntimeOptions } from '../model/runtime';
 import type { FloatTensor } from '../model/tensor';
-import { generateSet, type GenerateOptions, type RunControl } from '../pipeline/generate';
+import { generateSet, setChunkSize, type GenerateOptions, type RunControl } from '../pipeline/generate';
 import { invertImage, type Trajectory } from '../pipeline/invert';
 import { latentsToRgb, previewStrip, type LatentToRgb } from '../pipeline/latent-preview';
 import { Pipeline } from '../pipeline/pipeline';
 import { stepBoundary } from '../pipeline/step-boundary';
+import { usesClassifierFreeGuidance } from '../pipeline/unet';
 import { TrajectoryStore, trajectoryKey } from '../pipeline/trajectory-store';
 import type { Engine, EngineEvents, EngineJob, EngineOutcome } from './engine';
-import { defaultBatchSize } from './batch-size';
+import { batchMemoryBudget, defaultBatchSize, estimateRowBytes } from './batch-size';
 import { ModelCatalog, modelKey, type EngineModel } from './model-catalog';
 import { PhaseTimer } from './phase-timer';
 import { needsVector, VectorStage, type VectorStageLimits } from './vector-stage';
@@ -83,14 +84,17 @@ export class PipelineEngine implements Engine {
 
     let outcome: EngineOutcome = { timings: {} };
     if (job.kind === 'set') {
-      await this.emit(pipeline, this.generateOptions(pipeline, job, job.prompts), events, control, vector);
+      const options = this.generateOptions(pipeline, job, job.prompts);
+      outcome.batchSize = setChunkSize(options);
+      await this.emit(pipeline, { ...options, chunkSize: outcome.batchSize }, events, control, vector);
     } else {
-      const { trajectory, key } = await this.trajectory(pipeline, job, control);
-      outcome = { trajectoryKey: key, timings: {} };
+      const { trajectory, key, inverted } = await this.trajectory(pipeline, job, control);
+      outcome = { trajectoryKey: key, timings: {}, ...(job.returnTrajectory && inverted && { trajectory }) };
       if (job.kind === 'reference') {
         const options = this.generateOptions(pipeline, job, job.prompts);
         options.reference = { prompt: job.referencePrompt!, trajectory, offset: job.options.inversionOffset };
-        await this.emit(pipeline, options, events, control, vector);
+        outcome.batchSize = setChunkSize(options);
+        await this.emit(pipeline, { ...options, chunkSize: outcome.batchSize }, events, control, vector);
       }
     }
     const stage = await vector;
@@ -135,7 +139,7 @@ export class PipelineEngine implements Engine {
 
   private generateOptions(pipeline: Pipeline, job: EngineJob, prompts: string[]): GenerateOptions {
     const o = job.options;
-    const count = prompts.length + (job.kind === 'reference' ? 1 : 0);
+    const count = prompts.length + (job.kind === 'reference' || job.referencePrompt !== undefined ? 1 : 0);
     return {
       prompts,
       negativePrompt: o.negativePrompt,
@@ -145,11 +149,22 @@ export class PipelineEngine implements Engine {
       width: o.width,
       height: o.height,
       sampler: o.scheduler,
-      batchSize: o.batchSize ?? defaultBatchSize(o.width * o.height, count),
+      batchSize: o.batchSize ?? this.defaultBatchSize(pipeline, o.width, o.height, o.guidance, count),
+      chunkSize: job.chunkSize,
+      firstIndex: job.firstIndex,
       previewEvery: o.previewEvery,
       initLatents: job.initLatents,
       sharing: pipeline.sharing(o.shareAttention ? o : null),
+      ...(job.kind === 'set' && job.referencePrompt !== undefined && { referencePrompt: job.referencePrompt }),
     };
+  }
+
+  /** As many images as the memory the provider has holds (batch-size.ts says how that is estimated). */
+  private defaultBatchSize(pipeline: Pipeline, width: number, height: number, guidance: number, images: number): number {
+    const [, latentHeight, latentWidth] = pipeline.latentShape(width, height);
+    const rowBytes = estimateRowBytes({ latentHeight, latentWidth, topChannels: pipeline.model.layout.unet.topChannels });
+    const rowsPerImage = usesClassifierFreeGuidance(pipeline.unet, guidance) ? 2 : 1;
+    return defaultBatchSize({ images, rowsPerImage, rowBytes }, batchMemoryBudget(this.options.runtime));
   }
 
   private async emit(pipeline: Pipeline, options: GenerateOptions, events: EngineEvents, control: RunControl, vector?: Promise<VectorStage>): Promise<void> {
@@ -169,9 +184,13 @@ export class PipelineEngine implements Engine {
     }
   }
 
-  /** The job's trajectory: a stored one by key, a stored one for the same inputs, or a fresh inversion. */
-  private async trajectory(pipeline: Pipeline, job: EngineJob, control: RunControl): Promise<{ trajectory: Trajectory; key: string }> {
+  /**
+   * The job's trajectory: the one it brought, a stored one by key, a stored one for the same
+   * inputs, or a fresh inversion (`inverted`), kept in the data folder unless handed back.
+   */
+  private async trajectory(pipeline: Pipeline, job: EngineJob, control: RunControl): Promise<{ trajectory: Trajectory; key?: string; inverted?: boolean }> {
     const o = job.options;
+    if (job.trajectory) return { trajectory: job.trajectory };
     if (job.trajectoryKey) {
       const stored = await this.trajectories.load(job.trajectoryKey);
       if (!stored) throw new StylesetError('job_not_found', `the inversion's trajectory ${job.trajectoryKey} is no longer in the data folder`);
@@ -189,7 +208,7 @@ export class PipelineEngine implements Engine {
       width: o.width,
       height: o.height,
     });
-    const stored = await this.trajectories.load(key);
+    const stored = job.returnTrajectory ? undefined : await this.trajectories.load(key);
     if (stored) return { trajectory: stored.trajectory, key };
     const image = decodeImage(job.referenceImage, 'the reference image');
     const trajectory = await invertImage(
@@ -197,11 +216,12 @@ export class PipelineEngine implements Engine {
       { image, prompt: job.referencePrompt, steps: o.steps, guidance: o.inversionGuidance, width: o.width, height: o.height },
       control,
     );
+    if (job.returnTrajectory) return { trajectory, inverted: true };
     await this.trajectories.save(
       { key, prompt: job.referencePrompt, steps: o.steps, guidance: o.inversionGuidance, width: o.width, height: o.height, unetPath: pipeline.model.layout.unet.onnx },
       trajectory,
     );
-    return { trajectory, key };
+    return { trajectory, key, inverted: true };
   }
 }
 

@@ -26,6 +26,8 @@ export interface ModelLayout {
     sampleSize: number;
     inChannels: number;
     crossAttentionDim?: number;
+    /** `block_out_channels[0]`: the channels at the top (latent-sized) level, which set a batch row's memory. */
+    topChannels: number;
     /** LCM-distilled U-Nets: `time_cond_proj_dim`, the width of the guidance embedding they take as `timestep_cond`. */
     guidanceEmbedDim?: number;
   };
@@ -99,6 +101,8 @@ export async function readModelLayout(dir: string): Promise<ModelLayout> {
     sampleSize: numberField(unetConfig, 'sample_size', unetConfigPath, isXl ? 128 : 64),
     inChannels: numberField(unetConfig, 'in_channels', unetConfigPath, 4),
     crossAttentionDim: unetConfig.cross_attention_dim === undefined ? undefined : numberField(unetConfig, 'cross_attention_dim', unetConfigPath),
+    // SD 1.x, 2.x and SDXL all start at 320.
+    topChannels: numberArrayField(unetConfig, 'block_out_channels', unetConfigPath, [320])[0],
     guidanceEmbedDim: unetConfig.time_cond_proj_dim == null ? undefined : numberField(unetConfig, 'time_cond_proj_dim', unetConfigPath),
   };
 

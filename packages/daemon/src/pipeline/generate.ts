@@ -8,7 +8,7 @@ import { denoise } from './denoise';
 import { usesClassifierFreeGuidance } from './unet';
 import type { Trajectory } from './invert';
 import type { Pipeline } from './pipeline';
-import { pickRows } from './text-conditioning';
+import { pickRows, type TextConditioning } from './text-conditioning';
 import { decodeLatents } from './vae';
 
 export interface ProgressEvent {
@@ -30,11 +30,13 @@ export type SharingFeeds = (layout: { images: number; guided: boolean }) => Reco
 /** The rewritten U-Net's controls for a set, and whether they share (otherwise plain generation). */
 export interface SetSharing {
   active: boolean;
+  /** Every image attends to every image of its batch (then no batch is padded with filler rows). */
+  fullAttentionShare?: boolean;
   feeds: SharingFeeds;
 }
 
 export interface GenerateOptions {
-  /** One image each. Without `reference`, prompt 0 is the set's reference when sharing. */
+  /** One image each. Without a reference (`reference`, `referencePrompt`), prompt 0 is the set's reference when sharing. */
   prompts: string[];
   negativePrompt: string;
   steps: number;
@@ -43,8 +45,18 @@ export interface GenerateOptions {
   width: number;
   height: number;
   sampler: SamplerKind;
-  /** Images per U-Net batch, the reference slot included when sharing. */
+  /** Images per U-Net batch at most, the reference slot included when sharing (see `chunkSizeFor`). */
   batchSize: number;
+  /**
+   * Images per U-Net batch exactly, when the batch layout must be another run's (a saved style
+   * keeps its set's): see `planBatches`. Default: `chunkSizeFor` this set and `batchSize`.
+   */
+  chunkSize?: number;
+  /**
+   * The image index of prompt 0 in its set (default 0): prompt i is image firstIndex + i, with that
+   * image's seed and place in the set's batches. A saved style's new images continue its set so.
+   */
+  firstIndex?: number;
   /** Attach the batch's estimated clean latents to the progress every this many steps. */
   previewEvery?: number;
   /** Starting latents, one row per prompt: [n, C, h, w] (before the sampler's noise scaling). */
@@ -57,6 +69,12 @@ export interface GenerateOptions {
    * It is not one of the outputs.
    */
   reference?: { prompt: string; trajectory: Trajectory; offset: number };
+  /**
+   * A text reference (a saved style's): slot 0 of every batch is generated from this prompt with
+   * the seed of image 0, as the first image of the set the style came from was. Not an output;
+   * the prompts are images 1 and on (`firstIndex` at least 1).
+   */
+  referencePrompt?: string;
 }
 
 export interface GeneratedImage {
@@ -75,30 +93,67 @@ export function imageSeed(seed: number, index: number): number {
   return (seed + index) >>> 0;
 }
 
+/** A row of a batch that holds no image of the set: it repeats the batch's first row, and its output is thrown away. */
+export const FILLER = -1;
+
 /**
- * Batches of a set's slots. With a reference every batch starts with slot 0, so that sharing
- * sees the same reference in each, followed by up to batchSize - 1 further slots. The slots are
- * spread evenly over the fewest batches that hold them (sizes differ by at most one): a small last
- * batch would cost more per image, and full attention share needs equal batches.
+ * The images per batch a set of `count` slots runs with when at most `batchSize` fit: the fewest
+ * batches that hold the set, as full as each other (a small last batch would cost more per image).
+ * With a reference each batch carries it as well.
  */
-export function planChunks(count: number, batchSize: number, withReference: boolean): number[][] {
+export function chunkSizeFor(count: number, batchSize: number, withReference: boolean): number {
   const minimum = withReference ? 2 : 1;
   if (!Number.isInteger(batchSize) || batchSize < minimum) {
     throw new InputError(`batch size must be an integer of at least ${minimum}${withReference ? ' (the reference and one image)' : ''}, got ${batchSize}`);
   }
   const first = withReference ? 1 : 0;
-  const per = withReference ? batchSize - 1 : batchSize;
   const slots = count - first;
-  if (slots <= 0) return [range(0, count)];
+  if (slots <= 0) return count;
+  const per = batchSize - first;
   const batches = Math.ceil(slots / per);
-  const chunks: number[][] = [];
-  for (let b = 0, start = first; b < batches; b++) {
-    // The first `slots % batches` batches take one slot more.
-    const size = Math.floor(slots / batches) + (b < slots % batches ? 1 : 0);
-    chunks.push([...(withReference ? [0] : []), ...range(start, start + size)]);
-    start += size;
+  return first + Math.ceil(slots / batches);
+}
+
+/**
+ * The U-Net batches of a set's slots, each a list of rows by slot (FILLER for a row that holds
+ * none). With a reference, slot 0 leads every batch and slot s > 0 runs in batch ⌊(s−1)/(B−1)⌋ at
+ * row (s−1) mod (B−1) + 1; without one, slot s runs in batch ⌊s/B⌋ at row s mod B. With `pad`
+ * every batch has exactly B rows. So where an image runs, and in what shape of batch, follows
+ * from its own index and B alone, not from the rest of its set: ONNX Runtime may round another
+ * batch shape, or another row of it, differently in the last bits, and a style that extends a
+ * set must give each new image exactly what it would have been in that set. (Rows never mix
+ * otherwise: each image attends to itself and the reference only.) Without `pad` (full attention
+ * share, where every image attends to every row of its batch, so no image is independent of its
+ * batch anyway) a batch holds only its images.
+ */
+export function planBatches(slots: readonly number[], size: number, withReference: boolean, pad: boolean): number[][] {
+  const first = withReference ? 1 : 0;
+  // A set of the reference alone.
+  if (withReference && slots.length > 0 && slots.every((slot) => slot === 0)) return [[0]];
+  if (!Number.isInteger(size) || size < first + 1) {
+    throw new InputError(`batch size must be an integer of at least ${first + 1}${withReference ? ' (the reference and one image)' : ''}, got ${size}`);
   }
-  return chunks;
+  const per = size - first;
+  const batches = new Map<number, number[]>();
+  for (const slot of [...slots].sort((a, b) => a - b)) {
+    if (slot < first) continue;
+    const batch = Math.floor((slot - first) / per);
+    const rows = batches.get(batch) ?? Array.from({ length: size }, (_, row) => (row < first ? 0 : FILLER));
+    rows[first + ((slot - first) % per)] = slot;
+    batches.set(batch, rows);
+  }
+  return [...batches.keys()]
+    .sort((a, b) => a - b)
+    .map((batch) => {
+      const rows = batches.get(batch)!;
+      return pad ? rows : rows.filter((slot) => slot !== FILLER);
+    });
+}
+
+/** The batches of a whole set of `count` slots (0 .. count − 1), as `generateSet` runs them. */
+export function planChunks(count: number, batchSize: number, withReference: boolean): number[][] {
+  const size = chunkSizeFor(count, batchSize, withReference);
+  return planBatches(range(0, count), size, withReference, true);
 }
 
 function range(a: number, b: number): number[] {
@@ -107,51 +162,72 @@ function range(a: number, b: number): number[] {
 
 /**
  * Generates a set, yielding each image as soon as it is decoded. Internally the set is a list of
- * slots: with a reference image, slot 0 is that reference and slots 1.. are the prompts;
- * otherwise slot i is prompt i. A reference slot is recomputed in every chunk (identically, since
- * sharing leaves a reference unchanged) and reported at most once.
+ * slots, one per image of the set, laid out in batches by `planBatches`: with a reference image,
+ * slot 0 is that reference and slot i + 1 is image i; otherwise slot i is image i (with a text
+ * reference, slot 0 is that reference and the prompts are images `firstIndex` on). A reference
+ * slot is recomputed in every batch (identically, since sharing leaves a reference unchanged) and
+ * reported at most once. Each prompt is encoded on its own and each image decoded on its own, so
+ * that no image's numbers depend on which other images share its set.
  */
 export async function* generateSet(pipeline: Pipeline, options: GenerateOptions, control: RunControl = {}): AsyncGenerator<GeneratedImage> {
   const { layout } = pipeline.model;
-  const { reference } = options;
-  const slots = reference ? [reference.prompt, ...options.prompts] : options.prompts;
-  const firstOutput = reference ? 1 : 0;
+  const { reference, referencePrompt } = options;
+  const firstIndex = options.firstIndex ?? 0;
+  if (reference && referencePrompt !== undefined) throw new InputError('a set takes a reference image or a reference prompt, not both');
+  if (!Number.isInteger(firstIndex) || firstIndex < (referencePrompt !== undefined ? 1 : 0) || (!reference && referencePrompt === undefined && firstIndex !== 0)) {
+    throw new InputError(`the first image's index must be ${referencePrompt !== undefined ? 'at least 1 (image 0 is the reference)' : reference ? 'at least 0' : '0: the first prompt is the reference'}, got ${firstIndex}`);
+  }
+  // Slot s is image s of the set, or with a reference image (in slot 0) image s - 1.
+  const slotOffset = reference ? 1 : 0;
+  const seedOf = (slot: number) => imageSeed(options.seed, slot - slotOffset);
+  const output = new Map<number, number>(options.prompts.map((_, i) => [firstIndex + i + slotOffset, i]));
+  const prompts = new Map<number, string>(options.prompts.map((prompt, i) => [firstIndex + i + slotOffset, prompt]));
+  const externalReference = reference?.prompt ?? referencePrompt;
+  if (externalReference !== undefined) prompts.set(0, externalReference);
+  const slots = [...prompts.keys()].sort((a, b) => a - b);
+
   const latentShape = pipeline.latentShape(options.width, options.height);
   const perImage = elementCount(latentShape);
   if (options.initLatents) checkLatents(options.initLatents, [options.prompts.length, ...latentShape], 'initial latents');
   if (reference) checkReference(reference, options.steps, latentShape);
 
   control.onProgress?.({ phase: 'encoding', step: 0, total: 1 });
-  const cond = await pipeline.conditioner.encode(slots);
+  const { conditioning: cond, rowOf } = await encodeEach(pipeline, slots.map((slot) => prompts.get(slot)!));
   const uncond = usesClassifierFreeGuidance(pipeline.unet, options.guidance) ? await pipeline.conditioner.encode([options.negativePrompt]) : undefined;
   control.onProgress?.({ phase: 'encoding', step: 1, total: 1 });
 
   // A set of one is its own reference, and sharing with itself is what plain generation gives
   // (up to AdaIN's rounding): it runs plainly, in one batch of one.
-  const sharing = !reference && slots.length === 1 && options.sharing?.active ? pipeline.sharing(null) : options.sharing;
-  const chunks = planChunks(slots.length, options.batchSize, sharing?.active === true || reference !== undefined);
+  const sharing = externalReference === undefined && slots.length === 1 && options.sharing?.active ? pipeline.sharing(null) : options.sharing;
+  const withReference = sharing?.active === true || externalReference !== undefined;
+  const size = setChunkSize(options);
+  // Full attention share has every image attend to every row of its batch: no filler rows there.
+  const chunks = planBatches(slots, size, withReference, !(sharing?.active === true && sharing.fullAttentionShare === true));
   const totalSteps = chunks.length * options.steps;
   let stepsDone = 0;
   let referenceReported = false;
   let previewLatents: FloatTensor | undefined;
   for (const chunk of chunks) {
     const sampler = createSampler(options.sampler, layout.schedulerConfig, options.steps, { source: layout.schedulerFile });
-    const sources = chunk.map((slot) => new GaussianSource(imageSeed(options.seed, slot - firstOutput)));
-    const start = new Float32Array(chunk.length * perImage);
-    chunk.forEach((slot, row) => {
+    // A filler row repeats the batch's first row; its output is never used.
+    const rowSlots = chunk.map((slot) => (slot === FILLER ? chunk[0] : slot));
+    const sources = rowSlots.map((slot) => new GaussianSource(seedOf(slot)));
+    const start = new Float32Array(rowSlots.length * perImage);
+    rowSlots.forEach((slot, row) => {
+      const given = output.get(slot);
       const initial =
         reference && slot === 0
           ? reference.trajectory.data.subarray(reference.offset * perImage, (reference.offset + 1) * perImage)
-          : scaleBy(options.initLatents ? options.initLatents.data.subarray((slot - firstOutput) * perImage, (slot - firstOutput + 1) * perImage) : sources[row].next(perImage), sampler.initNoiseSigma);
+          : scaleBy(options.initLatents && given !== undefined ? options.initLatents.data.subarray(given * perImage, (given + 1) * perImage) : sources[row].next(perImage), sampler.initNoiseSigma);
       start.set(initial, row * perImage);
     });
-    const rows = pickRows(cond, chunk);
+    const rows = pickRows(cond, rowSlots.map((slot) => rowOf[slots.indexOf(slot)]));
     // Announced before the first step, so that the step's time counts as denoising (see PhaseTimer).
     control.onProgress?.({ phase: 'denoising', step: stepsDone, total: totalSteps });
     const final = await denoise(pipeline.unet, {
-      latents: { data: start, dims: [chunk.length, ...latentShape] },
+      latents: { data: start, dims: [rowSlots.length, ...latentShape] },
       cond: rows,
-      uncond: uncond ? pickRows(uncond, chunk.map(() => 0)) : rows,
+      uncond: uncond ? pickRows(uncond, rowSlots.map(() => 0)) : rows,
       guidance: options.guidance,
       sampler,
       width: options.width,
@@ -168,19 +244,42 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
     });
 
     for (const [row, slot] of chunk.entries()) {
-      if (slot < firstOutput) continue;
+      const index = output.get(slot);
+      if (slot === FILLER || index === undefined) continue;
       if (slot === 0) {
         if (referenceReported) continue;
         referenceReported = true;
       }
-      const index = slot - firstOutput;
       // Before the decoder runs: "decoding image index + 1 of n".
       control.onProgress?.({ phase: 'decoding', step: index + 1, total: options.prompts.length });
       const latents = sliceBatch(final, row, row + 1);
       const pixels = await decodeLatents(pipeline.model.vaeDecoder, layout, latents);
-      yield { index, prompt: options.prompts[index], seed: imageSeed(options.seed, index), pixels, latents: { data: latents.data.slice(), dims: latents.dims } };
+      yield { index, prompt: options.prompts[index], seed: seedOf(slot), pixels, latents: { data: latents.data.slice(), dims: latents.dims } };
     }
   }
+}
+
+/** The images per U-Net batch `generateSet` runs a set with: `chunkSize`, else `chunkSizeFor` the set. */
+export function setChunkSize(options: GenerateOptions): number {
+  const withImageOrPrompt = options.reference !== undefined || options.referencePrompt !== undefined;
+  const slots = options.prompts.length + (withImageOrPrompt ? 1 : 0);
+  const withReference = withImageOrPrompt || (options.sharing?.active === true && slots > 1);
+  return options.chunkSize ?? chunkSizeFor(slots, options.batchSize, withReference);
+}
+
+/**
+ * Every prompt's conditioning, each prompt encoded alone (a batch of one), so that its numbers
+ * never depend on which prompts share its set; a prompt given twice is encoded once.
+ */
+async function encodeEach(pipeline: Pipeline, prompts: readonly string[]): Promise<{ conditioning: TextConditioning; rowOf: number[] }> {
+  const distinct = [...new Set(prompts)];
+  const parts: TextConditioning[] = [];
+  for (const prompt of distinct) parts.push(await pipeline.conditioner.encode([prompt]));
+  const conditioning: TextConditioning = {
+    hidden: concatBatch(parts.map((p) => p.hidden)),
+    pooled: parts[0].pooled ? concatBatch(parts.map((p) => p.pooled!)) : undefined,
+  };
+  return { conditioning, rowOf: prompts.map((prompt) => distinct.indexOf(prompt)) };
 }
 
 function scaleBy(values: Float32Array, factor: number): Float32Array {

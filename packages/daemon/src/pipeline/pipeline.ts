@@ -65,7 +65,7 @@ export class Pipeline {
       if (options === null) return undefined;
       throw this.sharingUnavailable!;
     }
-    return { active: options !== null, feeds: (layout) => sharingFeeds(options, unet, layout) };
+    return { active: options !== null, fullAttentionShare: options?.fullAttentionShare === true, feeds: (layout) => sharingFeeds(options, unet, layout) };
   }
 
   /** Latent [C, h, w] for a pixel size; sizes must be whole multiples of the VAE's downscale. */

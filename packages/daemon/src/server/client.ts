@@ -9,7 +9,9 @@ import {
   type DaemonMessageType,
   type ErrorCode,
   type ImageMimeType,
+  type ImageStyleOptions,
   type ModelInfo,
+  type StyleInfo,
   type SubmitMessage,
 } from '@styleset/protocol';
 import { WebSocket, type RawData } from 'ws';
@@ -211,6 +213,25 @@ export class StylesetClient {
     } finally {
       this.inboxes.delete(call.id);
     }
+  }
+
+  /** Every style the daemon keeps. */
+  async listStyles(): Promise<StyleInfo[]> {
+    return (await this.reply(this.request({ type: 'list_styles' }), 'styles')).styles;
+  }
+
+  /** Saves a style from a finished set of this token's (`jobId`), or from a reference image and its prompt. */
+  async saveStyle(
+    request: { name: string; replace?: boolean } & ({ jobId: string } | { referencePrompt: string; options?: ImageStyleOptions }),
+    image?: { bytes: Uint8Array; mime: ImageMimeType },
+  ): Promise<StyleInfo> {
+    const attachment = image && { attachment: { byteLength: image.bytes.length, mime: image.mime } };
+    return (await this.reply(this.request({ ...request, type: 'save_style', ...attachment } as ClientRequest, image?.bytes), 'style')).style;
+  }
+
+  /** Deletes a style; the styles that are left. */
+  async deleteStyle(name: string): Promise<StyleInfo[]> {
+    return (await this.reply(this.request({ type: 'delete_style', name }), 'styles')).styles;
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,8 @@ import { tokenHash, tokensEqual } from '../config/token';
 import type { Standing } from './admission';
 import { CLOSE_CODES, type DaemonLimits } from './daemon-limits';
 import type { DaemonEvent } from './events';
-import type { Client, JobService } from './job-service';
+import type { JobApi } from './job-api';
+import type { Client } from './job-service';
 import { RequestError, toProtocolError } from './request-error';
 
 export type ConnectionLimits = Pick<
@@ -26,7 +27,7 @@ export type ConnectionLimits = Pick<
 export interface ConnectionOptions {
   id: string;
   token: string;
-  service: JobService;
+  service: JobApi;
   welcome: Omit<DaemonMessageOf<'welcome'>, 'id'>;
   limits: ConnectionLimits;
   /** The TCP socket under the WebSocket: what it has not written yet, and when that drains. */
@@ -336,13 +337,22 @@ export class Connection implements Client {
         this.send(await service.cancel(this, message.jobId, message.id));
         return;
       case 'get_status':
-        this.send(service.status(this, message.jobId, message.id, message.follow ?? true));
+        this.send(await service.status(this, message.jobId, message.id, message.follow ?? true));
         return;
       case 'get_queue':
-        this.send(service.queueStatus(this, message.id));
+        this.send(await service.queueStatus(this, message.id));
         return;
       case 'get_results':
         await service.results(this, message.jobId, message.fromIndex ?? 0, message.id);
+        return;
+      case 'list_styles':
+        this.send({ ...reply, type: 'styles', styles: await service.listStyles() });
+        return;
+      case 'save_style':
+        this.send({ ...reply, type: 'style', style: await service.saveStyle(this, message, bytes) });
+        return;
+      case 'delete_style':
+        this.send({ ...reply, type: 'styles', styles: await service.deleteStyle(message.name) });
         return;
     }
   }

@@ -5,19 +5,31 @@ import { daemonFilePath, removeDaemonFile, writeDaemonFile } from '../config/dae
 import { loadOrCreateToken } from '../config/token';
 import type { Engine } from '../engine/engine';
 import { StylesetError } from '../errors';
+import { StyleStore } from '../styles';
 import { describeTightened, folderAndSubfolders, makeFoldersPrivate, storageError, type FileSystem } from '../storage';
 import { Admission } from './admission';
 import { Connection, type ConnectionStats } from './connection';
 import { DAEMON_LIMITS, type DaemonLimits } from './daemon-limits';
 import type { DaemonEvent } from './events';
+import type { JobApi } from './job-api';
 import { JobService } from './job-service';
 import { JobStore } from './job-store';
 import { startRetention } from './retention-timer';
 import { listen, type ListenAddress } from './ws-server';
 
+/**
+ * Where a daemon's jobs go instead of its own queue and data folder (team mode's front door): it
+ * gets the daemon's event log and owns everything about jobs; the daemon keeps the connections,
+ * the pairing token and the Host allowlist.
+ */
+export type OpenJobs = (onEvent: (event: DaemonEvent) => void) => Promise<JobApi>;
+
 /** Any limit left out is DAEMON_LIMITS'. */
 export interface DaemonOptions extends Partial<DaemonLimits> {
-  engine: Engine;
+  /** Runs the jobs, one at a time, stored in `dataDir`; unused with `jobs`. */
+  engine?: Engine;
+  /** Team mode: jobs go there, and `engine`, `dataDir`, the retention and fileSystem are unused. */
+  jobs?: OpenJobs;
   /** Job records and result images; nothing else is written, and nothing outside it is read. */
   dataDir: string;
   /** Holds the pairing token (created on first start). */
@@ -70,40 +82,30 @@ export interface DaemonStats {
 const CLOSE_GRACE_MS = 1000;
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { engine, host = DEFAULT_HOST, port = DEFAULT_PORT } = options;
+  const { host = DEFAULT_HOST, port = DEFAULT_PORT } = options;
   const limits = limitsOf(options);
   const onEvent = options.onEvent ?? (() => {});
   // Owner-only before anything is written in them: the token, the user's prompts and images.
   const tightened = await makeFoldersPrivate([options.configDir]);
-  try {
-    tightened.push(...(await makeFoldersPrivate(await folderAndSubfolders(options.dataDir))));
-  } catch (error) {
-    throw storageError(error, options.dataDir, options.dataDir);
+  if (options.jobs === undefined) {
+    try {
+      tightened.push(...(await makeFoldersPrivate(await folderAndSubfolders(options.dataDir))));
+    } catch (error) {
+      throw storageError(error, options.dataDir, options.dataDir);
+    }
   }
   for (const change of tightened) onEvent({ type: 'warning', message: describeTightened(change) });
   const token = await loadOrCreateToken(options.configDir);
-  const { store, interrupted } = await JobStore.open(options.dataDir, (message) => onEvent({ type: 'warning', message }), { fs: options.fileSystem });
-  const service = new JobService({
-    engine,
-    store,
-    limits: { perClient: limits.maxJobsPerClient, total: limits.maxJobs },
-    progressIntervalMs: options.progressIntervalMs,
-    onEvent,
-  });
-  const retention = startRetention({
-    dataDir: options.dataDir,
-    store,
-    keepJobsDays: options.keepJobsDays ?? DEFAULT_KEEP_JOBS_DAYS,
-    intervalMs: options.retentionIntervalMs ?? 60 * 60 * 1000,
-    now: options.now ?? Date.now,
-    onEvent,
-  });
+  const { service, retention, interrupted } = options.jobs === undefined ? await openLocalJobs(options, limits, onEvent) : { service: await options.jobs(onEvent), retention: undefined, interrupted: [] };
   const welcome = {
     v: PROTOCOL_VERSION,
     type: 'welcome',
     daemonVersion: packageJson.version,
     limits: LIMITS,
-    defaultModel: engine.defaultModelId,
+    // Read on every hello: a team's front door learns its default from the workers.
+    get defaultModel() {
+      return service.defaultModelId;
+    },
   } as const;
   const connections = new Set<Connection>();
   const admission = new Admission<Connection>(
@@ -143,7 +145,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onRefused: (reason, request) => onEvent({ type: 'refused', reason, remoteAddress: request.socket.remoteAddress }),
     onSkipped: (address, error) => onEvent({ type: 'warning', message: `not listening on ${address} (${error.code}): this machine does not have it` }),
   }).catch(async (error: NodeJS.ErrnoException) => {
-    await retention.stop();
+    await retention?.stop();
     await service.close();
     throw listenError(error, host, port);
   });
@@ -170,7 +172,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }),
     close: () =>
       (closing ??= (async () => {
-        await retention.stop();
+        await retention?.stop();
         // Jobs first, so that clients still connected are told theirs were interrupted.
         await service.close();
         await Promise.all([...connections].map((connection) => connection.close(CLOSE_GRACE_MS)));
@@ -178,6 +180,30 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         await removeDaemonFile(options.configDir, recorded).catch(() => undefined);
       })()),
   };
+}
+
+/** The daemon's own queue, on its engine, with the job store and its retention in the data folder. */
+async function openLocalJobs(options: DaemonOptions, limits: DaemonLimits, onEvent: (event: DaemonEvent) => void) {
+  const { engine } = options;
+  if (engine === undefined) throw new Error('startDaemon needs an engine, or jobs');
+  const { store, interrupted } = await JobStore.open(options.dataDir, (message) => onEvent({ type: 'warning', message }), { fs: options.fileSystem });
+  const service = new JobService({
+    engine,
+    store,
+    styles: new StyleStore(options.dataDir, (message) => onEvent({ type: 'warning', message })),
+    limits: { perClient: limits.maxJobsPerClient, total: limits.maxJobs },
+    progressIntervalMs: options.progressIntervalMs,
+    onEvent,
+  });
+  const retention = startRetention({
+    dataDir: options.dataDir,
+    store,
+    keepJobsDays: options.keepJobsDays ?? DEFAULT_KEEP_JOBS_DAYS,
+    intervalMs: options.retentionIntervalMs ?? 60 * 60 * 1000,
+    now: options.now ?? Date.now,
+    onEvent,
+  });
+  return { service, retention, interrupted };
 }
 
 /** `localhost` is both loopbacks; ::1 only where the machine has IPv6. */

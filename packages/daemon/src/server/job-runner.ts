@@ -1,19 +1,25 @@
 import { LIMITS, PROTOCOL_VERSION, VECTOR_LIMITS, type Phase } from '@styleset/protocol';
-import type { Engine, EngineJob, EngineProgress, EngineResult, EngineVectorSet } from '../engine/engine';
+import type { Engine, EngineJob, EngineOutcome, EngineProgress, EngineResult, EngineVectorSet } from '../engine/engine';
 import { endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
 import type { JobRecord, JobStore, StoredResult } from './job-store';
 import { ProgressGate } from './progress-gate';
 import { toProtocolError } from './request-error';
 
+/** Where a run stores its record and results: the data folder's JobStore, or team mode's shared store. */
+export type ResultWriter = Pick<JobStore, 'save' | 'writeResult' | 'writeResults'>;
+
 export interface RunContext {
   engine: Engine;
-  store: JobStore;
+  store: ResultWriter;
   /** Sends to every client following the job. */
   emit(event: JobEvent, bytes?: Uint8Array): void;
   /** The record's state changed (for the log). */
   changed(): void;
   /** Progress goes out at most this often (see ProgressGate); absent: its default. */
   progressIntervalMs?: number;
+  /** What a finished job leaves to keep (a style's trajectory); a failure here is a warning, not the job's. */
+  afterRun?(outcome: EngineOutcome): Promise<void>;
+  warn?(message: string): void;
 }
 
 /**
@@ -77,8 +83,11 @@ export async function runJob(record: JobRecord, input: EngineJob, signal: AbortS
     };
     const outcome = await engine.run(input, events, signal);
     await stored;
+    await context.afterRun?.(outcome).catch((error: Error) => context.warn?.(`job ${record.id}: ${error.message}`));
     record.state = 'done';
     record.trajectoryKey = outcome.trajectoryKey;
+    // The batch size it ran with: a style saved from it keeps it, to lay new images out the same.
+    if (outcome.batchSize !== undefined) record.options = { ...record.options, batchSize: outcome.batchSize };
     record.timings.phases = outcome.timings;
   } catch (error) {
     // Images finished before the failure are kept and announced all the same; asked for SVG

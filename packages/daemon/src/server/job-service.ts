@@ -1,18 +1,23 @@
 import {
   PROTOCOL_VERSION,
+  type ClientMessageOf,
   type DaemonMessage,
   type DaemonMessageOf,
   type ModelInfo,
+  type StyleInfo,
   type SubmitMessage,
 } from '@styleset/protocol';
-import type { Engine, EngineJob } from '../engine/engine';
+import type { Engine, EngineJob, EngineOutcome } from '../engine/engine';
+import type { StyleStore } from '../styles';
 import { CancelledError, StylesetError } from '../errors';
 import type { DaemonEvent } from './events';
+import type { JobApi } from './job-api';
 import { completedImages, endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
 import { JobQueue, type QueueLimits } from './job-queue';
 import { runJob } from './job-runner';
 import { JobStore, type JobRecord } from './job-store';
 import { RequestError, toProtocolError } from './request-error';
+import { deleteStyle, listStyles, saveStyle } from './style-requests';
 import { prepareJob } from './submission';
 
 /** One connection, as the service sees it. */
@@ -35,6 +40,8 @@ export interface Client {
 interface LiveJob {
   record: JobRecord;
   input: EngineJob;
+  /** What to keep once it is done (a style's new trajectory). */
+  afterRun?(outcome: EngineOutcome): Promise<void>;
   controller: AbortController;
   /** Clients following its events, each with the ids of the requests to echo (submit, get_status). */
   subscribers: Map<Client, Set<string>>;
@@ -47,6 +54,8 @@ interface LiveJob {
 export interface JobServiceOptions {
   engine: Engine;
   store: JobStore;
+  /** Saved styles, in the same data folder. */
+  styles: StyleStore;
   limits: QueueLimits;
   /** See ProgressGate; absent: its default. */
   progressIntervalMs?: number;
@@ -57,7 +66,7 @@ export interface JobServiceOptions {
  * Jobs from submission to their last event: validation, the queue, the one runner, who follows
  * what, and the requests about a job (status, results, cancel).
  */
-export class JobService {
+export class JobService implements JobApi {
   private readonly live = new Map<string, LiveJob>();
   private readonly queue: JobQueue<LiveJob>;
   private readonly runner: Promise<void>;
@@ -70,6 +79,10 @@ export class JobService {
     this.runner = this.runQueue();
   }
 
+  get defaultModelId(): string {
+    return this.options.engine.defaultModelId;
+  }
+
   listModels(): Promise<ModelInfo[]> {
     return this.options.engine.listModels();
   }
@@ -80,12 +93,26 @@ export class JobService {
     return model;
   }
 
+  listStyles(): Promise<StyleInfo[]> {
+    return listStyles(this.options.styles);
+  }
+
+  saveStyle(client: Client, message: ClientMessageOf<'save_style'>, bytes: Uint8Array | undefined): Promise<StyleInfo> {
+    const { engine, styles, store } = this.options;
+    return saveStyle(message, bytes, { engine, styles, jobs: store, findJob: (jobId) => this.visible(client, jobId) });
+  }
+
+  deleteStyle(name: string): Promise<StyleInfo[]> {
+    return deleteStyle(name, this.options.styles);
+  }
+
   /** Answers with `accepted` itself, so that it goes out before the job's first event. */
   async submit(client: Client, message: SubmitMessage, bytes: Uint8Array | undefined): Promise<void> {
     this.checkRoom(client);
-    const input = await prepareJob(message, bytes, {
+    const { input, afterRun } = await prepareJob(message, bytes, {
       engine: this.options.engine,
       findJob: (jobId) => this.visible(client, jobId),
+      styles: this.options.styles,
     });
     const record: JobRecord = {
       id: JobStore.newId(),
@@ -95,6 +122,7 @@ export class JobService {
       prompts: input.prompts,
       referencePrompt: input.referencePrompt,
       inversionJobId: message.kind === 'reference' ? message.inversionJobId : undefined,
+      ...(message.kind === 'set' && message.style !== undefined && { style: message.style, firstIndex: input.firstIndex }),
       options: input.options,
       count: input.prompts.length,
       results: [],
@@ -116,7 +144,7 @@ export class JobService {
     }
     let markEnded = () => {};
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
-    const job: LiveJob = { record, input, controller: new AbortController(), subscribers: new Map(), position: 0, ended, markEnded };
+    const job: LiveJob = { record, input, afterRun, controller: new AbortController(), subscribers: new Map(), position: 0, ended, markEnded };
     this.follow(job, client, message.id);
     this.live.set(record.id, job);
     job.position = this.queue.add(job);
@@ -219,6 +247,8 @@ export class JobService {
         emit: (event, bytes) => this.emit(current, event, bytes),
         changed: () => this.report(current.record),
         progressIntervalMs: this.options.progressIntervalMs,
+        afterRun: current.afterRun,
+        warn: (message) => this.options.onEvent({ type: 'warning', message }),
       });
       this.queue.finish();
       this.retire(current);

@@ -33,6 +33,9 @@ const recordSchema = z.object({
   prompts: z.array(z.string()),
   referencePrompt: z.string().optional(),
   inversionJobId: z.string().optional(),
+  /** A set in a saved style: its name, and the index in the style's set of the first prompt. */
+  style: z.string().optional(),
+  firstIndex: z.int().optional(),
   /** What the job ran with, defaults filled in: enough to remake any of its images. */
   options: z.custom<EngineJob['options']>(
     (value) => typeof value === 'object' && value !== null && typeof (value as { model?: unknown }).model === 'string',
@@ -59,6 +62,11 @@ const recordSchema = z.object({
 });
 
 export type JobRecord = z.infer<typeof recordSchema>;
+
+/** A record read from elsewhere than this store's folder (team mode's Redis), checked as job.json is. */
+export function parseJobRecord(value: unknown): JobRecord {
+  return recordSchema.parse(value);
+}
 
 const RECORD_FILE = 'job.json';
 /** A job folder being deleted is first renamed so: never read as a job, swept if a crash interrupts the deletion. */
@@ -253,7 +261,7 @@ export class JobStore {
   }
 }
 
-function resultFile({ index, format }: Pick<StoredResult, 'index' | 'format'>): string {
+export function resultFile({ index, format }: Pick<StoredResult, 'index' | 'format'>): string {
   return `${String(index).padStart(2, '0')}.${format ?? 'png'}`;
 }
 

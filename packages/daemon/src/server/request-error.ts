@@ -24,6 +24,8 @@ export function toProtocolError(error: unknown): ProtocolError {
   const code = known ? (error.code as ErrorCode) : 'internal';
   const text = error instanceof Error ? error.message : String(error);
   const message = (text || 'unknown error').slice(0, MAX_MESSAGE);
-  const field = error instanceof RequestError ? error.field : undefined;
+  // RequestError, and the styles' StyleRequestError, name the field to fix.
+  const named = error instanceof StylesetError ? (error as StylesetError & { field?: unknown }).field : undefined;
+  const field = typeof named === 'string' ? named : undefined;
   return field === undefined ? { code, message } : { code, message, field };
 }

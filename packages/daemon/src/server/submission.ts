@@ -1,14 +1,24 @@
 import { randomInt } from 'node:crypto';
-import { LIMITS, resolveOptions, type JobOptions, type SubmitMessage } from '@styleset/protocol';
-import type { Engine, EngineJob } from '../engine/engine';
+import { LIMITS, resolveOptions, type JobOptions, type ModelInfo, type SubmitMessage } from '@styleset/protocol';
+import type { Engine, EngineJob, EngineOutcome } from '../engine/engine';
+import { modelUnetSha256, styleJob, type StyleStore } from '../styles';
 import { checkReferenceImage } from './reference-image';
 import type { JobRecord } from './job-store';
 import { RequestError } from './request-error';
 
 export interface SubmissionContext {
-  engine: Engine;
+  /** What the models are (the engine, or a team's workers' announcements). */
+  engine: Pick<Engine, 'listModels' | 'defaultModelId'>;
   /** A job the submitting client may see, by id. */
   findJob(jobId: string): JobRecord | undefined;
+  /** The saved styles, for a set in one; none where styles are not kept (a team's front door). */
+  styles?: StyleStore;
+}
+
+/** What a submission runs: the engine's job, and for a job in a style what to keep after it (a trajectory). */
+export interface PreparedJob {
+  input: EngineJob;
+  afterRun?(outcome: EngineOutcome): Promise<void>;
 }
 
 /** An inversion fixes these for every reference job that reuses its trajectory. */
@@ -23,7 +33,8 @@ export async function prepareJob(
   message: SubmitMessage,
   bytes: Uint8Array | undefined,
   context: SubmissionContext,
-): Promise<EngineJob> {
+): Promise<PreparedJob> {
+  if (message.kind === 'set' && message.style !== undefined) return prepareStyleJob(message, context);
   const given: JobOptions = { ...message.options };
   let trajectoryKey: string | undefined;
   if (message.kind === 'reference' && message.inversionJobId !== undefined) {
@@ -42,13 +53,7 @@ export async function prepareJob(
     trajectoryKey = inversion.trajectoryKey;
   }
 
-  const modelId = given.model ?? context.engine.defaultModelId;
-  const models = await context.engine.listModels();
-  const model = models.find((m) => m.id === modelId);
-  if (model === undefined) {
-    const known = models.map((m) => JSON.stringify(m.id)).join(', ');
-    throw new RequestError('model_not_found', `no model ${JSON.stringify(modelId)}; this daemon has ${known}`, 'options.model');
-  }
+  const model = await findModel(context.engine, given.model ?? context.engine.defaultModelId, 'options.model');
   const resolved = resolveOptions(message.kind, model, given);
   if (message.kind === 'reference' && resolved.inversionOffset >= resolved.steps) {
     throw new RequestError(
@@ -61,13 +66,52 @@ export async function prepareJob(
     checkReferenceImage(bytes, message.attachment.mime);
   }
   return {
-    kind: message.kind,
-    prompts: message.kind === 'inversion' ? [] : message.prompts,
-    referencePrompt: message.kind === 'set' ? undefined : message.referencePrompt,
-    referenceImage: bytes,
-    trajectoryKey,
-    options: { ...resolved, model: model.id, seed: resolved.seed ?? randomInt(LIMITS.seed.max + 1) },
+    input: {
+      kind: message.kind,
+      prompts: message.kind === 'inversion' ? [] : message.prompts,
+      referencePrompt: message.kind === 'set' ? undefined : message.referencePrompt,
+      referenceImage: bytes,
+      trajectoryKey,
+      options: { ...resolved, model: model.id, seed: resolved.seed ?? randomInt(LIMITS.seed.max + 1) },
+    },
   };
+}
+
+/** The model of that id, or `model_not_found` naming the field and the models there are. */
+export async function findModel(engine: Pick<Engine, 'listModels'>, id: string, field: string, why = ''): Promise<ModelInfo> {
+  const models = await engine.listModels();
+  const model = models.find((m) => m.id === id);
+  if (model !== undefined) return model;
+  const known = models.map((m) => JSON.stringify(m.id)).join(', ');
+  throw new RequestError('model_not_found', `no model ${JSON.stringify(id)}${why}; this daemon has ${known}`, field);
+}
+
+/** The SHA-256 of a model's U-Net (kept by its files' stamps: see styles/unet-hash.ts). */
+export async function unetOf(styles: StyleStore, model: ModelInfo): Promise<string> {
+  if (model.path === undefined) throw new RequestError('model_invalid', `model ${model.id} has no folder to read its U-Net from`, 'options.model');
+  return (await modelUnetSha256(styles.dataDir, model.path)).sha256;
+}
+
+/** A set in a saved style: its model (the style's, or one with the same U-Net), its reference and options. */
+async function prepareStyleJob(message: Extract<SubmitMessage, { kind: 'set' }>, context: SubmissionContext): Promise<PreparedJob> {
+  const name = message.style!;
+  const { styles } = context;
+  if (styles === undefined) {
+    throw new RequestError('invalid_input', 'saved styles are kept by a single daemon; a team front door does not run sets in them yet', 'style');
+  }
+  const style = await styles.find(name);
+  if (style === undefined) throw new RequestError('style_not_found', `no style ${JSON.stringify(name)}; list_styles lists them`, 'style');
+  const given = message.options ?? {};
+  const field = given.model === undefined ? 'style' : 'options.model';
+  const model = await findModel(context.engine, given.model ?? style.manifest.model.id, field, given.model === undefined ? ` (style ${name} was made on it)` : '');
+  const { job, afterRun } = await styleJob(
+    styles,
+    style,
+    { prompts: message.prompts, firstIndex: message.firstIndex, options: given, randomSeed: randomInt(LIMITS.seed.max + 1) },
+    model,
+    await unetOf(styles, model),
+  );
+  return { input: job, afterRun };
 }
 
 function finishedInversion(jobId: string, context: SubmissionContext): JobRecord & { trajectoryKey: string } {

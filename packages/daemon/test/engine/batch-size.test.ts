@@ -1,15 +1,59 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBatchSize, MAX_BATCH_IMAGES } from '../../src/engine/batch-size';
+import {
+  batchMemoryBudget,
+  CPU_MEMORY_SHARE,
+  defaultBatchSize,
+  DEVICE_DEFAULT_BYTES,
+  estimateRowBytes,
+  MAX_BATCH_IMAGES,
+} from '../../src/engine/batch-size';
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+
+describe('memory per U-Net row', () => {
+  it('is 56 float32 activations per top-level latent position and channel, plus 2 MiB', () => {
+    // SD 1.5 at 512x512: 64x64 latents, 320 channels at the top level.
+    expect(estimateRowBytes({ latentHeight: 64, latentWidth: 64, topChannels: 320 })).toBe(56 * 64 * 64 * 320 * 4 + 2 * MiB);
+    // Twice the positions, twice the activations; the fixed part stays.
+    const small = estimateRowBytes({ latentHeight: 32, latentWidth: 32, topChannels: 64 });
+    const wide = estimateRowBytes({ latentHeight: 32, latentWidth: 64, topChannels: 64 });
+    expect(wide - 2 * MiB).toBe(2 * (small - 2 * MiB));
+  });
+});
+
+describe('the memory a batch may take', () => {
+  it('on the CPU: half the available memory, capped by a cgroup limit when there is one', () => {
+    expect(batchMemoryBudget({ provider: 'cpu' }, { free: 8 * GiB, constrained: 0 }).bytes).toBe(CPU_MEMORY_SHARE * 8 * GiB);
+    expect(batchMemoryBudget({ provider: 'cpu' }, { free: 8 * GiB, constrained: 2 * GiB }).bytes).toBe(1 * GiB);
+    // Node reports "no limit" as a huge number.
+    expect(batchMemoryBudget({ provider: 'cpu' }, { free: 8 * GiB, constrained: 2 ** 64 }).bytes).toBe(4 * GiB);
+  });
+
+  it('on other providers a fixed default, and --memory-limit wherever it is given', () => {
+    expect(batchMemoryBudget({ provider: 'cuda' }, { free: 64 * GiB, constrained: 0 }).bytes).toBe(DEVICE_DEFAULT_BYTES);
+    expect(batchMemoryBudget({ provider: 'webgpu' }, { free: 64 * GiB, constrained: 0 }).source).toContain('webgpu');
+    expect(batchMemoryBudget({ provider: 'cpu', memoryLimitMiB: 300 }, { free: 64 * GiB, constrained: 0 }).bytes).toBe(300 * MiB);
+    expect(batchMemoryBudget({ provider: 'cuda', memoryLimitMiB: 6000 }, { free: 1 * GiB, constrained: 0 })).toEqual({ bytes: 6000 * MiB, source: '--memory-limit' });
+  });
+});
 
 describe('default batch size', () => {
-  it('takes the whole set up to 17 images, fewer for large images, never under 2 unless the set is 1', () => {
+  const budget = (bytes: number) => ({ bytes, source: 'test' });
+
+  it('takes as many images as their rows fit, up to the set and 17 images', () => {
     expect(MAX_BATCH_IMAGES).toBe(17);
-    expect(defaultBatchSize(64 * 64, 5)).toBe(5);
-    expect(defaultBatchSize(64 * 64, 33)).toBe(17);
-    expect(defaultBatchSize(512 * 512, 10)).toBe(4);
-    expect(defaultBatchSize(768 * 768, 10)).toBe(2);
-    expect(defaultBatchSize(1024 * 1024, 5)).toBe(2);
-    expect(defaultBatchSize(2048 * 2048, 5)).toBe(2);
-    expect(defaultBatchSize(512 * 512, 1)).toBe(1);
+    // 100 MiB per row, guided (2 rows per image): 1000 MiB hold 5 images.
+    expect(defaultBatchSize({ images: 10, rowsPerImage: 2, rowBytes: 100 * MiB }, budget(1000 * MiB))).toBe(5);
+    expect(defaultBatchSize({ images: 10, rowsPerImage: 2, rowBytes: 100 * MiB }, budget(999 * MiB))).toBe(4);
+    // Unguided rows: twice as many images.
+    expect(defaultBatchSize({ images: 20, rowsPerImage: 1, rowBytes: 100 * MiB }, budget(1000 * MiB))).toBe(10);
+    expect(defaultBatchSize({ images: 3, rowsPerImage: 2, rowBytes: 100 * MiB }, budget(1000 * MiB))).toBe(3);
+    expect(defaultBatchSize({ images: 33, rowsPerImage: 2, rowBytes: 1 * MiB }, budget(10 * GiB))).toBe(17);
+  });
+
+  it('never goes under 2 (the reference and one image) unless the set is one image', () => {
+    expect(defaultBatchSize({ images: 10, rowsPerImage: 2, rowBytes: 1 * GiB }, budget(100 * MiB))).toBe(2);
+    expect(defaultBatchSize({ images: 1, rowsPerImage: 2, rowBytes: 1 * GiB }, budget(100 * MiB))).toBe(1);
   });
 });

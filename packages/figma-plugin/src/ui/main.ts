@@ -8,7 +8,8 @@ import type { Field } from '../problems';
 import { startRegenerate, startSetRun, withSummary, type RunDeps, type RunHandle, type ViewState } from '../run';
 import { typeWords, type SelectionInfo } from '../selection';
 import { DEFAULT_SETTINGS, checkDaemonUrl, readSettings, type Settings } from '../settings';
-import type { StyleSource } from '../style';
+import { describeSavedStyle, loadSavedStyles } from '../saved-styles';
+import type { SavedStyle, StyleSource } from '../style';
 import type { Words } from '../text';
 import { openBrowserSocket } from './browser-socket';
 import { letterbox } from './letterbox';
@@ -31,6 +32,8 @@ const ui = {
   styleHint: element('style-hint'),
   useStyle: element<HTMLButtonElement>('use-style'),
   clearStyle: element<HTMLButtonElement>('clear-style'),
+  loadSaved: element<HTMLButtonElement>('load-saved'),
+  savedStyle: element<HTMLSelectElement>('saved-style'),
   reference: element('reference'),
   destination: element('destination'),
   generate: element<HTMLButtonElement>('generate'),
@@ -50,6 +53,8 @@ const ui = {
 
 let selection: SelectionInfo = { kind: 'none' };
 let style: StyleSource | undefined;
+/** The daemon's saved styles, as last listed. */
+let savedStyles: SavedStyle[] = [];
 let settings: Settings = DEFAULT_SETTINGS;
 let run: RunHandle | undefined;
 let busy = false;
@@ -85,18 +90,24 @@ function showWords(target: HTMLElement, sentence: Words): void {
 /** The parts of the panel that follow the canvas: the style, where a set goes, the selected asset. */
 function showCanvas(): void {
   const one = selection.kind === 'one' ? selection.node : undefined;
-  showImage(ui.styleThumb, style?.thumbnail);
+  const canvas = style?.kind === 'canvas' ? style : undefined;
+  showImage(ui.styleThumb, canvas?.thumbnail);
   ui.clearStyle.hidden = style === undefined;
-  ui.reference.hidden = style === undefined;
+  // A saved style brings its own reference: only a layer needs describing.
+  ui.reference.hidden = canvas === undefined;
   ui.styleName.textContent = style === undefined ? 'No style yet' : `“${style.name}”`;
-  if (one !== undefined && one.id !== style?.nodeId) {
+  ui.savedStyle.value = style?.kind === 'saved' ? style.name : '';
+  if (one !== undefined && one.id !== canvas?.nodeId) {
     ui.styleHint.textContent = `Selected: “${one.name}”, a ${typeWords(one.type)}`;
+  } else if (style?.kind === 'saved') {
+    ui.styleHint.textContent = describeSavedStyle(style);
   } else if (style !== undefined) {
     ui.styleHint.textContent = `${style.width} × ${style.height} layer`;
   } else {
     ui.styleHint.textContent = selection.kind === 'many' ? `Select one layer, not ${selection.count}.` : 'Select an icon, image, component or frame.';
   }
-  ui.useStyle.disabled = busy || one === undefined || one.id === style?.nodeId;
+  ui.useStyle.disabled = busy || one === undefined || one.id === canvas?.nodeId;
+  ui.loadSaved.disabled = busy;
 
   const destination = destinationFor(selection, style);
   ui.destination.textContent = describeDestination(destination);
@@ -106,7 +117,12 @@ function showCanvas(): void {
   ui.assetCard.hidden = asset === undefined;
   if (asset !== undefined) {
     ui.assetName.textContent = `“${asset.name}”`;
-    ui.assetHint.textContent = asset.style === null ? 'From a set made from names alone' : `Seed ${asset.seed}, in the style of “${asset.style.referenceName}”`;
+    ui.assetHint.textContent =
+      asset.style !== null
+        ? `Seed ${asset.seed}, in the style of “${asset.style.referenceName}”`
+        : asset.savedStyle !== undefined
+          ? `Seed ${asset.seed}, in the saved style “${asset.savedStyle}”`
+          : 'From a set made from names alone';
     ui.regenerate.disabled = busy;
   }
   ui.daemonUrl.textContent = settings.url;
@@ -216,6 +232,28 @@ ui.useStyle.addEventListener('click', () => toMain({ type: 'use-as-style' }));
 ui.clearStyle.addEventListener('click', () => {
   style = undefined;
   showCanvas();
+});
+ui.loadSaved.addEventListener('click', async () => {
+  if (busy || !applyUrl()) return;
+  applyToken();
+  ui.loadSaved.disabled = true;
+  const loaded = await loadSavedStyles(settings.url, settings.tokens[settings.url] ?? '', openBrowserSocket);
+  ui.loadSaved.disabled = busy;
+  if ('error' in loaded) {
+    render({ busy: false, status: '', error: loaded.error });
+    return;
+  }
+  savedStyles = loaded.styles;
+  const option = (text: string, value: string) => Object.assign(document.createElement('option'), { text, value });
+  const none = option(savedStyles.length === 0 ? 'The daemon keeps no styles yet' : 'Pick a saved style', '');
+  ui.savedStyle.replaceChildren(none, ...savedStyles.map((saved) => option(saved.name, saved.name)));
+  ui.savedStyle.hidden = false;
+  render({ busy: false, status: savedStyles.length === 0 ? 'No saved styles: save one with styleset style save NAME --from DIR/set.json.' : `${savedStyles.length} saved style${savedStyles.length === 1 ? '' : 's'} on the daemon.` });
+});
+ui.savedStyle.addEventListener('change', () => {
+  const picked = savedStyles.find((saved) => saved.name === ui.savedStyle.value);
+  if (picked !== undefined || style?.kind === 'saved') style = picked;
+  render({ busy: false, status: '' });
 });
 for (const field of [fields.styleHint, fields.referencePrompt, fields.token]) {
   onKeyDown(field, (event) => {

@@ -8,7 +8,8 @@ import {
   requestIdSchema,
 } from '../fields';
 import { LIMITS } from '../limits';
-import { inversionOptionsSchema, referenceOptionsSchema, setOptionsSchema } from '../options';
+import { imageStyleOptionsSchema, inversionOptionsSchema, referenceOptionsSchema, setOptionsSchema } from '../options';
+import { setIndexSchema, styleNameSchema } from '../styles';
 import { PROTOCOL_VERSION } from '../version';
 
 /** Every client message is a request: the daemon echoes its `id` in the replies. */
@@ -40,14 +41,32 @@ const promptsSchema = z
 
 const referenceImageSchema = attachmentSchema(IMAGE_MIME_TYPES, LIMITS.maxImageBytes);
 
-const submitSetSchema = z.strictObject({
-  ...request,
-  type: z.literal('submit'),
-  kind: z.literal('set'),
-  /** One image each, in order; the first is the set's reference. */
-  prompts: promptsSchema,
-  options: setOptionsSchema.optional(),
-});
+const submitSetSchema = z
+  .strictObject({
+    ...request,
+    type: z.literal('submit'),
+    kind: z.literal('set'),
+    /** One image each, in order; the first is the set's reference, unless `style` gives one. */
+    prompts: promptsSchema,
+    /**
+     * A saved style (`list_styles`): its reference leads every batch and every prompt is an image
+     * in its style. Its model and options apply; `options` may change the others (`model` only
+     * to the style's own).
+     */
+    style: styleNameSchema.optional(),
+    /**
+     * With `style`: the index in the style's set of the first prompt, the next ones following.
+     * An image's seed is the style's seed + its index, and its place in the style's batches
+     * follows from the index, so image i is exactly what it was, or would have been, in the set
+     * the style was saved from. Default: the style's `nextIndex`, after that set.
+     */
+    firstIndex: setIndexSchema.optional(),
+    options: setOptionsSchema.optional(),
+  })
+  .check((ctx) => {
+    if (ctx.value.firstIndex === undefined || ctx.value.style !== undefined) return;
+    ctx.issues.push({ code: 'custom', path: ['firstIndex'], input: ctx.value.firstIndex, message: 'needs style: it places the prompts in a saved style\'s set' });
+  });
 
 const submitReferenceSchema = z
   .strictObject({
@@ -130,6 +149,47 @@ const getResultsSchema = z.strictObject({
   fromIndex: z.int().min(0).max(LIMITS.maxPromptsPerJob).optional(),
 });
 
+/** Answered by `styles`: every style the daemon keeps (shared by everyone paired with it). */
+const listStylesSchema = z.strictObject({
+  ...request,
+  type: z.literal('list_styles'),
+});
+
+/**
+ * Saves a style under `name`, answered by `style`: from a finished `set` job of this token (its
+ * first prompt and seed, its options and model, its batch size), or from a reference image in
+ * the frame with the prompt that describes it and the options to use it with.
+ */
+const saveStyleSchema = z
+  .strictObject({
+    ...request,
+    type: z.literal('save_style'),
+    name: styleNameSchema,
+    jobId: jobIdSchema.optional(),
+    referencePrompt: promptSchema.optional(),
+    attachment: referenceImageSchema.optional(),
+    /** With an image: the style's options (the reference-image defaults for what is left out) and its model. */
+    options: imageStyleOptionsSchema.optional(),
+    /** Replace a style of that name; without it a taken name is `style_exists`. */
+    replace: z.boolean().optional(),
+  })
+  .check((ctx) => {
+    const { jobId, attachment, referencePrompt, options } = ctx.value;
+    const issue = (path: string, message: string) => ctx.issues.push({ code: 'custom', path: [path], input: ctx.value, message });
+    if (jobId !== undefined && attachment !== undefined) issue('jobId', 'must be left out when a reference image is sent');
+    else if (jobId === undefined && attachment === undefined) issue('attachment', 'is required: send a reference image in a binary frame, or give the jobId of a finished set');
+    else if (attachment !== undefined && referencePrompt === undefined) issue('referencePrompt', 'is required with a reference image: it describes the image');
+    else if (jobId !== undefined && referencePrompt !== undefined) issue('referencePrompt', "must be left out with jobId: the set's first prompt is the reference");
+    else if (jobId !== undefined && options !== undefined) issue('options', 'must be left out with jobId: the style takes the options the set ran with');
+  });
+
+/** Answered by `styles`, the styles that are left. */
+const deleteStyleSchema = z.strictObject({
+  ...request,
+  type: z.literal('delete_style'),
+  name: styleNameSchema,
+});
+
 /** One schema per `type`, so a decoder validates against exactly the schema the type names. */
 export const clientMessageSchemas = {
   hello: helloSchema,
@@ -140,6 +200,9 @@ export const clientMessageSchemas = {
   get_status: getStatusSchema,
   get_queue: getQueueSchema,
   get_results: getResultsSchema,
+  list_styles: listStylesSchema,
+  save_style: saveStyleSchema,
+  delete_style: deleteStyleSchema,
 };
 
 export type ClientMessageType = keyof typeof clientMessageSchemas;

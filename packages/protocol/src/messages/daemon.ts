@@ -13,6 +13,7 @@ import {
 import { jobKindSchema, jobStateSchema, phaseSchema } from '../jobs';
 import { LIMITS, limitsSchema } from '../limits';
 import { modelInfoSchema } from '../models';
+import { STYLE_LIMITS, styleInfoSchema } from '../styles';
 import { RESULT_MIME, VECTOR_LIMITS, resultFormatSchema, vectorSummarySchema, warningSchema } from '../vector';
 import { PROTOCOL_VERSION } from '../version';
 
@@ -190,6 +191,20 @@ const errorSchema = z.strictObject({
   ...protocolErrorShape,
 });
 
+/** Every saved style, by name: the answer to `list_styles` and `delete_style`. */
+const stylesSchema = z.strictObject({
+  ...reply,
+  type: z.literal('styles'),
+  styles: z.array(styleInfoSchema).max(STYLE_LIMITS.maxStyles),
+});
+
+/** The style `save_style` saved. */
+const styleSchema = z.strictObject({
+  ...reply,
+  type: z.literal('style'),
+  style: styleInfoSchema,
+});
+
 /** One schema per `type`, so a decoder validates against exactly the schema the type names. */
 export const daemonMessageSchemas = {
   welcome: welcomeSchema,
@@ -203,6 +218,8 @@ export const daemonMessageSchemas = {
   status: statusSchema,
   queue: queueSchema,
   error: errorSchema,
+  styles: stylesSchema,
+  style: styleSchema,
 };
 
 export type DaemonMessageType = keyof typeof daemonMessageSchemas;

@@ -5,17 +5,20 @@ import { Option, type Command } from 'commander';
 import {
   LIMITS,
   OUTPUT_FORMATS,
+  STYLE_LIMITS,
   referenceOptionsSchema,
   resolveOptions,
   setOptionsSchema,
   type JobOptions,
   type ReferenceOptions,
 } from '@styleset/protocol';
-import type { EngineJob, EngineVectorSet } from '../../engine/engine';
+import type { EngineJob, EngineOutcome, EngineVectorSet } from '../../engine/engine';
 import { needsVector } from '../../engine/vector-stage';
 import { InputError } from '../../errors';
 import { readNpy, writeNpy } from '../../image/npy';
 import { concatBatch, type FloatTensor } from '../../model/tensor';
+import { resolveDirs } from '../../config/paths';
+import { modelUnetSha256, StyleStore, styleJob } from '../../styles';
 import { boolean, decimal, integer, oneOf } from '../arguments';
 import { addLocalEngineOptions, openLocalEngine, type LocalEngineFlags } from '../local-engine';
 import { TerminalProgress } from '../progress';
@@ -36,6 +39,8 @@ interface GenerateFlags extends LocalEngineFlags, VectorFlags {
   share: boolean;
   refImage?: string;
   refPrompt?: string;
+  style?: string;
+  firstIndex?: number;
   inversionGuidance?: number;
   inversionOffset?: number;
   shareAttention?: boolean;
@@ -76,12 +81,14 @@ export function registerGenerate(program: Command): void {
     .option('--height <px>', "image height (default: the model's native size)", integer(8, LIMITS.size.max))
     .option('--negative <text>', 'negative prompt (default: empty)')
     .addOption(new Option('--scheduler <kind>', "sampler (default: the model's: ddim, or the distilled sampler of turbo/LCM models)").argParser(oneOf(['ddim', 'euler_ancestral', 'lcm'] as const)))
-    .option('--batch-size <n>', 'images per U-Net batch, the reference included; larger sets run in chunks that all carry the reference (default: from the model size)', integer(1, LIMITS.batchSize.max))
+    .option('--batch-size <n>', 'images per U-Net batch, the reference included; larger sets run in chunks that all carry the reference (default: as many as half the available memory holds, up to 17; see --memory-limit)', integer(1, LIMITS.batchSize.max))
     .option('--init-latents <file.npy>', 'initial latents, float32 NCHW, one row per prompt')
     .option('--save-latents <file.npy>', 'write the final latents (float32 NCHW, before VAE scaling is undone)')
     .option('--no-share', 'plain generation: no shared attention between the images')
     .option('--ref-image <file>', 'PNG or JPEG whose style the set takes (DDIM-inverted once, then reused from the data folder)')
     .option('--ref-prompt <text>', 'describes --ref-image (required with it)')
+    .option('--style <name>', 'a saved style (`styleset style list`): its reference leads every batch and its model and options apply (flags change the others); every prompt is a new image in it')
+    .option('--first-index <n>', "with --style: the first prompt's index in the style's set; image i gets the style's seed + i and its place in the set's batches, so it is exactly what it was, or would have been, in that set (default: after that set)", integer(0, STYLE_LIMITS.maxIndex))
     .option('--inversion-guidance <g>', 'guidance while inverting --ref-image (default: 2)', decimal(LIMITS.guidance.min, LIMITS.guidance.max))
     .option('--inversion-offset <n>', 'trajectory entry the reference starts from, 0 = noisiest (default: 5)', integer(0, LIMITS.steps.max - 1))
     .addOption(new Option('--format <kind>', 'png, svg (traced, next to where the PNGs go) or both').argParser(oneOf(OUTPUT_FORMATS)).default('png'))
@@ -137,6 +144,10 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
   const started = performance.now();
   if (flags.refImage !== undefined && flags.refPrompt === undefined) throw new InputError('--ref-image needs --ref-prompt, a description of the image');
   if (flags.refImage === undefined && flags.refPrompt !== undefined) throw new InputError('--ref-prompt describes --ref-image; give the image too');
+  if (flags.style !== undefined && (flags.refImage !== undefined || flags.initLatents !== undefined)) {
+    throw new InputError(`--style brings its own reference; it does not go with ${flags.refImage !== undefined ? '--ref-image' : '--init-latents'}`);
+  }
+  if (flags.style === undefined && flags.firstIndex !== undefined) throw new InputError("--first-index places the prompts in a style's set; give --style");
   const kind = flags.refImage !== undefined ? 'reference' : 'set';
   const given = givenOptions(flags, kind === 'reference');
   const refImage = flags.refImage !== undefined ? await readInput(flags.refImage, 'the reference image') : undefined;
@@ -145,24 +156,40 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
   const progress = new TerminalProgress(flags.progress && !flags.json && process.stderr.isTTY === true);
   // The engine removes backgrounds and makes the SVGs (as in the daemon); this writes them.
   const vector = needsVector(flags);
-  const { engine, model } = await openLocalEngine(flags);
+  const styles = flags.style === undefined ? undefined : new StyleStore(resolveDirs({ dataDir: flags.dataDir }).dataDir, (message) => process.stderr.write(`styleset: warning: ${message}\n`));
+  const style = flags.style === undefined ? undefined : await styles!.get(flags.style);
+  const { engine, model, dataDir } = await openLocalEngine({ ...flags, model: flags.model ?? style?.manifest.model.id }).catch((error: unknown) => {
+    if (style === undefined || flags.model !== undefined) throw error;
+    throw new InputError(`style ${style.manifest.name} belongs to model ${style.manifest.model.id}, which is not here (${(error as Error).message}); install it, or give --model with a model of the same U-Net`);
+  });
   try {
-    const resolved = resolveOptions(kind, model, given);
-    // Sizes come from the model unless given: the daemon's own checks apply beyond the protocol's.
-    if (flags.width !== undefined) resolved.width = flags.width;
-    if (flags.height !== undefined) resolved.height = flags.height;
-    const job: EngineJob = {
-      kind,
-      prompts,
-      referencePrompt: flags.refPrompt,
-      referenceImage: refImage,
-      options: { ...resolved, batchSize: flags.batchSize, model: model.id, seed: given.seed ?? randomInt(LIMITS.seed.max + 1) },
-      initLatents,
-    };
+    let job: EngineJob;
+    let afterRun: (outcome: EngineOutcome) => Promise<void> = async () => {};
+    if (style !== undefined) {
+      if (flags.width !== undefined) given.width = flags.width;
+      if (flags.height !== undefined) given.height = flags.height;
+      const { sha256 } = await modelUnetSha256(dataDir, model.path!);
+      ({ job, afterRun } = await styleJob(styles!, style, { prompts, firstIndex: flags.firstIndex, options: { ...given, batchSize: flags.batchSize }, randomSeed: randomInt(LIMITS.seed.max + 1) }, model, sha256));
+    } else {
+      const resolved = resolveOptions(kind, model, given);
+      // Sizes come from the model unless given: the daemon's own checks apply beyond the protocol's.
+      if (flags.width !== undefined) resolved.width = flags.width;
+      if (flags.height !== undefined) resolved.height = flags.height;
+      job = {
+        kind,
+        prompts,
+        referencePrompt: flags.refPrompt,
+        referenceImage: refImage,
+        options: { ...resolved, batchSize: flags.batchSize, model: model.id, seed: given.seed ?? randomInt(LIMITS.seed.max + 1) },
+        initLatents,
+      };
+    }
+    // Files are numbered by the image's place in its set: a style's new images follow its set's.
+    const setIndex = (index: number) => (job.firstIndex ?? 0) + index;
 
     const outDir = resolve(flags.out);
     await mkdir(outDir, { recursive: true });
-    const images: { index: number; prompt: string; seed: number; file: string }[] = [];
+    const images: { index: number; setIndex?: number; prompt: string; seed: number; file: string }[] = [];
     const pngs: WrittenImage[] = [];
     let svgs: EngineVectorSet | undefined;
     const latents: { index: number; tensor: FloatTensor }[] = [];
@@ -173,11 +200,11 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
       {
         onProgress: (p) => progress.update(p),
         onResult: async (r) => {
-          const file = join(outDir, `${String(r.index + 1).padStart(2, '0')}-${slug(r.prompt)}.png`);
+          const file = join(outDir, `${String(setIndex(r.index) + 1).padStart(2, '0')}-${slug(r.prompt)}.png`);
           // SVG-only runs keep the PNG in memory (written only for an image that gets no SVG).
           if (flags.format !== 'svg') await writeFile(file, r.png);
           if (vector) pngs.push({ index: r.index, file, png: r.png, transparent: r.transparent, warning: r.warning });
-          images.push({ index: r.index, prompt: r.prompt, seed: r.seed, file });
+          images.push({ index: r.index, ...(style !== undefined && { setIndex: setIndex(r.index) }), prompt: r.prompt, seed: r.seed, file });
           latents.push({ index: r.index, tensor: r.latents });
         },
         onVector: async (set) => {
@@ -186,6 +213,7 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
       },
       controller.signal,
     );
+    await afterRun(outcome);
     progress.stop();
     images.sort((a, b) => a.index - b.index);
     let vectorRecord: SetVectorRecord | undefined;
@@ -200,8 +228,12 @@ async function runGenerate(prompts: string[], flags: GenerateFlags): Promise<voi
     const record = {
       model: { id: model.id, kind: model.kind, path: model.path },
       kind,
+      ...(style !== undefined && { style: style.manifest.name, firstIndex: job.firstIndex }),
       referenceImage: flags.refImage ? resolve(flags.refImage) : undefined,
-      options: { ...job.options, initLatents: flags.initLatents ? resolve(flags.initLatents) : undefined },
+      referencePrompt: flags.refPrompt ?? style?.manifest.prompt,
+      // The images per U-Net batch the set ran with, also when the engine chose the batch size
+      // from the memory there is: it repeats the set exactly, and a style saved from it keeps it.
+      options: { ...job.options, batchSize: outcome.batchSize ?? job.options.batchSize, initLatents: flags.initLatents ? resolve(flags.initLatents) : undefined },
       images: images.map((img, i) => {
         const v = vectorRecord?.images[i];
         // An SVG-only run wrote no PNG: its file is the SVG.

@@ -2,14 +2,16 @@ import { DEFAULT_PORT } from '@styleset/protocol';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { DEFAULT_HOST, loadConfig } from '../../config/config-file';
+import { DEFAULT_HOST, loadConfig, type Config } from '../../config/config-file';
 import { resolveDirs } from '../../config/paths';
 import { tokenPath } from '../../config/token';
 import type { EngineSetup } from '../../engine/create-engine';
 import type { Engine } from '../../engine/engine';
 import { startDaemon, type Daemon } from '../../server/daemon';
+import { DAEMON_LIMITS } from '../../server/daemon-limits';
 import type { DaemonEvent } from '../../server/events';
 import { formatBytes } from '../../storage';
+import type { QueueAddress } from '../../team';
 import { integer } from '../arguments';
 import { addRuntimeOptions, runtimeFromFlags, type RuntimeFlags } from '../runtime-flags';
 
@@ -22,6 +24,7 @@ interface ServeFlags extends RuntimeFlags {
   model: Record<string, string>;
   dataDir?: string;
   configDir?: string;
+  queue?: string;
   json: boolean;
 }
 
@@ -36,7 +39,8 @@ export function registerServe(program: Command, createEngine: EngineFactory): vo
     .option('--allow-host <name>', 'another Host name clients may use, e.g. the name a TLS proxy serves (repeatable; adds to config "allowedHosts")', (value: string, all: string[]) => [...all, value], [])
     .option('--model <id=dir>', 'offer the model folder under this id (repeatable; adds to config "models")', modelEntry, {})
     .option('--data-dir <dir>', 'job records and images (default: $STYLESET_DATA_DIR, else the platform data folder)')
-    .option('--config-dir <dir>', 'token and config.json (default: $STYLESET_CONFIG_DIR, else the platform config folder)');
+    .option('--config-dir <dir>', 'token and config.json (default: $STYLESET_CONFIG_DIR, else the platform config folder)')
+    .option('--queue <url>', "team mode: a front door to the team's queue at redis://HOST:PORT (rediss:// for TLS); jobs run on `styleset worker`s (README, Team)");
   addRuntimeOptions(command)
     .option('--json', 'log one JSON object per line on stdout instead of text', false)
     .action(async (flags: ServeFlags) => {
@@ -48,6 +52,11 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
   const dirs = resolveDirs({ dataDir: flags.dataDir, configDir: flags.configDir });
   const config = await loadConfig(dirs.configDir);
   const log = flags.json ? logJson : logText;
+  if (flags.queue !== undefined) {
+    // Team mode loads BullMQ and ioredis (most of a second); nothing else does.
+    const { parseQueueUrl } = await import('../../team');
+    return runFrontDoor(flags, parseQueueUrl(flags.queue), dirs, config, log);
+  }
   const engine = await createEngine({
     models: { ...config.models, ...flags.model },
     dataDir: dirs.dataDir,
@@ -109,8 +118,44 @@ async function runServe(flags: ServeFlags, createEngine: EngineFactory): Promise
   await engine.close();
 }
 
+/** `serve --queue`: the same service in front of a team's queue; no engine, no local job store. */
+async function runFrontDoor(flags: ServeFlags, address: QueueAddress, dirs: { dataDir: string; configDir: string }, config: Config, log: (event: DaemonEvent) => void): Promise<void> {
+  const { openFrontDoor } = await import('../../team');
+  const daemon = await startDaemon({
+    ...dirs,
+    jobs: (onEvent) =>
+      openFrontDoor({
+        address,
+        limits: { perClient: config.maxJobsPerClient ?? DAEMON_LIMITS.maxJobsPerClient, total: config.maxJobs ?? DAEMON_LIMITS.maxJobs },
+        onEvent,
+      }),
+    host: flags.host ?? config.host ?? DEFAULT_HOST,
+    port: flags.port ?? config.port ?? DEFAULT_PORT,
+    allowedHosts: [...(config.allowedHosts ?? []), ...flags.allowHost],
+    maxConnections: config.maxConnections,
+    onEvent: log,
+  });
+  const started = { type: 'listening', url: daemon.url, host: daemon.host, addresses: daemon.addresses, port: daemon.port, queue: address.shown, configDir: dirs.configDir, tokenFile: tokenPath(dirs.configDir) };
+  if (flags.json) {
+    writeJson(started);
+  } else {
+    const lines = [
+      `Styleset front door listening on ${daemon.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(' and ')} port ${daemon.port} (${daemon.url})`,
+      `  queue   ${address.shown} (jobs run on \`styleset worker\`s; results are kept there)`,
+      `  token   ${started.tokenFile} (\`styleset pair\` prints it)`,
+    ];
+    if (!LOOPBACK.has(daemon.host)) lines.push(`  warning: listening beyond this machine; serve other machines only behind a TLS proxy (README, "Team")`);
+    lines.push('Ctrl-C stops it; jobs go on, on the workers, and other front doors serve them.');
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  const signal = await nextSignal();
+  if (flags.json) writeJson({ type: 'stopping', signal });
+  else process.stdout.write(`${signal}: stopping\n`);
+  await daemon.close();
+}
+
 /** Resolves on the first SIGINT or SIGTERM; a second one gets Node's default handling: exit now. */
-function nextSignal(): Promise<NodeJS.Signals> {
+export function nextSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off('SIGINT', stop);
@@ -122,13 +167,13 @@ function nextSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-function modelEntry(value: string, all: Record<string, string>): Record<string, string> {
+export function modelEntry(value: string, all: Record<string, string>): Record<string, string> {
   const match = /^([^=]+)=(.+)$/.exec(value);
   if (match === null) throw new InvalidArgumentError(`expected <id>=<folder>, got "${value}"`);
   return { ...all, [match[1]]: resolve(match[2]) };
 }
 
-function writeJson(value: object): void {
+export function writeJson(value: object): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...value })}\n`);
 }
 

@@ -131,7 +131,8 @@ export class FakeEngine implements Engine {
       for (const [index, prompt] of job.prompts.entries()) {
         if (index === this.options.holdBeforeImage) this.hold();
         await this.step(signal);
-        const imageSeed = (seed + index) >>> 0;
+        // As the pipeline seeds them: image i of a set is its seed + i (a saved style's images continue its set).
+        const imageSeed = (seed + (job.firstIndex ?? 0) + index) >>> 0;
         const png = this.options.noisyResults ? noisePng(width, height) : fakePng(width, height, imageSeed);
         const kept = this.options.keptBackgrounds?.includes(index) === true;
         const background = job.options.background === 'transparent' ? { transparent: !kept, ...(kept && { warning: 'background kept: fake' }) } : {};
