@@ -341,9 +341,13 @@ describe('the Figma plugin in Chromium', () => {
         },
       ]);
       await host.screenshot('daemon-lost');
-      // Back at the same address, the daemon has the run's job, interrupted.
+      // Back at the same address, the daemon has the run's job: interrupted, or done where the
+      // daemon had finished before the kill landed (a set's images decode milliseconds apart,
+      // after one shared denoising, so a fast machine can finish first). Either way it is there.
       daemon = await startServe(folders, port);
-      expect((await jobs()).at(-1)).toMatchObject({ kind: 'reference', state: 'interrupted' });
+      const job = (await jobs()).at(-1)!;
+      expect(job).toMatchObject({ kind: 'reference', count: 4 });
+      expect(['interrupted', 'done']).toContain(job.state);
     } finally {
       await relay?.close();
     }
