@@ -160,6 +160,9 @@ class Attention(nn.Module):
         self.to_k = nn.Linear(context_dim, dim, bias=False)
         self.to_v = nn.Linear(context_dim, dim, bias=False)
         self.to_out = nn.ModuleList([nn.Linear(dim, dim), nn.Dropout(0.0)])
+        # Training only (never exported): the batch index of each item's StyleAligned reference,
+        # so the model learns to carry appearance through shared self-attention (train.py).
+        self.shared_reference = None
 
     def head_to_batch_dim(self, x):
         b, n, c = x.shape
@@ -170,13 +173,41 @@ class Attention(nn.Module):
         return x.reshape(bh // self.heads, self.heads, n, d).permute(0, 2, 1, 3).reshape(bh // self.heads, n, d * self.heads)
 
     def forward(self, x, context=None):
+        shared = context is None and self.shared_reference is not None
         context = x if context is None else context
         q = self.head_to_batch_dim(self.to_q(x))
         k = self.head_to_batch_dim(self.to_k(context))
         v = self.head_to_batch_dim(self.to_v(context))
+        if shared:
+            q, k, v = shared_attention_inputs(q, k, v, self.shared_reference, self.heads)
         probs = (torch.bmm(q, k.transpose(-1, -2)) * self.scale).softmax(dim=-1)
         out = self.batch_to_head_dim(torch.bmm(probs, v))
         return self.to_out[1](self.to_out[0](out))
+
+
+def _adain(x, ref):
+    """StyleAligned's AdaIN over the token axis of [B, H, N, d], unbiased variance, eps 1e-5."""
+    mean, std = x.mean(dim=2, keepdim=True), (x.var(dim=2, keepdim=True) + 1e-5).sqrt()
+    return (x - mean) / std * std[ref] + mean[ref]
+
+
+def shared_attention_inputs(q, k, v, ref, heads):
+    """The daemon's shared attention with its defaults (docs/style-aligned-method.md): queries
+    and keys AdaIN-normalised to the reference's, keys and values extended with the reference's.
+    A reference (ref[i] == i) attends to its own keys twice, which leaves it unchanged."""
+    bh, n, d = q.shape
+    q, k, v = (t.reshape(bh // heads, heads, n, d) for t in (q, k, v))
+    q, k = _adain(q, ref), _adain(k, ref)
+    k = torch.cat([k, k[ref]], dim=2)
+    v = torch.cat([v, v[ref]], dim=2)
+    return q.reshape(bh, n, d), k.reshape(bh, 2 * n, d), v.reshape(bh, 2 * n, d)
+
+
+def set_shared_reference(unet, ref):
+    """Shares every self-attention layer (the daemon's default level 0) with `ref`, or none."""
+    for name, module in unet.named_modules():
+        if name.endswith("attn1"):
+            module.shared_reference = ref
 
 
 class GEGLU(nn.Module):

@@ -3,7 +3,7 @@ sys.path.insert(0, '.')
 from model import UNet2DConditionModel, CLIPTextModel
 from tokenizer import ClipTokenizer
 import style, json
-ck = torch.load('runs/unet/ckpt.pt', map_location='cpu')
+ck = torch.load(sys.argv[1] if len(sys.argv) > 1 else 'runs/unet/ckpt.pt', map_location='cpu')
 te = CLIPTextModel(ck['text_config']); te.load_state_dict(ck['ema_text_encoder']); te.eval()
 un = UNet2DConditionModel(ck['unet_config']); un.load_state_dict(ck['ema_unet']); un.eval()
 entries = json.load(open('data/vocabulary.json'))['entries']

@@ -266,3 +266,22 @@ def sample(bank, entries, seed, captions=1):
     image, glyph = draw(mask, accent, s)
     texts = [caption(rng, entries[name]["words"], s) for _ in range(captions)]
     return {"image": image, "captions": texts, "name": name, "style": s, "glyph": glyph}
+
+
+def sample_group(bank, entries, seed, size, captions=1):
+    """`size` examples drawn in one style with different names, a pure function of the seed: the
+    sets StyleAligned makes, so training can teach shared attention to carry the style
+    (train.py --groups). Names are drawn among those with a glyph of the style's kind."""
+    rng = random.Random(seed)
+    s = sample_style(rng)
+    names = [n for n in range(bank.count) if bank.rows.get((n, s["kind"], "any"))]
+    if len(names) < size:
+        s["kind"], s["weight"] = "outline", "regular"
+        names = [n for n in range(bank.count) if bank.rows.get((n, "outline", "any"))]
+    drawn = []
+    for name in rng.sample(names, size):
+        mask, accent = bank.glyph_for(rng, name, s)
+        image, glyph = draw(mask, accent, s)
+        texts = [caption(rng, entries[name]["words"], s) for _ in range(captions)]
+        drawn.append({"image": image, "captions": texts, "name": name, "style": s, "glyph": glyph})
+    return drawn

@@ -32,7 +32,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import style  # noqa: E402
-from model import CLIPTextModel, UNet2DConditionModel, VaeEncoder, count_parameters  # noqa: E402
+from model import CLIPTextModel, UNet2DConditionModel, VaeEncoder, count_parameters, set_shared_reference  # noqa: E402
 from tokenizer import MAX_LENGTH, ClipTokenizer  # noqa: E402
 
 IMAGE_SIZE = style.SIZE
@@ -169,6 +169,10 @@ def main():
     p.add_argument("--ckpt-every-min", type=float, default=10)
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--init", help="start a new run from this checkpoint's weights (and EMA), with a fresh optimiser and schedule")
+    p.add_argument("--groups", type=int, default=0, help="per step, this many StyleAligned sets drawn fresh (one style, different names) and trained with shared attention")
+    p.add_argument("--group-size", type=int, default=4)
+    p.add_argument("--name-loss", type=float, default=0.0, help="weight of the text encoder's auxiliary name classification (every position from EOS on)")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -187,9 +191,24 @@ def main():
 
     torch.manual_seed(args.seed)
     unet, text_encoder = build_models(latent_channels, tokenizer.vocab_size)
-    params = list(unet.parameters()) + list(text_encoder.parameters())
+    # Training only, never exported: makes every text position from EOS on name the icon, so the
+    # U-Net's cross-attention finds the name wherever it looks (a 1-of-32 token did not reach it).
+    name_head = torch.nn.Linear(TEXT_DIM, len(entries))
+    text_params = list(text_encoder.parameters()) + list(name_head.parameters())
+    params = list(unet.parameters()) + text_params
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     step = 0
+    if args.init and not os.path.exists(ckpt_path):
+        ck = torch.load(args.init)
+        assert ck["merges"] == tokenizer.merges, "vocabulary changed since the --init checkpoint"
+        assert ck["vae_digest"] == file_digest(args.vae), "the VAE changed since the --init checkpoint"
+        unet.load_state_dict(ck["unet"])
+        text_encoder.load_state_dict(ck["text_encoder"])
+        if "name_head" in ck:
+            name_head.load_state_dict(ck["name_head"])
+        scaling_factor = ck["scaling_factor"]
+        ema = {"unet": ck["ema_unet"], "text_encoder": ck["ema_text_encoder"]}
+        print(f"initialised from {args.init} (its step {ck['step']})", flush=True)
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         assert ck["merges"] == tokenizer.merges, "vocabulary changed since the checkpoint"
@@ -197,11 +216,13 @@ def main():
         unet.load_state_dict(ck["unet"])
         text_encoder.load_state_dict(ck["text_encoder"])
         opt.load_state_dict(ck["opt"])
+        if "name_head" in ck:
+            name_head.load_state_dict(ck["name_head"])
         step = ck["step"]
         scaling_factor = ck["scaling_factor"]
         ema = {"unet": ck["ema_unet"], "text_encoder": ck["ema_text_encoder"]}
         print(f"resumed from {ckpt_path} at step {step}", flush=True)
-    else:
+    elif not args.init:
         # Unit-variance latents, as SD's 0.18215 does for its VAE.
         scaling_factor = float(1.0 / latents[: min(n, 20000)].float().std())
         ema = {"unet": copy.deepcopy(unet.state_dict()), "text_encoder": copy.deepcopy(text_encoder.state_dict())}
@@ -221,6 +242,7 @@ def main():
                 "ema_unet": ema["unet"],
                 "ema_text_encoder": ema["text_encoder"],
                 "opt": opt.state_dict(),
+                "name_head": name_head.state_dict(),
                 "scaling_factor": scaling_factor,
                 "merges": tokenizer.merges,
                 "unet_config": unet_config(latent_channels),
@@ -232,10 +254,15 @@ def main():
         )
 
     acp = alphas_cumprod()
+    if args.groups:
+        bank = style.GlyphBank(np.load(os.path.join(args.data, "glyphs.npz")))
+        encoder, _ = load_vae_encoder(args.vae)
+    names_t = torch.tensor(names)
     live = {"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict()}
     deadline = started + args.time_budget_min * 60
     last_ckpt = time.time()
     window_loss, window_start, window_steps = 0.0, time.time(), 0
+    window_name = 0.0
     unet.train()
     text_encoder.train()
     end = min(args.steps, args.stop_at) if args.stop_at else args.steps
@@ -243,13 +270,31 @@ def main():
         # Everything random in a step comes from (seed, step): a resumed run draws what the
         # uninterrupted one would have.
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
-        idx = torch.randint(0, n, (args.batch,), generator=g)
-        which = torch.randint(0, CAPTIONS_PER_SAMPLE, (args.batch,), generator=g)
+        single = args.batch - args.groups * args.group_size
+        idx = torch.randint(0, n, (single,), generator=g)
+        which = torch.randint(0, CAPTIONS_PER_SAMPLE, (single,), generator=g)
         ids = caption_ids[idx, which]
+        clean = latents[idx].float() * scaling_factor
+        item_names = names_t[idx]
+        t = torch.randint(0, TRAIN_STEPS, (single,), generator=g)
+        ref = torch.arange(args.batch)
+        if args.groups:
+            # Fresh sets every step (seeds apart from the encoded singles'): each set's first item is
+            # its reference, generated as without sharing; the others share attention with it, at
+            # its timestep, as the daemon runs a set.
+            drawn = []
+            for k in range(args.groups):
+                drawn += style.sample_group(bank, entries, args.data_seed * 10**9 + 500_000_000 + step * args.groups + k, args.group_size)
+            with torch.no_grad():
+                group_latents = encoder(torch.stack([d["image"] for d in drawn]) * 2 - 1)[0]
+            clean = torch.cat([clean, group_latents * scaling_factor])
+            ids = torch.cat([ids, torch.tensor([tokenizer.encode(d["captions"][0]) for d in drawn], dtype=torch.int32)])
+            item_names = torch.cat([item_names, torch.tensor([d["name"] for d in drawn])])
+            group_t = torch.randint(0, TRAIN_STEPS, (args.groups,), generator=g)
+            t = torch.cat([t, group_t.repeat_interleave(args.group_size)])
+            ref[single:] = single + torch.arange(args.groups).repeat_interleave(args.group_size) * args.group_size
         drop = torch.rand(args.batch, generator=g) < CFG_DROP
         ids = torch.where(drop[:, None], empty_ids[None], ids)
-        t = torch.randint(0, TRAIN_STEPS, (args.batch,), generator=g)
-        clean = latents[idx].float() * scaling_factor
         noise = torch.randn(clean.shape, generator=g)
         a = acp[t][:, None, None, None]
         noisy = a.sqrt() * clean + (1 - a).sqrt() * noise
@@ -257,14 +302,26 @@ def main():
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args.steps, args.lr)
         context, _ = text_encoder(ids)
+        set_shared_reference(unet, ref if args.groups else None)
         pred = unet(noisy, t, context)
+        set_shared_reference(unet, None)
         # Min-SNR weighting (Hang et al. 2023): converges several times faster than plain MSE.
         snr = acp[t] / (1 - acp[t])
         weight = snr.clamp(max=MIN_SNR_GAMMA) / snr
         loss = (((pred - noise) ** 2).mean(dim=(1, 2, 3)) * weight).mean()
+        name_loss = torch.zeros(())
+        if args.name_loss:
+            positions = torch.arange(ids.shape[1])[None] >= ids.float().argmax(-1)[:, None]
+            keep = positions & ~drop[:, None]
+            logits = name_head(context)
+            per = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), item_names.repeat_interleave(ids.shape[1]), reduction="none")
+            name_loss = (per * keep.reshape(-1)).sum() / keep.sum().clamp(min=1)
+        total = loss + args.name_loss * name_loss
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        total.backward()
+        # Clipped apart: the name loss's gradients must not shrink the U-Net's steps.
+        torch.nn.utils.clip_grad_norm_(list(unet.parameters()), 1.0)
+        torch.nn.utils.clip_grad_norm_(text_params, 1.0)
         opt.step()
         step += 1
 
@@ -276,18 +333,19 @@ def main():
                         ema[part][k].mul_(decay).add_(v, alpha=1 - decay)
 
         window_loss += loss.item()
+        window_name += name_loss.item()
         window_steps += 1
         if step % args.log_every == 0 or step == args.steps:
             now = time.time()
             per_step = (now - window_start) / window_steps
             eta = per_step * (args.steps - step)
             print(
-                f"step {step}/{args.steps} loss {window_loss / window_steps:.4f} lr {opt.param_groups[0]['lr']:.2e} "
+                f"step {step}/{args.steps} loss {window_loss / window_steps:.4f} name {window_name / window_steps:.3f} lr {opt.param_groups[0]['lr']:.2e} "
                 f"{per_step:.2f} s/step elapsed {(now - started) / 60:.1f} min eta {eta / 60:.1f} min "
                 f"(budget ends in {(deadline - now) / 60:.1f} min)",
                 flush=True,
             )
-            window_loss, window_start, window_steps = 0.0, now, 0
+            window_loss, window_start, window_steps, window_name = 0.0, now, 0, 0.0
         if time.time() - last_ckpt > args.ckpt_every_min * 60:
             checkpoint()
             last_ckpt = time.time()
