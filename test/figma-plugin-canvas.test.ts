@@ -3,6 +3,7 @@ import { DEFAULT_DAEMON_URL } from '@styleset/protocol';
 import { ASSET_KEY, PNG_OUTPUT, encodeAssetRecord, parseAssetRecord } from '../packages/figma-plugin/src/asset-record';
 import { describeDestination, destinationFor } from '../packages/figma-plugin/src/destination';
 import { cellSize, gridLayout, newFrameLayout } from '../packages/figma-plugin/src/layout';
+import { MAX_PAINT_STYLES, paintStyleColors } from '../packages/figma-plugin/src/paint-styles';
 import { progressFraction } from '../packages/figma-plugin/src/progress';
 import { exportSettingsFor, pngSize } from '../packages/figma-plugin/src/reference-export';
 import { describeSelection, type SelectionInfo } from '../packages/figma-plugin/src/selection';
@@ -276,6 +277,22 @@ describe('summarize', () => {
       error: false,
     });
     expect(summarize({ status: 'done' }, { ...icons(1, 1), paintStyles: 1 }).status).toBe('Placed 1 image in “Icons”; its 1 colour is a paint style “Icons/…”.');
+    expect(summarize({ status: 'done' }, { ...icons(4, 4), paintStyles: 16, paletteColors: 128 }).status).toBe(
+      'Placed 4 images in “Icons”; its 16 commonest of 128 colours are paint styles “Icons/…”.',
+    );
+  });
+
+  it('makes paint styles of a noisy set’s commonest colours only, in the daemon’s order, each once', () => {
+    const hex = (i: number) => `#${i.toString(16).padStart(6, '0')}`;
+    const noisy = Array.from({ length: 128 }, (_, i) => hex(i * 1000));
+    expect(paintStyleColors({ palettes: [{ colors: noisy, images: [0, 1, 2, 3] }] })).toEqual({ colors: noisy.slice(0, MAX_PAINT_STYLES), total: 128 });
+    expect(MAX_PAINT_STYLES).toBe(16);
+    // Per-image palettes share colours: each is one style, first seen first.
+    expect(paintStyleColors({ palettes: [{ colors: ['#111111', '#222222'], images: [0] }, { colors: ['#222222', '#333333'], images: [1] }] })).toEqual({
+      colors: ['#111111', '#222222', '#333333'],
+      total: 3,
+    });
+    expect(paintStyleColors(undefined)).toEqual({ colors: [], total: 0 });
   });
 
   it('words a regeneration by its one layer', () => {

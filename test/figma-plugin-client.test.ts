@@ -452,7 +452,7 @@ describe('startSetRun', () => {
       { index: 0, record: { name: 'home', prompt: 'prompt 0', seed: 40, output: svgOutput, style: null }, image: { format: 'svg', svg: new TextDecoder().decode(svg(0)) }, width: 64, height: 64 },
       { index: 1, record: { name: 'search', prompt: 'prompt 1', seed: 41, output: svgOutput, style: null }, image: { format: 'png', png: png(1) }, width: 64, height: 64 },
     ]);
-    expect(toMain.slice(-2)).toEqual([{ type: 'palette', colors: ['#112233', '#ffeedd'] }, { type: 'end', end: { status: 'done' } }]);
+    expect(toMain.slice(-2)).toEqual([{ type: 'palette', colors: ['#112233', '#ffeedd'], total: 2 }, { type: 'end', end: { status: 'done' } }]);
     expect(views.at(-1)?.note).toBe('“search”: no SVG: tracing failed.');
   });
 

@@ -291,7 +291,7 @@ describe('the main thread', () => {
     const main = await loadMainThread(codeJs, stub);
     await main.send({ type: 'begin', plan: setPlan(1, { kind: 'new-frame', nextTo: { nodeId: star.id, name: 'star' } }, 'star set') });
     await main.send({ type: 'asset', asset: { ...asset(0, 'home'), image: { format: 'svg', svg: svgOf(['#112233', '#f58220']) } } });
-    await main.send({ type: 'palette', colors: ['#112233', '#f58220'] });
+    await main.send({ type: 'palette', colors: ['#112233', '#f58220'], total: 2 });
     await main.send({ type: 'end', end: { status: 'done' } });
     expect(stub.paintStyles.map((style) => ({ name: style.name, paints: style.paints }))).toEqual([
       { name: 'star set/#112233', paints: [{ type: 'SOLID', color: { r: 0x11 / 255, g: 0x22 / 255, b: 0x33 / 255 } }] },

@@ -1,51 +1,26 @@
 // A saved style from the daemon's library in the built Figma panel (happy-dom) wired to the built
 // main thread, against a real daemon (fake engine) that keeps a style a teammate saved from a set.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { ModelInfo } from '@styleset/protocol';
 import type { HTMLElement, HTMLSelectElement } from 'happy-dom';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadOrCreateToken } from '../packages/daemon/src/config/token';
 import { StylesetClient } from '../packages/daemon/src/server/client';
-import { startDaemon, type Daemon } from '../packages/daemon/src/server/daemon';
-import { FakeEngine } from '../packages/daemon/test/server/support/fake-engine';
+import type { Daemon } from '../packages/daemon/src/server/daemon';
+import type { FakeEngine } from '../packages/daemon/test/server/support/fake-engine';
 import { ASSET_KEY, parseAssetRecord } from '../packages/figma-plugin/src/asset-record';
 import type { FigmaStub } from './support/figma-stub';
 import { buildPlugin, nodeStub, openPanel, removeBuild, storedToken, type BuiltPlugin, type Panel } from './support/figma-plugin-host';
-import { tinyModelSet } from './support/tiny-model-set';
+import { startSavedStyleDaemon, type SavedStyleDaemon } from './support/saved-style-daemon';
 
 let built: BuiltPlugin;
-let root: string;
+let saved: SavedStyleDaemon;
 let token: string;
 let daemon: Daemon;
 let engine: FakeEngine;
-let models: Awaited<ReturnType<typeof tinyModelSet<'sd1'>>>;
 const panels: Panel[] = [];
-
-/** The fake engine, its default model given a real folder: a style records its U-Net's hash. */
-class EngineWithModelFolder extends FakeEngine {
-  override async listModels(): Promise<ModelInfo[]> {
-    return (await super.listModels()).map((model) => (model.id === 'tiny' ? { ...model, path: models.models.sd1.dir } : model));
-  }
-}
 
 beforeAll(async () => {
   built = await buildPlugin();
-  root = await mkdtemp(join(tmpdir(), 'styleset-figma-saved-'));
-  token = await loadOrCreateToken(join(root, 'config'));
-  models = await tinyModelSet({ sd1: { family: 'sd1' } });
-  engine = new EngineWithModelFolder();
-  daemon = await startDaemon({ engine, dataDir: join(root, 'data'), configDir: join(root, 'config'), host: '127.0.0.1', port: 0 });
-  // A teammate's set of three at 32 × 32, seed 70, saved as the style "brand".
-  const client = await StylesetClient.connect({ url: daemon.url, token });
-  try {
-    const job = await client.submit({ kind: 'set', prompts: ['a fox', 'a hen', 'a cow'], options: { steps: 3, seed: 70, width: 32, height: 32 } });
-    for await (const event of job) if (event.message.type === 'job_error') throw new Error(event.message.message);
-    await client.saveStyle({ name: 'brand', jobId: job.jobId });
-  } finally {
-    await client.close();
-  }
+  saved = await startSavedStyleDaemon('styleset-figma-saved-');
+  ({ token, daemon, engine } = saved);
 });
 
 afterEach(async () => {
@@ -53,10 +28,8 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await daemon?.close();
+  await saved?.close();
   await removeBuild(built);
-  await models?.dispose();
-  await rm(root, { recursive: true, force: true });
 });
 
 async function ready() {

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { VscodeHost } from './support/vscode-host';
+import { zipEntries } from './support/zip-entries';
 
 /**
  * The .vsix as `npm run package -w styleset-vscode` builds it (package.mjs, with the project's own
@@ -18,36 +18,12 @@ let out: string;
 let entries: Map<string, Buffer>;
 let manifest: Record<string, unknown>;
 
-/** Every file in the archive with its bytes. */
-async function unzip(path: string): Promise<Map<string, Buffer>> {
-  const zip = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(path, { lazyEntries: true });
-  const files = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('error', reject);
-    zip.on('end', resolve);
-    zip.on('entry', (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('error', reject);
-        stream.on('end', () => {
-          files.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      });
-    });
-    zip.readEntry();
-  });
-  return files;
-}
-
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'styleset-vsix-'));
   await promisify(execFile)(process.execPath, [join(packageDir, 'package.mjs'), out], { cwd: packageDir });
   const built = await readdir(out);
   expect(built).toEqual(['styleset-vscode-0.1.0.vsix']);
-  entries = await unzip(join(out, built[0]));
+  entries = await zipEntries(join(out, built[0]));
   manifest = JSON.parse(entries.get('extension/package.json')!.toString('utf8'));
 });
 

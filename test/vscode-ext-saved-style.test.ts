@@ -1,15 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ModelInfo } from '@styleset/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOrCreateToken } from '../packages/daemon/src/config/token';
 import { StylesetClient } from '../packages/daemon/src/server/client';
-import { startDaemon, type Daemon } from '../packages/daemon/src/server/daemon';
-import { FakeEngine } from '../packages/daemon/test/server/support/fake-engine';
-import { tinyModelSet } from './support/tiny-model-set';
+import type { Daemon } from '../packages/daemon/src/server/daemon';
+import type { FakeEngine } from '../packages/daemon/test/server/support/fake-engine';
+import { startSavedStyleDaemon, type SavedStyleDaemon } from './support/saved-style-daemon';
 import { VscodeHost, type QuickPick } from './support/vscode-host';
 
 /**
@@ -21,45 +18,24 @@ import { VscodeHost, type QuickPick } from './support/vscode-host';
 const packageDir = join(import.meta.dirname, '../packages/vscode-ext');
 const TOKEN_KEY = 'styleset.pairingToken';
 
+let saved: SavedStyleDaemon;
 let root: string;
 let dist: string;
 let bundle: string;
 let token: string;
 let daemon: Daemon;
 let engine: FakeEngine;
-let models: Awaited<ReturnType<typeof tinyModelSet<'sd1'>>>;
-
-/** The fake engine, its default model given a real folder: a style records its U-Net's hash. */
-class EngineWithModelFolder extends FakeEngine {
-  override async listModels(): Promise<ModelInfo[]> {
-    return (await super.listModels()).map((model) => (model.id === 'tiny' ? { ...model, path: models.models.sd1.dir } : model));
-  }
-}
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'styleset-vscode-saved-style-'));
+  saved = await startSavedStyleDaemon('styleset-vscode-saved-style-');
+  ({ root, token, daemon, engine } = saved);
   dist = join(root, 'dist');
   await promisify(execFile)(process.execPath, [join(packageDir, 'build.mjs'), dist]);
   bundle = await readFile(join(dist, 'extension.cjs'), 'utf8');
-  token = await loadOrCreateToken(join(root, 'config'));
-  models = await tinyModelSet({ sd1: { family: 'sd1' } });
-  engine = new EngineWithModelFolder();
-  daemon = await startDaemon({ engine, dataDir: join(root, 'data'), configDir: join(root, 'config'), host: '127.0.0.1', port: 0 });
-  // A teammate's set of three at 32×32 in 3 steps, saved as the style "brand".
-  const client = await StylesetClient.connect({ url: daemon.url, token });
-  try {
-    const job = await client.submit({ kind: 'set', prompts: ['a fox', 'a hen', 'a cow'], options: { steps: 3, seed: 70, width: 32, height: 32 } });
-    for await (const event of job) if (event.message.type === 'job_error') throw new Error(event.message.message);
-    await client.saveStyle({ name: 'brand', jobId: job.jobId });
-  } finally {
-    await client.close();
-  }
 });
 
 afterAll(async () => {
-  await daemon?.close();
-  await models?.dispose();
-  await rm(root, { recursive: true, force: true });
+  await saved?.close();
 });
 
 async function open(files: Record<string, string>, settings: Record<string, unknown> = {}): Promise<{ host: VscodeHost; workspace: string }> {

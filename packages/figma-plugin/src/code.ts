@@ -61,7 +61,7 @@ async function handle(message: UiToMain): Promise<void> {
       return;
     case 'palette':
       // A set whose frame went has no set to name styles after.
-      if (target !== undefined && !target.deleted) await addPaletteStyles(target, message.colors);
+      if (target !== undefined && !target.deleted) await addPaletteStyles(target, message.colors, message.total);
       return;
     case 'end': {
       if (target === undefined) return;

@@ -64,6 +64,6 @@ export type UiToMain =
   | { type: 'export-reference'; requestId: number; nodeId: string; width: number; height: number }
   | { type: 'begin'; plan: RunPlan }
   | { type: 'asset'; asset: PlacedAsset }
-  /** The colours the set's SVGs fill from (`#rrggbb`): local paint styles named after the set. */
-  | { type: 'palette'; colors: string[] }
+  /** The commonest colours the set's SVGs fill from (`#rrggbb`), of `total`: local paint styles named after the set. */
+  | { type: 'palette'; colors: string[]; total: number }
   | { type: 'end'; end: RunEnd };

@@ -12,6 +12,8 @@ interface Common {
   placed: number;
   /** The set's palette, as paint styles made for it. */
   paintStyles: number;
+  /** Colours in the set's palette (more than paintStyles where it was capped). */
+  paletteColors?: number;
   /** Read at the start: a deleted node's other properties throw when read. */
   targetName: string;
   /** Seen deleted: nothing more is placed, and the summary says so. */
@@ -153,7 +155,7 @@ function centredIn(box: Box, layer: SceneNode): { x: number; y: number } {
  * The set's palette as local paint styles named after it ("star set/#f58220"), one undo step:
  * a style of that name already there (the same set made again) takes the colour.
  */
-export async function addPaletteStyles(target: Target, colors: readonly string[]): Promise<void> {
+export async function addPaletteStyles(target: Target, colors: readonly string[], total = colors.length): Promise<void> {
   const existing = new Map((await figma.getLocalPaintStylesAsync()).map((style) => [style.name, style]));
   for (const hex of colors) {
     const name = `${target.targetName}/${hex}`;
@@ -163,6 +165,7 @@ export async function addPaletteStyles(target: Target, colors: readonly string[]
   }
   figma.commitUndo();
   target.paintStyles = colors.length;
+  target.paletteColors = total;
 }
 
 /** `#rrggbb` as Figma's colour, channels from 0 to 1. */
@@ -203,5 +206,6 @@ export function placementOf(target: Target): Placement {
     targetName: target.targetName,
     targetDeleted: target.deleted,
     paintStyles: target.paintStyles,
+    paletteColors: target.paletteColors,
   };
 }

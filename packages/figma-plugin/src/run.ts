@@ -9,6 +9,7 @@ import { prepareSet, type SetItem } from './prompts';
 import type { SelectionInfo } from './selection';
 import type { StyleSource } from './style';
 import { code, plainText, words } from './text';
+import { paintStyleColors } from './paint-styles';
 
 export interface RunForm {
   names: string;
@@ -146,8 +147,8 @@ export function startSetRun(form: RunForm, selection: SelectionInfo, style: Styl
             return run.job(submission, undefined, submitting, placeResult(set));
           })();
     // The set's one palette (every SVG fills from it) becomes its paint styles.
-    const colors = [...new Set(end.vector?.palettes.flatMap((palette) => palette.colors) ?? [])];
-    if (colors.length > 0) deps.toMain({ type: 'palette', colors });
+    const { colors, total } = paintStyleColors(end.vector);
+    if (colors.length > 0) deps.toMain({ type: 'palette', colors, total });
   });
   return run;
 }

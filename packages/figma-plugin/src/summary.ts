@@ -22,6 +22,8 @@ export interface Placement {
   targetDeleted?: boolean;
   /** The set's palette, made into this many local paint styles. */
   paintStyles?: number;
+  /** Colours in the palette, when only the commonest became paint styles. */
+  paletteColors?: number;
 }
 
 /** How a run ended, counting what really landed on the canvas. */
@@ -29,7 +31,7 @@ export function summarize(end: RunEnd, placement: Placement): Summary {
   return placement.kind === 'set' ? summarizeSet(end, placement) : summarizeRegeneration(end, placement);
 }
 
-function summarizeSet(end: RunEnd, { placed, total, targetName, targetDeleted = false, paintStyles = 0 }: Placement): Summary {
+function summarizeSet(end: RunEnd, { placed, total, targetName, targetDeleted = false, paintStyles = 0, paletteColors = paintStyles }: Placement): Summary {
   const into = `in “${targetName}”`;
   // Deleted once the whole set was in it, the frame went as the designer chose: nothing fell short.
   if (targetDeleted && placed < total) {
@@ -39,7 +41,12 @@ function summarizeSet(end: RunEnd, { placed, total, targetName, targetDeleted = 
   switch (end.status) {
     case 'done': {
       const count = placed === total ? images(placed) : `${placed} of ${images(total)}`;
-      const styles = paintStyles === 0 ? '' : `; its ${paintStyles} colour${paintStyles === 1 ? ' is a paint style' : 's are paint styles'} “${targetName}/…”`;
+      const styles =
+        paintStyles === 0
+          ? ''
+          : paletteColors > paintStyles
+            ? `; its ${paintStyles} commonest of ${paletteColors} colours are paint styles “${targetName}/…”`
+            : `; its ${paintStyles} colour${paintStyles === 1 ? ' is a paint style' : 's are paint styles'} “${targetName}/…”`;
       return { notice: `Styleset placed ${count} ${into}${styles}.`, status: `Placed ${count} ${into}${styles}.`, error: placed < total };
     }
     case 'cancelled':

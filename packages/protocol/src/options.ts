@@ -13,7 +13,7 @@ import { LIMITS } from './limits';
 import { backgroundModeSchema, outputFormatSchema, paletteScopeSchema } from './vector';
 
 /** The reference implementation's StyleAlignedArgs, camelCased (see the method doc's table). */
-const styleAlignedShape = {
+export const styleAlignedShape = {
   shareAttention: z.boolean(),
   adainQueries: z.boolean(),
   adainKeys: z.boolean(),

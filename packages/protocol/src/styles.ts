@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { dimensionSchema, guidanceSchema, modelIdSchema, promptSchema, seedSchema, stepsSchema } from './fields';
 import { schedulerSchema } from './jobs';
 import { LIMITS } from './limits';
+import { styleAlignedShape } from './options';
 
 /**
  * Saved styles: a reference (a prompt and seed from a generated set, or an image and its prompt),
@@ -52,16 +53,7 @@ export const styleOptionsSchema = z.strictObject({
   height: dimensionSchema,
   scheduler: schedulerSchema,
   batchSize: z.int().min(LIMITS.batchSize.min).max(LIMITS.batchSize.max).optional(),
-  shareAttention: z.boolean(),
-  adainQueries: z.boolean(),
-  adainKeys: z.boolean(),
-  adainValues: z.boolean(),
-  sharedScoreScale: z.number().min(LIMITS.sharedScoreScale.min).max(LIMITS.sharedScoreScale.max),
-  sharedScoreShift: z.number().min(LIMITS.sharedScoreShift.min).max(LIMITS.sharedScoreShift.max),
-  onlySelfLevel: z.number().min(0).max(1),
-  fullAttentionShare: z.boolean(),
-  shareGroupNorm: z.boolean(),
-  shareLayerNorm: z.boolean(),
+  ...styleAlignedShape,
   /** `image` styles: how the image was inverted and where its reference starts. */
   inversionGuidance: guidanceSchema.optional(),
   inversionOffset: z.int().min(0).optional(),

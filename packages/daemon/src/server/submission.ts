@@ -97,7 +97,7 @@ async function prepareStyleJob(message: Extract<SubmitMessage, { kind: 'set' }>,
   const name = message.style!;
   const { styles } = context;
   if (styles === undefined) {
-    throw new RequestError('invalid_input', 'saved styles are kept by a single daemon; a team front door does not run sets in them yet', 'style');
+    throw stylesNotKept('style');
   }
   const style = await styles.find(name);
   if (style === undefined) throw new RequestError('style_not_found', `no style ${JSON.stringify(name)}; list_styles lists them`, 'style');
@@ -124,4 +124,9 @@ function finishedInversion(jobId: string, context: SubmissionContext): JobRecord
     throw new RequestError('invalid_input', `inversion ${jobId} is ${job.state}; only a finished inversion can be reused`, 'inversionJobId');
   }
   return { ...job, trajectoryKey: job.trajectoryKey };
+}
+
+/** Where no style library is kept (a team's front door), anything that needs one is refused so. */
+export function stylesNotKept(field: string): RequestError {
+  return new RequestError('invalid_input', 'saved styles are kept by a single daemon (styleset serve without --queue); a team front door does not share them yet', field);
 }

@@ -9,7 +9,7 @@ import type { QueueLimits } from '../server/job-queue';
 import type { Client } from '../server/job-service';
 import { isFinished, JobStore, type JobRecord, type StoredResult } from '../server/job-store';
 import { RequestError } from '../server/request-error';
-import { prepareJob } from '../server/submission';
+import { prepareJob, stylesNotKept } from '../server/submission';
 import { toQueuedJob } from './job-data';
 import { TeamKeys } from './keys';
 import type { QueueAddress } from './queue-url';
@@ -213,15 +213,15 @@ class FrontDoor implements JobApi {
   // Styles are folders in one daemon's data folder; a team has no shared place for them yet, so
   // the front door says so instead of answering with an empty library that would look like loss.
   async listStyles(): Promise<StyleInfo[]> {
-    throw stylesNotShared();
+    throw stylesNotKept('type');
   }
 
   async saveStyle(): Promise<StyleInfo> {
-    throw stylesNotShared();
+    throw stylesNotKept('type');
   }
 
   async deleteStyle(): Promise<StyleInfo[]> {
-    throw stylesNotShared();
+    throw stylesNotKept('type');
   }
 
   disconnect(client: Client): void {
@@ -393,6 +393,3 @@ class FrontDoor implements JobApi {
   }
 }
 
-function stylesNotShared(): RequestError {
-  return new RequestError('invalid_input', 'saved styles are kept by a single daemon (styleset serve without --queue); a team front door does not share them yet', 'type');
-}
