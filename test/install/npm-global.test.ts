@@ -218,6 +218,18 @@ describe('npm install -g styleset --ignore-scripts, into an empty prefix', { tim
     }
   });
 
+  it('styleset eval scores against the installed held-out glyphs as the checkout does', async () => {
+    const args = ['eval', '--sets', '1', '--set-size', '2', '--steps', '6', '--per-name', '0', '--examples', '1', '--json', '--no-progress'];
+    const { stdout } = await run(styleset, [...args, '-o', join(cwd, 'eval')], { cwd, env: userEnv() });
+    const report = JSON.parse(stdout) as { calibration: Record<string, { images: number }>; files: { page: string; contactSheet: string } };
+    expect(report.files).toEqual({ page: join(cwd, 'eval', 'evaluation.md'), contactSheet: join(cwd, 'eval', 'images', 'contact-sheet.png') });
+    expect(existsSync(report.files.contactSheet)).toBe(true);
+    const checkout = await run(process.execPath, [join(root, 'packages', 'daemon', 'bin', 'styleset.js'), ...args, '-o', join(work, 'checkout-eval')], { cwd, env: userEnv() });
+    const expected = (JSON.parse(checkout.stdout) as typeof report).calibration;
+    expect(Object.values(expected).every((c) => c.images > 0)).toBe(true);
+    expect(report.calibration).toEqual(expected);
+  });
+
   it('holds no path of the clone it was built in', async () => {
     for (const file of ['dist/cli.js', 'dist/engine-worker.js', 'bin/styleset.js']) {
       expect({ file, clone: (await readFile(join(installed, file), 'utf8')).includes(root) }).toEqual({ file, clone: false });
