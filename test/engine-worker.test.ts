@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { PROTOCOL_VERSION, resolveOptions, type DaemonMessageOf } from '@styleset/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readToken } from '../packages/daemon/src/config/token';
@@ -11,6 +9,7 @@ import { PipelineEngine, type PipelineEngineOptions } from '../packages/daemon/s
 import { WorkerEngine } from '../packages/daemon/src/engine/worker-engine';
 import { StylesetClient, type Received } from '../packages/daemon/src/server/client';
 import { startDaemon } from '../packages/daemon/src/server/daemon';
+import { startFixtureDaemon, type FixtureDaemon } from './support/serve-engine-daemon';
 import { tinyModelSet } from './support/tiny-model-set';
 import { endsJob, Wire, type Arrival } from './support/wire';
 
@@ -21,8 +20,6 @@ import { endsJob, Wire, type Arrival } from './support/wire';
 // the TypeScript sources is slow on a loaded machine, hence the longer timeouts.
 // STYLESET_TEST_ENGINE=in-thread runs the same checks against the daemon with the pipeline on its
 // own thread, where they fail.
-
-const fixture = join(import.meta.dirname, 'support', 'serve-engine-fixture.ts');
 
 let set: Awaited<ReturnType<typeof tinyModelSet<'large' | 'small'>>>;
 let root: string;
@@ -42,32 +39,19 @@ function engineOptions(name: string, models = [{ id: 'large', dir: set.models.la
 }
 
 describe('the daemon answers while a step runs', { timeout: 180_000 }, () => {
-  let serve: ChildProcess;
+  let daemon: FixtureDaemon;
   let url: string;
   let token: string;
   let wire: Wire;
   let jobs = 0;
 
   beforeAll(async () => {
-    const kind = process.env.STYLESET_TEST_ENGINE ?? 'worker';
-    serve = spawn(process.execPath, ['--import', 'tsx', fixture, kind, join(root, 'serve-data'), join(root, 'serve-config'), `large=${set.models.large.dir}`], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const line = await new Promise<string>((resolve, reject) => {
-      serve.once('exit', (code) => reject(new Error(`the fixture exited with ${code}`)));
-      createInterface({ input: serve.stdout! }).once('line', resolve);
-    });
-    ({ url, token } = JSON.parse(line) as { url: string; token: string });
-    ({ wire } = await Wire.open(url, token));
+    daemon = await startFixtureDaemon(process.env.STYLESET_TEST_ENGINE ?? 'worker', join(root, 'serve-data'), join(root, 'serve-config'), [`large=${set.models.large.dir}`]);
+    ({ url, token, wire } = daemon);
   });
 
   afterAll(async () => {
-    await wire?.close();
-    if (serve?.exitCode === null) {
-      const exited = new Promise((resolve) => serve.once('exit', resolve));
-      serve.kill('SIGTERM');
-      await exited;
-    }
+    await daemon?.stop();
   });
 
   /** Submits a two-image set on the large model; `onStep` runs the moment each denoising step's progress arrives. */

@@ -2,7 +2,7 @@ import type { Phase } from '@styleset/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhaseTimer } from '../packages/daemon/src/engine/phase-timer';
 import { join } from 'node:path';
-import type { OnnxModel } from '../packages/daemon/src/model/onnx-session';
+import { OnnxModel } from '../packages/daemon/src/model/onnx-session';
 import { generateSet, type RunControl } from '../packages/daemon/src/pipeline/generate';
 import { invertImage } from '../packages/daemon/src/pipeline/invert';
 import { Pipeline } from '../packages/daemon/src/pipeline/pipeline';
@@ -64,11 +64,13 @@ function resetCalls(): void {
 }
 
 describe('phase timings', () => {
-  it('a set in two batches: every U-Net step is denoising, every decode decoding, the prompts encoding', async () => {
-    resetCalls();
-    const { control, timer, phases } = timed();
+  const sharing = {
+    shareAttention: true, adainQueries: true, adainKeys: true, adainValues: false, sharedScoreScale: 1, sharedScoreShift: 0,
+    onlySelfLevel: 0, fullAttentionShare: false, shareGroupNorm: false, shareLayerNorm: false,
+  };
+  const setOptions = (shared: boolean) => {
     const { layout } = pipeline.model;
-    const options = {
+    return {
       prompts: ['a star', 'a moon', 'a house'],
       negativePrompt: '',
       steps: 3,
@@ -77,15 +79,47 @@ describe('phase timings', () => {
       width: layout.nativeWidth,
       height: layout.nativeHeight,
       sampler: layout.defaults.sampler,
-      // The reference and one image per batch: two batches, decoding between them.
+      // Two images per batch: two batches.
       batchSize: 2,
-      sharing: pipeline.sharing({
-        shareAttention: true, adainQueries: true, adainKeys: true, adainValues: false, sharedScoreScale: 1, sharedScoreShift: 0,
-        onlySelfLevel: 0, fullAttentionShare: false, shareGroupNorm: false, shareLayerNorm: false,
-      }),
+      sharing: pipeline.sharing(shared ? sharing : null),
     };
-    for await (const image of generateSet(pipeline, options, control)) expect(image.pixels.dims[0]).toBe(1);
+  };
+
+  it('a plain set in two batches: every U-Net step is denoising, every decode decoding, the prompts encoding', async () => {
+    resetCalls();
+    const { control, timer, phases } = timed();
+    for await (const image of generateSet(pipeline, setOptions(false), control)) expect(image.pixels.dims[0]).toBe(1);
+    // Each batch is denoised, then decoded.
     expect(phases).toEqual(['encoding', 'denoising', 'decoding', 'denoising', 'decoding']);
+    expect(calls.unet).toBe(2 * 3);
+    expect(calls.vaeDecoder).toBe(3);
+    expect(timer.finish()).toEqual({
+      encoding: calls.textEncoder * COST.textEncoder,
+      denoising: calls.unet * COST.unet,
+      decoding: calls.vaeDecoder * COST.vaeDecoder,
+    });
+  });
+
+  it('a shared set in two batches runs them in lockstep: every step of both is denoising, then every decode decoding', async () => {
+    resetCalls();
+    // The lockstep U-Net is a session of its own, loaded on first use: charge it when it runs.
+    const run = OnnxModel.prototype.run;
+    OnnxModel.prototype.run = async function (this: OnnxModel, ...args) {
+      const out = await run.apply(this, args);
+      if (this.path.includes('lockstep-unet')) {
+        clock += COST.unet;
+        calls.unet += 1;
+      }
+      return out;
+    };
+    const { control, timer, phases } = timed();
+    try {
+      for await (const image of generateSet(pipeline, setOptions(true), control)) expect(image.pixels.dims[0]).toBe(1);
+    } finally {
+      OnnxModel.prototype.run = run;
+    }
+    expect(phases).toEqual(['encoding', 'denoising', 'decoding']);
+    // [star (the reference), moon], [house, filler], 3 steps each.
     expect(calls.unet).toBe(2 * 3);
     expect(calls.vaeDecoder).toBe(3);
     expect(timer.finish()).toEqual({

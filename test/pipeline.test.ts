@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../packages/daemon/src/errors';
 import { readModelLayout } from '../packages/daemon/src/model/layout';
 import { elementCount, type Feed, type FloatTensor } from '../packages/daemon/src/model/tensor';
-import { FILLER, generateSet, planBatches, planChunks, type GenerateOptions, type GeneratedImage } from '../packages/daemon/src/pipeline/generate';
+import { FILLER, generateSet, planBatches, planChunks, planLockstep, type GenerateOptions, type GeneratedImage } from '../packages/daemon/src/pipeline/generate';
 import { Pipeline } from '../packages/daemon/src/pipeline/pipeline';
 import { GaussianSource } from '../packages/daemon/src/scheduler/noise';
 import { tinyModelSet } from './support/tiny-model-set';
@@ -226,6 +226,20 @@ describe('chunk planning', () => {
     // Full attention share attends to every row: no fillers.
     expect(planBatches([0, 5, 8], 4, true, false)).toEqual([[0, 5], [0, 8]]);
     expect(planBatches([0, 1, 2, 3, 4], 4, true, false)).toEqual([[0, 1, 2, 3], [0, 4]]);
+  });
+
+  it('in lockstep, the reference leads batch 0 only; an image runs at row s mod B of batch s div B, whatever else is in its set', () => {
+    expect(planLockstep([0, 1, 2, 3, 4], 2)).toEqual([[0, 1], [2, 3], [4, _]]);
+    expect(planLockstep(Array.from({ length: 33 }, (_, i) => i), 17)).toEqual([
+      Array.from({ length: 17 }, (_, i) => i),
+      [...Array.from({ length: 16 }, (_, i) => 17 + i), _],
+    ]);
+    // A continued style: the reference's batch holds it alone, an image keeps its row.
+    expect(planLockstep([0, 5, 8], 4)).toEqual([[0, _, _, _], [_, 5, _, _], [8, _, _, _]]);
+    // Below B the layout is the one-batch layout (row s), so batch 0 is the same either way.
+    expect(planLockstep([0, 2, 3], 4)).toEqual([[0, _, 2, 3]]);
+    expect(planBatches([0, 2, 3], 4, true, true)).toEqual([[0, _, 2, 3]]);
+    expect(() => planLockstep([0, 1, 2], 1)).toThrow(/at least 2/);
   });
 });
 

@@ -13,6 +13,7 @@ import { applyGuidance } from '../packages/daemon/src/scheduler/guidance';
 import { generateSet, type GenerateOptions, type GeneratedImage } from '../packages/daemon/src/pipeline/generate';
 import { invertImage } from '../packages/daemon/src/pipeline/invert';
 import { Pipeline } from '../packages/daemon/src/pipeline/pipeline';
+import { UnetRunner } from '../packages/daemon/src/pipeline/unet';
 import { encodeImage } from '../packages/daemon/src/pipeline/vae';
 import { referenceInversion } from './support/ddim-inversion-reference';
 import { tinyModelSet } from './support/tiny-model-set';
@@ -95,13 +96,40 @@ describe.each(Object.keys(variants) as Name[])('%s', (name) => {
     }
   });
 
-  it('a chunked set equals the one-batch set: every chunk carries the same reference', async () => {
+  it('a set in several batches equals the one-batch set: every batch gets the reference tensors', async () => {
     const p = await pipeline(name);
     const prompts = ['a red star icon', 'a blue moon icon', 'a green house icon', 'a bolt icon', 'a heart icon'];
     const one = await collect(p, options(p, { prompts, batchSize: 5, sharing: p.sharing(shared) }));
     const chunked = await collect(p, options(p, { prompts, batchSize: 2, sharing: p.sharing(shared) }));
     expect(chunked.map((c) => c.index)).toEqual([0, 1, 2, 3, 4]);
     one.forEach((img, i) => expect(maxRelDiff(chunked[i].latents.data, img.latents.data)).toBeLessThan(1e-4));
+    // The one-batch U-Net's session, released for the lockstep one's, is created again and computes the same.
+    const again = await collect(p, options(p, { prompts, batchSize: 5, sharing: p.sharing(shared) }));
+    one.forEach((img, i) => expect(maxRelDiff(again[i].latents.data, img.latents.data)).toBe(0));
+  });
+});
+
+describe('a set larger than one batch', () => {
+  it('computes the reference once per step: one batch holds it, the others hold targets only', async () => {
+    const p = await pipeline('sd1');
+    const prompts = ['a red star icon', 'a blue moon icon', 'a green house icon', 'a bolt icon', 'a heart icon'];
+    const calls: { rows: number; external: number | undefined }[] = [];
+    const predictWith = UnetRunner.prototype.predictWith;
+    UnetRunner.prototype.predictWith = async function (this: UnetRunner, call, height, width, outputs) {
+      const external = call.extra?.styleset_external_reference as { ints: Int32Array } | undefined;
+      calls.push({ rows: call.latents.dims[0], external: external?.ints[0] });
+      return predictWith.call(this, call, height, width, outputs);
+    };
+    try {
+      await collect(p, options(p, { prompts, steps: 3, batchSize: 2, sharing: p.sharing(shared) }));
+    } finally {
+      UnetRunner.prototype.predictWith = predictWith;
+    }
+    // Slots 0..4 in batches of 2: [reference, 1], [2, 3], [4, filler], each step in that order;
+    // with guidance every image is 2 rows. Chunks that each carried the reference would be 4 calls
+    // of [reference, target] a step.
+    const step = [{ rows: 4, external: 0 }, { rows: 4, external: 1 }, { rows: 4, external: 1 }];
+    expect(calls).toEqual([...step, ...step, ...step]);
   });
 });
 
@@ -166,7 +194,7 @@ describe('reference image', () => {
     }
   });
 
-  it('chunked reference-image sets equal one batch, and the reference slot ends on the encoded image', async () => {
+  it('reference-image sets in several batches equal one batch, and the reference slot ends on the encoded image', async () => {
     const p = await pipeline('sd1');
     const [source] = await collect(p, options(p, { prompts: ['a red star icon'], sharing: p.sharing(null) }));
     const image = pixelsToRgb(source.pixels);

@@ -13,11 +13,13 @@ import { STYLE_ALIGNED_DEFAULTS } from '@styleset/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSet, type GenerateOptions, type GeneratedImage } from '../packages/daemon/src/pipeline/generate';
 import { Pipeline } from '../packages/daemon/src/pipeline/pipeline';
+import { UnetRunner } from '../packages/daemon/src/pipeline/unet';
 import { tinyModelSet } from './support/tiny-model-set';
 
 let set: Awaited<ReturnType<typeof tinyModelSet<'sd1'>>>;
 let cacheDir: string;
 let pipeline: Pipeline;
+const originalPredictWith = UnetRunner.prototype.predictWith;
 
 const prompts = Array.from({ length: 11 }, (_, i) => `icon number ${i}, flat`);
 
@@ -25,14 +27,16 @@ beforeAll(async () => {
   set = await tinyModelSet({ sd1: { family: 'sd1' } });
   cacheDir = await mkdtemp(join(tmpdir(), 'styleset-exact-'));
   pipeline = await Pipeline.load(set.models.sd1.dir, { provider: 'cpu', threads: 1 }, { cacheDir });
-  const predict = pipeline.unet.predict.bind(pipeline.unet);
-  pipeline.unet.predict = async (call, height, width) => {
-    const out = await predict(call, height, width);
+  // Every U-Net session of the pipeline (the one-batch and the lockstep one) goes through predictWith.
+  const predictWith = originalPredictWith;
+  UnetRunner.prototype.predictWith = async function (this: UnetRunner, call, height, width, outputs) {
+    const result = await predictWith.call(this, call, height, width, outputs);
+    const out = result.sample;
     const rows = out.dims[0];
     const per = out.data.length / rows;
     // Large enough to move the latents far past float32 noise, small enough to keep them sane.
     for (let row = 0; row < rows; row++) for (let k = 0; k < per; k++) out.data[row * per + k] += 1e-3 * (rows * 10 + row + 1);
-    return out;
+    return result;
   };
   const encode = pipeline.conditioner.encode.bind(pipeline.conditioner);
   pipeline.conditioner.encode = async (texts) => {
@@ -43,6 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  UnetRunner.prototype.predictWith = originalPredictWith;
   await pipeline?.release();
   await set.dispose();
   await rm(cacheDir, { recursive: true, force: true });

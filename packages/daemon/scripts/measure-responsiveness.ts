@@ -9,33 +9,21 @@
  * event sent), so only the engine differs.
  *   npx tsx packages/daemon/scripts/measure-responsiveness.ts
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROTOCOL_VERSION } from '@styleset/protocol';
 import { tinyModelSet } from '../../../test/support/tiny-model-set';
+import { startFixtureDaemon } from '../../../test/support/serve-engine-daemon';
 import { endsJob, Wire } from '../../../test/support/wire';
 import { defaultModelDir } from '../src/model/default-model';
 
-const fixture = new URL('../../../test/support/serve-engine-fixture.ts', import.meta.url).pathname;
 const root = await mkdtemp(join(tmpdir(), 'styleset-measure-'));
 const set = await tinyModelSet({ large: { family: 'sd1', size: 'large' } });
 
-async function daemon(kind: string, model: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, kind, join(root, `${kind}-data`), join(root, `${kind}-config`), model], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
-  const { url, token } = JSON.parse(line) as { url: string; token: string };
-  const { wire } = await Wire.open(url, token);
-  const stop = async () => {
-    await wire.close();
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  return { url, token, wire, stop };
+function daemon(kind: string, model: string) {
+  return startFixtureDaemon(kind, join(root, `${kind}-data`), join(root, `${kind}-config`), [model]);
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -12,33 +12,21 @@
  * The daemons are test/support/serve-engine-fixture.ts (one ONNX Runtime thread).
  *   npx tsx packages/daemon/scripts/measure-vector-daemon.ts
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROTOCOL_VERSION, type DaemonMessage } from '@styleset/protocol';
-import { endsJob, Wire, type Arrival } from '../../../test/support/wire';
+import { startFixtureDaemon } from '../../../test/support/serve-engine-daemon';
+import { endsJob, type Arrival } from '../../../test/support/wire';
 import { defaultModelDir } from '../src/model/default-model';
 
-const fixture = new URL('../../../test/support/serve-engine-fixture.ts', import.meta.url).pathname;
 const root = await mkdtemp(join(tmpdir(), 'styleset-measure-vector-'));
 const PROMPTS = ['a home icon', 'a search icon', 'a settings icon', 'a user icon'];
 const VECTOR = { format: 'both', background: 'transparent' } as const;
 
-async function daemon(kind: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, kind, join(root, `${kind}-data`), join(root, `${kind}-config`), `default=${defaultModelDir()}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
-  const { url, token } = JSON.parse(line) as { url: string; token: string };
-  const { wire } = await Wire.open(url, token);
-  const stop = async () => {
-    await wire.close();
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  return { wire, stop };
+function daemon(kind: string) {
+  return startFixtureDaemon(kind, join(root, `${kind}-data`), join(root, `${kind}-config`), [`default=${defaultModelDir()}`]);
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -77,7 +77,7 @@ export function resultTables(results: BenchResults, plotFile: string): string {
     `StyleAligned sets of 1 to 32 targets plus the reference, warm. *one batch*: every image in one U-Net batch (forced with \`--batch-size\`); ` +
       `*default*: the engine's own batching (\`defaultBatchSize\`: one batch up to ${MAX_BATCH_IMAGES} images, or fewer where the memory estimate says so, then the fewest even batches), ` +
       `measured where it differs from one batch; *chunked*: chunks of 5 images (the reference and 4 targets; \`--batch-size 5\`). ` +
-      `Every batch recomputes the reference. ms per target image: median [min–max]; peak RSS of the process after that size (sizes run in ascending order).`,
+      `Runs before 2026-12-05 (this page's, so far) recomputed the reference in every batch; since then a shared set's batches run in lockstep, the reference's once per step (see "Reference once per step" below the results). ms per target image: median [min–max]; peak RSS of the process after that size (sizes run in ascending order).`,
     `![Time per target image against set size: one batch, default batching and chunks, per model](${plotFile})`,
     table(
       [

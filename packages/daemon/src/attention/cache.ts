@@ -13,12 +13,12 @@ export interface PrepareUnetOptions {
   upcastFloat16?: boolean;
 }
 
-function sharedUnetDerivation(options: PrepareUnetOptions): Derivation<SharedUnetInfo> {
+function sharedUnetDerivation(options: PrepareUnetOptions, lockstep: boolean): Derivation<SharedUnetInfo> {
   return {
-    kind: 'shared-unet',
+    kind: lockstep ? 'lockstep-unet' : 'shared-unet',
     version: REWRITE_VERSION,
     transform: (model, source) => {
-      const { model: rewritten, layerCount, groupNormCount } = rewriteSharedUnet(model, source);
+      const { model: rewritten, layerCount, groupNormCount } = rewriteSharedUnet(model, source, { lockstep });
       return { model: rewritten, info: { layerCount, groupNormCount } };
     },
     upcastFloat16: options.upcastFloat16 ?? false,
@@ -30,6 +30,15 @@ function sharedUnetDerivation(options: PrepareUnetOptions): Derivation<SharedUne
  * model/derived-cache.ts): rewritten on the first call, and again only when the export changes.
  */
 export async function prepareSharedUnet(sourceOnnxPath: string, cacheDir: string, options: PrepareUnetOptions = {}): Promise<PreparedUnet> {
-  const { path, info, upcast } = await prepareDerivedModel(sourceOnnxPath, cacheDir, sharedUnetDerivation(options));
+  const { path, info, upcast } = await prepareDerivedModel(sourceOnnxPath, cacheDir, sharedUnetDerivation(options, false));
+  return { path, ...info, upcast };
+}
+
+/**
+ * The lockstep variant of the shared-attention U-Net (rewrite.ts, `lockstep`), for sets larger
+ * than one batch; cached as the other is, in an entry of its own.
+ */
+export async function prepareLockstepUnet(sourceOnnxPath: string, cacheDir: string, options: PrepareUnetOptions = {}): Promise<PreparedUnet> {
+  const { path, info, upcast } = await prepareDerivedModel(sourceOnnxPath, cacheDir, sharedUnetDerivation(options, true));
   return { path, ...info, upcast };
 }

@@ -80,9 +80,43 @@ export class Emitter {
 
   /** A branch graph made of this emitter's nodes; a branch returns an outer tensor through an Identity. */
   graph(output: string, elemType: number): GraphProto {
-    const produced = this.nodes.some((node) => node.output.includes(output));
-    const result = produced ? output : this.op('Identity', [output]);
-    return { name: this.scope, node: this.nodes, initializer: [], input: [], output: [typedValue(result, elemType)], valueInfo: [] };
+    return this.graphOf([output], [elemType]);
+  }
+
+  /** A branch graph with several outputs (each an outer tensor, or one named twice, through an Identity). */
+  graphOf(outputs: readonly string[], elemTypes: readonly number[]): GraphProto {
+    const returned = new Set<string>();
+    const results = outputs.map((output) => {
+      const produced = this.nodes.some((node) => node.output.includes(output));
+      const result = produced && !returned.has(output) ? output : this.op('Identity', [output]);
+      returned.add(result);
+      return result;
+    });
+    return { name: this.scope, node: this.nodes, initializer: [], input: [], output: results.map((result, i) => typedValue(result, elemTypes[i])), valueInfo: [] };
+  }
+
+  /** An If with one output per entry of `elemTypes`, each branch returning that many tensors. */
+  ifElseMany(
+    cond: string,
+    elemTypes: readonly number[],
+    thenBranch: (e: Emitter) => string[],
+    elseBranch: (e: Emitter) => string[],
+  ): string[] {
+    const thenEmitter = this.child('then');
+    const elseEmitter = this.child('else');
+    const thenGraph = thenEmitter.graphOf(thenBranch(thenEmitter), elemTypes);
+    const elseGraph = elseEmitter.graphOf(elseBranch(elseEmitter), elemTypes);
+    const name = this.uniqueName('If');
+    const outputs = elemTypes.map((_, i) => `${name}_output_${i}`);
+    this.nodes.push(makeNode('If', [cond], outputs, { name, attributes: { then_branch: { graph: thenGraph }, else_branch: { graph: elseGraph } } }));
+    return outputs;
+  }
+
+  /** A tensor with no elements, of `rank` dimensions: what an If branch returns for an output it has nothing for. */
+  empty(dataType: number, rank: number): string {
+    const dims = new Array<number>(rank).fill(0);
+    const data = dataType === DataType.FLOAT16 ? new Uint16Array(0) : dataType === DataType.INT64 ? new BigInt64Array(0) : new Float32Array(0);
+    return this.op('Constant', [], { value: { tensor: makeTensor('', dataType, dims, data) } });
   }
 }
 

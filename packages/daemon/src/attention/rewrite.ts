@@ -26,12 +26,26 @@
  * in the attention; the tests bound it), not bit for bit. Each GroupNorm's InstanceNormalization
  * is wrapped in an If on `styleset_group_norm_on`, its else branch the original node, moved there
  * unchanged.
+ *
+ * With `lockstep` (lockstep-graph.ts, for sets larger than one batch) the model also takes
+ * `styleset_external_reference` (int64 [1]) and, per layer and per GroupNorm, the reference's
+ * tensors that a batch holding the reference hands on (`referenceTensorNames`), and returns them
+ * as outputs of the same names with `_out`; the per-layer If then has those outputs too.
  */
 import { DataType, GraphIndex, makeNode, makeValueInfo, readConstant, type Dim, type GraphProto, type ModelProto, type NodeProto } from '../onnx';
 import { Emitter, typedValue } from './emitter';
 import { findGroupNorms } from './find-group-norms';
 import { findSelfAttentionLayers } from './find-layers';
 import { sharedGroupNorm } from './group-norm-graph';
+import {
+  EXTERNAL_REFERENCE_INPUT,
+  lockstepAttention,
+  lockstepGroupNorm,
+  nothingToHandOn,
+  referenceOutputName,
+  referenceTensorNames,
+  type LockstepControls,
+} from './lockstep-graph';
 import { plainAttention, sharedAttention, type SharingControls } from './shared-attention-graph';
 
 export const SHARING_INPUTS = {
@@ -63,8 +77,17 @@ export interface RewriteResult extends SharedUnetInfo {
 
 const MICROSOFT_DOMAIN = 'com.microsoft';
 
+export interface RewriteOptions {
+  /**
+   * The lockstep variant (lockstep-graph.ts): with `styleset_external_reference` and the
+   * reference's tensors as inputs and outputs. Not full_attention_share (a full-share set's
+   * batches each attend as a whole; they run as one-batch U-Net calls).
+   */
+  lockstep?: boolean;
+}
+
 /** `source` names the model in errors. The input model is not modified. */
-export function rewriteSharedUnet(model: ModelProto, source: string): RewriteResult {
+export function rewriteSharedUnet(model: ModelProto, source: string, options: RewriteOptions = {}): RewriteResult {
   const graph = model.graph!;
   const opset = model.opsetImport.find((entry) => (entry.domain ?? '') === '')?.version ?? 1;
   const layers = findSelfAttentionLayers(graph, source);
@@ -72,6 +95,10 @@ export function rewriteSharedUnet(model: ModelProto, source: string): RewriteRes
   const index = new GraphIndex(graph);
   const floatType = layers[0].elemType;
   const batch = batchDim(graph);
+  const lockstep = options.lockstep === true;
+  const referenceNames = lockstep ? referenceTensorNames(layers.length, groupNorms.length) : [];
+  const groupNormTypes = groupNorms.map((node) => constantType(index, node.input[1]) ?? floatType);
+  const referenceTypes = lockstep ? [...layers.flatMap((layer) => [layer.elemType, layer.elemType, DataType.FLOAT]), ...groupNorms.map(() => DataType.FLOAT)] : [];
 
   const inputs = [
     makeValueInfo(SHARING_INPUTS.layerOn, DataType.INT64, [layers.length]),
@@ -82,9 +109,11 @@ export function rewriteSharedUnet(model: ModelProto, source: string): RewriteRes
     makeValueInfo(SHARING_INPUTS.scoreShift, floatType, [1]),
     makeValueInfo(SHARING_INPUTS.fullShareSize, DataType.INT64, [1]),
     ...(groupNorms.length > 0 ? [makeValueInfo(SHARING_INPUTS.groupNormOn, DataType.INT64, [1])] : []),
+    ...(lockstep ? [makeValueInfo(EXTERNAL_REFERENCE_INPUT, DataType.INT64, [1])] : []),
+    ...referenceNames.map((name, i) => makeValueInfo(name, referenceTypes[i], [undefined, undefined, undefined])),
   ];
   const global = new Emitter('/styleset', opset);
-  const controls = globalControls(global, floatType);
+  const controls = globalControls(global, floatType, lockstep);
   const layerFlags = global.cast(SHARING_INPUTS.layerOn, DataType.BOOL);
   const groupNormOn = groupNorms.length > 0 ? global.cast(SHARING_INPUTS.groupNormOn, DataType.BOOL) : '';
 
@@ -95,22 +124,44 @@ export function rewriteSharedUnet(model: ModelProto, source: string): RewriteRes
     const e = new Emitter(`${layer.path}/styleset`, opset);
     const cond = e.op('Gather', [layerFlags, e.ints([j], [])], { axis: { int: 0 } });
     const shared = e.child('shared');
-    const thenBranch = shared.graph(sharedAttention(shared, layer, controls), layer.elemType);
     const plain = e.child('plain');
-    const elseBranch = plain.graph(plainAttention(plain, layer), layer.elemType);
+    let outputs = [layer.output];
+    let thenBranch: GraphProto;
+    let elseBranch: GraphProto;
+    if (lockstep) {
+      const [key, value, stats] = referenceNames.slice(3 * j, 3 * j + 3);
+      const types = [layer.elemType, layer.elemType, layer.elemType, DataType.FLOAT];
+      thenBranch = shared.graphOf(lockstepAttention(shared, layer, controls as LockstepControls, { key, value, stats }), types);
+      elseBranch = plain.graphOf([plainAttention(plain, layer), ...nothingToHandOn(plain, layer)], types);
+      outputs = [layer.output, key, value, stats].map((name, i) => (i === 0 ? name : referenceOutputName(name)));
+    } else {
+      thenBranch = shared.graph(sharedAttention(shared, layer, controls), layer.elemType);
+      elseBranch = plain.graph(plainAttention(plain, layer), layer.elemType);
+    }
     const anchor = layer.core.find((node) => node.output.includes(layer.output))!;
     for (const node of layer.core) removed.add(node);
-    replacements.set(anchor, [...e.nodes, ifNode(`${layer.path}/styleset/If`, cond, layer.output, thenBranch, elseBranch)]);
+    replacements.set(anchor, [...e.nodes, ifNode(`${layer.path}/styleset/If`, cond, outputs, thenBranch, elseBranch)]);
   });
-  for (const node of groupNorms) {
+  groupNorms.forEach((node, g) => {
     const scope = `${node.name || node.output[0]}/styleset`;
-    const elemType = constantType(index, node.input[1]) ?? floatType;
+    const elemType = groupNormTypes[g];
     const shared = new Emitter(`${scope}/shared`, opset);
-    const thenBranch = shared.graph(sharedGroupNorm(shared, node, SHARING_INPUTS.refIndex, elemType), elemType);
-    const elseBranch = originalBranch(graph, `${scope}/original`, [node], node.output[0], elemType);
+    let outputs = [node.output[0]];
+    let thenBranch: GraphProto;
+    let elseBranch = originalBranch(graph, `${scope}/original`, [node], node.output[0], elemType);
+    if (lockstep) {
+      const reference = referenceNames[3 * layers.length + g];
+      thenBranch = shared.graphOf(lockstepGroupNorm(shared, node, elemType, controls as LockstepControls, reference), [elemType, DataType.FLOAT]);
+      const none = new Emitter(`${scope}/original/none`, opset);
+      const empty = none.empty(DataType.FLOAT, 3);
+      elseBranch = { ...elseBranch, node: [...elseBranch.node, ...none.nodes], output: [...elseBranch.output, typedValue(empty, DataType.FLOAT)] };
+      outputs = [node.output[0], referenceOutputName(reference)];
+    } else {
+      thenBranch = shared.graph(sharedGroupNorm(shared, node, SHARING_INPUTS.refIndex, elemType).output, elemType);
+    }
     removed.add(node);
-    replacements.set(node, [ifNode(`${scope}/If`, groupNormOn, node.output[0], thenBranch, elseBranch)]);
-  }
+    replacements.set(node, [ifNode(`${scope}/If`, groupNormOn, outputs, thenBranch, elseBranch)]);
+  });
 
   const nodes: NodeProto[] = [...global.nodes];
   for (const node of graph.node) {
@@ -123,6 +174,7 @@ export function rewriteSharedUnet(model: ModelProto, source: string): RewriteRes
     ...graph,
     node: nodes,
     input: [...graph.input, ...inputs],
+    output: [...graph.output, ...referenceNames.map((name, i) => typedValue(referenceOutputName(name), referenceTypes[i]))],
     valueInfo: graph.valueInfo.filter((info) => !removedTensors.has(info.name ?? '')),
   };
   const opsetImport = model.opsetImport.some((entry) => entry.domain === MICROSOFT_DOMAIN)
@@ -137,7 +189,7 @@ export function rewriteSharedUnet(model: ModelProto, source: string): RewriteRes
 }
 
 /** Conditions and index lists, computed once per call in the outer graph (a few ops on [B]-sized tensors). */
-function globalControls(e: Emitter, floatType: number): SharingControls {
+function globalControls(e: Emitter, floatType: number, lockstep: boolean): SharingControls | LockstepControls {
   const flag = (flags: string, i: number) => e.op('Gather', [flags, e.ints([i], [])], { axis: { int: 0 } });
   const differs = (x: string, value: number) => e.op('Not', [e.op('Equal', [x, e.float(value, floatType, [1])])]);
   const adainFlags = e.cast(SHARING_INPUTS.adain, DataType.BOOL);
@@ -151,7 +203,7 @@ function globalControls(e: Emitter, floatType: number): SharingControls {
   const targets = flat(e.op('NonZero', [e.op('Not', [isReference])]));
   const others = flat(e.op('NonZero', [isReference]));
   const order = e.op('ScatterElements', [items, e.op('Concat', [targets, others], { axis: { int: 0 } }), items], { axis: { int: 0 } });
-  return {
+  const controls: SharingControls = {
     refIndex,
     targets,
     targetRefs: e.op('Gather', [shareMap, targets], { axis: { int: 0 } }),
@@ -166,6 +218,13 @@ function globalControls(e: Emitter, floatType: number): SharingControls {
     adainValues: flag(adainFlags, 2),
     fullShareSize: SHARING_INPUTS.fullShareSize,
     fullShareOn: e.op('Greater', [SHARING_INPUTS.fullShareSize, e.ints([0])]),
+  };
+  if (!lockstep) return controls;
+  return {
+    ...controls,
+    external: e.cast(EXTERNAL_REFERENCE_INPUT, DataType.BOOL),
+    shareAttentionOn: e.cast(SHARING_INPUTS.shareAttention, DataType.BOOL),
+    referenceRows: flat(e.op('NonZero', [e.op('Equal', [refIndex, items])])),
   };
 }
 
@@ -184,8 +243,8 @@ function originalBranch(graph: GraphProto, name: string, nodes: NodeProto[], out
   };
 }
 
-function ifNode(name: string, cond: string, output: string, thenBranch: GraphProto, elseBranch: GraphProto): NodeProto {
-  return makeNode('If', [cond], [output], {
+function ifNode(name: string, cond: string, outputs: string[], thenBranch: GraphProto, elseBranch: GraphProto): NodeProto {
+  return makeNode('If', [cond], outputs, {
     name,
     attributes: { then_branch: { graph: thenBranch }, else_branch: { graph: elseBranch } },
   });

@@ -39,7 +39,7 @@ export function sharedAttention(e: Emitter, layer: SelfAttentionLayer, c: Sharin
     c.fullShareOn,
     layer.elemType,
     (branch) => fullShare(branch, layer, c),
-    (branch) => referenceShare(branch, layer, c),
+    (branch) => referenceShare(branch, layer, c).output,
   );
 }
 
@@ -49,7 +49,7 @@ export function sharedAttention(e: Emitter, layer: SelfAttentionLayer, c: Sharin
  * references) attend to themselves only: extending a reference with its own keys would double
  * its work and leave its result unchanged.
  */
-function referenceShare(e: Emitter, layer: SelfAttentionLayer, c: SharingControls): string {
+export function referenceShare(e: Emitter, layer: SelfAttentionLayer, c: SharingControls): { output: string; key: string; value: string } {
   const { elemType } = layer;
   const query = adainIf(e, c.adainQueries, layer.query, c.refIndex, elemType);
   const key = adainIf(e, c.adainKeys, layer.key, c.refIndex, elemType);
@@ -67,7 +67,7 @@ function referenceShare(e: Emitter, layer: SelfAttentionLayer, c: SharingControl
     (branch) => attend(branch, layer, targetQuery, branch.op('Concat', [ownKeys, refKeys], { axis: { int: 1 } }), values),
   );
   const otherOut = attend(e, layer, rows(query, c.others), rows(key, c.others), rows(value, c.others));
-  return rows(e.op('Concat', [targetOut, otherOut], { axis: { int: 0 } }), c.order);
+  return { output: rows(e.op('Concat', [targetOut, otherOut], { axis: { int: 0 } }), c.order), key, value };
 }
 
 /**
@@ -76,7 +76,7 @@ function referenceShare(e: Emitter, layer: SelfAttentionLayer, c: SharingControl
  * 1/sqrt(d). MultiHeadAttention's attention_bias would say the same, but it needs a materialised
  * [S, 2S] bias and leaves the kernel's fast path: measured twice the time of the layer.
  */
-function shiftedAttention(
+export function shiftedAttention(
   e: Emitter,
   layer: SelfAttentionLayer,
   query: string,
@@ -121,6 +121,6 @@ export function plainAttention(e: Emitter, layer: SelfAttentionLayer): string {
   return attend(e, layer, layer.query, layer.key, layer.value);
 }
 
-function attend(e: Emitter, layer: SelfAttentionLayer, query: string, keys: string, values: string): string {
+export function attend(e: Emitter, layer: SelfAttentionLayer, query: string, keys: string, values: string): string {
   return e.op('MultiHeadAttention', [query, keys, values], { num_heads: { int: layer.heads } }, 'com.microsoft');
 }

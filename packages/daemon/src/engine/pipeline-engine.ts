@@ -32,6 +32,8 @@ export interface PipelineEngineOptions {
   offerInstalledModels?: boolean;
   /** For tests of what happens past them; the protocol's otherwise. */
   vectorLimits?: VectorStageLimits;
+  /** See PipelineLoadOptions.lockstep (default true). */
+  lockstep?: boolean;
 }
 
 /**
@@ -128,7 +130,7 @@ export class PipelineEngine implements Engine {
       this.pipelines.delete(id);
       await (await held.pipeline.catch(() => undefined))?.release();
     }
-    const pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: modelCacheDir(resolve(this.options.dataDir)) });
+    const pipeline = Pipeline.load(model.dir, this.options.runtime, { cacheDir: modelCacheDir(resolve(this.options.dataDir)), lockstep: this.options.lockstep });
     this.pipelines.set(id, { key, pipeline });
     // A model that failed to load is retried on the next job rather than kept broken.
     pipeline.catch(() => {

@@ -27,10 +27,20 @@ export interface InputInfo {
  * pipeline should not care.
  */
 export class OnnxModel {
+  /** Runs in flight, which a release waits for. */
+  private readonly running = new Set<Promise<unknown>>();
+  /** Sessions that must not be held at the same time as this one (see exclusiveWith). */
+  private readonly rivals: OnnxModel[] = [];
+  private opening?: Promise<ort.InferenceSession>;
+  private released = false;
+
   private constructor(
     readonly path: string,
-    private readonly session: ort.InferenceSession,
+    private readonly runtime: RuntimeOptions,
+    /** Undefined while released by a rival; created again by the next run. */
+    private session: ort.InferenceSession | undefined,
     readonly inputs: ReadonlyMap<string, InputInfo>,
+    readonly outputNames: readonly string[],
     /** Whether an input or output is float16: the mark of a float16 export. */
     readonly float16Io: boolean,
   ) {}
@@ -43,11 +53,31 @@ export class OnnxModel {
       inputs.set(meta.name, { name: meta.name, type: meta.type, shape: meta.shape });
     }
     const float16Io = [...session.inputMetadata, ...session.outputMetadata].some((meta) => meta.isTensor && meta.type === 'float16');
-    return new OnnxModel(path, session, inputs, float16Io);
+    return new OnnxModel(path, runtime, session, inputs, [...session.outputNames], float16Io);
   }
 
-  get outputNames(): readonly string[] {
-    return this.session.outputNames;
+  /**
+   * Makes this model and `other` hold their sessions in turn: before one runs, the other's session
+   * is released (after its runs in flight) and is created again when it next runs. Two variants of
+   * one U-Net so hold its weights once, at the price of a session creation at each switch.
+   */
+  exclusiveWith(other: OnnxModel): void {
+    this.rivals.push(other);
+    other.rivals.push(this);
+  }
+
+  /** Whether the session is in memory now (not released for a rival's). */
+  get held(): boolean {
+    return this.session !== undefined;
+  }
+
+  /** Releases the session, once the runs in flight are done; the next run creates it again. */
+  async suspend(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.session = undefined;
+    await Promise.allSettled([...this.running]);
+    await session.release();
   }
 
   hasInput(name: string): boolean {
@@ -71,8 +101,12 @@ export class OnnxModel {
   async run(feeds: Record<string, Feed>, outputs: readonly string[]): Promise<Record<string, FloatTensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, feed] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(feed, this.input(name));
+    for (const rival of this.rivals) await rival.suspend();
+    const session = this.session ?? (await this.reopen());
     const started = performance.now();
-    const result = await this.session.run(ortFeeds, outputs as string[]);
+    const running = session.run(ortFeeds, outputs as string[]);
+    this.running.add(running);
+    const result = await running.finally(() => this.running.delete(running));
     runObserver?.(this.path, performance.now() - started);
     const out: Record<string, FloatTensor> = {};
     for (const name of outputs) out[name] = fromOrtTensor(result[name] as ort.Tensor, name, this.path);
@@ -81,7 +115,21 @@ export class OnnxModel {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    this.released = true;
+    await this.suspend();
+  }
+
+  private reopen(): Promise<ort.InferenceSession> {
+    if (this.released) return Promise.reject(new Error(`${this.path}: the session was released`));
+    this.opening ??= (async () => {
+      try {
+        this.session = await createSession(this.path, this.runtime);
+        return this.session;
+      } finally {
+        this.opening = undefined;
+      }
+    })();
+    return this.opening;
   }
 }
 

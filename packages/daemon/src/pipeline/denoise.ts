@@ -37,31 +37,69 @@ export interface DenoiseInput {
  * row and latents; the whole set goes through the U-Net as one batch per step.
  */
 export async function denoise(unet: UnetRunner, input: DenoiseInput): Promise<FloatTensor> {
-  const { sampler, guidance } = input;
-  const images = input.latents.dims[0];
-  const guided = usesClassifierFreeGuidance(unet, guidance);
-  const conditioning = guided ? stackConditioning(input.uncond, input.cond) : input.cond;
-  const extra = input.extraFeeds?.({ images, guided });
-  let latents: FloatTensor = { data: input.latents.data.slice(), dims: input.latents.dims };
-  const total = sampler.timesteps.length;
-
-  for (let step = 0; step < total; step++) {
+  const batch = new DenoisingBatch(unet, input);
+  for (let step = 0; step < batch.steps; step++) {
     await stepBoundary(input.signal);
-    const scaled: FloatTensor = { data: sampler.scaleModelInput(latents.data, step), dims: latents.dims };
-    const modelInput = guided ? concatBatch([scaled, scaled]) : scaled;
-    const output = await unet.predict(
-      { latents: modelInput, timestep: sampler.timesteps[step], hidden: conditioning.hidden, pooled: conditioning.pooled, extra, guidance },
-      input.height,
-      input.width,
-    );
-    const eps = guided ? applyGuidance(output.data, guidance) : output.data;
-    const previewNow = input.preview !== undefined && (step + 1) % input.preview.every === 0;
-    const estimate = previewNow ? sampler.predictX0(eps, step, latents.data) : undefined;
-    const noise = sampler.stochastic ? input.noise?.(step) : undefined;
-    latents = { data: sampler.step(eps, step, latents.data, noise), dims: latents.dims };
-    input.afterStep?.(step, latents);
-    if (estimate) input.preview!.emit({ data: estimate, dims: latents.dims });
-    input.onStep?.(step + 1, total);
+    await batch.step(step);
   }
-  return latents;
+  return batch.latents;
+}
+
+/**
+ * One batch's sampling, a step at a time, so that the batches of a set can run in lockstep
+ * (generate.ts): a step may add U-Net inputs and fetch more of its outputs.
+ */
+export class DenoisingBatch {
+  readonly steps: number;
+  private current: FloatTensor;
+  private readonly guided: boolean;
+  private readonly conditioning: TextConditioning;
+  private readonly extra: Record<string, Feed> | undefined;
+
+  constructor(
+    private readonly unet: UnetRunner,
+    private readonly input: DenoiseInput,
+  ) {
+    const images = input.latents.dims[0];
+    this.guided = usesClassifierFreeGuidance(unet, input.guidance);
+    this.conditioning = this.guided ? stackConditioning(input.uncond, input.cond) : input.cond;
+    this.extra = input.extraFeeds?.({ images, guided: this.guided });
+    this.current = { data: input.latents.data.slice(), dims: input.latents.dims };
+    this.steps = input.sampler.timesteps.length;
+  }
+
+  get latents(): FloatTensor {
+    return this.current;
+  }
+
+  /** Step `step` (in order from 0): `feeds` override the batch's extra inputs; returns the `outputs` fetched. */
+  async step(step: number, more: { feeds?: Record<string, Feed>; outputs?: readonly string[] } = {}): Promise<Record<string, FloatTensor>> {
+    const { sampler, guidance } = this.input;
+    const latents = this.current;
+    const scaled: FloatTensor = { data: sampler.scaleModelInput(latents.data, step), dims: latents.dims };
+    const modelInput = this.guided ? concatBatch([scaled, scaled]) : scaled;
+    const { conditioning } = this;
+    const predicted = await this.unet.predictWith(
+      {
+        latents: modelInput,
+        timestep: sampler.timesteps[step],
+        hidden: conditioning.hidden,
+        pooled: conditioning.pooled,
+        extra: more.feeds ? { ...this.extra, ...more.feeds } : this.extra,
+        guidance,
+      },
+      this.input.height,
+      this.input.width,
+      more.outputs ?? [],
+    );
+    const eps = this.guided ? applyGuidance(predicted.sample.data, guidance) : predicted.sample.data;
+    const previewNow = this.input.preview !== undefined && (step + 1) % this.input.preview.every === 0;
+    const estimate = previewNow ? sampler.predictX0(eps, step, latents.data) : undefined;
+    const noise = sampler.stochastic ? this.input.noise?.(step) : undefined;
+    this.current = { data: sampler.step(eps, step, latents.data, noise), dims: latents.dims };
+    this.input.afterStep?.(step, this.current);
+    if (estimate) this.input.preview!.emit({ data: estimate, dims: latents.dims });
+    this.input.onStep?.(step + 1, this.steps);
+    return predicted.outputs;
+  }
 }

@@ -4,8 +4,9 @@ import { concatBatch, elementCount, sliceBatch, type Feed, type FloatTensor } fr
 import type { SamplerKind } from '../scheduler/config';
 import { createSampler } from '../scheduler/create-sampler';
 import { GaussianSource } from '../scheduler/noise';
-import { denoise } from './denoise';
-import { usesClassifierFreeGuidance } from './unet';
+import { denoise, DenoisingBatch, type DenoiseInput } from './denoise';
+import { stepBoundary } from './step-boundary';
+import { usesClassifierFreeGuidance, type UnetRunner } from './unet';
 import type { Trajectory } from './invert';
 import type { Pipeline } from './pipeline';
 import { pickRows, type TextConditioning } from './text-conditioning';
@@ -27,12 +28,26 @@ export interface RunControl {
 /** Shared-attention controls for one U-Net batch, given its layout. */
 export type SharingFeeds = (layout: { images: number; guided: boolean }) => Record<string, Feed>;
 
+/**
+ * A set larger than one batch with its reference computed once per step: the lockstep U-Net
+ * (attention/lockstep-graph.ts), the inputs of the batch that holds the reference, the outputs it
+ * hands on, and the inputs of a batch of targets only that reads them.
+ */
+export interface LockstepSharing {
+  unet(): Promise<UnetRunner>;
+  referenceFeeds: SharingFeeds;
+  handedOn: readonly string[];
+  targetFeeds(layout: { images: number; guided: boolean }, handedOn: Readonly<Record<string, FloatTensor>>): Record<string, Feed>;
+}
+
 /** The rewritten U-Net's controls for a set, and whether they share (otherwise plain generation). */
 export interface SetSharing {
   active: boolean;
   /** Every image attends to every image of its batch (then no batch is padded with filler rows). */
   fullAttentionShare?: boolean;
   feeds: SharingFeeds;
+  /** Where a set that needs several batches can run them in lockstep (see `planLockstep`). */
+  lockstep?: LockstepSharing;
 }
 
 export interface GenerateOptions {
@@ -64,9 +79,9 @@ export interface GenerateOptions {
   /** Shared-attention controls; absent when the U-Net is the unmodified export. */
   sharing?: SetSharing;
   /**
-   * A reference image's inverted trajectory: slot 0 of every batch is the reference, described by
-   * `prompt`, started from trajectory entry `offset` and pinned to the trajectory after each step.
-   * It is not one of the outputs.
+   * A reference image's inverted trajectory: slot 0 (of every batch, in lockstep of the first) is
+   * the reference, described by `prompt`, started from trajectory entry `offset` and pinned to the
+   * trajectory after each step. It is not one of the outputs.
    */
   reference?: { prompt: string; trajectory: Trajectory; offset: number };
   /**
@@ -99,7 +114,8 @@ export const FILLER = -1;
 /**
  * The images per batch a set of `count` slots runs with when at most `batchSize` fit: the fewest
  * batches that hold the set, as full as each other (a small last batch would cost more per image).
- * With a reference each batch carries it as well.
+ * With a reference each batch carries it as well (in lockstep, `planLockstep`, only the first
+ * does, and the others hold that many images more, or filler rows).
  */
 export function chunkSizeFor(count: number, batchSize: number, withReference: boolean): number {
   const minimum = withReference ? 2 : 1;
@@ -156,6 +172,25 @@ export function planChunks(count: number, batchSize: number, withReference: bool
   return planBatches(range(0, count), size, withReference, true);
 }
 
+/**
+ * The batches of a shared set whose reference (slot 0) runs once per step (`LockstepSharing`):
+ * slot s in batch ⌊s/B⌋ at row s mod B, every batch B rows (a filler row repeats the batch's
+ * first image). Batch 0 holds the reference and hands its tensors on; the others hold targets
+ * only. As in `planBatches`, where an image runs follows from its index and B alone.
+ */
+export function planLockstep(slots: readonly number[], size: number): number[][] {
+  if (!Number.isInteger(size) || size < 2) throw new InputError(`batch size must be an integer of at least 2 (the reference and one image), got ${size}`);
+  const batches = new Map<number, number[]>([[0, new Array<number>(size).fill(FILLER)]]);
+  batches.get(0)![0] = 0;
+  for (const slot of slots) {
+    const batch = Math.floor(slot / size);
+    const rows = batches.get(batch) ?? new Array<number>(size).fill(FILLER);
+    rows[slot % size] = slot;
+    batches.set(batch, rows);
+  }
+  return [...batches.keys()].sort((a, b) => a - b).map((batch) => batches.get(batch)!);
+}
+
 function range(a: number, b: number): number[] {
   return Array.from({ length: b - a }, (_, i) => a + i);
 }
@@ -164,10 +199,15 @@ function range(a: number, b: number): number[] {
  * Generates a set, yielding each image as soon as it is decoded. Internally the set is a list of
  * slots, one per image of the set, laid out in batches by `planBatches`: with a reference image,
  * slot 0 is that reference and slot i + 1 is image i; otherwise slot i is image i (with a text
- * reference, slot 0 is that reference and the prompts are images `firstIndex` on). A reference
- * slot is recomputed in every batch (identically, since sharing leaves a reference unchanged) and
- * reported at most once. Each prompt is encoded on its own and each image decoded on its own, so
- * that no image's numbers depend on which other images share its set.
+ * reference, slot 0 is that reference and the prompts are images `firstIndex` on). A shared set
+ * with an image beyond the first batch runs its batches in lockstep (`LockstepSharing`): every
+ * step runs batch 0, which holds the reference and hands its tensors on, then each batch of
+ * targets, so the reference is computed once per step and all the batches' latents are decoded
+ * at the end. Otherwise (full attention share, plain sets, a U-Net without the lockstep variant)
+ * every batch carries the reference slot, recomputed identically since sharing leaves a
+ * reference unchanged, and is decoded as it finishes. A reference slot is reported at most once.
+ * Each prompt is encoded on its own and each image decoded on its own, so that no image's numbers
+ * depend on which other images share its set.
  */
 export async function* generateSet(pipeline: Pipeline, options: GenerateOptions, control: RunControl = {}): AsyncGenerator<GeneratedImage> {
   const { layout } = pipeline.model;
@@ -203,14 +243,23 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
   const size = setChunkSize(options);
   // Full attention share has every image attend to every row of its batch: no filler rows there.
   const chunks = planBatches(slots, size, withReference, !(sharing?.active === true && sharing.fullAttentionShare === true));
-  const totalSteps = chunks.length * options.steps;
+  // A shared set with an image beyond batch 0 runs its batches in lockstep, the reference's once
+  // per step, where the U-Net has the lockstep variant (not for full attention share). Where every
+  // slot is below B the set is one batch, laid out as planLockstep's batch 0: row s either way.
+  const spills = slots.some((slot) => slot >= size);
+  const lockstepPlan = sharing?.active === true && sharing.lockstep !== undefined && !sharing.fullAttentionShare && spills ? planLockstep(slots, size) : undefined;
+  const lockstep = lockstepPlan ? sharing!.lockstep : undefined;
+  const batches = lockstepPlan ?? chunks;
+  const totalSteps = batches.length * options.steps;
   let stepsDone = 0;
   let referenceReported = false;
   let previewLatents: FloatTensor | undefined;
-  for (const chunk of chunks) {
+
+  const batchInput = (chunk: number[], extraFeeds: SharingFeeds | undefined, pinned: boolean): DenoiseInput => {
     const sampler = createSampler(options.sampler, layout.schedulerConfig, options.steps, { source: layout.schedulerFile });
-    // A filler row repeats the batch's first row; its output is never used.
-    const rowSlots = chunk.map((slot) => (slot === FILLER ? chunk[0] : slot));
+    // A filler row repeats the batch's first image; its output is never used.
+    const lead = chunk.find((slot) => slot !== FILLER)!;
+    const rowSlots = chunk.map((slot) => (slot === FILLER ? lead : slot));
     const sources = rowSlots.map((slot) => new GaussianSource(seedOf(slot)));
     const start = new Float32Array(rowSlots.length * perImage);
     rowSlots.forEach((slot, row) => {
@@ -222,9 +271,7 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
       start.set(initial, row * perImage);
     });
     const rows = pickRows(cond, rowSlots.map((slot) => rowOf[slots.indexOf(slot)]));
-    // Announced before the first step, so that the step's time counts as denoising (see PhaseTimer).
-    control.onProgress?.({ phase: 'denoising', step: stepsDone, total: totalSteps });
-    const final = await denoise(pipeline.unet, {
+    return {
       latents: { data: start, dims: [rowSlots.length, ...latentShape] },
       cond: rows,
       uncond: uncond ? pickRows(uncond, rowSlots.map(() => 0)) : rows,
@@ -232,17 +279,19 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
       sampler,
       width: options.width,
       height: options.height,
-      extraFeeds: sharing?.feeds,
+      extraFeeds,
       noise: () => concatBatch(sources.map((s) => ({ data: s.next(perImage), dims: [1, ...latentShape] }))).data,
-      afterStep: reference ? (step, latents) => pinReference(latents, reference, step, perImage) : undefined,
+      afterStep: reference && pinned ? (step, latents) => pinReference(latents, reference, step, perImage) : undefined,
       preview: options.previewEvery ? { every: options.previewEvery, emit: (estimate) => (previewLatents = estimate) } : undefined,
       onStep: () => {
         control.onProgress?.({ phase: 'denoising', step: ++stepsDone, total: totalSteps, previewLatents });
         previewLatents = undefined;
       },
       signal: control.signal,
-    });
+    };
+  };
 
+  async function* decode(chunk: number[], final: FloatTensor): AsyncGenerator<GeneratedImage> {
     for (const [row, slot] of chunk.entries()) {
       const index = output.get(slot);
       if (slot === FILLER || index === undefined) continue;
@@ -256,6 +305,31 @@ export async function* generateSet(pipeline: Pipeline, options: GenerateOptions,
       const pixels = await decodeLatents(pipeline.model.vaeDecoder, layout, latents);
       yield { index, prompt: options.prompts[index], seed: seedOf(slot), pixels, latents: { data: latents.data.slice(), dims: latents.dims } };
     }
+  }
+
+  if (lockstep) {
+    // Announced first: loading the lockstep session (on a set's first use) counts as denoising.
+    control.onProgress?.({ phase: 'denoising', step: 0, total: totalSteps });
+    const unet = await lockstep.unet();
+    const guided = usesClassifierFreeGuidance(unet, options.guidance);
+    const running = batches.map((chunk, b) => new DenoisingBatch(unet, batchInput(chunk, b === 0 ? lockstep.referenceFeeds : undefined, b === 0)));
+    for (let step = 0; step < running[0].steps; step++) {
+      let handedOn: Record<string, FloatTensor> = {};
+      for (const [b, batch] of running.entries()) {
+        await stepBoundary(control.signal);
+        if (b === 0) handedOn = await batch.step(step, { outputs: lockstep.handedOn });
+        else await batch.step(step, { feeds: lockstep.targetFeeds({ images: batches[b].length, guided }, handedOn) });
+      }
+    }
+    for (const [b, batch] of running.entries()) yield* decode(batches[b], batch.latents);
+    return;
+  }
+
+  for (const chunk of chunks) {
+    const input = batchInput(chunk, sharing?.feeds, true);
+    // Announced before the first step, so that the step's time counts as denoising (see PhaseTimer).
+    control.onProgress?.({ phase: 'denoising', step: stepsDone, total: totalSteps });
+    yield* decode(chunk, await denoise(pipeline.unet, input));
   }
 }
 

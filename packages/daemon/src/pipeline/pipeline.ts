@@ -1,8 +1,18 @@
-import { prepareSharedUnet, sharingFeeds, type PreparedUnet, type SharingOptions } from '../attention';
+import {
+  prepareLockstepUnet,
+  prepareSharedUnet,
+  referenceBatchFeeds,
+  referenceOutputs,
+  sharingFeeds,
+  targetBatchFeeds,
+  type PreparedUnet,
+  type SharingOptions,
+} from '../attention';
 import { InputError, ModelError } from '../errors';
 import { upcastsFloat16 } from '../model/float32-copy';
 import { readModelLayout } from '../model/layout';
 import { LoadedModel } from '../model/loaded-model';
+import { OnnxModel } from '../model/onnx-session';
 import type { RuntimeOptions } from '../model/runtime';
 import type { SetSharing } from './generate';
 import { blockNoiseLatents, fitLatentToRgb, type LatentToRgb } from './latent-preview';
@@ -16,6 +26,12 @@ export interface PipelineLoadOptions {
    * and on the CPU provider float32 versions of float16 exports. Without it the export runs as is.
    */
   cacheDir?: string;
+  /**
+   * Whether shared sets larger than one batch run their batches in lockstep, the reference's
+   * once per step (default true); false gives every batch the reference (the chunking before
+   * lockstep, which `bench/reference-once.ts` compares against).
+   */
+  lockstep?: boolean;
 }
 
 /**
@@ -31,9 +47,13 @@ export class Pipeline {
     private readonly sharedUnet: PreparedUnet | undefined,
     /** Why shared attention is unavailable, for the job that asks for it. */
     private readonly sharingUnavailable: ModelError | undefined,
+    private readonly cacheDir: string | undefined,
+    private readonly lockstepOn: boolean,
   ) {}
 
   private previewMap?: Promise<LatentToRgb>;
+  /** The lockstep U-Net's session, loaded when a shared set first needs several batches. */
+  private lockstepRunner?: Promise<UnetRunner>;
 
   static async load(dir: string, runtime: RuntimeOptions, options: PipelineLoadOptions = {}): Promise<Pipeline> {
     const layout = await readModelLayout(dir);
@@ -52,7 +72,7 @@ export class Pipeline {
     }
     const model = await LoadedModel.load(layout, runtime, { unetPath: sharedUnet?.path, cacheDir: options.cacheDir });
     const conditioner = await TextConditioner.create(layout, model.textEncoders);
-    return new Pipeline(model, conditioner, new UnetRunner(model.unet, layout), sharedUnet, unavailable);
+    return new Pipeline(model, conditioner, new UnetRunner(model.unet, layout), sharedUnet, unavailable, options.cacheDir, options.lockstep ?? true);
   }
 
   /**
@@ -65,7 +85,37 @@ export class Pipeline {
       if (options === null) return undefined;
       throw this.sharingUnavailable!;
     }
-    return { active: options !== null, fullAttentionShare: options?.fullAttentionShare === true, feeds: (layout) => sharingFeeds(options, unet, layout) };
+    const feeds = (layout: { images: number; guided: boolean }) => sharingFeeds(options, unet, layout);
+    if (options === null || options.fullAttentionShare || !this.lockstepOn) return { active: options !== null, fullAttentionShare: options?.fullAttentionShare === true, feeds };
+    return {
+      active: true,
+      feeds,
+      lockstep: {
+        unet: () => this.lockstepUnet(),
+        referenceFeeds: (layout) => referenceBatchFeeds(options, unet, layout),
+        handedOn: referenceOutputs(unet),
+        targetFeeds: (layout, handedOn) => targetBatchFeeds(options, unet, layout, handedOn),
+      },
+    };
+  }
+
+  /**
+   * The session of the lockstep variant (attention/lockstep-graph.ts), created when a set first
+   * needs more than one batch. It and the one-batch U-Net's session are held in turn (see
+   * OnnxModel.exclusiveWith), so the weights are in memory once: switching between one-batch and
+   * lockstep sets creates a session again.
+   */
+  private lockstepUnet(): Promise<UnetRunner> {
+    this.lockstepRunner ??= (async () => {
+      const prepared = await prepareLockstepUnet(this.model.layout.unet.onnx, this.cacheDir!, { upcastFloat16: this.sharedUnet!.upcast });
+      await this.model.unet.suspend();
+      const model = await OnnxModel.load(prepared.path, this.model.runtime);
+      model.exclusiveWith(this.model.unet);
+      return new UnetRunner(model, this.model.layout);
+    })();
+    // A failed load is tried again by the next set.
+    this.lockstepRunner.catch(() => (this.lockstepRunner = undefined));
+    return this.lockstepRunner;
   }
 
   /** Latent [C, h, w] for a pixel size; sizes must be whole multiples of the VAE's downscale. */
@@ -85,8 +135,11 @@ export class Pipeline {
     return this.previewMap;
   }
 
-  release(): Promise<void> {
-    return this.model.release();
+  async release(): Promise<void> {
+    const lockstep = await this.lockstepRunner?.catch(() => undefined);
+    this.lockstepRunner = undefined;
+    await lockstep?.model.release();
+    await this.model.release();
   }
 
   private async fitLatentPreview(): Promise<LatentToRgb> {

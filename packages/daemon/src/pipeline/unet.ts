@@ -49,6 +49,11 @@ export class UnetRunner {
   }
 
   async predict(call: UnetCall, height: number, width: number): Promise<FloatTensor> {
+    return (await this.predictWith(call, height, width, [])).sample;
+  }
+
+  /** The prediction and more of the model's outputs (a lockstep U-Net's reference tensors). */
+  async predictWith(call: UnetCall, height: number, width: number, outputs: readonly string[]): Promise<{ sample: FloatTensor; outputs: Record<string, FloatTensor> }> {
     const batch = call.latents.dims[0];
     const feeds: Record<string, Feed> = {
       sample: call.latents,
@@ -68,8 +73,9 @@ export class UnetRunner {
       feeds.text_embeds = call.pooled;
       feeds.time_ids = timeIds(batch, height, width);
     }
-    const result = await this.model.run(feeds, [this.output]);
-    return result[this.output];
+    const result = await this.model.run(feeds, [this.output, ...outputs]);
+    const { [this.output]: sample, ...more } = result;
+    return { sample, outputs: more };
   }
 
   private timestepFeed(t: number, batch: number): Feed {

@@ -7,7 +7,9 @@ import type { Sampler } from '../../src/scheduler/sampler';
 import { SD_CONFIG } from '../scheduler/reference';
 
 /** A U-Net that predicts a fixed fraction of its input: enough to follow the loop by hand. */
-const unet = { predict: async (call: { latents: FloatTensor }) => ({ data: call.latents.data.map((v) => 0.1 * v), dims: call.latents.dims }) } as unknown as UnetRunner;
+const unet = {
+  predictWith: async (call: { latents: FloatTensor }) => ({ sample: { data: call.latents.data.map((v) => 0.1 * v), dims: call.latents.dims }, outputs: {} }),
+} as unknown as UnetRunner;
 
 const latents: FloatTensor = { data: Float32Array.from({ length: 2 * 4 * 2 * 2 }, (_, i) => (i % 7) / 7 - 0.4), dims: [2, 4, 2, 2] };
 const cond = { hidden: { data: new Float32Array(2 * 3 * 4), dims: [2, 3, 4] } };
