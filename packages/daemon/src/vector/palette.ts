@@ -32,6 +32,11 @@ export interface PaletteOptions {
   minColours?: number;
   /** Seed of the k-means++ draws. */
   seed?: number;
+  /**
+   * Colours to start from instead of the heaviest point: a smaller palette being grown keeps its
+   * fitted colours as seeds, so each size does not seed and refine its first colours again.
+   */
+  initial?: readonly Oklab[];
 }
 
 export interface PaletteColour {
@@ -179,8 +184,8 @@ export function fitPalette(points: readonly PalettePoint[], options: PaletteOpti
   // The heaviest colour first: deterministic, and the background or main fill is always kept.
   let first = usable[0];
   for (const p of usable) if (p.weight > first.weight) first = p;
-  const centres: Oklab[] = [first.lab];
-  const closest = usable.map((p) => distanceSq(p.lab, first.lab));
+  const centres: Oklab[] = options.initial && options.initial.length > 0 ? [...options.initial] : [first.lab];
+  const closest = usable.map((p) => nearest(p.lab, centres).distanceSq);
   let error = meanError(usable, centres);
   const done = (): boolean =>
     centres.length >= minColours && error <= options.targetError && missShare(usable, centres, MISS_FACTOR * options.targetError) <= MISS_SHARE;

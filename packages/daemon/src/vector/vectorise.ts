@@ -184,7 +184,7 @@ async function traceGroup(group: readonly Prepared[], checkpoint: Checkpoint): P
   let palette = iconPalette;
   while (palette.length < MAX_COLOURS) {
     const size = Math.min(MAX_COLOURS, palette.length * 2);
-    const grown = fitPalette(sources.all, { targetError: 0, minColours: size, maxColours: size }).colours;
+    const grown = fitPalette(sources.all, { targetError: 0, minColours: size, maxColours: size, initial: palette.map((c) => c.lab) }).colours;
     if (grown.length <= palette.length) break;
     palette = grown;
     if (group.every((prepared) => quantisationError(prepared, palette) <= ORIGINAL_LIMIT)) break;

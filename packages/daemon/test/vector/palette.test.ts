@@ -39,6 +39,22 @@ describe('fitPalette', () => {
     expect(fitPalette(points, { targetError: 1, maxColours: 30, minColours: 12 }).colours).toHaveLength(12);
   });
 
+  it('grows a palette from its colours: the size asked for, closer than they were, and as close as a fit from scratch', () => {
+    // Noise: 600 random colours, the case where a set's palette doubles until it is fine enough.
+    let state = 12345;
+    const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const points = Array.from({ length: 600 }, () => point([Math.floor(random() * 256), Math.floor(random() * 256), Math.floor(random() * 256)], 1 + Math.floor(random() * 4)));
+    const small = fitPalette(points, { targetError: 0, minColours: 16, maxColours: 16 });
+    const grown = fitPalette(points, { targetError: 0, minColours: 32, maxColours: 32, initial: small.colours.map((c) => c.lab) });
+    const scratch = fitPalette(points, { targetError: 0, minColours: 32, maxColours: 32 });
+    expect(grown.colours).toHaveLength(32);
+    expect(grown.error).toBeLessThan(small.error);
+    expect(grown.error).toBeLessThanOrEqual(scratch.error * 1.05);
+    // The seeds are the initial colours: a fit started from far-off colours would end elsewhere.
+    const fromBlack = fitPalette(points, { targetError: 0, minColours: 32, maxColours: 32, initial: [[0, 0, 0]] });
+    expect(fromBlack.colours.map((c) => c.hex)).not.toEqual(grown.colours.map((c) => c.hex));
+  });
+
   it('keeps a colour that only a small detail uses (0.5% of the weight)', () => {
     // The mean error without the detail's colour is 0.005 * ~0.4 = 0.002, under the target:
     // only the miss criterion adds it.
