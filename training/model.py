@@ -385,9 +385,19 @@ class UNet2DConditionModel(nn.Module):
             )
         self.conv_norm_out = nn.GroupNorm(groups, ch[0], eps=1e-5)
         self.conv_out = nn.Conv2d(ch[0], config["out_channels"], 3, padding=1)
+        # Experimental (stage 3): the text, pooled over its positions, added to the time embedding,
+        # so every ResNet block sees the caption (as SDXL's U-Net does with its pooled text) and
+        # not only the cross-attention layers. Inside the graph: the export's inputs stay SD 1.x's.
+        # Zero at the start, so a fine-tune begins as the model it starts from.
+        if config.get("text_time_embedding"):
+            self.text_time = nn.Linear(ctx, temb)
+            nn.init.zeros_(self.text_time.weight)
+            nn.init.zeros_(self.text_time.bias)
 
     def forward(self, sample, timestep, encoder_hidden_states):
         temb = self.time_embedding(timestep_embedding(timestep, self.config["block_out_channels"][0]))
+        if self.config.get("text_time_embedding"):
+            temb = temb + self.text_time(encoder_hidden_states.mean(dim=1))
         x = self.conv_in(sample)
         skips = [x]
         for block in self.down_blocks:

@@ -149,8 +149,9 @@ def prepare_latents(data, vae_path, samples, data_seed):
     return latents, captions, names, entries
 
 
-def build_models(latent_channels, vocab_size):
-    return UNet2DConditionModel(unet_config(latent_channels)), CLIPTextModel({**TEXT_CONFIG, "vocab_size": vocab_size})
+def build_models(latent_channels, vocab_size, text_time=False):
+    config = {**unet_config(latent_channels), **({"text_time_embedding": True} if text_time else {})}
+    return UNet2DConditionModel(config), CLIPTextModel({**TEXT_CONFIG, "vocab_size": vocab_size})
 
 
 def main():
@@ -173,6 +174,7 @@ def main():
     p.add_argument("--groups", type=int, default=0, help="per step, this many StyleAligned sets drawn fresh (one style, different names) and trained with shared attention")
     p.add_argument("--group-size", type=int, default=4)
     p.add_argument("--name-loss", type=float, default=0.0, help="weight of the text encoder's auxiliary name classification (every position from EOS on)")
+    p.add_argument("--text-time", action="store_true", help="experimental: the pooled text added to the U-Net's time embedding (model.py)")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -190,7 +192,7 @@ def main():
     n, latent_channels = latents.shape[0], latents.shape[1]
 
     torch.manual_seed(args.seed)
-    unet, text_encoder = build_models(latent_channels, tokenizer.vocab_size)
+    unet, text_encoder = build_models(latent_channels, tokenizer.vocab_size, args.text_time)
     # Training only, never exported: makes every text position from EOS on name the icon, so the
     # U-Net's cross-attention finds the name wherever it looks (a 1-of-32 token did not reach it).
     name_head = torch.nn.Linear(TEXT_DIM, len(entries))
@@ -202,13 +204,16 @@ def main():
         ck = torch.load(args.init)
         assert ck["merges"] == tokenizer.merges, "vocabulary changed since the --init checkpoint"
         assert ck["vae_digest"] == file_digest(args.vae), "the VAE changed since the --init checkpoint"
-        unet.load_state_dict(ck["unet"])
+        # New layers (--text-time) start as built (zero), in the weights and in the EMA.
+        missing, unexpected = unet.load_state_dict(ck["unet"], strict=False)
+        assert not unexpected and all(k.startswith("text_time.") for k in missing), (missing, unexpected)
         text_encoder.load_state_dict(ck["text_encoder"])
         if "name_head" in ck:
             name_head.load_state_dict(ck["name_head"])
         scaling_factor = ck["scaling_factor"]
-        ema = {"unet": ck["ema_unet"], "text_encoder": ck["ema_text_encoder"]}
-        print(f"initialised from {args.init} (its step {ck['step']})", flush=True)
+        fresh = {k: v.clone() for k, v in unet.state_dict().items() if k in missing}
+        ema = {"unet": {**ck["ema_unet"], **fresh}, "text_encoder": ck["ema_text_encoder"]}
+        print(f"initialised from {args.init} (its step {ck['step']}){'; new: ' + ', '.join(missing) if missing else ''}", flush=True)
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         assert ck["merges"] == tokenizer.merges, "vocabulary changed since the checkpoint"
@@ -245,7 +250,7 @@ def main():
                 "name_head": name_head.state_dict(),
                 "scaling_factor": scaling_factor,
                 "merges": tokenizer.merges,
-                "unet_config": unet_config(latent_channels),
+                "unet_config": unet.config,
                 "text_config": {**TEXT_CONFIG, "vocab_size": tokenizer.vocab_size},
                 "vae_path": args.vae,
                 "vae_digest": file_digest(args.vae),
