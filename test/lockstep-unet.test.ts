@@ -17,6 +17,8 @@ import {
   type SharedUnetInfo,
   type SharingOptions,
 } from '../packages/daemon/src/attention';
+import { estimateHandedOnBytes } from '../packages/daemon/src/engine/batch-size';
+import { readModelLayout } from '../packages/daemon/src/model/layout';
 import { OnnxModel } from '../packages/daemon/src/model/onnx-session';
 import { concatBatch, sliceBatch, type Feed, type FloatTensor } from '../packages/daemon/src/model/tensor';
 import { readModel, writeModel } from '../packages/daemon/src/onnx';
@@ -126,6 +128,18 @@ describe.each(variants)('lockstep U-Net, $name', ({ name: variant, options: mode
       expect(second).toBeLessThan(bound);
     });
   }
+
+  it("hands on the keys and values batch-size.ts counts: the U-Net config's self-attention activations, twice per row", async () => {
+    const fetch = referenceOutputs(m.info);
+    const out = await m.lockstep.run({ ...inputs(m.tiny, [1, 2], true), ...referenceBatchFeeds(TEXT, m.info, { images: 2, guided: true }) }, [...fetch, 'out_sample']);
+    const [, , latentHeight, latentWidth] = out.out_sample.dims;
+    const { unet } = await readModelLayout(m.tiny.dir);
+    const keysAndValues = fetch.filter((name) => /_(key|value)_\d+_out$/.test(name));
+    expect(keysAndValues).toHaveLength(2 * m.info.layerCount);
+    // Counted as float32 (a float16 model's take half that).
+    const handedOn = keysAndValues.reduce((bytes, name) => bytes + 4 * out[name].data.length, 0);
+    expect(handedOn).toBe(estimateHandedOnBytes({ latentHeight, latentWidth, topChannels: unet.topChannels, selfAttentionActivations: unet.selfAttentionActivations }, 2));
+  });
 
   it('hands on one row per CFG half, and nothing where sharing is off', async () => {
     const fetch = referenceOutputs(m.info);

@@ -62,9 +62,9 @@ describe('the npm package', () => {
     const evalData = filesUnder(join(daemon, 'eval-data')).map((f) => `eval-data/${f}`);
     expect(evalData).toContain('eval-data/glyphs.json');
     expect(filesUnder(join(unpacked, 'package')).sort()).toEqual(
-      ['LICENSE', 'README.md', 'THIRD-PARTY-NOTICES.md', 'bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', 'package.json', ...model, ...evalData].sort(),
+      ['LICENSE', 'README.md', 'THIRD-PARTY-NOTICES.md', 'bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/vector-worker.js', 'package.json', ...model, ...evalData].sort(),
     );
-    for (const file of ['bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', ...model, ...evalData]) {
+    for (const file of ['bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/vector-worker.js', ...model, ...evalData]) {
       expect({ file, same: Buffer.compare(await readFile(join(unpacked, 'package', file)), await readFile(join(daemon, file))) === 0 }).toEqual({ file, same: true });
     }
     const tarball = statSync(join(out, 'release', `styleset-${version}.tgz`)).size;

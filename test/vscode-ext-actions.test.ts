@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadOrCreateToken } from '../packages/daemon/src/config/token';
 import { startDaemon, type Daemon } from '../packages/daemon/src/server/daemon';
 import { FakeEngine } from '../packages/daemon/test/server/support/fake-engine';
 import { VscodeHost, type Item, type Shown } from './support/vscode-host';
+import { TOKEN_KEY, buildExtensionBundle } from './support/vscode-ext-bundle';
 
 /**
  * The commands as a user meets them, run from the real bundle against a real daemon (with the fake
@@ -15,9 +14,7 @@ import { VscodeHost, type Item, type Shown } from './support/vscode-host';
  * does what it says.
  */
 
-const packageDir = join(import.meta.dirname, '../packages/vscode-ext');
 const GENERATE = 'styleset.generatePlaceholders';
-const TOKEN_KEY = 'styleset.pairingToken';
 
 let root: string;
 let dist: string;
@@ -30,8 +27,7 @@ let host: VscodeHost;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'styleset-vscode-actions-'));
   dist = join(root, 'dist');
-  await promisify(execFile)(process.execPath, [join(packageDir, 'build.mjs'), dist]);
-  bundle = await readFile(join(dist, 'extension.cjs'), 'utf8');
+  bundle = await buildExtensionBundle(dist);
   token = await loadOrCreateToken(join(root, 'config'));
 });
 

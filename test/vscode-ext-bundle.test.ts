@@ -1,20 +1,18 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '../packages/vscode-ext/src/settings';
 import { VscodeHost } from './support/vscode-host';
+import { VSCODE_EXT_DIR, buildExtensionBundle } from './support/vscode-ext-bundle';
 
-const packageDir = join(import.meta.dirname, '../packages/vscode-ext');
+const packageDir = VSCODE_EXT_DIR;
 let dist: string;
 let bundle: string;
 
 beforeAll(async () => {
   dist = await mkdtemp(join(tmpdir(), 'styleset-vscode-dist-'));
-  await promisify(execFile)(process.execPath, [join(packageDir, 'build.mjs'), dist]);
-  bundle = await readFile(join(dist, 'extension.cjs'), 'utf8');
+  bundle = await buildExtensionBundle(dist);
 });
 
 afterAll(async () => {

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -10,6 +8,7 @@ import { loadOrCreateToken } from '../packages/daemon/src/config/token';
 import { startDaemon, type Daemon } from '../packages/daemon/src/server/daemon';
 import { FakeEngine, fakePng, type FakeEngineOptions } from '../packages/daemon/test/server/support/fake-engine';
 import { DiagnosticSeverity, Uri, VscodeHost, type TextDocument } from './support/vscode-host';
+import { TOKEN_KEY, buildExtensionBundle } from './support/vscode-ext-bundle';
 
 /**
  * Diagnostics, quick fixes, sizes, formats and the workspace's style image as a user meets them:
@@ -17,8 +16,6 @@ import { DiagnosticSeverity, Uri, VscodeHost, type TextDocument } from './suppor
  * (test/hosts/vscode-*.test.ts does the same in a real VS Code.)
  */
 
-const packageDir = join(import.meta.dirname, '../packages/vscode-ext');
-const TOKEN_KEY = 'styleset.pairingToken';
 
 let root: string;
 let dist: string;
@@ -33,8 +30,7 @@ let host: VscodeHost;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'styleset-vscode-diagnostics-'));
   dist = join(root, 'dist');
-  await promisify(execFile)(process.execPath, [join(packageDir, 'build.mjs'), dist]);
-  bundle = await readFile(join(dist, 'extension.cjs'), 'utf8');
+  bundle = await buildExtensionBundle(dist);
   token = await loadOrCreateToken(join(root, 'config'));
 });
 

@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StylesetClient } from '../packages/daemon/src/server/client';
 import type { Daemon } from '../packages/daemon/src/server/daemon';
 import type { FakeEngine } from '../packages/daemon/test/server/support/fake-engine';
 import { startSavedStyleDaemon, type SavedStyleDaemon } from './support/saved-style-daemon';
 import { VscodeHost, type QuickPick } from './support/vscode-host';
+import { TOKEN_KEY, buildExtensionBundle } from './support/vscode-ext-bundle';
 
 /**
  * A saved style from the daemon as the workspace's style, as a user meets it: the real bundle in
@@ -15,8 +14,6 @@ import { VscodeHost, type QuickPick } from './support/vscode-host';
  * saved from a set of another client's.
  */
 
-const packageDir = join(import.meta.dirname, '../packages/vscode-ext');
-const TOKEN_KEY = 'styleset.pairingToken';
 
 let saved: SavedStyleDaemon;
 let root: string;
@@ -30,8 +27,7 @@ beforeAll(async () => {
   saved = await startSavedStyleDaemon('styleset-vscode-saved-style-');
   ({ root, token, daemon, engine } = saved);
   dist = join(root, 'dist');
-  await promisify(execFile)(process.execPath, [join(packageDir, 'build.mjs'), dist]);
-  bundle = await readFile(join(dist, 'extension.cjs'), 'utf8');
+  bundle = await buildExtensionBundle(dist);
 });
 
 afterAll(async () => {

@@ -60,7 +60,7 @@ export async function buildNpmPackage(root: string, outDir: string): Promise<Npm
       dependencies: publishedDependencies(daemonManifest.dependencies ?? {}),
     };
     await writeFile(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    for (const file of ['README.md', 'LICENSE', 'bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js']) {
+    for (const file of ['README.md', 'LICENSE', 'bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/vector-worker.js']) {
       await cp(join(daemon, file), join(stage, file)).catch((error: NodeJS.ErrnoException) => {
         throw new Error(`${join(daemon, file)} is missing${file.startsWith('dist/') ? ' (run `npm run build` first)' : ''}: ${error.message}`);
       });
@@ -123,7 +123,7 @@ export async function thirdPartyNotices(daemon: string): Promise<string> {
   return [
     '# Third-party software in this package',
     '',
-    "dist/cli.js and dist/engine-worker.js include the following npm packages (esbuild bundles). The packages listed as dependencies in package.json are installed by npm with their own licences.",
+    "dist/cli.js, dist/engine-worker.js and dist/vector-worker.js include the following npm packages (esbuild bundles). The packages listed as dependencies in package.json are installed by npm with their own licences.",
     '',
     sections.join('\n\n'),
     '',

@@ -5,7 +5,6 @@
 // test asserts on the nodes the plugin created; the main states are screenshotted
 // (docs/images/figma/ with STYLESET_UPDATE_SCREENSHOTS=1).
 import { readFile, readdir } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { encodePng } from '../../packages/daemon/src/image/png';
 import { ASSET_KEY, parseAssetRecord, type AssetRecord } from '../../packages/figma-plugin/src/asset-record';
 import { pngSize } from '../../packages/figma-plugin/src/reference-export';
 import { buildPlugin, removeBuild, type BuiltPlugin } from '../support/figma-plugin-host';
+import { freePort } from '../support/free-port';
 import type { NodeSnapshot } from '../support/figma-stub';
 import { launchChromium } from './support/chromium';
 import { daemonFolders, startRelay, startServe, type Relay, type Serve } from './support/figma-daemon';
@@ -277,11 +277,7 @@ describe('the Figma plugin in Chromium', () => {
   });
 
   it('says how to start the daemon when none is running, and places nothing', async () => {
-    // A port nothing listens on: taken from the system, then let go.
-    const free = createServer();
-    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
-    const stopped = { url: `ws://127.0.0.1:${(free.address() as AddressInfo).port}` };
-    await new Promise((resolve) => free.close(resolve));
+    const stopped = { url: `ws://127.0.0.1:${await freePort()}` };
     const opened = await open(paired(stopped.url, 'any'));
     const { host, ui, icons } = opened;
     await host.select([icons]);

@@ -1,6 +1,6 @@
 // The issue's load test, bounded in count (and by the test's time limit), loopback only: 2 front
-// doors, 3 worker processes, 6 clients x 20 jobs with cancels, one worker killed with SIGKILL
-// mid-run. Every accepted job ends exactly once (counted on the events stream itself, which every
+// doors, 3 worker processes, 6 clients x 20 jobs with cancels, and the worker running one long job
+// killed with SIGKILL mid-run. Every accepted job ends exactly once (counted on the events stream itself, which every
 // front door reads), every result re-fetches byte-identical from the other front door, none is
 // announced twice.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,13 +13,16 @@ import { TeamKeys } from '../../packages/daemon/src/team';
 import { decodeStreamEvent } from '../../packages/daemon/src/team/stream-events';
 import { tinyModelSet } from '../support/tiny-model-set';
 import { startRedisServer, type RedisServer } from './support/redis-server';
-import { pairingToken, startFrontDoor, startWorker, type FrontDoorProcess, type TeamProcess } from './support/team';
+import { pairingToken, startFrontDoor, startWorker, until, type FrontDoorProcess, type TeamProcess } from './support/team';
 
 const CLIENTS = 6;
 const JOBS_PER_CLIENT = 20;
 const PROMPTS = ['a star', 'a moon'];
 /** Every fifth job of a client is cancelled as soon as it is accepted. */
 const cancels = (j: number) => j % 5 === 4;
+/** The killed worker's job: about half a second on the tiny model, where the others take milliseconds. */
+const LONG_STEPS = 200;
+const LONG_PROMPTS = ['a star', 'a moon', 'a sun', 'a cloud'];
 
 let models: Awaited<ReturnType<typeof tinyModelSet<'tiny'>>>;
 let root: string;
@@ -49,22 +52,26 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-it('ends every accepted job exactly once, with every result re-fetchable byte for byte, through a worker killed mid-run', { timeout: 600_000 }, async () => {
-  let resultsSeen = 0;
-  let killed: TeamProcess | undefined;
-  let killing: Promise<void> | undefined;
-  const killOneMidJob = () => {
-    // The first worker whose log says it is running a job now.
-    const busy = workers.find((w) => {
-      const jobs = w.events().filter((e) => e.type === 'job');
-      return jobs.at(-1)?.state === 'running';
-    });
-    if (busy === undefined) return;
-    killed = busy;
-    killing = busy.stop('SIGKILL');
-  };
-
+it('ends every accepted job exactly once, with every result re-fetchable byte for byte, through a worker killed mid-job', { timeout: 600_000 }, async () => {
+  // The worker to kill is the one running a job long enough (LONG_STEPS) that the kill surely lands
+  // before it ends, and only once its client heard the job running (its record says so): a 2-step
+  // job can finish between its `running` line and the signal, and a worker killed before it stored
+  // `running` had not started (the retry is then rightly a first attempt).
   const submitted: Array<{ client: number; job: Job; events: Received[]; cancelled?: Promise<unknown> }> = [];
+  const long = { client: 0, job: await clients[0].submit({ kind: 'set', prompts: LONG_PROMPTS, options: { model: 'tiny', steps: LONG_STEPS, seed: 7 } }), events: [] as Received[] };
+  submitted.push(long);
+  const killing = (async () => {
+    let runner: TeamProcess | undefined;
+    for await (const event of long.job) {
+      long.events.push(event);
+      const { message } = event;
+      if (runner !== undefined || message.type !== 'status' || message.state !== 'running') continue;
+      runner = await until(() => workers.find((w) => w.events().some((e) => e.type === 'job' && e.jobId === long.job.jobId && e.state === 'running')));
+      await runner.stop('SIGKILL');
+    }
+    return runner;
+  })();
+
   await Promise.all(
     clients.map(async (client, c) => {
       const mine = [];
@@ -76,18 +83,15 @@ it('ends every accepted job exactly once, with every result re-fetchable byte fo
       }
       await Promise.all(
         mine.map(async (entry) => {
-          for await (const event of entry.job) {
-            entry.events.push(event);
-            if (event.message.type === 'result' && ++resultsSeen === 40 && killed === undefined) killOneMidJob();
-          }
+          for await (const event of entry.job) entry.events.push(event);
           await entry.cancelled;
         }),
       );
     }),
   );
-  await killing;
-  expect(submitted).toHaveLength(CLIENTS * JOBS_PER_CLIENT);
+  const killed = await killing;
   expect(killed).toBeDefined();
+  expect(submitted).toHaveLength(CLIENTS * JOBS_PER_CLIENT + 1);
 
   // What went on the events stream, per job: the one source every client's events came from.
   const redis = new Redis(server.url);
@@ -120,13 +124,14 @@ it('ends every accepted job exactly once, with every result re-fetchable byte fo
     const sent = events.filter((e) => e.message.type === 'result');
     expect(fetched.results.map((r) => r.message.index)).toEqual(sent.map((r) => (r.message as { index: number }).index));
     expect(fetched.results.map((r) => Buffer.from(r.bytes!).toString('base64'))).toEqual(sent.map((r) => Buffer.from(r.bytes!).toString('base64')));
-    if (last.type === 'done') expect(sent).toHaveLength(PROMPTS.length);
+    if (last.type === 'done') expect(sent).toHaveLength(job === long.job ? LONG_PROMPTS.length : PROMPTS.length);
     states.set(fetched.status.state, (states.get(fetched.status.state) ?? 0) + 1);
   }
   // Only cancels end a job unfinished: the killed worker's job ran again elsewhere.
   expect([...states.keys()].every((s) => s === 'done' || s === 'cancelled')).toBe(true);
   expect(states.get('cancelled') ?? 0).toBeLessThanOrEqual(CLIENTS * 4);
   const retried = workers.filter((w) => w !== killed).flatMap((w) => w.events()).filter((e) => e.type === 'job' && e.attempt === 2);
-  expect(retried.length).toBeGreaterThanOrEqual(1);
+  expect(retried.filter((e) => e.jobId === long.job.jobId).map((e) => e.state)).toEqual(['running', 'done']);
+  expect(long.events.at(-1)!.message.type).toBe('done');
   console.log(`team load: ${submitted.length} jobs, ${JSON.stringify(Object.fromEntries(states))}, ${retried.length / 2} retried after the SIGKILL`);
 });

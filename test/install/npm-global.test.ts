@@ -231,7 +231,7 @@ describe('npm install -g styleset --ignore-scripts, into an empty prefix', { tim
   });
 
   it('holds no path of the clone it was built in', async () => {
-    for (const file of ['dist/cli.js', 'dist/engine-worker.js', 'bin/styleset.js']) {
+    for (const file of ['dist/cli.js', 'dist/engine-worker.js', 'dist/vector-worker.js', 'bin/styleset.js']) {
       expect({ file, clone: (await readFile(join(installed, file), 'utf8')).includes(root) }).toEqual({ file, clone: false });
     }
   });

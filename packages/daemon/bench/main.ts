@@ -11,6 +11,7 @@
  *   npm run bench -- --only plain-vs-export [--models sd1-large]
  *                                         one scenario alone, into results/latest.json, then the page and plot
  *                                         from it; its table says when it ran (about 2 minutes idle)
+ *   npm run bench -- --only vector        the default model's vector output alone, likewise (about 1 minute idle)
  *   npm run bench -- --only memory-estimate
  *                                         the default batch size's memory estimate of each model, held against
  *                                         the peaks of the last full run (seconds)

@@ -32,7 +32,7 @@ export interface ModelResults {
   inversion: Array<Measured<'inversion'>>;
   daemon: Measured<'daemon'>;
   /** Vector output after warm sets (the default model only; absent in runs before it existed). */
-  vector?: Measured<'vector'>;
+  vector?: Measured<'vector'> & { /** When measured by `--only vector` alone: its command and start. */ separately?: { command: string; startedAt: string } };
   /** Plain generation against the export as it is (absent in runs before it existed). */
   plainVsExport?: PlainVsExport;
   /** The default batch size's memory estimate for this model (absent in runs before it existed). */

@@ -8,12 +8,12 @@ import { scalingPlot } from './report/scaling-plot';
 import { resultTables } from './report/tables';
 import type { BenchResults } from './results';
 import { memoryEstimate } from './memory-estimate';
-import { benchPlainVsExport } from './run-model';
+import { benchPlainVsExport, inChild } from './run-model';
 import { prepareSharedUnet } from '../src/attention';
 import { readModelLayout } from '../src/model/layout';
 
 /** Scenarios that can run on their own, into the last full run's results. */
-export const SEPARATE_SCENARIOS = ['plain-vs-export', 'memory-estimate'] as const;
+export const SEPARATE_SCENARIOS = ['plain-vs-export', 'memory-estimate', 'vector'] as const;
 export type SeparateScenario = (typeof SEPARATE_SCENARIOS)[number];
 
 export interface SeparateRun {
@@ -41,7 +41,8 @@ export async function runSeparately(run: SeparateRun): Promise<void> {
   try {
     const embedded = defaultModel();
     const candidates: BenchModel[] = [...('missing' in embedded ? [] : [embedded]), ...(await generateTinyModels(join(work, 'models')))];
-    const wanted = (m: BenchModel) => run.scenario === 'memory-estimate' || planFor(m.id, false).plainVsExport !== undefined;
+    const wanted = (m: BenchModel) =>
+      run.scenario === 'memory-estimate' || (run.scenario === 'vector' ? planFor(m.id, false).vectorRepeats > 0 && m.id === 'default' : planFor(m.id, false).plainVsExport !== undefined);
     const chosen = candidates.filter((m) => (run.only ? run.only.includes(m.id) : wanted(m)));
     if (chosen.length === 0) throw new Error(`no model to run ${run.scenario} on: --models ${run.only?.join(',')} names none of ${candidates.map((m) => m.id).join(', ')}`);
     for (const model of chosen) {
@@ -50,6 +51,12 @@ export async function runSeparately(run: SeparateRun): Promise<void> {
       const separately = { command: run.command, startedAt };
       if (run.scenario === 'memory-estimate') {
         entry.memoryEstimate = { ...(await memoryEstimate(model)), separately };
+        continue;
+      }
+      if (run.scenario === 'vector') {
+        const plan = planFor(model.id, false);
+        const spec = { kind: 'vector', model, dataDir: join(work, model.id, 'data'), targets: plan.targets, steps: plan.setSteps, repeats: plan.vectorRepeats } as const;
+        entry.vector = { ...(await inChild(spec, 'vector output')), separately };
         continue;
       }
       const plan = planFor(model.id, false).plainVsExport ?? { images: 4, processes: 3, warmup: 1, repeats: 7 };

@@ -26,19 +26,24 @@ export const styleAlignedShape = {
   shareLayerNorm: z.boolean(),
 };
 
-const generationShape = {
-  /** A model id from `models`; absent means the daemon's default model. */
-  model: modelIdSchema,
+/** How an image is denoised and at what size: what a job sets and a saved style keeps. */
+export const samplingShape = {
   negativePrompt: promptSchema,
   steps: stepsSchema,
   guidance: guidanceSchema,
-  /** Absent means random; every `result` reports the seed that reproduces it. */
-  seed: seedSchema,
   /** Absent means the model's native size. */
   width: dimensionSchema,
   height: dimensionSchema,
   /** Absent means the model's own (see `ModelInfo.defaults`), as for steps and guidance. */
   scheduler: schedulerSchema,
+};
+
+const generationShape = {
+  /** A model id from `models`; absent means the daemon's default model. */
+  model: modelIdSchema,
+  ...samplingShape,
+  /** Absent means random; every `result` reports the seed that reproduces it. */
+  seed: seedSchema,
   /** Chunk size: larger sets run in chunks that all carry the reference in slot 0. Absent means
    * the daemon's choice for the model's size. */
   batchSize: z.int().min(LIMITS.batchSize.min).max(LIMITS.batchSize.max),
@@ -75,12 +80,7 @@ export const referenceOptionsSchema = z
 export const imageStyleOptionsSchema = z
   .strictObject({
     model: modelIdSchema,
-    negativePrompt: promptSchema,
-    steps: stepsSchema,
-    guidance: guidanceSchema,
-    width: dimensionSchema,
-    height: dimensionSchema,
-    scheduler: schedulerSchema,
+    ...samplingShape,
     batchSize: generationShape.batchSize,
     ...styleAlignedShape,
     ...inversionShape,

@@ -1,8 +1,7 @@
 import * as z from 'zod';
-import { dimensionSchema, guidanceSchema, modelIdSchema, promptSchema, seedSchema, stepsSchema } from './fields';
-import { schedulerSchema } from './jobs';
+import { guidanceSchema, modelIdSchema, promptSchema, seedSchema } from './fields';
 import { LIMITS } from './limits';
-import { styleAlignedShape } from './options';
+import { samplingShape, styleAlignedShape } from './options';
 
 /**
  * Saved styles: a reference (a prompt and seed from a generated set, or an image and its prompt),
@@ -46,12 +45,7 @@ export const unetSha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SH
  * size), which an extension of the set keeps so that each image runs in a batch of the same shape.
  */
 export const styleOptionsSchema = z.strictObject({
-  negativePrompt: promptSchema,
-  steps: stepsSchema,
-  guidance: guidanceSchema,
-  width: dimensionSchema,
-  height: dimensionSchema,
-  scheduler: schedulerSchema,
+  ...samplingShape,
   batchSize: z.int().min(LIMITS.batchSize.min).max(LIMITS.batchSize.max).optional(),
   ...styleAlignedShape,
   /** `image` styles: how the image was inverted and where its reference starts. */

@@ -4,10 +4,10 @@
 // broken CI machine, not a reason to skip.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort } from '../../support/free-port';
 
 export interface RedisServer {
   port: number;
@@ -76,14 +76,3 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   };
 }
 
-/** A port nothing listens on now (the kernel's choice, released at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

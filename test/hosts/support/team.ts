@@ -72,3 +72,16 @@ export async function pairingToken(configDir: string): Promise<string> {
   const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'pair', '--json', '--config-dir', configDir]);
   return (JSON.parse(stdout) as { token: string }).token;
 }
+
+/**
+ * What `found` returns once it is neither undefined nor false: waits for a process to log what the
+ * test needs, polling often (a kill must land while a job still runs). No time limit of its own:
+ * the test's applies.
+ */
+export async function until<T>(found: () => T | undefined | false): Promise<T> {
+  for (;;) {
+    const value = found();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

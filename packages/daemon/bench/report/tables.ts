@@ -181,7 +181,8 @@ export function resultTables(results: BenchResults, plotFile: string): string {
     ),
     '### Vector output',
     'After a warm 4-target set (plus its reference) of the default model, in the same process: `vectoriseSet` as `--format both --background transparent` ' +
-      'runs it (background separation, one palette, tracing, svgo, the render-back check). *clean 128 px icons*: four icons of the procedural renderer ' +
+      'runs it (background separation, one palette, tracing on the trace lanes, svgo, the render-back check), warm too: after four untimed runs ' +
+      '(runs before 2026-12-05 timed it from its second run on). *clean 128 px icons*: four icons of the procedural renderer ' +
       'the default model is trained on, drawn at 128 px, a stand-in for a model whose outputs are flat-coloured. ms: median [min–max] over the runs; ' +
       'per icon: median [min–max] over every icon of every run; errors: mean absolute error per channel of the SVG rendered back (of 255), the largest.',
     vectorTable(models),
@@ -222,9 +223,11 @@ function vectorTable(models: readonly ModelResults[]): string {
   });
   if (rows.length === 0) return 'Not measured in this run.';
   const first = models.find((m) => m.vector)?.vector?.result.firstVectorMs;
+  const alone = models.flatMap((m) => (m.vector?.separately ? [`${m.model.id}: measured alone by \`${m.vector.separately.command}\`, started ${m.vector.separately.startedAt}.`] : []));
   return [
     table(['images', 'px', 'set ms', 'vectorise ms', 'added', 'paths', 'subpaths', 'KB', 'fidelity', 'max error vs quantised', 'max error vs PNG', 'separated'], rows),
     first === undefined ? '' : `The first vectorising in a process took ${ms(first)} ms (svgo's import included; the CLI imports it while the set is generated).`,
+    ...alone,
   ].join('\n\n');
 }
 

@@ -1,3 +1,4 @@
+import { LIMITS } from '@styleset/protocol';
 import { InvalidArgumentError } from 'commander';
 
 /** Commander value parsers: a bad value names the flag's expectation instead of becoming NaN. */
@@ -16,6 +17,11 @@ export function decimal(min: number, max: number) {
     return n;
   };
 }
+
+/** The sampling flags every command that samples takes (`--steps`, `--guidance`, `--width`, `--height`), within the protocol's limits. */
+export const parseSteps = integer(LIMITS.steps.min, LIMITS.steps.max);
+export const parseGuidance = decimal(LIMITS.guidance.min, LIMITS.guidance.max);
+export const parseImageSide = integer(8, LIMITS.size.max);
 
 export function oneOf<T extends string>(choices: readonly T[]) {
   return (value: string): T => {

@@ -22,6 +22,11 @@
  *
  * Why at most 17 images: in `npm run bench` time per image stopped falling at about 16 targets on
  * every model, while memory kept growing with the batch; larger sets run in even chunks.
+ *
+ * A shared set larger than one batch runs its batches in lockstep, and between the reference's
+ * batch and the others the reference's keys and values of every self-attention layer are held as
+ * well: 2 x the U-Net's self-attention activations (model/unet-attention.ts) per reference row,
+ * about 1.7 GB for SDXL at 1024² with guidance. The batch then gets the budget less that.
  */
 import { freemem } from 'node:os';
 import type { RuntimeOptions } from '../model/runtime';
@@ -46,6 +51,15 @@ export interface UnetShape {
 /** Estimated bytes of working memory one U-Net row (one image, one guidance half) adds to a call. */
 export function estimateRowBytes(shape: UnetShape): number {
   return ROW_ACTIVATIONS * shape.latentHeight * shape.latentWidth * shape.topChannels * 4 + ROW_FIXED_BYTES;
+}
+
+/**
+ * Bytes of the keys and values a lockstep set's reference hands on each step (float32; the token
+ * statistics beside them are a few channels' worth and left out): `selfAttentionActivations` of
+ * its layout, twice, per reference row.
+ */
+export function estimateHandedOnBytes(shape: UnetShape & { selfAttentionActivations: number }, rowsPerImage: number): number {
+  return 2 * shape.selfAttentionActivations * shape.latentHeight * shape.latentWidth * shape.topChannels * 4 * rowsPerImage;
 }
 
 export interface MemoryBudget {
@@ -73,10 +87,16 @@ export interface BatchNeeds {
   /** Rows per image: 2 with classifier-free guidance. */
   rowsPerImage: number;
   rowBytes: number;
+  /** What a set that needs several batches holds besides one (estimateHandedOnBytes); absent: nothing. */
+  handedOnBytes?: number;
 }
 
 /** The most images (up to the set and MAX_BATCH_IMAGES) whose rows fit the budget; never under 2 unless the set is 1. */
 export function defaultBatchSize(needs: BatchNeeds, budget: MemoryBudget): number {
-  const fits = Math.floor(budget.bytes / (needs.rowsPerImage * needs.rowBytes));
-  return Math.max(1, Math.min(needs.images, MAX_BATCH_IMAGES, Math.max(2, fits)));
+  const rows = (bytes: number) => Math.floor(bytes / (needs.rowsPerImage * needs.rowBytes));
+  const fits = rows(budget.bytes);
+  if (needs.images <= Math.min(fits, MAX_BATCH_IMAGES)) return needs.images;
+  // Several batches: they run beside what the reference hands on.
+  const fitsBeside = rows(budget.bytes - (needs.handedOnBytes ?? 0));
+  return Math.max(1, Math.min(needs.images, MAX_BATCH_IMAGES, Math.max(2, fitsBeside)));
 }

@@ -15,7 +15,7 @@ import { stepBoundary } from '../pipeline/step-boundary';
 import { usesClassifierFreeGuidance } from '../pipeline/unet';
 import { TrajectoryStore, trajectoryKey } from '../pipeline/trajectory-store';
 import type { Engine, EngineEvents, EngineJob, EngineOutcome } from './engine';
-import { batchMemoryBudget, defaultBatchSize, estimateRowBytes } from './batch-size';
+import { batchMemoryBudget, defaultBatchSize, estimateHandedOnBytes, estimateRowBytes } from './batch-size';
 import { ModelCatalog, modelKey, type EngineModel } from './model-catalog';
 import { PhaseTimer } from './phase-timer';
 import { needsVector, VectorStage, type VectorStageLimits } from './vector-stage';
@@ -142,6 +142,7 @@ export class PipelineEngine implements Engine {
   private generateOptions(pipeline: Pipeline, job: EngineJob, prompts: string[]): GenerateOptions {
     const o = job.options;
     const count = prompts.length + (job.kind === 'reference' || job.referencePrompt !== undefined ? 1 : 0);
+    const sharing = pipeline.sharing(o.shareAttention ? o : null);
     return {
       prompts,
       negativePrompt: o.negativePrompt,
@@ -151,22 +152,27 @@ export class PipelineEngine implements Engine {
       width: o.width,
       height: o.height,
       sampler: o.scheduler,
-      batchSize: o.batchSize ?? this.defaultBatchSize(pipeline, o.width, o.height, o.guidance, count),
+      batchSize: o.batchSize ?? this.defaultBatchSize(pipeline, o.width, o.height, o.guidance, count, sharing?.lockstep !== undefined),
       chunkSize: job.chunkSize,
       firstIndex: job.firstIndex,
       previewEvery: o.previewEvery,
       initLatents: job.initLatents,
-      sharing: pipeline.sharing(o.shareAttention ? o : null),
+      sharing,
       ...(job.kind === 'set' && job.referencePrompt !== undefined && { referencePrompt: job.referencePrompt }),
     };
   }
 
-  /** As many images as the memory the provider has holds (batch-size.ts says how that is estimated). */
-  private defaultBatchSize(pipeline: Pipeline, width: number, height: number, guidance: number, images: number): number {
+  /**
+   * As many images as the memory the provider has holds (batch-size.ts says how that is
+   * estimated); beside what the reference hands on when several batches run in lockstep.
+   */
+  private defaultBatchSize(pipeline: Pipeline, width: number, height: number, guidance: number, images: number, lockstep: boolean): number {
     const [, latentHeight, latentWidth] = pipeline.latentShape(width, height);
-    const rowBytes = estimateRowBytes({ latentHeight, latentWidth, topChannels: pipeline.model.layout.unet.topChannels });
+    const { topChannels, selfAttentionActivations } = pipeline.model.layout.unet;
+    const shape = { latentHeight, latentWidth, topChannels, selfAttentionActivations };
     const rowsPerImage = usesClassifierFreeGuidance(pipeline.unet, guidance) ? 2 : 1;
-    return defaultBatchSize({ images, rowsPerImage, rowBytes }, batchMemoryBudget(this.options.runtime));
+    const needs = { images, rowsPerImage, rowBytes: estimateRowBytes(shape), ...(lockstep && { handedOnBytes: estimateHandedOnBytes(shape, rowsPerImage) }) };
+    return defaultBatchSize(needs, batchMemoryBudget(this.options.runtime));
   }
 
   private async emit(pipeline: Pipeline, options: GenerateOptions, events: EngineEvents, control: RunControl, vector?: Promise<VectorStage>): Promise<void> {

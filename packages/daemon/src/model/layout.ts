@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ModelError } from '../errors';
 import type { SamplerKind } from '../scheduler/config';
 import { booleanField, numberArrayField, numberField, readJsonObject, stringField } from './json-file';
+import { selfAttentionActivations } from './unet-attention';
 
 /** Model families differ in text conditioning (SDXL: two encoders, pooled embeds, time ids). */
 export type ModelFamily = 'sd1' | 'sd2' | 'sdxl';
@@ -30,6 +31,8 @@ export interface ModelLayout {
     topChannels: number;
     /** LCM-distilled U-Nets: `time_cond_proj_dim`, the width of the guidance embedding they take as `timestep_cond`. */
     guidanceEmbedDim?: number;
+    /** Its self-attention layers' tokens x channels per image row, in top-level activations (unet-attention.ts). */
+    selfAttentionActivations: number;
   };
   textEncoders: TextEncoderLayout[];
   vaeDecoder: { onnx: string };
@@ -104,6 +107,7 @@ export async function readModelLayout(dir: string): Promise<ModelLayout> {
     // SD 1.x, 2.x and SDXL all start at 320.
     topChannels: numberArrayField(unetConfig, 'block_out_channels', unetConfigPath, [320])[0],
     guidanceEmbedDim: unetConfig.time_cond_proj_dim == null ? undefined : numberField(unetConfig, 'time_cond_proj_dim', unetConfigPath),
+    selfAttentionActivations: selfAttentionActivations(unetConfig, unetConfigPath, isXl),
   };
 
   const textEncoders: TextEncoderLayout[] = [];

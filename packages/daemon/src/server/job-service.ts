@@ -15,10 +15,10 @@ import type { JobApi } from './job-api';
 import { completedImages, endEvent, endState, resultEvent, statusEvent, type JobEvent } from './job-messages';
 import { JobQueue, type QueueLimits } from './job-queue';
 import { runJob } from './job-runner';
-import { JobStore, type JobRecord } from './job-store';
+import type { JobRecord, JobStore } from './job-store';
 import { RequestError, toProtocolError } from './request-error';
 import { deleteStyle, listStyles, saveStyle } from './style-requests';
-import { prepareJob } from './submission';
+import { prepareJob, queuedRecord } from './submission';
 
 /** One connection, as the service sees it. */
 export interface Client {
@@ -114,20 +114,7 @@ export class JobService implements JobApi {
       findJob: (jobId) => this.visible(client, jobId),
       styles: this.options.styles,
     });
-    const record: JobRecord = {
-      id: JobStore.newId(),
-      kind: message.kind,
-      state: 'queued',
-      owner: { tokenHash: client.tokenHash, clientId: client.id },
-      prompts: input.prompts,
-      referencePrompt: input.referencePrompt,
-      inversionJobId: message.kind === 'reference' ? message.inversionJobId : undefined,
-      ...(message.kind === 'set' && message.style !== undefined && { style: message.style, firstIndex: input.firstIndex }),
-      options: input.options,
-      count: input.prompts.length,
-      results: [],
-      timings: { createdAt: Date.now() },
-    };
+    const record = queuedRecord({ tokenHash: client.tokenHash, clientId: client.id }, message, input);
     // On disk before `accepted`: a daemon that dies now still reports the job as interrupted.
     try {
       await this.options.store.save(record);

@@ -3,7 +3,7 @@ import { LIMITS, resolveOptions, type JobOptions, type ModelInfo, type SubmitMes
 import type { Engine, EngineJob, EngineOutcome } from '../engine/engine';
 import { modelUnetSha256, styleJob, type StyleStore } from '../styles';
 import { checkReferenceImage } from './reference-image';
-import type { JobRecord } from './job-store';
+import { JobStore, type JobRecord } from './job-store';
 import { RequestError } from './request-error';
 
 export interface SubmissionContext {
@@ -124,6 +124,24 @@ function finishedInversion(jobId: string, context: SubmissionContext): JobRecord
     throw new RequestError('invalid_input', `inversion ${jobId} is ${job.state}; only a finished inversion can be reused`, 'inversionJobId');
   }
   return { ...job, trajectoryKey: job.trajectoryKey };
+}
+
+/** The record of a job just accepted from `owner`: queued, a new id, no results yet. */
+export function queuedRecord(owner: JobRecord['owner'], message: SubmitMessage, input: EngineJob): JobRecord {
+  return {
+    id: JobStore.newId(),
+    kind: message.kind,
+    state: 'queued',
+    owner,
+    prompts: input.prompts,
+    referencePrompt: input.referencePrompt,
+    inversionJobId: message.kind === 'reference' ? message.inversionJobId : undefined,
+    ...(message.kind === 'set' && message.style !== undefined && { style: message.style, firstIndex: input.firstIndex }),
+    options: input.options,
+    count: input.prompts.length,
+    results: [],
+    timings: { createdAt: Date.now() },
+  };
 }
 
 /** Where no style library is kept (a team's front door), anything that needs one is refused so. */

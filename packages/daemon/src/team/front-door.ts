@@ -7,9 +7,9 @@ import type { JobApi } from '../server/job-api';
 import { completedImages, endState, resultEvent, statusEvent, type JobEvent } from '../server/job-messages';
 import type { QueueLimits } from '../server/job-queue';
 import type { Client } from '../server/job-service';
-import { isFinished, JobStore, type JobRecord, type StoredResult } from '../server/job-store';
+import { isFinished, type JobRecord, type StoredResult } from '../server/job-store';
 import { RequestError } from '../server/request-error';
-import { prepareJob, stylesNotKept } from '../server/submission';
+import { prepareJob, queuedRecord, stylesNotKept } from '../server/submission';
 import { toQueuedJob } from './job-data';
 import { TeamKeys } from './keys';
 import type { QueueAddress } from './queue-url';
@@ -117,19 +117,7 @@ class FrontDoor implements JobApi {
       engine: { listModels: async () => models, defaultModelId: this.defaultModel },
       findJob: (jobId) => (jobId === inversion?.id ? inversion : undefined),
     });
-    const record: JobRecord = {
-      id: JobStore.newId(),
-      kind: message.kind,
-      state: 'queued',
-      owner: { tokenHash: client.tokenHash, clientId: client.id },
-      prompts: input.prompts,
-      referencePrompt: input.referencePrompt,
-      inversionJobId: message.kind === 'reference' ? message.inversionJobId : undefined,
-      options: input.options,
-      count: input.prompts.length,
-      results: [],
-      timings: { createdAt: Date.now() },
-    };
+    const record = queuedRecord({ tokenHash: client.tokenHash, clientId: client.id }, message, input);
     // Stored before it is queued, and followed before any worker can take it.
     await this.store.add(record);
     this.follow(record.id, client, message.id);

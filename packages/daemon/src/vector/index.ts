@@ -12,6 +12,7 @@ export {
   type VectorSet,
   type VectorStats,
 } from './vectorise';
+export { lanesReady } from './lanes';
 export { separateBackground, type Separation } from './separate';
 export { meanAbsoluteError } from './compare';
 export { renderSvg } from './render';

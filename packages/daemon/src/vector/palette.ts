@@ -97,71 +97,112 @@ export class ColourBins {
   }
 }
 
-function distanceSq(a: Oklab, b: Oklab): number {
-  return (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 + (a[2] - b[2]) ** 2;
+/**
+ * Weighted points and centres as flat OKLab triples. Lloyd iterations over a 128-colour palette
+ * measure millions of distances per set: kept in typed arrays, they allocate nothing per point.
+ */
+interface Points {
+  lab: Float64Array;
+  weight: Float64Array;
 }
 
-function nearest(point: Oklab, centres: readonly Oklab[]): { index: number; distanceSq: number } {
-  let index = 0;
-  let best = Infinity;
-  for (let j = 0; j < centres.length; j++) {
-    const d = distanceSq(point, centres[j]);
-    if (d < best) {
-      best = d;
-      index = j;
-    }
+const sq = (x: number): number => x * x;
+
+class Centres {
+  readonly lab: Float64Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.lab = new Float64Array(3 * capacity);
   }
-  return { index, distanceSq: best };
+
+  push(l: number, a: number, b: number): void {
+    this.lab[3 * this.count] = l;
+    this.lab[3 * this.count + 1] = a;
+    this.lab[3 * this.count + 2] = b;
+    this.count++;
+  }
+
+  at(j: number): Oklab {
+    return [this.lab[3 * j], this.lab[3 * j + 1], this.lab[3 * j + 2]];
+  }
+}
+
+/** Each point's nearest centre (the first of equals) and squared distance to it, into `index` and `distanceSq`. */
+function assign(points: Points, centres: Centres, index: Int32Array, distanceSq: Float64Array): void {
+  const { lab } = points;
+  const c = centres.lab;
+  for (let i = 0; i < index.length; i++) {
+    const l = lab[3 * i];
+    const a = lab[3 * i + 1];
+    const b = lab[3 * i + 2];
+    let nearest = 0;
+    let best = Infinity;
+    for (let j = 0; j < centres.count; j++) {
+      const d = sq(l - c[3 * j]) + sq(a - c[3 * j + 1]) + sq(b - c[3 * j + 2]);
+      if (d < best) {
+        best = d;
+        nearest = j;
+      }
+    }
+    index[i] = nearest;
+    distanceSq[i] = best;
+  }
+}
+
+/** Weighted mean distance of the points to their assigned centres. */
+function meanDistance(points: Points, distanceSq: Float64Array): number {
+  let total = 0;
+  let weight = 0;
+  for (let i = 0; i < distanceSq.length; i++) {
+    total += points.weight[i] * Math.sqrt(distanceSq[i]);
+    weight += points.weight[i];
+  }
+  return weight > 0 ? total / weight : 0;
 }
 
 /** Lloyd iterations in place; returns the weighted mean distance after the last assignment. */
-function lloyd(points: readonly PalettePoint[], centres: Oklab[], iterations: number): number {
+function lloyd(points: Points, centres: Centres, iterations: number, index: Int32Array, distanceSq: Float64Array): number {
+  const { lab, weight } = points;
+  const c = centres.lab;
+  const sums = new Float64Array(4 * centres.count);
   let error = 0;
   for (let it = 0; it < iterations; it++) {
-    const sums = centres.map(() => [0, 0, 0, 0]);
-    let total = 0;
-    let weight = 0;
-    for (const p of points) {
-      const { index, distanceSq: d } = nearest(p.lab, centres);
-      const s = sums[index];
-      s[0] += p.weight * p.lab[0];
-      s[1] += p.weight * p.lab[1];
-      s[2] += p.weight * p.lab[2];
-      s[3] += p.weight;
-      total += p.weight * Math.sqrt(d);
-      weight += p.weight;
+    assign(points, centres, index, distanceSq);
+    sums.fill(0);
+    for (let i = 0; i < index.length; i++) {
+      const s = 4 * index[i];
+      const w = weight[i];
+      sums[s] += w * lab[3 * i];
+      sums[s + 1] += w * lab[3 * i + 1];
+      sums[s + 2] += w * lab[3 * i + 2];
+      sums[s + 3] += w;
     }
-    error = weight > 0 ? total / weight : 0;
+    error = meanDistance(points, distanceSq);
     let moved = false;
-    centres.forEach((c, j) => {
-      const s = sums[j];
-      if (s[3] === 0) return;
-      const next: Oklab = [s[0] / s[3], s[1] / s[3], s[2] / s[3]];
-      if (distanceSq(next, c) > 1e-14) moved = true;
-      centres[j] = next;
-    });
+    for (let j = 0; j < centres.count; j++) {
+      const w = sums[4 * j + 3];
+      if (w === 0) continue;
+      const l = sums[4 * j] / w;
+      const a = sums[4 * j + 1] / w;
+      const b = sums[4 * j + 2] / w;
+      if (sq(l - c[3 * j]) + sq(a - c[3 * j + 1]) + sq(b - c[3 * j + 2]) > 1e-14) moved = true;
+      c[3 * j] = l;
+      c[3 * j + 1] = a;
+      c[3 * j + 2] = b;
+    }
     if (!moved) break;
   }
   return error;
 }
 
-function meanError(points: readonly PalettePoint[], centres: readonly Oklab[]): number {
-  let total = 0;
-  let weight = 0;
-  for (const p of points) {
-    total += p.weight * Math.sqrt(nearest(p.lab, centres).distanceSq);
-    weight += p.weight;
-  }
-  return weight > 0 ? total / weight : 0;
-}
-
-/** Weighted share of the points further than `distance` from every centre. */
-function missShare(points: readonly PalettePoint[], centres: readonly Oklab[], distance: number): number {
+/** Weighted share of the points whose nearest centre (`distanceSq`) is further than `distance`. */
+function missShare(points: Points, distanceSq: Float64Array, distance: number): number {
   let missed = 0;
   let weight = 0;
-  for (const p of points) {
-    if (nearest(p.lab, centres).distanceSq > distance * distance) missed += p.weight;
-    weight += p.weight;
+  for (let i = 0; i < distanceSq.length; i++) {
+    if (distanceSq[i] > distance * distance) missed += points.weight[i];
+    weight += points.weight[i];
   }
   return weight > 0 ? missed / weight : 0;
 }
@@ -180,64 +221,77 @@ export function fitPalette(points: readonly PalettePoint[], options: PaletteOpti
   const rng = createRng(options.seed ?? DEFAULT_SEED);
   const maxColours = Math.max(1, Math.min(options.maxColours, usable.length));
   const minColours = Math.min(maxColours, Math.max(1, options.minColours ?? 1));
+  const n = usable.length;
+  const flat: Points = { lab: new Float64Array(3 * n), weight: new Float64Array(n) };
+  usable.forEach((p, i) => {
+    flat.lab.set(p.lab, 3 * i);
+    flat.weight[i] = p.weight;
+  });
+  const index = new Int32Array(n);
+  const closest = new Float64Array(n);
 
   // The heaviest colour first: deterministic, and the background or main fill is always kept.
   let first = usable[0];
   for (const p of usable) if (p.weight > first.weight) first = p;
-  const centres: Oklab[] = options.initial && options.initial.length > 0 ? [...options.initial] : [first.lab];
-  const closest = usable.map((p) => nearest(p.lab, centres).distanceSq);
-  let error = meanError(usable, centres);
-  const done = (): boolean =>
-    centres.length >= minColours && error <= options.targetError && missShare(usable, centres, MISS_FACTOR * options.targetError) <= MISS_SHARE;
+  const seeds = options.initial && options.initial.length > 0 ? options.initial : [first.lab];
+  const centres = new Centres(Math.max(maxColours, seeds.length));
+  for (const [l, a, b] of seeds) centres.push(l, a, b);
+  assign(flat, centres, index, closest);
+  let error = meanDistance(flat, closest);
+  const done = (): boolean => centres.count >= minColours && error <= options.targetError && missShare(flat, closest, MISS_FACTOR * options.targetError) <= MISS_SHARE;
 
-  while (centres.length < maxColours && !done()) {
+  while (centres.count < maxColours && !done()) {
     // k-means++: the next centre is a point drawn with probability weight x squared distance.
     let total = 0;
-    for (let i = 0; i < usable.length; i++) total += usable[i].weight * closest[i];
+    for (let i = 0; i < n; i++) total += flat.weight[i] * closest[i];
     if (total <= 0) break;
     let r = rng.next() * total;
-    let pick = usable.length - 1;
-    for (let i = 0; i < usable.length; i++) {
-      r -= usable[i].weight * closest[i];
+    let pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      r -= flat.weight[i] * closest[i];
       if (r < 0) {
         pick = i;
         break;
       }
     }
-    const added = usable[pick].lab;
-    centres.push(added);
-    if (centres.length <= REFINED_COLOURS) {
+    const [l, a, b] = usable[pick].lab;
+    centres.push(l, a, b);
+    if (centres.count <= REFINED_COLOURS) {
       // Small palettes (an icon's colours) are refined as they grow, so the error that decides
       // when to stop is that of a fitted palette, not of raw seeds.
-      error = lloyd(usable, centres, REFINE_ITERATIONS);
-      for (let i = 0; i < usable.length; i++) closest[i] = nearest(usable[i].lab, centres).distanceSq;
+      error = lloyd(flat, centres, REFINE_ITERATIONS, index, closest);
+      assign(flat, centres, index, closest);
     } else {
       // Large palettes (noise, photographs) only seed, in O(points) per colour, and are refined once at the end.
       let sum = 0;
       let weight = 0;
-      for (let i = 0; i < usable.length; i++) {
-        closest[i] = Math.min(closest[i], distanceSq(usable[i].lab, added));
-        sum += usable[i].weight * Math.sqrt(closest[i]);
-        weight += usable[i].weight;
+      for (let i = 0; i < n; i++) {
+        closest[i] = Math.min(closest[i], sq(flat.lab[3 * i] - l) + sq(flat.lab[3 * i + 1] - a) + sq(flat.lab[3 * i + 2] - b));
+        sum += flat.weight[i] * Math.sqrt(closest[i]);
+        weight += flat.weight[i];
       }
       error = sum / weight;
     }
   }
-  lloyd(usable, centres, centres.length <= REFINED_COLOURS ? FINAL_ITERATIONS : LARGE_FINAL_ITERATIONS);
+  lloyd(flat, centres, centres.count <= REFINED_COLOURS ? FINAL_ITERATIONS : LARGE_FINAL_ITERATIONS, index, closest);
 
   // Colours by carried weight; merge centres that land on one 8-bit colour.
-  const carried = new Float64Array(centres.length);
-  for (const p of usable) carried[nearest(p.lab, centres).index] += p.weight;
-  const order = centres.map((_, j) => j).filter((j) => carried[j] > 0).sort((a, b) => carried[b] - carried[a] || a - b);
+  assign(flat, centres, index, closest);
+  const carried = new Float64Array(centres.count);
+  for (let i = 0; i < n; i++) carried[index[i]] += flat.weight[i];
+  const order = [...carried.keys()].filter((j) => carried[j] > 0).sort((a, b) => carried[b] - carried[a] || a - b);
   const colours: PaletteColour[] = [];
   const seen = new Set<string>();
   for (const j of order) {
-    const rgb = oklabToSrgb(centres[j]);
+    const rgb = oklabToSrgb(centres.at(j));
     const hex = toHex(rgb);
     if (seen.has(hex)) continue;
     seen.add(hex);
     // The palette is the 8-bit colours the SVG will name, so distances are measured to those.
     colours.push({ lab: srgbToOklab(...rgb), rgb, hex });
   }
-  return { colours, error: meanError(usable, colours.map((c) => c.lab)) };
+  const final = new Centres(colours.length);
+  for (const { lab } of colours) final.push(...lab);
+  assign(flat, final, index, closest);
+  return { colours, error: meanDistance(flat, closest) };
 }

@@ -72,13 +72,14 @@ function nearestColour(lab: Float32Array, p: number, palette: readonly PaletteCo
  * Palette index per pixel (`TRANSPARENT` where not drawn): the nearest colour. Given `flat`,
  * edge pixels take the nearest of the colours their flat neighbours (within two pixels) took instead, so the blend
  * between red and blue becomes red or blue, never a stripe of a purple that the palette has
- * for another reason.
+ * for another reason. `nearest`, this function's result for the same palette without `flat`,
+ * saves searching the palette again for the flat pixels.
  */
-export function assignColours(lab: Float32Array, drawn: Uint8Array, flat: Float32Array | undefined, width: number, height: number, palette: readonly PaletteColour[]): Uint8Array {
+export function assignColours(lab: Float32Array, drawn: Uint8Array, flat: Float32Array | undefined, width: number, height: number, palette: readonly PaletteColour[], nearest?: Uint8Array): Uint8Array {
   if (palette.length >= TRANSPARENT) throw new Error(`a palette has at most ${TRANSPARENT - 1} colours, got ${palette.length}`);
   const n = width * height;
   const index = new Uint8Array(n).fill(TRANSPARENT);
-  for (let p = 0; p < n; p++) if (drawn[p] && (!flat || flat[p] >= EDGE_FLATNESS)) index[p] = nearestColour(lab, p, palette);
+  for (let p = 0; p < n; p++) if (drawn[p] && (!flat || flat[p] >= EDGE_FLATNESS)) index[p] = nearest ? nearest[p] : nearestColour(lab, p, palette);
   if (!flat) return index;
   const allowed = new Set<number>();
   for (let y = 0; y < height; y++) {

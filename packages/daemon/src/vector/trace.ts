@@ -117,17 +117,21 @@ interface Subpath {
   maxY: number;
 }
 
+const PATH_TOKEN = /[A-Za-z]|-?\d*\.?\d+(?:e[-+]?\d+)?/g;
+
+const roundCoordinate = (v: number): string => String(Math.round(v * 100) / 100);
+
 /**
  * vtracer's path data (absolute M, L, C, Z) moved by its translate, split into subpaths with
  * their area (shoelace over the points, control points included: exact for polygons and close
- * enough to tell a sliver from a shape) and bounding box.
+ * enough to tell a sliver from a shape) and bounding box. One pass over the tokens: a noisy
+ * image's pixel outlines run to thousands of subpaths, and this parsing once cost more than
+ * the tracing.
  */
 function subpaths(d: string, tx: number, ty: number): Subpath[] {
-  const tokens = d.match(/[A-Za-z]|-?\d*\.?\d+(?:e[-+]?\d+)?/g) ?? [];
   const out: Subpath[] = [];
-  let parts: string[] = [];
-  let points: number[] = [];
-  const round = (v: number): string => String(Math.round(v * 100) / 100);
+  let text = '';
+  const points: number[] = [];
   const flush = (): void => {
     if (points.length >= 6) {
       let area = 0;
@@ -143,20 +147,24 @@ function subpaths(d: string, tx: number, ty: number): Subpath[] {
         minY = Math.min(minY, points[i + 1]);
         maxY = Math.max(maxY, points[i + 1]);
       }
-      out.push({ d: parts.join(''), area: Math.abs(area) / 2, minX, minY, maxX, maxY });
+      out.push({ d: text, area: Math.abs(area) / 2, minX, minY, maxX, maxY });
     }
-    parts = [];
-    points = [];
+    text = '';
+    points.length = 0;
   };
+  const malformed = (near: string): Error => new Error(`malformed path data from the tracer near '${near}'`);
   let command = '';
-  let i = 0;
-  while (i < tokens.length) {
-    const t = tokens[i];
-    if (/[A-Za-z]/.test(t)) {
-      command = t;
-      i++;
+  let group = '';
+  let have = 0;
+  PATH_TOKEN.lastIndex = 0;
+  for (let match = PATH_TOKEN.exec(d); match !== null; match = PATH_TOKEN.exec(d)) {
+    const token = match[0];
+    const code = token.charCodeAt(0);
+    if ((code >= 65 && code <= 90) || (code >= 97 && code <= 122)) {
+      if (have > 0) throw malformed(`${group} ${token}`);
+      command = token;
       if (command === 'Z' || command === 'z') {
-        parts.push('Z');
+        text += 'Z';
         flush();
       } else if (command === 'M') {
         flush();
@@ -165,14 +173,17 @@ function subpaths(d: string, tx: number, ty: number): Subpath[] {
       }
       continue;
     }
-    const arity = command === 'C' ? 6 : 2;
-    const coords = tokens.slice(i, i + arity).map(Number);
-    if (coords.length < arity || coords.some((v) => !Number.isFinite(v))) throw new Error(`malformed path data from the tracer near '${tokens.slice(i, i + arity).join(' ')}'`);
-    const moved = coords.map((v, k) => (k % 2 === 0 ? v + tx : v + ty));
-    parts.push(`${parts.length === 0 ? 'M' : command}${moved.map(round).join(' ')}`);
-    points.push(...moved);
-    i += arity;
+    const value = Number(token);
+    if (!Number.isFinite(value)) throw malformed(token);
+    const moved = value + (have % 2 === 0 ? tx : ty);
+    group = have === 0 ? token : `${group} ${token}`;
+    text += have === 0 ? (text.length === 0 ? 'M' : command) : ' ';
+    text += roundCoordinate(moved);
+    points.push(moved);
+    have++;
+    if (have === (command === 'C' ? 6 : 2)) have = 0;
   }
+  if (have > 0) throw malformed(group);
   flush();
   return out;
 }
@@ -184,46 +195,60 @@ export function stackOrder(index: Uint8Array, colours: number): number[] {
   return [...counts.keys()].filter((j) => counts[j] > 0).sort((a, b) => counts[b] - counts[a] || a - b);
 }
 
+/**
+ * Each layer's pixel bounding box (x0, y0, x1, y1 by stack rank), from one pass over the image:
+ * a colour's own pixels for pixel outlines, its own and those of every colour above it when stacked.
+ */
+function layerBounds(index: Uint8Array, width: number, height: number, rank: Int16Array, layers: number, fidelity: Fidelity): Int32Array {
+  const bounds = new Int32Array(4 * layers);
+  for (let r = 0; r < layers; r++) bounds.set([width, height, -1, -1], 4 * r);
+  for (let p = 0; p < index.length; p++) {
+    if (index[p] === TRANSPARENT) continue;
+    const b = 4 * rank[index[p]];
+    const x = p % width;
+    const y = (p - x) / width;
+    if (x < bounds[b]) bounds[b] = x;
+    if (y < bounds[b + 1]) bounds[b + 1] = y;
+    if (x > bounds[b + 2]) bounds[b + 2] = x;
+    if (y > bounds[b + 3]) bounds[b + 3] = y;
+  }
+  if (fidelity === 'smooth') {
+    for (let r = layers - 2; r >= 0; r--) {
+      const b = 4 * r;
+      const above = b + 4;
+      bounds[b] = Math.min(bounds[b], bounds[above]);
+      bounds[b + 1] = Math.min(bounds[b + 1], bounds[above + 1]);
+      bounds[b + 2] = Math.max(bounds[b + 2], bounds[above + 2]);
+      bounds[b + 3] = Math.max(bounds[b + 3], bounds[above + 3]);
+    }
+  }
+  return bounds;
+}
+
 /** The stacked layers of an indexed image, bottom first. */
 export function traceLayers(index: Uint8Array, width: number, height: number, colours: number, fidelity: Fidelity): TracedLayer[] {
   const tracer = loadVtracer();
   const order = stackOrder(index, colours);
   const rank = new Int16Array(colours).fill(-1);
   order.forEach((j, r) => (rank[j] = r));
-  const on = new Uint8Array(index.length);
+  const bounds = layerBounds(index, width, height, rank, order.length, fidelity);
   const layers: TracedLayer[] = [];
   order.forEach((colour, r) => {
     // Binary mode traces the dark pixels: this colour and every colour stacked above it. Pixel
     // outlines meet exactly on pixel edges, where nothing is anti-aliased: they need no stack.
-    let x0 = width;
-    let y0 = height;
-    let x1 = -1;
-    let y1 = -1;
-    for (let p = 0; p < index.length; p++) {
-      const v = index[p] !== TRANSPARENT && (fidelity === 'exact' ? index[p] === colour : rank[index[p]] >= r) ? 1 : 0;
-      on[p] = v;
-      if (v) {
-        const x = p % width;
-        const y = (p - x) / width;
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-    }
-    if (x1 < 0) return;
     // Only the layer's bounding box (and a pixel around it) goes to the tracer: most colours
     // cover a small part of the image.
-    x0 = Math.max(0, x0 - 1);
-    y0 = Math.max(0, y0 - 1);
-    x1 = Math.min(width - 1, x1 + 1);
-    y1 = Math.min(height - 1, y1 + 1);
+    const x0 = Math.max(0, bounds[4 * r] - 1);
+    const y0 = Math.max(0, bounds[4 * r + 1] - 1);
+    const x1 = Math.min(width - 1, bounds[4 * r + 2] + 1);
+    const y1 = Math.min(height - 1, bounds[4 * r + 3] + 1);
     const w = x1 - x0 + 1;
     const h = y1 - y0 + 1;
     const rgba = Buffer.alloc(w * h * 4, 255);
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        if (!on[(y + y0) * width + x + x0]) continue;
+        const v = index[(y + y0) * width + x + x0];
+        if (v === TRANSPARENT || (fidelity === 'exact' ? v !== colour : rank[v] < r)) continue;
         const q = 4 * (y * w + x);
         rgba[q] = 0;
         rgba[q + 1] = 0;

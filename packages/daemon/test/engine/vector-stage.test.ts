@@ -121,7 +121,7 @@ describe('the SVGs, once the set is in', () => {
     let calls = 0;
     await expect(
       stage.svgs(async () => {
-        if (++calls === 3) throw new CancelledError();
+        if (++calls === 2) throw new CancelledError();
       }),
     ).rejects.toBeInstanceOf(CancelledError);
   });

@@ -65,6 +65,46 @@ describe('traceLayers', () => {
   });
 });
 
+/** A path's subpaths as polygons (absolute M/L/Z only: what pixel outlines are made of). */
+function polygons(d: string): { area: number; box: number[] }[] {
+  return d
+    .split('M')
+    .filter((part) => part.length > 0)
+    .map((part) => {
+      const points = part
+        .replace(/Z/g, '')
+        .split('L')
+        .map((pair) => pair.trim().split(/\s+/).map(Number));
+      let area = 0;
+      for (let i = 0; i < points.length; i++) {
+        const [x0, y0] = points[i];
+        const [x1, y1] = points[(i + 1) % points.length];
+        area += x0 * y1 - x1 * y0;
+      }
+      const xs = points.map((p) => p[0]);
+      const ys = points.map((p) => p[1]);
+      return { area: Math.abs(area) / 2, box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] };
+    });
+}
+
+describe('traceLayers path data', () => {
+  it('places pixel outlines on the pixels they outline, in image coordinates', () => {
+    // Two regions far apart: each layer is traced in its bounding box, then moved back.
+    const index = new Uint8Array(W * W).fill(TRANSPARENT);
+    for (let y = 7; y < 10; y++) for (let x = 5; x < 7; x++) index[y * W + x] = 1;
+    for (let x = 20; x < 24; x++) index[25 * W + x] = 1;
+    index[30 * W + 30] = 2;
+    const layers = traceLayers(index, W, W, palette.length, 'exact');
+    expect(layers.map((l) => l.colour)).toEqual([1, 2]);
+    expect(polygons(layers[0].d).sort((a, b) => a.area - b.area)).toEqual([
+      { area: 4, box: [20, 25, 24, 26] },
+      { area: 6, box: [5, 7, 7, 10] },
+    ]);
+    expect(polygons(layers[1].d)).toEqual([{ area: 1, box: [30, 30, 31, 31] }]);
+    expect(layers[0].d).toMatch(/^M[\d LZM]+$/);
+  });
+});
+
 describe('renderSvg', () => {
   it('returns straight (not premultiplied) RGBA, like the PNGs it is compared with', async () => {
     const { renderSvg } = await import('../../src/vector/render');

@@ -1,7 +1,8 @@
 /**
  * A set's SVGs when one image breaks the native tracer, and when the caller stops the work: the
  * tracer is the real one, except for images of one width, on which it throws as a failing native
- * library would.
+ * library would. The mock lives in this thread only, so every set here is traced on it alone
+ * (`lanes: 1`); test/vector/lanes.test.ts has failures and stops across lanes.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
@@ -37,11 +38,11 @@ describe('an image the tracer fails on', () => {
   it('costs that image its SVG, with the reason, and leaves the others as they would be', async () => {
     const images = setWithOdd();
     poisoned.width = -1;
-    const clean = await vectoriseSet(images, { background: 'transparent', svg: true, palette: 'set' });
+    const clean = await vectoriseSet(images, { background: 'transparent', svg: true, palette: 'set', lanes: 1 });
     expect(clean.images.map((im) => im.error)).toEqual([undefined, undefined, undefined, undefined]);
 
     poisoned.width = 40;
-    const set = await vectoriseSet(images, { background: 'transparent', svg: true, palette: 'set' });
+    const set = await vectoriseSet(images, { background: 'transparent', svg: true, palette: 'set', lanes: 1 });
     const odd = set.images[1];
     expect(odd).toMatchObject({ error: 'the tracer failed on this image', separated: true });
     expect([odd.svg, odd.palette, odd.stats]).toEqual([undefined, undefined, undefined]);
@@ -59,7 +60,7 @@ describe('an image the tracer fails on', () => {
 
   it('with a palette per image, costs only its own', async () => {
     poisoned.width = 40;
-    const set = await vectoriseSet(setWithOdd(), { background: 'keep', svg: true, palette: 'image' });
+    const set = await vectoriseSet(setWithOdd(), { background: 'keep', svg: true, palette: 'image', lanes: 1 });
     expect(set.images.map((im) => im.error === undefined)).toEqual([true, false, true, true]);
     expect(set.images.map((im) => im.palette)).toEqual([0, undefined, 2, 3]);
   });
@@ -75,7 +76,7 @@ describe('the checkpoint', () => {
       await vectoriseSet(drawnSet(SIZE), {
         background: 'transparent',
         svg: true,
-        palette: 'set',
+        palette: 'set', lanes: 1,
         checkpoint: async () => {
           seen.push(turns);
           await nextTurn();
@@ -96,7 +97,7 @@ describe('the checkpoint', () => {
     const stopped = vectoriseSet(drawnSet(SIZE), {
       background: 'keep',
       svg: true,
-      palette: 'set',
+      palette: 'set', lanes: 1,
       checkpoint: async () => {
         if (++calls === 2) throw new CancelledError('cancelled while tracing');
       },

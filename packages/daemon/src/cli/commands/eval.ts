@@ -8,7 +8,7 @@ import { evaluate, type EvalOptions, type EvalReport } from '../../eval/evaluate
 import { loadGlyphLibrary } from '../../eval/glyph-library';
 import { consistencyTable, contentTable, replaceResults, resultsSection } from '../../eval/report';
 import { encodePng } from '../../image/png';
-import { decimal, integer } from '../arguments';
+import { integer, parseGuidance, parseSteps } from '../arguments';
 import { addLocalEngineOptions, openLocalEngine, type LocalEngineFlags } from '../local-engine';
 
 interface EvalFlags extends LocalEngineFlags, EvalOptions {
@@ -28,8 +28,8 @@ export function registerEval(program: Command): void {
     .option('--sets <n>', 'number of sets', integer(1, 1000), 20)
     .option('--set-size <n>', 'images per set (distinct names)', integer(2, 15), 4)
     .option('--seed <n>', 'seed of the set plan and of the first image; the same in every condition', integer(LIMITS.seed.min, LIMITS.seed.max), 1)
-    .option('--steps <n>', "denoising steps for every condition (default: the model's for sets, 50 for the reference image)", integer(LIMITS.steps.min, LIMITS.steps.max))
-    .option('--guidance <g>', "guidance for every condition (default: the model's for sets, 10 for the reference image)", decimal(LIMITS.guidance.min, LIMITS.guidance.max))
+    .option('--steps <n>', "denoising steps for every condition (default: the model's for sets, 50 for the reference image)", parseSteps)
+    .option('--guidance <g>', "guidance for every condition (default: the model's for sets, 10 for the reference image)", parseGuidance)
     .option('--examples <n>', 'sets shown in the contact sheet', integer(0, 1000), 6)
     .option('--per-name <n>', 'plain images per vocabulary name for the per-name content scores (0: skip the sweep)', integer(0, 100), 3)
     .option('-o, --out <dir>', `folder that receives ${PAGE} (its results section is replaced) and ${SHEET}`, 'docs');

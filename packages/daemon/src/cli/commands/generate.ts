@@ -19,7 +19,7 @@ import { readNpy, writeNpy } from '../../image/npy';
 import { concatBatch, type FloatTensor } from '../../model/tensor';
 import { resolveDirs } from '../../config/paths';
 import { modelUnetSha256, StyleStore, styleJob } from '../../styles';
-import { boolean, decimal, integer, oneOf } from '../arguments';
+import { boolean, decimal, integer, oneOf, parseGuidance, parseImageSide, parseSteps } from '../arguments';
 import { addLocalEngineOptions, openLocalEngine, type LocalEngineFlags } from '../local-engine';
 import { TerminalProgress } from '../progress';
 import { writeVectorOutputs, type SetVectorRecord, type VectorFlags, type WrittenImage } from '../vector-output';
@@ -74,11 +74,11 @@ export function registerGenerate(program: Command): void {
     .description('generate one image per prompt, all in one shared style: the first prompt, or --ref-image, sets the style')
     .argument('<prompts...>', 'one prompt per image; quote prompts with spaces')
     .option('-o, --out <dir>', 'output folder for the PNGs and set.json', 'styleset-output')
-    .option('--steps <n>', "denoising steps (default: the model's; 50 with --ref-image)", integer(LIMITS.steps.min, LIMITS.steps.max))
-    .option('--guidance <g>', "classifier-free guidance; <= 1 skips the unconditional pass (default: the model's; 10 with --ref-image)", decimal(LIMITS.guidance.min, LIMITS.guidance.max))
+    .option('--steps <n>', "denoising steps (default: the model's; 50 with --ref-image)", parseSteps)
+    .option('--guidance <g>', "classifier-free guidance; <= 1 skips the unconditional pass (default: the model's; 10 with --ref-image)", parseGuidance)
     .option('--seed <n>', 'seed of the first image; image i uses seed + i (default: random, reported)', integer(LIMITS.seed.min, LIMITS.seed.max))
-    .option('--width <px>', "image width (default: the model's native size)", integer(8, LIMITS.size.max))
-    .option('--height <px>', "image height (default: the model's native size)", integer(8, LIMITS.size.max))
+    .option('--width <px>', "image width (default: the model's native size)", parseImageSide)
+    .option('--height <px>', "image height (default: the model's native size)", parseImageSide)
     .option('--negative <text>', 'negative prompt (default: empty)')
     .addOption(new Option('--scheduler <kind>', "sampler (default: the model's: ddim, or the distilled sampler of turbo/LCM models)").argParser(oneOf(['ddim', 'euler_ancestral', 'lcm'] as const)))
     .option('--batch-size <n>', 'images per U-Net batch, the reference included; larger sets run in chunks that all carry the reference (default: as many as half the available memory holds, up to 17; see --memory-limit)', integer(1, LIMITS.batchSize.max))
@@ -89,7 +89,7 @@ export function registerGenerate(program: Command): void {
     .option('--ref-prompt <text>', 'describes --ref-image (required with it)')
     .option('--style <name>', 'a saved style (`styleset style list`): its reference leads every batch and its model and options apply (flags change the others); every prompt is a new image in it')
     .option('--first-index <n>', "with --style: the first prompt's index in the style's set; image i gets the style's seed + i and its place in the set's batches, so it is exactly what it was, or would have been, in that set (default: after that set)", integer(0, STYLE_LIMITS.maxIndex))
-    .option('--inversion-guidance <g>', 'guidance while inverting --ref-image (default: 2)', decimal(LIMITS.guidance.min, LIMITS.guidance.max))
+    .option('--inversion-guidance <g>', 'guidance while inverting --ref-image (default: 2)', parseGuidance)
     .option('--inversion-offset <n>', 'trajectory entry the reference starts from, 0 = noisiest (default: 5)', integer(0, LIMITS.steps.max - 1))
     .addOption(new Option('--format <kind>', 'png, svg (traced, next to where the PNGs go) or both').argParser(oneOf(OUTPUT_FORMATS)).default('png'))
     .addOption(new Option('--background <mode>', 'keep the background the model drew, or make it transparent (PNG alpha; no background shape in SVGs)').argParser(oneOf(['keep', 'transparent'] as const)).default('keep'))

@@ -1,9 +1,9 @@
 import { copyFile, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { LIMITS, resolveOptions } from '@styleset/protocol';
+import { resolveOptions } from '@styleset/protocol';
 import { InputError } from '../../errors';
-import { decimal, integer } from '../arguments';
+import { parseGuidance, parseImageSide, parseSteps } from '../arguments';
 import { addLocalEngineOptions, openLocalEngine, type LocalEngineFlags } from '../local-engine';
 import { TerminalProgress } from '../progress';
 
@@ -25,10 +25,10 @@ export function registerInvert(program: Command): void {
     .argument('<image>', 'PNG or JPEG')
     .requiredOption('--prompt <text>', 'describes the image (conditions the inversion)')
     .option('-o, --out <file.npy>', 'also write the trajectory here: float32 [steps + 1, C, h, w], entry 0 the noisiest')
-    .option('--steps <n>', 'DDIM steps; must match the later generate (default: 50)', integer(LIMITS.steps.min, LIMITS.steps.max))
-    .option('--guidance <g>', 'guidance while inverting (default: 2)', decimal(LIMITS.guidance.min, LIMITS.guidance.max))
-    .option('--width <px>', "size the image is resized to (default: the model's native size)", integer(8, LIMITS.size.max))
-    .option('--height <px>', "(default: the model's native size)", integer(8, LIMITS.size.max));
+    .option('--steps <n>', 'DDIM steps; must match the later generate (default: 50)', parseSteps)
+    .option('--guidance <g>', 'guidance while inverting (default: 2)', parseGuidance)
+    .option('--width <px>', "size the image is resized to (default: the model's native size)", parseImageSide)
+    .option('--height <px>', "(default: the model's native size)", parseImageSide);
   addLocalEngineOptions(command)
     .option('--json', 'print a JSON record on stdout', false)
     .option('--no-progress', 'no progress bars')

@@ -19,7 +19,7 @@ import {
   type LocalModel,
   type StoredStyle,
 } from '../../styles';
-import { decimal, integer } from '../arguments';
+import { decimal, integer, parseGuidance, parseImageSide, parseSteps } from '../arguments';
 import { chooseModel } from '../local-engine';
 
 const DATA_DIR_HELP = 'the data folder whose styles/ holds them (default: $STYLESET_DATA_DIR, else the platform data folder)';
@@ -55,14 +55,14 @@ export function registerStyle(program: Command): void {
     .option('--image <file>', 'a PNG or JPEG whose style to keep (DDIM-inverted on first use)')
     .option('--prompt <text>', 'describes --image')
     .option('-m, --model <id|dir>', 'with --image: the model the style belongs to (default: the embedded icon model)')
-    .option('--steps <n>', 'with --image: denoising steps (default: 50)', integer(LIMITS.steps.min, LIMITS.steps.max))
-    .option('--guidance <g>', 'with --image: guidance (default: 10)', decimal(LIMITS.guidance.min, LIMITS.guidance.max))
-    .option('--width <px>', "with --image: image width (default: the model's)", integer(8, LIMITS.size.max))
-    .option('--height <px>', "with --image: image height (default: the model's)", integer(8, LIMITS.size.max))
+    .option('--steps <n>', 'with --image: denoising steps (default: 50)', parseSteps)
+    .option('--guidance <g>', 'with --image: guidance (default: 10)', parseGuidance)
+    .option('--width <px>', "with --image: image width (default: the model's)", parseImageSide)
+    .option('--height <px>', "with --image: image height (default: the model's)", parseImageSide)
     .option('--negative <text>', 'with --image: negative prompt')
     .option('--batch-size <n>', 'with --image: images per U-Net batch, the reference included (default: from the model size)', integer(2, LIMITS.batchSize.max))
     .option('--shared-score-shift <s>', 'with --image: added to the logits of the reference (default: ln 2)', decimal(LIMITS.sharedScoreShift.min, LIMITS.sharedScoreShift.max))
-    .option('--inversion-guidance <g>', 'with --image: guidance while inverting (default: 2)', decimal(LIMITS.guidance.min, LIMITS.guidance.max))
+    .option('--inversion-guidance <g>', 'with --image: guidance while inverting (default: 2)', parseGuidance)
     .option('--inversion-offset <n>', 'with --image: trajectory entry the reference starts from (default: 5)', integer(0, LIMITS.steps.max - 1))
     .option('--replace', 'replace a style of the same name', false)
     .option('--json', 'print the style as JSON', false)
