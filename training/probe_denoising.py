@@ -22,7 +22,11 @@ un = UNet2DConditionModel(ck['unet_config']); un.load_state_dict(ck['ema_unet'])
 vck = torch.load(os.path.join(HERE, 'runs/vae/ckpt.pt'), map_location='cpu')
 dec = VaeDecoder(vck['channels'], vck['latent_channels']); dec.load_state_dict(vck['decoder']); dec.eval()
 part = torch.load(sorted(glob.glob(os.path.join(HERE, 'data', f"latents-seed1-vae{train.file_digest(os.path.join(HERE, 'runs/vae/ckpt.pt'))}", 'chunk-0000.pt')))[0])
-lat = part['latents'][:8].float() * ck['scaling_factor']
+# A curriculum run (train.py --names) is probed on its own names.
+first = ck['args'].get('names') or 10**9
+pick = [i for i, n in enumerate(part['names']) if n < first][:8]
+lat = part['latents'][pick].float() * ck['scaling_factor']
+part['captions'] = [part['captions'][i] for i in pick]
 entries = json.load(open(os.path.join(HERE, 'data/vocabulary.json')))['entries']
 tok = ClipTokenizer.from_words(style.caption_vocabulary(entries))
 ids = torch.tensor([tok.encode(c[0]) for c in part['captions'][:8]], dtype=torch.int32)

@@ -268,16 +268,18 @@ def sample(bank, entries, seed, captions=1):
     return {"image": image, "captions": texts, "name": name, "style": s, "glyph": glyph}
 
 
-def sample_group(bank, entries, seed, size, captions=1):
+def sample_group(bank, entries, seed, size, captions=1, first_names=None):
     """`size` examples drawn in one style with different names, a pure function of the seed: the
     sets StyleAligned makes, so training can teach shared attention to carry the style
-    (train.py --groups). Names are drawn among those with a glyph of the style's kind."""
+    (train.py --groups). Names are drawn among those with a glyph of the style's kind, and among
+    the vocabulary's first `first_names` when given (train.py --names)."""
     rng = random.Random(seed)
     s = sample_style(rng)
-    names = [n for n in range(bank.count) if bank.rows.get((n, s["kind"], "any"))]
+    count = first_names or bank.count
+    names = [n for n in range(count) if bank.rows.get((n, s["kind"], "any"))]
     if len(names) < size:
         s["kind"], s["weight"] = "outline", "regular"
-        names = [n for n in range(bank.count) if bank.rows.get((n, "outline", "any"))]
+        names = [n for n in range(count) if bank.rows.get((n, "outline", "any"))]
     drawn = []
     for name in rng.sample(names, size):
         mask, accent = bank.glyph_for(rng, name, s)

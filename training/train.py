@@ -99,6 +99,16 @@ def lr_at(step, total, base):
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+def timesteps(count, high_fraction, g):
+    """Uniform timesteps, a fraction of them drawn from the noisier half instead: there the loss
+    is smallest in epsilon, yet the shape (what the name decides) is made there."""
+    t = torch.randint(0, TRAIN_STEPS, (count,), generator=g)
+    if high_fraction:
+        high = torch.rand(count, generator=g) < high_fraction
+        t = torch.where(high, torch.randint(TRAIN_STEPS // 2, TRAIN_STEPS, (count,), generator=g), t)
+    return t
+
+
 def save_checkpoint(path, state):
     tmp = path + ".tmp"
     torch.save(state, tmp)
@@ -174,6 +184,8 @@ def main():
     p.add_argument("--groups", type=int, default=0, help="per step, this many StyleAligned sets drawn fresh (one style, different names) and trained with shared attention")
     p.add_argument("--group-size", type=int, default=4)
     p.add_argument("--name-loss", type=float, default=0.0, help="weight of the text encoder's auxiliary name classification (every position from EOS on)")
+    p.add_argument("--names", type=int, help="a curriculum: train on the vocabulary's first N names only (its everyday set is the first 32)")
+    p.add_argument("--high-t", type=float, default=0.0, help="this fraction of each batch's timesteps drawn from [500, 1000), where the name decides the shape")
     p.add_argument("--text-time", action="store_true", help="experimental: the pooled text added to the U-Net's time embedding (model.py)")
     args = p.parse_args()
 
@@ -263,6 +275,10 @@ def main():
         bank = style.GlyphBank(np.load(os.path.join(args.data, "glyphs.npz")))
         encoder, _ = load_vae_encoder(args.vae)
     names_t = torch.tensor(names)
+    # The encoded samples a step may draw (all, or those of the curriculum's names).
+    pool = torch.nonzero(names_t < args.names).flatten() if args.names else torch.arange(n)
+    if args.names:
+        print(f"curriculum: the first {args.names} names, {len(pool)} of {n} encoded samples", flush=True)
     live = {"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict()}
     deadline = started + args.time_budget_min * 60
     last_ckpt = time.time()
@@ -276,12 +292,12 @@ def main():
         # uninterrupted one would have.
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
         single = args.batch - args.groups * args.group_size
-        idx = torch.randint(0, n, (single,), generator=g)
+        idx = pool[torch.randint(0, len(pool), (single,), generator=g)]
         which = torch.randint(0, CAPTIONS_PER_SAMPLE, (single,), generator=g)
         ids = caption_ids[idx, which]
         clean = latents[idx].float() * scaling_factor
         item_names = names_t[idx]
-        t = torch.randint(0, TRAIN_STEPS, (single,), generator=g)
+        t = timesteps(single, args.high_t, g)
         ref = torch.arange(args.batch)
         if args.groups:
             # Fresh sets every step (seeds apart from the encoded singles'): each set's first item is
@@ -289,13 +305,13 @@ def main():
             # its timestep, as the daemon runs a set.
             drawn = []
             for k in range(args.groups):
-                drawn += style.sample_group(bank, entries, args.data_seed * 10**9 + 500_000_000 + step * args.groups + k, args.group_size)
+                drawn += style.sample_group(bank, entries, args.data_seed * 10**9 + 500_000_000 + step * args.groups + k, args.group_size, first_names=args.names)
             with torch.no_grad():
                 group_latents = encoder(torch.stack([d["image"] for d in drawn]) * 2 - 1)[0]
             clean = torch.cat([clean, group_latents * scaling_factor])
             ids = torch.cat([ids, torch.tensor([tokenizer.encode(d["captions"][0]) for d in drawn], dtype=torch.int32)])
             item_names = torch.cat([item_names, torch.tensor([d["name"] for d in drawn])])
-            group_t = torch.randint(0, TRAIN_STEPS, (args.groups,), generator=g)
+            group_t = timesteps(args.groups, args.high_t, g)
             t = torch.cat([t, group_t.repeat_interleave(args.group_size)])
             ref[single:] = single + torch.arange(args.groups).repeat_interleave(args.group_size) * args.group_size
         drop = torch.rand(args.batch, generator=g) < CFG_DROP
