@@ -80,3 +80,22 @@ export async function loadGlyphLibrary(dir: string = evalDataDir()): Promise<Gly
   }
   return { size, names: index.names, words: index.prompts, glyphs, sources: index.sources };
 }
+
+/**
+ * The library cut to the vocabulary's first `count` names and their glyphs: the vocabulary of a
+ * model trained on those names only (a curriculum's first stage, training/README.md), so that
+ * sets, retrieval and calibration all stay within what it was taught.
+ */
+export function firstNames(library: GlyphLibrary, count: number): GlyphLibrary {
+  if (!Number.isInteger(count) || count < 2 || count > library.names.length) {
+    throw new InputError(`--names: expected a whole number from 2 to ${library.names.length} (the vocabulary's size), got ${count}`);
+  }
+  const names = library.names.slice(0, count);
+  const kept = new Set(names);
+  return {
+    ...library,
+    names,
+    words: Object.fromEntries(names.map((n) => [n, library.words[n]])),
+    glyphs: library.glyphs.filter((g) => kept.has(g.name)),
+  };
+}

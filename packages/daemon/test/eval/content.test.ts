@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ContentIndex } from '../../src/eval/content';
 import { coverageMask, featureSimilarity, glyphFeature } from '../../src/eval/glyph-features';
-import { loadGlyphLibrary, type GlyphLibrary } from '../../src/eval/glyph-library';
+import { firstNames, loadGlyphLibrary, type GlyphLibrary } from '../../src/eval/glyph-library';
 import { drawReferenceIcon, type ReferenceStyle } from '../../src/eval/reference-icon';
 import { separateIcon } from '../../src/eval/separate';
 import { shapeMask } from './support';
@@ -79,5 +79,29 @@ describe('content retrieval against the held-out glyphs', () => {
     const empty = shapeMask(64, () => false);
     expect(index.score(empty, 'home')).toEqual({ name: 'home', rank: library.names.length + 1, predicted: undefined, similarity: 0 });
     expect(() => index.score(empty, 'unicorn')).toThrow(/not in the vocabulary/);
+  });
+});
+
+describe('a vocabulary cut to its first names (a curriculum model)', () => {
+  it('keeps those names, their words and glyphs only, and retrieves among them', () => {
+    const everyday = firstNames(library, 32);
+    expect(everyday.names).toEqual(library.names.slice(0, 32));
+    expect(everyday.names).toEqual(expect.arrayContaining(['home', 'search', 'settings', 'user', 'heart', 'star', 'play']));
+    expect(Object.keys(everyday.words)).toEqual(everyday.names);
+    expect(new Set(everyday.glyphs.map((g) => g.name))).toEqual(new Set(everyday.names));
+    expect(everyday.glyphs.length).toBe(library.glyphs.filter((g) => everyday.names.includes(g.name)).length);
+    const cut = new ContentIndex(everyday);
+    const lucide = everyday.glyphs.filter((g) => g.set === 'lucide');
+    for (const g of lucide) expect(cut.score(coverageMask(g.coverage, library.size, library.size), g.name).rank).toBe(1);
+    // A glyph can only be mistaken for one of the 32: its rank never exceeds them.
+    const heart = library.glyphs.find((g) => g.set === 'tabler' && g.name === 'heart')!;
+    expect(cut.score(coverageMask(heart.coverage, library.size, library.size), 'heart').rank).toBeLessThanOrEqual(32);
+    expect(() => cut.score(shapeMask(64, () => false), 'moon')).toThrow(/not in the vocabulary/);
+  });
+
+  it('refuses a count outside the vocabulary, naming the option', () => {
+    expect(() => firstNames(library, 1)).toThrow(/--names: expected a whole number from 2 to 147/);
+    expect(() => firstNames(library, 148)).toThrow(/--names/);
+    expect(() => firstNames(library, 2.5)).toThrow(/--names/);
   });
 });

@@ -5,13 +5,15 @@ import type { Command } from 'commander';
 import { LIMITS } from '@styleset/protocol';
 import { contactSheet } from '../../eval/contact-sheet';
 import { evaluate, type EvalOptions, type EvalReport } from '../../eval/evaluate';
-import { loadGlyphLibrary } from '../../eval/glyph-library';
+import { firstNames, loadGlyphLibrary } from '../../eval/glyph-library';
 import { consistencyTable, contentTable, replaceResults, resultsSection } from '../../eval/report';
 import { encodePng } from '../../image/png';
 import { integer, parseGuidance, parseSteps } from '../arguments';
 import { addLocalEngineOptions, openLocalEngine, type LocalEngineFlags } from '../local-engine';
 
 interface EvalFlags extends LocalEngineFlags, EvalOptions {
+  /** The vocabulary's first n names only. */
+  names?: number;
   out: string;
   json: boolean;
   progress: boolean;
@@ -32,6 +34,7 @@ export function registerEval(program: Command): void {
     .option('--guidance <g>', "guidance for every condition (default: the model's for sets, 10 for the reference image)", parseGuidance)
     .option('--examples <n>', 'sets shown in the contact sheet', integer(0, 1000), 6)
     .option('--per-name <n>', 'plain images per vocabulary name for the per-name content scores (0: skip the sweep)', integer(0, 100), 3)
+    .option('--names <n>', "the vocabulary's first n names only, for a model trained on those (default: every name)", integer(2, 10_000))
     .option('-o, --out <dir>', `folder that receives ${PAGE} (its results section is replaced) and ${SHEET}`, 'docs');
   addLocalEngineOptions(command);
   command
@@ -67,7 +70,8 @@ async function runEval(flags: EvalFlags, invocation: string): Promise<void> {
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   process.once('SIGINT', abort);
-  const library = await loadGlyphLibrary();
+  const everyName = await loadGlyphLibrary();
+  const library = flags.names === undefined ? everyName : firstNames(everyName, flags.names);
   const { engine, model } = await openLocalEngine(flags);
   let report: EvalReport;
   let barStarted = false;
