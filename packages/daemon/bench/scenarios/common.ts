@@ -16,8 +16,8 @@ export async function openEngine(model: BenchModel, dataDir: string, runtime: Ru
   return { engine, info };
 }
 
-/** Names in the default model's vocabulary, the README's main job first. */
-const NAMES = ['star', 'heart', 'moon', 'house', 'bell', 'camera', 'mail', 'search', 'settings', 'user', 'calendar', 'cloud', 'lock', 'globe', 'folder', 'phone'];
+/** Names the default model was trained on, the README's main job first. */
+const NAMES = ['home', 'search', 'settings', 'user', 'bell', 'mail', 'calendar', 'camera', 'cart', 'heart', 'star', 'trash', 'lock', 'globe', 'folder', 'phone'];
 
 /**
  * Prompts of a set: the reference, then `targets` more, in the default model's caption vocabulary
