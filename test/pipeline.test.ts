@@ -2,8 +2,9 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelInfoSchema } from '@styleset/protocol';
 import { ModelError } from '../packages/daemon/src/errors';
-import { readModelLayout } from '../packages/daemon/src/model/layout';
+import { modelDefaults, readModelLayout } from '../packages/daemon/src/model/layout';
 import { elementCount, type Feed, type FloatTensor } from '../packages/daemon/src/model/tensor';
 import { FILLER, generateSet, planBatches, planChunks, planLockstep, type GenerateOptions, type GeneratedImage } from '../packages/daemon/src/pipeline/generate';
 import { Pipeline } from '../packages/daemon/src/pipeline/pipeline';
@@ -101,6 +102,33 @@ describe('model layout', () => {
       await expect(readModelLayout(dir)).rejects.toThrow(/unet\/config\.json: "sample_size" must be a number/);
       await rm(join(dir, 'tokenizer', 'merges.txt'));
       await expect(readModelLayout(dir)).rejects.toThrow(ModelError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes the StyleAligned settings a folder's styleset.json recommends, and names what is wrong in one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'recommending-model-'));
+    try {
+      await cp(set.models.sd1.dir, dir, { recursive: true });
+      expect((await readModelLayout(dir)).defaults).toEqual({ sampler: 'ddim', steps: 50, guidance: 7.5 });
+      await writeFile(join(dir, 'styleset.json'), JSON.stringify({ styleAligned: { shareGroupNorm: true, sharedScoreShift: 0.69 } }));
+      const layout = await readModelLayout(dir);
+      expect(layout.defaults).toEqual({ sampler: 'ddim', steps: 50, guidance: 7.5, styleAligned: { shareGroupNorm: true, sharedScoreShift: 0.69 } });
+      expect(modelInfoSchema.shape.defaults.parse(modelDefaults(layout))).toEqual({ scheduler: 'ddim', steps: 50, guidance: 7.5, styleAligned: { shareGroupNorm: true, sharedScoreShift: 0.69 } });
+      const wrong: Array<[unknown, RegExp]> = [
+        [{ styleAligned: { shareGroupNorm: 'yes' } }, /styleset\.json: styleAligned\.shareGroupNorm: .*boolean/],
+        [{ styleAligned: { sharedScoreShift: 1e9 } }, /styleset\.json: styleAligned\.sharedScoreShift: /],
+        [{ styleAligned: { shareAttention: false } }, /styleset\.json: styleAligned: .*shareAttention/],
+        [{ styleAligned: [] }, /styleset\.json: styleAligned: /],
+        [{ sharing: {} }, /styleset\.json: unknown key "sharing"/],
+      ];
+      for (const [content, message] of wrong) {
+        await writeFile(join(dir, 'styleset.json'), JSON.stringify(content));
+        await expect(readModelLayout(dir)).rejects.toThrow(message);
+      }
+      await writeFile(join(dir, 'styleset.json'), '[1]');
+      await expect(readModelLayout(dir)).rejects.toThrow(/styleset\.json: the model's recommended settings must be a JSON object/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

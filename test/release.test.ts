@@ -56,13 +56,15 @@ describe('npm run release', () => {
 });
 
 describe('the npm package', () => {
-  it('holds the bundles, bin, the embedded model, README and licences, and nothing of the sources or dev tooling', async () => {
+  it('holds the bundles, bin, the embedded model, the evaluation glyphs, README and licences, and nothing of the sources or dev tooling', async () => {
     const model = filesUnder(join(daemon, 'models', 'default')).map((f) => `models/default/${f}`);
     expect(model.length).toBeGreaterThan(10);
+    const evalData = filesUnder(join(daemon, 'eval-data')).map((f) => `eval-data/${f}`);
+    expect(evalData).toContain('eval-data/glyphs.json');
     expect(filesUnder(join(unpacked, 'package')).sort()).toEqual(
-      ['LICENSE', 'README.md', 'THIRD-PARTY-NOTICES.md', 'bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/vector-worker.js', 'package.json', ...model].sort(),
+      ['LICENSE', 'README.md', 'THIRD-PARTY-NOTICES.md', 'bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/vector-worker.js', 'package.json', ...model, ...evalData].sort(),
     );
-    for (const file of ['bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/vector-worker.js', ...model]) {
+    for (const file of ['bin/styleset.js', 'dist/cli.js', 'dist/engine-worker.js', 'dist/vector-worker.js', ...model, ...evalData]) {
       expect({ file, same: Buffer.compare(await readFile(join(unpacked, 'package', file)), await readFile(join(daemon, file))) === 0 }).toEqual({ file, same: true });
     }
     const tarball = statSync(join(out, 'release', `styleset-${version}.tgz`)).size;

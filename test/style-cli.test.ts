@@ -13,6 +13,8 @@ import * as yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../packages/daemon/src/image/png';
 import { DEFAULT_DECODE_LIMITS } from '../packages/daemon/src/image/image8';
+import { readModelLayout } from '../packages/daemon/src/model/layout';
+import { defaultModelDir } from '../packages/daemon/src/model/default-model';
 
 const run = promisify(execFile);
 const cli = join(import.meta.dirname, '..', 'packages', 'daemon', 'bin', 'styleset.js');
@@ -154,7 +156,9 @@ describe('styleset style, from an image', () => {
     const first = JSON.parse(await ok(data, 'generate', '--style', 'badge', '--seed', '5', '--out', join(root, 'badge1'), '--json', 'a square badge')) as SetRecord;
     const kept = JSON.parse(await ok(data, 'style', 'show', 'badge', '--json')).trajectories;
     expect(kept).toHaveLength(1);
-    expect(kept[0]).toMatchObject({ steps: 4, width: 64, height: 64 });
+    // At the embedded model's native size, the default of `generate`.
+    const { nativeWidth, nativeHeight } = await readModelLayout(defaultModelDir());
+    expect(kept[0]).toMatchObject({ steps: 4, width: nativeWidth, height: nativeHeight });
     // From the kept trajectory, the same image as from the inversion.
     const second = JSON.parse(await ok(data, 'generate', '--style', 'badge', '--seed', '5', '--out', join(root, 'badge2'), '--json', 'a square badge')) as SetRecord;
     expect(await same(first.images[0].file, second.images[0].file)).toBe(true);

@@ -22,7 +22,7 @@ import { longHex, mae, paths, render, thinnestBlob } from '../packages/daemon/te
 
 const run = promisify(execFile);
 const cli = join(import.meta.dirname, '..', 'packages', 'daemon', 'bin', 'styleset.js');
-const PROMPTS = ['a star icon', 'a heart icon', 'a moon icon', 'a house icon'];
+const PROMPTS = ['a home icon', 'a search icon', 'a settings icon', 'a user icon'];
 
 let dataDir: string;
 let images: Image8[];
@@ -83,7 +83,7 @@ describe('vector output of the embedded model', () => {
   it('traces with the background kept, within the bounds', async () => {
     const set = await vectoriseSet(images, { background: 'keep', svg: true, palette: 'set' });
     expectIssueBounds(set);
-    for (const im of set.images) expect(render(im.svg!, 64).data[3]).toBe(255);
+    for (const im of set.images) expect(render(im.svg!, im.png.width).data[3]).toBe(255);
   });
 });
 
@@ -115,7 +115,7 @@ describe('styleset generate --format / --background', () => {
       const listed = palette.filter((c) => c.images.includes(i)).map((c) => c.hex);
       expect([...image.colours].sort()).toEqual([...listed].sort());
       expect(paths(svg).map((p) => longHex(p.fill)).sort()).toEqual([...listed].sort());
-      expect(mae(render(svg, 64), png)).toBeLessThanOrEqual(10);
+      expect(mae(render(svg, png.width), png)).toBeLessThanOrEqual(10);
     }
   });
 

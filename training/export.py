@@ -1,8 +1,9 @@
 """Exports a training checkpoint to the Optimum ONNX layout of a Stable Diffusion 1.x model.
 
-    /usr/bin/python3 training/export.py --ckpt training/runs/default/ckpt.pt --out packages/daemon/models/default
+    /usr/bin/python3 training/export.py --ckpt training/runs/unet/ckpt.pt --out packages/daemon/models/default
 
-Writes model_index.json, unet/, text_encoder/, tokenizer/, vae_encoder/, vae_decoder/, scheduler/,
+Writes model_index.json, unet/, text_encoder/, tokenizer/, vae_encoder/, vae_decoder/, scheduler/
+(replacing those folders) and LICENSES/ (the training glyphs' licences, when the folder has none),
 so the daemon loads the default model through the same code path as a real SD 1.x export.
 Uses the EMA weights unless --raw. Checks every graph with onnx.checker and lists the U-Net's
 self-attention (attn1) projections the shared-attention rewrite will look for.
@@ -13,17 +14,22 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import json
+import math
+import shutil
 import sys
 
 import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import CLIPTextModel, PatchDecoder, PatchEncoder, UNet2DConditionModel  # noqa: E402
+from model import CLIPTextModel, UNet2DConditionModel, VaeDecoder, VaeEncoder, VaeMeanEncoder  # noqa: E402
 from tokenizer import MAX_LENGTH, ClipTokenizer  # noqa: E402
-from train import BETA_END, BETA_START, IMAGE_SIZE, TRAIN_STEPS  # noqa: E402
+from train import BETA_END, BETA_START, IMAGE_SIZE, TRAIN_STEPS, VAE_FACTOR  # noqa: E402
 
 DIFFUSERS_VERSION = "0.21.4"
+PARTS = ("unet", "text_encoder", "tokenizer", "vae_decoder", "vae_encoder", "scheduler")
+# make_data.py writes the training glyphs' licences here; an export elsewhere takes a copy.
+LICENSES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "packages", "daemon", "models", "default", "LICENSES")
 OPSET = 14
 
 
@@ -53,44 +59,49 @@ def export(module, args, path, inputs, outputs, dynamic):
     return model
 
 
-def vae_config(ck, scaling_factor):
-    factor = ck["vae_factor"]
-    levels = factor.bit_length()  # 2^(len(block_out_channels) - 1) == factor
-    channels = ck["vae"]["components"].shape[1]
+def vae_config(vae, scaling_factor):
+    channels = vae["channels"]
+    assert 2 ** (len(channels) - 1) == VAE_FACTOR  # the daemon's downscale is 2^(len - 1)
     return {
         "_class_name": "AutoencoderKL",
         "_diffusers_version": DIFFUSERS_VERSION,
         "in_channels": 3,
         "out_channels": 3,
-        "latent_channels": channels,
-        "block_out_channels": [channels] * levels,
-        "down_block_types": ["DownEncoderBlock2D"] * levels,
-        "up_block_types": ["UpDecoderBlock2D"] * levels,
-        "layers_per_block": 0,
+        "latent_channels": vae["latent_channels"],
+        "block_out_channels": channels,
+        "down_block_types": ["DownEncoderBlock2D"] * len(channels),
+        "up_block_types": ["UpDecoderBlock2D"] * len(channels),
+        "layers_per_block": 1,
         "act_fn": "silu",
         "norm_num_groups": 1,
         "sample_size": IMAGE_SIZE,
         "scaling_factor": scaling_factor,
         "force_upcast": False,
-        "_styleset_note": "fixed linear map: 4x4 patches onto their leading principal components",
+        "_styleset_note": "a small convolutional autoencoder (training/model.py VaeEncoder/VaeDecoder), not diffusers' AutoencoderKL; the ONNX graphs are what count",
     }
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--ckpt", default="training/runs/default/ckpt.pt")
+    p.add_argument("--ckpt", default="training/runs/unet/ckpt.pt")
     p.add_argument("--out", default="packages/daemon/models/default")
+    p.add_argument("--vae", help="the VAE checkpoint (default: the one the U-Net was trained on)")
     p.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
     args = p.parse_args()
 
     ck = torch.load(args.ckpt)
     out = args.out
+    # A previous export's files must not survive next to this one's.
+    for part in PARTS:
+        shutil.rmtree(os.path.join(out, part), ignore_errors=True)
+    if not os.path.exists(os.path.join(out, "LICENSES")):
+        shutil.copytree(LICENSES, os.path.join(out, "LICENSES"))
     unet = UNet2DConditionModel(ck["unet_config"])
     text_encoder = CLIPTextModel(ck["text_config"])
     unet.load_state_dict(ck["unet"] if args.raw else ck["ema_unet"])
     text_encoder.load_state_dict(ck["text_encoder"] if args.raw else ck["ema_text_encoder"])
     tokenizer = ClipTokenizer(ck["merges"])
-    factor = ck["vae_factor"]
+    vae = torch.load(args.vae or ck["vae_path"])
     ucfg = ck["unet_config"]
     latent = ucfg["sample_size"]
 
@@ -121,17 +132,20 @@ def main():
         ["last_hidden_state", "pooler_output"],
         {"input_ids": {0: "batch_size", 1: "sequence_length"}, "last_hidden_state": {0: "batch_size", 1: "sequence_length"}, "pooler_output": {0: "batch_size"}},
     )
-    components, mean = ck["vae"]["components"], ck["vae"]["mean"]
+    decoder = VaeDecoder(vae["channels"], vae["latent_channels"])
+    decoder.load_state_dict(vae["decoder"])
+    encoder = VaeEncoder(vae["channels"], vae["latent_channels"])
+    encoder.load_state_dict(vae["encoder"])
     export(
-        PatchDecoder(factor, components, mean),
-        (torch.randn(b, components.shape[1], latent, latent),),
+        decoder,
+        (torch.randn(b, vae["latent_channels"], latent, latent),),
         f"{out}/vae_decoder/model.onnx",
         ["latent_sample"],
         ["sample"],
         {"latent_sample": {0: "batch_size", 2: "height", 3: "width"}, "sample": {0: "batch_size", 2: "height", 3: "width"}},
     )
     export(
-        PatchEncoder(factor, components, mean),
+        VaeMeanEncoder(encoder),
         (torch.randn(b, 3, IMAGE_SIZE, IMAGE_SIZE),),
         f"{out}/vae_encoder/model.onnx",
         ["sample"],
@@ -160,9 +174,9 @@ def main():
             "torch_dtype": "float32",
         },
     )
-    vae = vae_config(ck, ck["scaling_factor"])
-    write_json(f"{out}/vae_decoder/config.json", vae)
-    write_json(f"{out}/vae_encoder/config.json", vae)
+    vae_json = vae_config(vae, ck["scaling_factor"])
+    write_json(f"{out}/vae_decoder/config.json", vae_json)
+    write_json(f"{out}/vae_encoder/config.json", vae_json)
     write_json(
         f"{out}/scheduler/scheduler_config.json",
         {
@@ -199,6 +213,11 @@ def main():
             "vae": ["diffusers", "AutoencoderKL"],
         },
     )
+
+    # Styleset's own file (diffusers ignores it): the StyleAligned settings this model's sets agree
+    # with, the reference-image path's. With the text-to-image defaults its sets stay far less alike
+    # (colour spread 0.84x plain's, against 0.42x: training/README.md).
+    write_json(f"{out}/styleset.json", {"styleAligned": {"shareGroupNorm": True, "sharedScoreShift": math.log(2)}})
 
     attn1 = [n.name for n in unet_onnx.graph.node if "/attn1/to_q/" in n.name]
     print(f"{len(attn1)} self-attention layers, e.g.:")

@@ -160,6 +160,9 @@ class Attention(nn.Module):
         self.to_k = nn.Linear(context_dim, dim, bias=False)
         self.to_v = nn.Linear(context_dim, dim, bias=False)
         self.to_out = nn.ModuleList([nn.Linear(dim, dim), nn.Dropout(0.0)])
+        # Training only (never exported): the batch index of each item's StyleAligned reference,
+        # so the model learns to carry appearance through shared self-attention (train.py).
+        self.shared_reference = None
 
     def head_to_batch_dim(self, x):
         b, n, c = x.shape
@@ -170,13 +173,41 @@ class Attention(nn.Module):
         return x.reshape(bh // self.heads, self.heads, n, d).permute(0, 2, 1, 3).reshape(bh // self.heads, n, d * self.heads)
 
     def forward(self, x, context=None):
+        shared = context is None and self.shared_reference is not None
         context = x if context is None else context
         q = self.head_to_batch_dim(self.to_q(x))
         k = self.head_to_batch_dim(self.to_k(context))
         v = self.head_to_batch_dim(self.to_v(context))
+        if shared:
+            q, k, v = shared_attention_inputs(q, k, v, self.shared_reference, self.heads)
         probs = (torch.bmm(q, k.transpose(-1, -2)) * self.scale).softmax(dim=-1)
         out = self.batch_to_head_dim(torch.bmm(probs, v))
         return self.to_out[1](self.to_out[0](out))
+
+
+def _adain(x, ref):
+    """StyleAligned's AdaIN over the token axis of [B, H, N, d], unbiased variance, eps 1e-5."""
+    mean, std = x.mean(dim=2, keepdim=True), (x.var(dim=2, keepdim=True) + 1e-5).sqrt()
+    return (x - mean) / std * std[ref] + mean[ref]
+
+
+def shared_attention_inputs(q, k, v, ref, heads):
+    """The daemon's shared attention with its defaults (docs/style-aligned-method.md): queries
+    and keys AdaIN-normalised to the reference's, keys and values extended with the reference's.
+    A reference (ref[i] == i) attends to its own keys twice, which leaves it unchanged."""
+    bh, n, d = q.shape
+    q, k, v = (t.reshape(bh // heads, heads, n, d) for t in (q, k, v))
+    q, k = _adain(q, ref), _adain(k, ref)
+    k = torch.cat([k, k[ref]], dim=2)
+    v = torch.cat([v, v[ref]], dim=2)
+    return q.reshape(bh, n, d), k.reshape(bh, 2 * n, d), v.reshape(bh, 2 * n, d)
+
+
+def set_shared_reference(unet, ref):
+    """Shares every self-attention layer (the daemon's default level 0) with `ref`, or none."""
+    for name, module in unet.named_modules():
+        if name.endswith("attn1"):
+            module.shared_reference = ref
 
 
 class GEGLU(nn.Module):
@@ -354,9 +385,19 @@ class UNet2DConditionModel(nn.Module):
             )
         self.conv_norm_out = nn.GroupNorm(groups, ch[0], eps=1e-5)
         self.conv_out = nn.Conv2d(ch[0], config["out_channels"], 3, padding=1)
+        # Experimental (stage 3): the text, pooled over its positions, added to the time embedding,
+        # so every ResNet block sees the caption (as SDXL's U-Net does with its pooled text) and
+        # not only the cross-attention layers. Inside the graph: the export's inputs stay SD 1.x's.
+        # Zero at the start, so a fine-tune begins as the model it starts from.
+        if config.get("text_time_embedding"):
+            self.text_time = nn.Linear(ctx, temb)
+            nn.init.zeros_(self.text_time.weight)
+            nn.init.zeros_(self.text_time.bias)
 
     def forward(self, sample, timestep, encoder_hidden_states):
         temb = self.time_embedding(timestep_embedding(timestep, self.config["block_out_channels"][0]))
+        if self.config.get("text_time_embedding"):
+            temb = temb + self.text_time(encoder_hidden_states.mean(dim=1))
         x = self.conv_in(sample)
         skips = [x]
         for block in self.down_blocks:
@@ -371,39 +412,77 @@ class UNet2DConditionModel(nn.Module):
 
 
 # ------------------------------------------------------------------------------- VAE
+#
+# A small convolutional autoencoder, factor 8 (128x128x3 <-> 16x16xC), in the spirit of TAESD:
+# plain 3x3 convolutions with SiLU and residual blocks, no normalisation (nothing batch- or
+# image-dependent at run time), nearest-neighbour upsampling followed by a convolution (no
+# transposed convolutions, whose uneven overlap draws a checkerboard). The encoder predicts a
+# diagonal Gaussian (mean, log-variance) and is trained with a small KL term, as SD's VAE; the
+# export keeps the mean.
 
 
-class PatchEncoder(nn.Module):
-    """The 'VAE' encoder: a fixed linear map. Each factor x factor RGB patch (space-to-depth) is
-    projected onto the leading principal components of the training patches."""
-
-    def __init__(self, factor, components, mean):
+class VaeResBlock(nn.Module):
+    def __init__(self, c):
         super().__init__()
-        self.factor = factor
-        k, d = components.shape[1], components.shape[0]
-        self.conv = nn.Conv2d(d, k, 1)
-        with torch.no_grad():
-            self.conv.weight.copy_(components.T.reshape(k, d, 1, 1))
-            self.conv.bias.copy_(-components.T @ mean)
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.conv2(F.silu(self.conv1(F.silu(x))))
+
+
+class VaeEncoder(nn.Module):
+    """Light on purpose: it runs once per training latent and per reference image, never per
+    generated image. A 2x2 space-to-depth first (lossless), so no convolution runs at 128x128."""
+
+    def __init__(self, channels, latent_channels):
+        super().__init__()
+        self.conv_in = nn.Conv2d(12, channels[1], 3, padding=1)
+        blocks = []
+        for i in range(1, len(channels)):
+            if i > 1:
+                blocks.append(VaeResBlock(channels[i]))
+            if i + 1 < len(channels):
+                blocks.append(nn.Conv2d(channels[i], channels[i + 1], 3, stride=2, padding=1))
+        blocks.append(VaeResBlock(channels[-1]))
+        self.blocks = nn.Sequential(*blocks)
+        self.conv_out = nn.Conv2d(channels[-1], 2 * latent_channels, 3, padding=1)
 
     def forward(self, sample):
-        return self.conv(F.pixel_unshuffle(sample, self.factor))
+        """[-1, 1] pixels -> (mean, logvar)."""
+        h = self.conv_in(F.pixel_unshuffle(sample, 2))
+        h = self.conv_out(F.silu(self.blocks(h)))
+        return h.chunk(2, dim=1)
 
 
-class PatchDecoder(nn.Module):
-    """Inverse of PatchEncoder on the kept components: back to patches, then depth-to-space."""
-
-    def __init__(self, factor, components, mean):
+class VaeDecoder(nn.Module):
+    def __init__(self, channels, latent_channels):
         super().__init__()
-        self.factor = factor
-        d, k = components.shape
-        self.conv = nn.Conv2d(k, d, 1)
-        with torch.no_grad():
-            self.conv.weight.copy_(components.reshape(d, k, 1, 1))
-            self.conv.bias.copy_(mean)
+        rev = list(reversed(channels))
+        self.conv_in = nn.Conv2d(latent_channels, rev[0], 3, padding=1)
+        blocks = [VaeResBlock(rev[0])]
+        for i, c in enumerate(rev):
+            blocks.append(VaeResBlock(c))
+            if i + 1 < len(rev):
+                blocks.append(nn.Upsample(scale_factor=2.0, mode="nearest"))
+                blocks.append(nn.Conv2d(c, rev[i + 1], 3, padding=1))
+        self.blocks = nn.Sequential(*blocks)
+        self.conv_out = nn.Conv2d(rev[-1], 3, 3, padding=1)
 
     def forward(self, latent_sample):
-        return F.pixel_shuffle(self.conv(latent_sample), self.factor)
+        """Unscaled latents -> [-1, 1] pixels (not clamped; the daemon clamps)."""
+        return self.conv_out(F.silu(self.blocks(self.conv_in(latent_sample))))
+
+
+class VaeMeanEncoder(nn.Module):
+    """The export's encoder: the posterior mean, as `latent_sample`."""
+
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, sample):
+        return self.encoder(sample)[0]
 
 
 def count_parameters(module):

@@ -1,6 +1,6 @@
 """Samples a grid from a checkpoint with DDIM in torch, to judge a run before exporting.
 
-    /usr/bin/python3 training/preview.py --ckpt training/runs/default/ckpt.pt --out /tmp/preview.png
+    /usr/bin/python3 training/preview.py --ckpt training/runs/unet/ckpt.pt --out /tmp/preview.png
 
 Rows are prompts, columns seeds. Mirrors the daemon's sampler (SD DDIM, leading spacing,
 steps_offset 1, eta 0, classifier-free guidance), not its shared attention.
@@ -17,29 +17,31 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import CLIPTextModel, PatchDecoder, UNet2DConditionModel  # noqa: E402
+from model import CLIPTextModel, UNet2DConditionModel, VaeDecoder  # noqa: E402
 from tokenizer import ClipTokenizer  # noqa: E402
 from train import TRAIN_STEPS, alphas_cumprod  # noqa: E402
 
 PROMPTS = [
     "a star icon",
     "a heart icon",
+    "a moon icon",
     "a house icon",
-    "a gear icon",
-    "a star icon, red stripes on cream",
-    "a moon icon, yellow on navy",
-    "a thick outline cloud icon, blue on white",
-    "a bolt icon, orange dots on black with shadow",
+    "a search icon",
+    "a settings icon",
+    "a user icon",
+    "a bell icon",
+    "a camera icon, white on a blue circle",
+    "an outline mail icon, navy on white",
 ]
 
 
 @torch.no_grad()
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--ckpt", default="training/runs/default/ckpt.pt")
+    p.add_argument("--ckpt", default="training/runs/unet/ckpt.pt")
     p.add_argument("--out", default="/tmp/preview.png")
     p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--guidance", type=float, default=5.0)
+    p.add_argument("--guidance", type=float, default=7.5)
     p.add_argument("--seeds", type=int, default=6)
     p.add_argument("--raw", action="store_true")
     args = p.parse_args()
@@ -51,7 +53,9 @@ def main():
     unet.load_state_dict(ck["unet"] if args.raw else ck["ema_unet"])
     text.load_state_dict(ck["text_encoder"] if args.raw else ck["ema_text_encoder"])
     tok = ClipTokenizer(ck["merges"])
-    decoder = PatchDecoder(ck["vae_factor"], ck["vae"]["components"], ck["vae"]["mean"])
+    vae = torch.load(ck["vae_path"])
+    decoder = VaeDecoder(vae["channels"], vae["latent_channels"]).eval()
+    decoder.load_state_dict(vae["decoder"])
     acp = alphas_cumprod()
     cfg = ck["unet_config"]
 
@@ -75,7 +79,7 @@ def main():
         img = ((img.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
         rows.append(np.concatenate(list(img), axis=1))
         print(prompt, flush=True)
-    Image.fromarray(np.concatenate(rows, axis=0)).resize((64 * args.seeds * 2, 64 * len(PROMPTS) * 2), Image.NEAREST).save(args.out)
+    Image.fromarray(np.concatenate(rows, axis=0)).save(args.out)
     print(f"wrote {args.out} (step {ck['step']})")
 
 

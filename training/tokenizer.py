@@ -3,7 +3,7 @@
 The files it writes (vocab.json, merges.txt) have the exact layout of openai/clip-vit-*
 tokenizers, so the daemon's CLIP tokenizer reads them unchanged, and `encode` follows the same
 algorithm (clean, lowercase, regex split, byte-to-unicode, rank-ordered merges, <w/> suffix,
-BOS/EOS, pad with EOS to 77) so training sees the ids the daemon will produce.
+BOS/EOS, pad with EOS to MAX_LENGTH) so training sees the ids the daemon will produce.
 """
 import html
 import json
@@ -12,7 +12,10 @@ from collections import Counter
 
 BOS = "<|startoftext|>"
 EOS = "<|endoftext|>"
-MAX_LENGTH = 77
+# 32 positions, not CLIP's 77: the longest training caption is 30 tokens with BOS and EOS, and the
+# text encoder and every cross-attention cost in proportion (tokenizer_config.json says so, and the
+# daemon pads and truncates to it).
+MAX_LENGTH = 32
 
 # CLIP's pattern, with \p{L} and \p{N} spelled for Python's re (no \p classes).
 _SPLIT = re.compile(
@@ -120,7 +123,7 @@ class ClipTokenizer:
         return pieces
 
     def encode(self, text):
-        """BOS + tokens + EOS, truncated to 77 with EOS kept, padded with EOS (SD 1.x style)."""
+        """BOS + tokens + EOS, truncated to MAX_LENGTH with EOS kept, padded with EOS (SD 1.x style)."""
         ids = [self.encoder[p] for p in self.tokenize(text)][: MAX_LENGTH - 2]
         ids = [self.bos_id] + ids + [self.eos_id]
         return ids + [self.eos_id] * (MAX_LENGTH - len(ids))

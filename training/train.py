@@ -1,20 +1,27 @@
-"""Trains Styleset's embedded default model: a tiny Stable-Diffusion-1.x-shaped latent diffusion
-model for 64x64 icons. CPU only, time-budgeted, resumable, seeded.
+"""Trains Styleset's embedded default model: a small Stable-Diffusion-1.x-shaped latent diffusion
+model for 128x128 UI icons, on the latents of the autoencoder train_vae.py made. CPU only,
+time-budgeted, resumable, seeded.
 
-    nice -n 10 /usr/bin/python3 training/train.py --data training/data --run training/runs/default \
-        --steps 4000 --time-budget-min 100
+    nohup nice -n 19 /usr/bin/python3 training/train.py --vae training/runs/vae/ckpt.pt \
+        --run training/runs/unet --steps 12000 --time-budget-min 360 > training/runs/unet.log 2>&1 &
 
 Re-running the same command resumes from <run>/ckpt.pt. See training/README.md.
+
+Data: --samples styled glyphs (style.py, seeds data_seed * 10^9 + i), each with 3 captions,
+encoded once with the frozen VAE encoder (posterior mean) into training/data/latents-*/ in chunks
+(an interrupted preparation resumes at the next missing chunk). The set is a pure function of
+(data seed, samples, VAE checkpoint). Encoding once and reusing each latent a few times costs
+far less than encoding every step's batch, which on this CPU would cost more than the U-Net step.
 """
 import os
 
-# The Debian torch calls pthread OpenBLAS inside its own OpenMP threads; with both at 2 threads
-# on 2 cores they oversubscribe and small matmuls get several times slower. One BLAS thread and
-# two torch threads measured fastest here.
+# The Debian torch runs pthread OpenBLAS inside its own OpenMP threads; oversubscribed, small
+# matmuls get several times slower. One BLAS thread and the torch threads measured fastest.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import copy
+import hashlib
 import json
 import math
 import sys
@@ -22,45 +29,45 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import CLIPTextModel, PatchEncoder, UNet2DConditionModel, count_parameters  # noqa: E402
+import style  # noqa: E402
+from model import CLIPTextModel, UNet2DConditionModel, VaeEncoder, count_parameters, set_shared_reference  # noqa: E402
 from tokenizer import MAX_LENGTH, ClipTokenizer  # noqa: E402
 
-# The fixed "VAE": 4x4 RGB patches (48 values) projected onto their 16 leading principal
-# components, so 64x64x3 pixels <-> 16x16x16 latents. Plain space-to-depth would give 48 latent
-# channels, and the U-Net's full-resolution width must exceed the latent channels to carry the
-# noise it predicts: a 32-wide U-Net plateaued at eps MSE 0.45 even at t=900, and a 64+-wide one
-# is 2-3x slower per step than the budget allows. 16 components keep 98.9% of the variance.
-VAE_FACTOR = 4
-IMAGE_SIZE = 64
-LATENT_CHANNELS = 16
-PCA_SAMPLE = 4000
+IMAGE_SIZE = style.SIZE
+VAE_FACTOR = 8
 TEXT_DIM = 128
+CAPTIONS_PER_SAMPLE = 3
+CHUNK = 512
 
-# Sized for the budget: ~1.1 s per batch-64 step on an idle 2 cores, batch-10 forward ~35 ms.
-UNET_CONFIG = {
-    "sample_size": IMAGE_SIZE // VAE_FACTOR,
-    "in_channels": LATENT_CHANNELS,
-    "out_channels": LATENT_CHANNELS,
-    "block_out_channels": [32, 64, 64],
-    "layers_per_block": 1,
-    "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
-    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
-    "mid_block_type": "UNetMidBlock2DCrossAttn",
-    # diffusers legacy naming: this is the number of heads (head dim = channels / heads).
-    "attention_head_dim": 2,
-    "cross_attention_dim": TEXT_DIM,
-    "norm_num_groups": 8,
-    "norm_eps": 1e-5,
-    "act_fn": "silu",
-    "flip_sin_to_cos": True,
-    "freq_shift": 0,
-    "downsample_padding": 1,
-    "center_input_sample": False,
-    "use_linear_projection": False,
-}
+
+def unet_config(latent_channels):
+    # Sized for the product's latency and this CPU's training budget (training/README.md):
+    # ~156 MMAC per image, so the main job's batch-10 call stays near the old model's.
+    # Self-attention (attn1) at 16x16 (the finest latent resolution), 8x8 and 4x4.
+    return {
+        "sample_size": IMAGE_SIZE // VAE_FACTOR,
+        "in_channels": latent_channels,
+        "out_channels": latent_channels,
+        "block_out_channels": [32, 64, 128],
+        "layers_per_block": 1,
+        "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+        "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
+        "mid_block_type": "UNetMidBlock2DCrossAttn",
+        # diffusers legacy naming: this is the number of heads (head dim = channels / heads).
+        "attention_head_dim": 2,
+        "cross_attention_dim": TEXT_DIM,
+        "norm_num_groups": 8,
+        "norm_eps": 1e-5,
+        "act_fn": "silu",
+        "flip_sin_to_cos": True,
+        "freq_shift": 0,
+        "downsample_padding": 1,
+        "center_input_sample": False,
+        "use_linear_projection": False,
+    }
+
 
 TEXT_CONFIG = {
     "hidden_size": TEXT_DIM,
@@ -85,24 +92,6 @@ def alphas_cumprod():
     return torch.cumprod(1 - betas, 0).float()
 
 
-def to_pixels(images_u8):
-    """uint8 NHWC -> float NCHW in [-1, 1], the VAE's input convention."""
-    return images_u8.permute(0, 3, 1, 2).float() / 127.5 - 1
-
-
-def fit_patch_pca(images_u8):
-    """Leading principal components [48, k] and mean [48] of the training set's 4x4 patches."""
-    patches = F.pixel_unshuffle(to_pixels(images_u8), VAE_FACTOR).permute(0, 2, 3, 1)
-    patches = patches.reshape(-1, patches.shape[-1]).double()
-    mean = patches.mean(0)
-    cov = (patches - mean).T @ (patches - mean) / len(patches)
-    _, vectors = torch.linalg.eigh(cov)
-    components = vectors.flip(1)[:, :LATENT_CHANNELS]
-    # eigh's signs are arbitrary: fix them so the map is a pure function of the data.
-    signs = torch.sign(components[components.abs().argmax(0), torch.arange(LATENT_CHANNELS)])
-    return (components * signs).float(), mean.float()
-
-
 def lr_at(step, total, base):
     if step < WARMUP_STEPS:
         return base * (step + 1) / WARMUP_STEPS
@@ -110,17 +99,14 @@ def lr_at(step, total, base):
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def load_data(folder, tokenizer):
-    images = torch.from_numpy(np.load(os.path.join(folder, "images.npy")))
-    with open(os.path.join(folder, "captions.json")) as f:
-        captions = json.load(f)
-    ids = torch.tensor([[tokenizer.encode(c) for c in caps] for caps in captions], dtype=torch.int32)
-    return images, ids
-
-
-def build_models(tokenizer_vocab_size):
-    text_config = {**TEXT_CONFIG, "vocab_size": tokenizer_vocab_size}
-    return UNet2DConditionModel(UNET_CONFIG), CLIPTextModel(text_config)
+def timesteps(count, high_fraction, g):
+    """Uniform timesteps, a fraction of them drawn from the noisier half instead: there the loss
+    is smallest in epsilon, yet the shape (what the name decides) is made there."""
+    t = torch.randint(0, TRAIN_STEPS, (count,), generator=g)
+    if high_fraction:
+        high = torch.rand(count, generator=g) < high_fraction
+        t = torch.where(high, torch.randint(TRAIN_STEPS // 2, TRAIN_STEPS, (count,), generator=g), t)
+    return t
 
 
 def save_checkpoint(path, state):
@@ -129,59 +115,136 @@ def save_checkpoint(path, state):
     os.replace(tmp, path)  # atomic: an interrupted save never corrupts the last good checkpoint
 
 
+def file_digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:12]
+
+
+def load_vae_encoder(path):
+    ck = torch.load(path)
+    encoder = VaeEncoder(ck["channels"], ck["latent_channels"])
+    encoder.load_state_dict(ck["encoder"])
+    return encoder.eval().requires_grad_(False), ck
+
+
+@torch.no_grad()
+def prepare_latents(data, vae_path, samples, data_seed):
+    """Latents (float16 [N, C, 16, 16]), captions [N][3] and name indices [N], cached by chunk."""
+    glyphs = np.load(os.path.join(data, "glyphs.npz"))
+    with open(os.path.join(data, "vocabulary.json")) as f:
+        entries = json.load(f)["entries"]
+    bank = style.GlyphBank(glyphs)
+    encoder, _ = load_vae_encoder(vae_path)
+    folder = os.path.join(data, f"latents-seed{data_seed}-vae{file_digest(vae_path)}")
+    os.makedirs(folder, exist_ok=True)
+    started = time.time()
+    parts = []
+    for c, first in enumerate(range(0, samples, CHUNK)):
+        path = os.path.join(folder, f"chunk-{c:04d}.pt")
+        if not os.path.exists(path):
+            drawn = [style.sample(bank, entries, data_seed * 10**9 + i, captions=CAPTIONS_PER_SAMPLE) for i in range(first, min(first + CHUNK, samples))]
+            images = torch.stack([d["image"] for d in drawn]) * 2 - 1
+            latents = torch.cat([encoder(images[i : i + 64])[0] for i in range(0, len(images), 64)])
+            save_checkpoint(path, {"latents": latents.half(), "captions": [d["captions"] for d in drawn], "names": [d["name"] for d in drawn]})
+            done = first + len(drawn)
+            rate = (time.time() - started) / done
+            print(f"encoded {done}/{samples} samples, {rate * 1000:.0f} ms each, eta {rate * (samples - done) / 60:.1f} min", flush=True)
+        parts.append(torch.load(path))
+    latents = torch.cat([p["latents"] for p in parts])
+    captions = [c for p in parts for c in p["captions"]]
+    names = [n for p in parts for n in p["names"]]
+    return latents, captions, names, entries
+
+
+def build_models(latent_channels, vocab_size, text_time=False):
+    config = {**unet_config(latent_channels), **({"text_time_embedding": True} if text_time else {})}
+    return UNet2DConditionModel(config), CLIPTextModel({**TEXT_CONFIG, "vocab_size": vocab_size})
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="training/data")
-    p.add_argument("--run", default="training/runs/default")
-    p.add_argument("--steps", type=int, default=4000, help="planned steps; the LR schedule spans them")
-    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--vae", default="training/runs/vae/ckpt.pt")
+    p.add_argument("--run", default="training/runs/unet")
+    p.add_argument("--samples", type=int, default=30_000, help="styled glyphs encoded once and reused")
+    p.add_argument("--data-seed", type=int, default=1)
+    p.add_argument("--steps", type=int, default=12000, help="planned steps; the LR schedule spans them")
+    p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--time-budget-min", type=float, default=100, help="stop (with a checkpoint) after this long")
+    p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step, on the --steps schedule: ends one part of a run that resumes with another plan, as a recipe names it")
+    p.add_argument("--time-budget-min", type=float, default=360, help="stop (with a checkpoint) after this long")
     p.add_argument("--ckpt-every-min", type=float, default=10)
     p.add_argument("--log-every", type=int, default=25)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--init", help="start a new run from this checkpoint's weights (and EMA), with a fresh optimiser and schedule")
+    p.add_argument("--groups", type=int, default=0, help="per step, this many StyleAligned sets drawn fresh (one style, different names) and trained with shared attention")
+    p.add_argument("--group-size", type=int, default=4)
+    p.add_argument("--name-loss", type=float, default=0.0, help="weight of the text encoder's auxiliary name classification (every position from EOS on)")
+    p.add_argument("--names", type=int, help="a curriculum: train on the vocabulary's first N names only (its everyday set is the first 32)")
+    p.add_argument("--high-t", type=float, default=0.0, help="this fraction of each batch's timesteps drawn from [500, 1000), where the name decides the shape")
+    p.add_argument("--text-time", action="store_true", help="experimental: the pooled text added to the U-Net's time embedding (model.py)")
     args = p.parse_args()
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     os.makedirs(args.run, exist_ok=True)
     ckpt_path = os.path.join(args.run, "ckpt.pt")
     started = time.time()
 
-    with open(os.path.join(args.data, "vocabulary.json")) as f:
-        words = json.load(f)
+    latents, captions, names, entries = prepare_latents(args.data, args.vae, args.samples, args.data_seed)
+    words = style.caption_vocabulary(entries)
     tokenizer = ClipTokenizer.from_words(words)
     for w in words:  # every caption word must be a single token, or the vocabulary is wrong
         assert len(tokenizer.tokenize(w)) == 1, w
-    images, caption_ids = load_data(args.data, tokenizer)
+    caption_ids = torch.tensor([[tokenizer.encode(c) for c in caps] for caps in captions], dtype=torch.int32)
     empty_ids = torch.tensor(tokenizer.encode(""), dtype=torch.int32)
-    n = images.shape[0]
+    n, latent_channels = latents.shape[0], latents.shape[1]
 
     torch.manual_seed(args.seed)
-    unet, text_encoder = build_models(tokenizer.vocab_size)
-    params = list(unet.parameters()) + list(text_encoder.parameters())
+    unet, text_encoder = build_models(latent_channels, tokenizer.vocab_size, args.text_time)
+    # Training only, never exported: makes every text position from EOS on name the icon, so the
+    # U-Net's cross-attention finds the name wherever it looks (a 1-of-32 token did not reach it).
+    name_head = torch.nn.Linear(TEXT_DIM, len(entries))
+    text_params = list(text_encoder.parameters()) + list(name_head.parameters())
+    params = list(unet.parameters()) + text_params
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     step = 0
+    if args.init and not os.path.exists(ckpt_path):
+        ck = torch.load(args.init)
+        assert ck["merges"] == tokenizer.merges, "vocabulary changed since the --init checkpoint"
+        assert ck["vae_digest"] == file_digest(args.vae), "the VAE changed since the --init checkpoint"
+        # New layers (--text-time) start as built (zero), in the weights and in the EMA.
+        missing, unexpected = unet.load_state_dict(ck["unet"], strict=False)
+        assert not unexpected and all(k.startswith("text_time.") for k in missing), (missing, unexpected)
+        text_encoder.load_state_dict(ck["text_encoder"])
+        if "name_head" in ck:
+            name_head.load_state_dict(ck["name_head"])
+        scaling_factor = ck["scaling_factor"]
+        fresh = {k: v.clone() for k, v in unet.state_dict().items() if k in missing}
+        ema = {"unet": {**ck["ema_unet"], **fresh}, "text_encoder": ck["ema_text_encoder"]}
+        print(f"initialised from {args.init} (its step {ck['step']}){'; new: ' + ', '.join(missing) if missing else ''}", flush=True)
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         assert ck["merges"] == tokenizer.merges, "vocabulary changed since the checkpoint"
+        assert ck["vae_digest"] == file_digest(args.vae), "the VAE changed since the checkpoint"
         unet.load_state_dict(ck["unet"])
         text_encoder.load_state_dict(ck["text_encoder"])
         opt.load_state_dict(ck["opt"])
+        if "name_head" in ck:
+            name_head.load_state_dict(ck["name_head"])
         step = ck["step"]
         scaling_factor = ck["scaling_factor"]
-        components, mean = ck["vae"]["components"], ck["vae"]["mean"]
         ema = {"unet": ck["ema_unet"], "text_encoder": ck["ema_text_encoder"]}
         print(f"resumed from {ckpt_path} at step {step}", flush=True)
-    else:
-        sample = images[torch.randperm(n, generator=torch.Generator().manual_seed(args.seed))[:PCA_SAMPLE]]
-        components, mean = fit_patch_pca(sample)
+    elif not args.init:
         # Unit-variance latents, as SD's 0.18215 does for its VAE.
-        with torch.no_grad():
-            scaling_factor = float(1.0 / PatchEncoder(VAE_FACTOR, components, mean)(to_pixels(sample)).std())
+        scaling_factor = float(1.0 / latents[: min(n, 20000)].float().std())
         ema = {"unet": copy.deepcopy(unet.state_dict()), "text_encoder": copy.deepcopy(text_encoder.state_dict())}
-    vae = PatchEncoder(VAE_FACTOR, components, mean).requires_grad_(False)
     print(
-        f"data {n} icons, vocab {tokenizer.vocab_size}, scaling_factor {scaling_factor:.4f}; "
+        f"data {n} latents {tuple(latents.shape[1:])}, {len(entries)} names, vocab {tokenizer.vocab_size}, scaling_factor {scaling_factor:.4f}; "
         f"unet {count_parameters(unet) / 1e6:.2f}M params, text encoder {count_parameters(text_encoder) / 1e6:.2f}M",
         flush=True,
     )
@@ -196,50 +259,90 @@ def main():
                 "ema_unet": ema["unet"],
                 "ema_text_encoder": ema["text_encoder"],
                 "opt": opt.state_dict(),
+                "name_head": name_head.state_dict(),
                 "scaling_factor": scaling_factor,
                 "merges": tokenizer.merges,
-                "unet_config": UNET_CONFIG,
+                "unet_config": unet.config,
                 "text_config": {**TEXT_CONFIG, "vocab_size": tokenizer.vocab_size},
-                "vae_factor": VAE_FACTOR,
-                "vae": {"components": components, "mean": mean},
+                "vae_path": args.vae,
+                "vae_digest": file_digest(args.vae),
                 "args": vars(args),
             },
         )
 
     acp = alphas_cumprod()
+    if args.groups:
+        bank = style.GlyphBank(np.load(os.path.join(args.data, "glyphs.npz")))
+        encoder, _ = load_vae_encoder(args.vae)
+    names_t = torch.tensor(names)
+    # The encoded samples a step may draw (all, or those of the curriculum's names).
+    pool = torch.nonzero(names_t < args.names).flatten() if args.names else torch.arange(n)
+    if args.names:
+        print(f"curriculum: the first {args.names} names, {len(pool)} of {n} encoded samples", flush=True)
     live = {"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict()}
     deadline = started + args.time_budget_min * 60
     last_ckpt = time.time()
     window_loss, window_start, window_steps = 0.0, time.time(), 0
+    window_name = 0.0
     unet.train()
     text_encoder.train()
-    while step < args.steps:
+    end = min(args.steps, args.stop_at) if args.stop_at else args.steps
+    while step < end:
         # Everything random in a step comes from (seed, step): a resumed run draws what the
         # uninterrupted one would have.
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
-        idx = torch.randint(0, n, (args.batch,), generator=g)
-        which = torch.randint(0, caption_ids.shape[1], (args.batch,), generator=g)
+        single = args.batch - args.groups * args.group_size
+        idx = pool[torch.randint(0, len(pool), (single,), generator=g)]
+        which = torch.randint(0, CAPTIONS_PER_SAMPLE, (single,), generator=g)
         ids = caption_ids[idx, which]
+        clean = latents[idx].float() * scaling_factor
+        item_names = names_t[idx]
+        t = timesteps(single, args.high_t, g)
+        ref = torch.arange(args.batch)
+        if args.groups:
+            # Fresh sets every step (seeds apart from the encoded singles'): each set's first item is
+            # its reference, generated as without sharing; the others share attention with it, at
+            # its timestep, as the daemon runs a set.
+            drawn = []
+            for k in range(args.groups):
+                drawn += style.sample_group(bank, entries, args.data_seed * 10**9 + 500_000_000 + step * args.groups + k, args.group_size, first_names=args.names)
+            with torch.no_grad():
+                group_latents = encoder(torch.stack([d["image"] for d in drawn]) * 2 - 1)[0]
+            clean = torch.cat([clean, group_latents * scaling_factor])
+            ids = torch.cat([ids, torch.tensor([tokenizer.encode(d["captions"][0]) for d in drawn], dtype=torch.int32)])
+            item_names = torch.cat([item_names, torch.tensor([d["name"] for d in drawn])])
+            group_t = timesteps(args.groups, args.high_t, g)
+            t = torch.cat([t, group_t.repeat_interleave(args.group_size)])
+            ref[single:] = single + torch.arange(args.groups).repeat_interleave(args.group_size) * args.group_size
         drop = torch.rand(args.batch, generator=g) < CFG_DROP
         ids = torch.where(drop[:, None], empty_ids[None], ids)
-        t = torch.randint(0, TRAIN_STEPS, (args.batch,), generator=g)
-        with torch.no_grad():
-            latents = vae(to_pixels(images[idx])) * scaling_factor
-        noise = torch.randn(latents.shape, generator=g)
+        noise = torch.randn(clean.shape, generator=g)
         a = acp[t][:, None, None, None]
-        noisy = a.sqrt() * latents + (1 - a).sqrt() * noise
+        noisy = a.sqrt() * clean + (1 - a).sqrt() * noise
 
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args.steps, args.lr)
         context, _ = text_encoder(ids)
+        set_shared_reference(unet, ref if args.groups else None)
         pred = unet(noisy, t, context)
+        set_shared_reference(unet, None)
         # Min-SNR weighting (Hang et al. 2023): converges several times faster than plain MSE.
         snr = acp[t] / (1 - acp[t])
         weight = snr.clamp(max=MIN_SNR_GAMMA) / snr
         loss = (((pred - noise) ** 2).mean(dim=(1, 2, 3)) * weight).mean()
+        name_loss = torch.zeros(())
+        if args.name_loss:
+            positions = torch.arange(ids.shape[1])[None] >= ids.float().argmax(-1)[:, None]
+            keep = positions & ~drop[:, None]
+            logits = name_head(context)
+            per = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), item_names.repeat_interleave(ids.shape[1]), reduction="none")
+            name_loss = (per * keep.reshape(-1)).sum() / keep.sum().clamp(min=1)
+        total = loss + args.name_loss * name_loss
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        total.backward()
+        # Clipped apart: the name loss's gradients must not shrink the U-Net's steps.
+        torch.nn.utils.clip_grad_norm_(list(unet.parameters()), 1.0)
+        torch.nn.utils.clip_grad_norm_(text_params, 1.0)
         opt.step()
         step += 1
 
@@ -251,18 +354,19 @@ def main():
                         ema[part][k].mul_(decay).add_(v, alpha=1 - decay)
 
         window_loss += loss.item()
+        window_name += name_loss.item()
         window_steps += 1
         if step % args.log_every == 0 or step == args.steps:
             now = time.time()
             per_step = (now - window_start) / window_steps
             eta = per_step * (args.steps - step)
             print(
-                f"step {step}/{args.steps} loss {window_loss / window_steps:.4f} lr {opt.param_groups[0]['lr']:.2e} "
+                f"step {step}/{args.steps} loss {window_loss / window_steps:.4f} name {window_name / window_steps:.3f} lr {opt.param_groups[0]['lr']:.2e} "
                 f"{per_step:.2f} s/step elapsed {(now - started) / 60:.1f} min eta {eta / 60:.1f} min "
                 f"(budget ends in {(deadline - now) / 60:.1f} min)",
                 flush=True,
             )
-            window_loss, window_start, window_steps = 0.0, now, 0
+            window_loss, window_start, window_steps, window_name = 0.0, now, 0, 0.0
         if time.time() - last_ckpt > args.ckpt_every_min * 60:
             checkpoint()
             last_ckpt = time.time()

@@ -38,8 +38,9 @@ const execFileAsync = promisify(execFile);
 
 /**
  * The CLI and daemon as one npm package, packed into `outDir`: the two bundles (every JavaScript
- * dependency and the protocol package inside them), bin/styleset.js, the embedded model, licences,
- * and as dependencies only what the bundles leave external. No sources, tests or dev tooling.
+ * dependency and the protocol package inside them), bin/styleset.js, the embedded model, the
+ * evaluation's held-out glyphs, licences, and as dependencies only what the bundles leave external.
+ * No sources, tests or dev tooling.
  */
 export async function buildNpmPackage(root: string, outDir: string): Promise<NpmPackage> {
   const daemon = join(root, 'packages', 'daemon');
@@ -65,6 +66,8 @@ export async function buildNpmPackage(root: string, outDir: string): Promise<Npm
       });
     }
     await cp(join(daemon, 'models', 'default'), join(stage, 'models', 'default'), { recursive: true });
+    // `styleset eval` scores content against these held-out glyphs (src/eval/glyph-library.ts).
+    await cp(join(daemon, 'eval-data'), join(stage, 'eval-data'), { recursive: true });
     await writeFile(join(stage, 'THIRD-PARTY-NOTICES.md'), await thirdPartyNotices(daemon));
     await mkdir(outDir, { recursive: true });
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

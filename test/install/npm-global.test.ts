@@ -9,6 +9,8 @@ import { PROTOCOL_VERSION } from '@styleset/protocol';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNpmPackage, type NpmPackage } from '../../scripts/release/npm-package';
+import { defaultModelDir } from '../../packages/daemon/src/model/default-model';
+import { readModelLayout } from '../../packages/daemon/src/model/layout';
 import { endsJob, Wire } from '../support/wire';
 
 // The npm package as a user gets it: `npm install -g --prefix <empty> styleset-X.tgz --ignore-scripts`
@@ -134,7 +136,9 @@ describe('npm install -g styleset --ignore-scripts, into an empty prefix', { tim
     const files = (await readdir(out)).sort();
     expect(files).toEqual(['01-a-star-icon.png', '01-a-star-icon.svg', '02-a-heart-icon.png', '02-a-heart-icon.svg', 'set.json']);
     generated = new Map(await Promise.all(files.filter((f) => f.endsWith('.png')).map(async (f) => [f, await readFile(join(out, f))] as const)));
-    for (const png of generated.values()) expect([PNG.sync.read(png).width, PNG.sync.read(png).height]).toEqual([64, 64]);
+    // The embedded model's native size (the installed copy is this checkout's model).
+    const { nativeWidth, nativeHeight } = await readModelLayout(defaultModelDir());
+    for (const png of generated.values()) expect([PNG.sync.read(png).width, PNG.sync.read(png).height]).toEqual([nativeWidth, nativeHeight]);
     expect((await readFile(join(out, '01-a-star-icon.svg'), 'utf8')).startsWith('<svg')).toBe(true);
   });
 
@@ -151,7 +155,8 @@ describe('npm install -g styleset --ignore-scripts, into an empty prefix', { tim
         });
       });
       expect(listening.dataDir).toBe(join(home, '.local', 'share', 'styleset'));
-      expect(listening.models).toEqual([{ id: 'default', kind: 'default', width: 64, height: 64, path: join(installed, 'models', 'default') }]);
+      const { nativeWidth, nativeHeight } = await readModelLayout(defaultModelDir());
+      expect(listening.models).toEqual([{ id: 'default', kind: 'default', width: nativeWidth, height: nativeHeight, path: join(installed, 'models', 'default') }]);
       const token = (await readFile(join(home, '.config', 'styleset', 'token'), 'utf8')).trim();
       const { wire, welcome } = await Wire.open(listening.url as string, token);
       try {
@@ -211,6 +216,18 @@ describe('npm install -g styleset --ignore-scripts, into an empty prefix', { tim
       expect(file.content).toContain(`ExecStart="${process.execPath}" "${join(installed, 'bin', 'styleset.js')}" "serve"\n`);
       expect(file.content).toContain(`Environment="STYLESET_DATA_DIR=${join(home, '.local', 'share', 'styleset')}"\n`);
     }
+  });
+
+  it('styleset eval scores against the installed held-out glyphs as the checkout does', async () => {
+    const args = ['eval', '--sets', '1', '--set-size', '2', '--steps', '6', '--per-name', '0', '--examples', '1', '--json', '--no-progress'];
+    const { stdout } = await run(styleset, [...args, '-o', join(cwd, 'eval')], { cwd, env: userEnv() });
+    const report = JSON.parse(stdout) as { calibration: Record<string, { images: number }>; files: { page: string; contactSheet: string } };
+    expect(report.files).toEqual({ page: join(cwd, 'eval', 'evaluation.md'), contactSheet: join(cwd, 'eval', 'images', 'contact-sheet.png') });
+    expect(existsSync(report.files.contactSheet)).toBe(true);
+    const checkout = await run(process.execPath, [join(root, 'packages', 'daemon', 'bin', 'styleset.js'), ...args, '-o', join(work, 'checkout-eval')], { cwd, env: userEnv() });
+    const expected = (JSON.parse(checkout.stdout) as typeof report).calibration;
+    expect(Object.values(expected).every((c) => c.images > 0)).toBe(true);
+    expect(report.calibration).toEqual(expected);
   });
 
   it('holds no path of the clone it was built in', async () => {

@@ -72,7 +72,7 @@ async function mainJob(kind: string): Promise<void> {
     const id = `icons${i}`;
     const t = performance.now();
     const end = d.wire.next((a) => endsJob(a, id));
-    d.wire.send({ v: PROTOCOL_VERSION, id, type: 'submit', kind: 'set', prompts: ['a star icon', 'a heart icon', 'a moon icon', 'a house icon'], options: { seed: 1 } });
+    d.wire.send({ v: PROTOCOL_VERSION, id, type: 'submit', kind: 'set', prompts: ['a home icon', 'a search icon', 'a settings icon', 'a user icon'], options: { seed: 1 } });
     const last = await end;
     if (last.message.type !== 'done') throw new Error(JSON.stringify(last.message));
     if (i > 0) times.push(performance.now() - t);

@@ -18,7 +18,7 @@ import { decodeImage } from '../src/image/decode';
 import type { Image8 } from '../src/image/image8';
 import { encodePng } from '../src/image/png';
 
-const PROMPTS = ['a star icon', 'a heart icon', 'a moon icon', 'a house icon'];
+const PROMPTS = ['a home icon', 'a search icon', 'a settings icon', 'a user icon'];
 
 const { values } = parseArgs({
   options: {

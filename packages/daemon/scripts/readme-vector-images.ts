@@ -1,7 +1,7 @@
 /**
  * The README's vector examples: the set of its `--format both --background transparent` command
  * (seed 3), as the PNGs with alpha and the SVGs that command writes (`NN-prompt.png/.svg`); and
- * four flat-coloured 128 px icons from the procedural renderer the model is trained on, vectorised
+ * four flat-coloured 128 px icons from the procedural renderer (the previous model's training data), vectorised
  * the same way (`clean-NN.png/.svg`), a stand-in for a model whose outputs are clean.
  *
  *   npx tsx packages/daemon/scripts/readme-vector-images.ts [--seed 3] [--out docs/images/vector]

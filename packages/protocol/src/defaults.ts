@@ -4,9 +4,10 @@ import type { InversionOptions, JobOptions, ReferenceOptions, SetOptions } from 
 
 /**
  * Text-to-image defaults: the reference implementation's text-to-image example (AdaIN on queries
- * and keys, every self-attention layer, no shared norms, scale 1, shift 0). Steps, guidance and scheduler come from the model
- * (`ModelInfo.defaults`), since distilled models need their own. Shared so that a client shows the
- * values the daemon will use.
+ * and keys, every self-attention layer, no shared norms, scale 1, shift 0), unless the model's
+ * folder recommends others (`ModelInfo.defaults.styleAligned`). Steps, guidance and scheduler come
+ * from the model (`ModelInfo.defaults`), since distilled models need their own. Shared so that a
+ * client shows the values the daemon will use.
  */
 export const STYLE_ALIGNED_DEFAULTS = {
   shareAttention: true,
@@ -67,10 +68,12 @@ export function resolveOptions(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as JobOptions;
   const { inversionGuidance, inversionOffset } = REFERENCE_IMAGE_DEFAULTS;
+  const { styleAligned, ...sampling } = model.defaults;
   return {
     ...STYLE_ALIGNED_DEFAULTS,
     ...VECTOR_DEFAULTS,
-    ...model.defaults,
+    ...sampling,
+    ...styleAligned,
     inversionGuidance,
     inversionOffset,
     ...(jobKind === 'set' ? {} : REFERENCE_IMAGE_DEFAULTS),

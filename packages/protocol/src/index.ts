@@ -2,7 +2,7 @@ export { DEFAULT_DAEMON_URL, DEFAULT_PORT, PROTOCOL_VERSION } from './version';
 export { LIMITS, type Limits } from './limits';
 export { ERROR_CODES, type ErrorCode, type ProtocolError } from './errors';
 export { IMAGE_MIME_TYPES, type Attachment, type ImageMimeType } from './fields';
-export { MODEL_KINDS, type ModelInfo, type ModelKind } from './models';
+export { MODEL_KINDS, modelInfoSchema, recommendedStyleAlignedSchema, type ModelInfo, type ModelKind, type RecommendedStyleAligned } from './models';
 export {
   JOB_KINDS,
   JOB_STATES,

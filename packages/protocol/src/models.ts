@@ -1,6 +1,16 @@
 import * as z from 'zod';
 import { dimensionSchema, guidanceSchema, modelIdSchema, stepsSchema } from './fields';
 import { schedulerSchema } from './jobs';
+import { styleAlignedShape } from './options';
+
+const { shareAttention: _always, ...recommendable } = styleAlignedShape;
+
+/**
+ * StyleAligned settings a model's folder recommends (`styleset.json`, see the README): defaults of
+ * its sets over the reference implementation's. Whether to share at all stays the job's choice.
+ */
+export const recommendedStyleAlignedSchema = z.strictObject(recommendable).partial();
+export type RecommendedStyleAligned = z.infer<typeof recommendedStyleAlignedSchema>;
 
 /**
  * Model families: each needs its own text conditioning and U-Net inputs. Distilled variants
@@ -26,6 +36,8 @@ export const modelInfoSchema = z.strictObject({
     scheduler: schedulerSchema,
     steps: stepsSchema,
     guidance: guidanceSchema,
+    /** What its folder recommends for StyleAligned; on the reference-image path that path's own defaults come first. */
+    styleAligned: recommendedStyleAlignedSchema.optional(),
   }),
   /** Whether its sessions are in memory, i.e. a job on it skips the `loading` phase. */
   loaded: z.boolean(),

@@ -108,6 +108,14 @@ describe('resolveOptions', () => {
     expect(resolveOptions('set', sd1, { background: 'transparent', format: undefined })).toMatchObject({ format: 'png', background: 'transparent' });
   });
 
+  it("takes the StyleAligned settings the model recommends for sets, under the reference-image path's and what the client gave", () => {
+    const recommending: Model = { ...sd1, defaults: { ...sd1.defaults, styleAligned: { shareGroupNorm: true, sharedScoreShift: 0.5, adainValues: true } } };
+    expect(resolveOptions('set', recommending)).toMatchObject({ shareGroupNorm: true, sharedScoreShift: 0.5, adainValues: true, shareLayerNorm: false, steps: 50 });
+    expect(resolveOptions('set', recommending)).not.toHaveProperty('styleAligned');
+    expect(resolveOptions('reference', recommending)).toMatchObject({ sharedScoreShift: Math.log(2), shareGroupNorm: true, adainValues: true, shareLayerNorm: true });
+    expect(resolveOptions('set', recommending, { shareGroupNorm: false, sharedScoreShift: 0 })).toMatchObject({ shareGroupNorm: false, sharedScoreShift: 0, adainValues: true });
+  });
+
   it('does not let an explicit undefined erase a default', () => {
     const resolved = resolveOptions('set', sd1, { steps: undefined, width: undefined });
     expect(resolved).toMatchObject({ steps: 50, width: 512 });

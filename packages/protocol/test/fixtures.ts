@@ -145,6 +145,17 @@ export const modelInfo: DaemonMessageOf<'model'>['model'] = {
   path: '/models/sdxl-base',
 };
 
+/** A model whose folder recommends StyleAligned settings (its styleset.json). */
+export const embeddedModelInfo: DaemonMessageOf<'model'>['model'] = {
+  id: 'default',
+  name: 'Styleset icons',
+  kind: 'default',
+  width: 128,
+  height: 128,
+  defaults: { scheduler: 'ddim', steps: 20, guidance: 7.5, styleAligned: { shareGroupNorm: true, sharedScoreShift: Math.LN2 } },
+  loaded: true,
+};
+
 export const result: DaemonMessageOf<'result'> = {
   v,
   type: 'result',
@@ -240,19 +251,12 @@ export const daemonMessages: Array<[string, DaemonMessage, Uint8Array?]> = [
       id: 'm1',
       models: [
         modelInfo,
-        {
-          id: 'default',
-          name: 'Styleset icons',
-          kind: 'default',
-          width: 256,
-          height: 256,
-          defaults: { scheduler: 'lcm', steps: 4, guidance: 1 },
-          loaded: true,
-        },
+        embeddedModelInfo,
       ],
     },
   ],
   ['model', { v, type: 'model', id: 'm2', model: modelInfo }],
+  ['model (recommending StyleAligned settings)', { v, type: 'model', id: 'm3', model: embeddedModelInfo }],
   ['accepted', { v, type: 'accepted', id: 's1', jobId: 'job-1', position: 2, count: 2 }],
   ['progress', { v, type: 'progress', jobId: 'job-1', phase: 'loading', step: 0, total: 1 }],
   ['progress with preview', progressWithPreview, preview],

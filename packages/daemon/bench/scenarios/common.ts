@@ -1,7 +1,6 @@
 import { resolveOptions, type ModelInfo, type SetOptions } from '@styleset/protocol';
 import type { EngineJob, EngineOutcome } from '../../src/engine/engine';
 import { PipelineEngine } from '../../src/engine/pipeline-engine';
-import { COLOR_NAMES, SHAPES } from '../../src/icons';
 import type { RuntimeOptions } from '../../src/model/runtime';
 import type { BenchModel } from '../models';
 
@@ -17,12 +16,15 @@ export async function openEngine(model: BenchModel, dataDir: string, runtime: Ru
   return { engine, info };
 }
 
+/** Names the default model was trained on, the README's main job first. */
+const NAMES = ['home', 'search', 'settings', 'user', 'bell', 'mail', 'calendar', 'camera', 'cart', 'heart', 'star', 'trash', 'lock', 'globe', 'folder', 'phone'];
+
 /**
  * Prompts of a set: the reference, then `targets` more, in the default model's caption vocabulary
  * (the tiny models tokenize anything) so that every model sees the same text.
  */
 export function setPrompts(targets: number): string[] {
-  return Array.from({ length: targets + 1 }, (_, i) => `a ${COLOR_NAMES[i % COLOR_NAMES.length]} ${SHAPES[i % SHAPES.length]} icon`);
+  return Array.from({ length: targets + 1 }, (_, i) => `a ${NAMES[i % NAMES.length]} icon`);
 }
 
 /** A `set` job as the daemon would run it: the model's defaults, then `options`. */

@@ -1,6 +1,7 @@
 import { resolveOptions, type ModelInfo, type Phase } from '@styleset/protocol';
 import type { EngineJob } from '../../src/engine/engine';
-import { createRng, randomIconSpec, renderIcon } from '../../src/icons';
+import { loadGlyphLibrary } from '../../src/eval/glyph-library';
+import { drawReferenceIcon } from '../../src/eval/reference-icon';
 import { encodePng } from '../../src/image/png';
 import type { BenchModel } from '../models';
 import { SEED, openEngine, runJob, setPrompts } from './common';
@@ -32,7 +33,7 @@ export interface InversionResult {
 /** Two reference-image sets in the same style, one after the other in one daemon process. */
 export async function runInversion(spec: InversionSpec): Promise<InversionResult> {
   const { engine, info } = await openEngine(spec.model, spec.dataDir);
-  const job = referenceJob(info, spec);
+  const job = await referenceJob(info, spec);
   // Load the model first, so that the first set's time is inversion plus generation only.
   await runJob(engine, { kind: 'set', prompts: setPrompts(1), options: { ...job.options, steps: 1 } });
   const first = await runJob(engine, job);
@@ -45,9 +46,11 @@ export async function runInversion(spec: InversionSpec): Promise<InversionResult
   };
 }
 
-function referenceJob(info: ModelInfo, spec: InversionSpec): EngineJob {
-  const icon = renderIcon(randomIconSpec(createRng(SEED), 'star'), info.width);
-  const png = encodePng({ width: icon.width, height: icon.height, channels: 3, data: icon.rgb });
+/** The reference image: the held-out lucide star as the evaluation draws it, white on a blue circle. */
+async function referenceJob(info: ModelInfo, spec: InversionSpec): Promise<EngineJob> {
+  const library = await loadGlyphLibrary();
+  const star = library.glyphs.find((g) => g.set === 'lucide' && g.name === 'star')!;
+  const png = encodePng(drawReferenceIcon(star.coverage, library.size, { background: 'cream', container: 'circle', surface: 'blue', foreground: 'white' }, info.width));
   const options = resolveOptions('reference', info, { seed: SEED, steps: spec.steps, inversionOffset: spec.offset });
   const [referencePrompt, ...prompts] = setPrompts(spec.targets);
   return { kind: 'reference', prompts, referencePrompt, referenceImage: png, options: { ...options, model: info.id, seed: SEED } };

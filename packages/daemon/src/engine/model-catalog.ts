@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { ModelInfo } from '@styleset/protocol';
 import { InputError, StylesetError } from '../errors';
-import { readModelLayout, type ModelLayout } from '../model/layout';
+import { modelDefaults, readModelLayout, type ModelLayout } from '../model/layout';
 import { findInstalledModel, listInstalledModels, type InstalledModel } from '../model-store';
 
 export interface EngineModel {
@@ -68,7 +68,7 @@ export class ModelCatalog {
         kind: m.embedded ? 'default' : layout.family,
         width: layout.nativeWidth,
         height: layout.nativeHeight,
-        defaults: { scheduler: layout.defaults.sampler, steps: layout.defaults.steps, guidance: layout.defaults.guidance },
+        defaults: modelDefaults(layout),
         loaded: isLoaded(m.id),
         path: m.dir,
       });

@@ -60,22 +60,9 @@ export function erode(mask: Mask): Mask {
   return { width: w, height: h, data: out };
 }
 
-/** Pixels with at least one of their 4 neighbours (or themselves) inside. */
-export function dilate(mask: Mask): Mask {
-  const { width: w, height: h, data } = mask;
-  const out = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      out[i] = data[i] | (x > 0 ? data[i - 1] : 0) | (x < w - 1 ? data[i + 1] : 0) | (y > 0 ? data[i - w] : 0) | (y < h - 1 ? data[i + w] : 0);
-    }
-  }
-  return { width: w, height: h, data: out };
-}
-
 /**
- * The largest 8-connected region. Every renderer shape is one piece, so anything apart from the
- * main region is a speck of noise in the background (frequent in generated images).
+ * The largest 8-connected region: an icon's container, apart from specks of noise in the
+ * background (frequent in generated images).
  */
 export function largestComponent(mask: Mask): Mask {
   const { width: w, height: h, data } = mask;

@@ -1,4 +1,4 @@
-export { createRng, type Rng } from './rng';
+export { createRng, type Rng } from '../rng';
 export { COLORS, COLOR_NAMES, type ColorName, type Rgb } from './palette';
 export { SHAPES, type ShapeName } from './shapes';
 export {
@@ -13,4 +13,3 @@ export {
   type Stroke,
 } from './spec';
 export { renderIcon, type IconImage } from './render';
-export { CAPTION_VOCABULARY, captionFor, captionTokens } from './caption';

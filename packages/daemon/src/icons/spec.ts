@@ -1,5 +1,5 @@
 import { COLOR_NAMES, COLORS, distinct, type ColorName, type Rgb } from './palette';
-import { chance, pick, pickWeighted, uniform, type Rng } from './rng';
+import { chance, pick, pickWeighted, uniform, type Rng } from '../rng';
 import { SHAPES, type ShapeName } from './shapes';
 
 export const PATTERNS = ['solid', 'stripes', 'dots', 'checks', 'gradient'] as const;

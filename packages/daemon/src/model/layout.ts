@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { recommendedStyleAlignedSchema, type ModelInfo, type RecommendedStyleAligned } from '@styleset/protocol';
 import { ModelError } from '../errors';
 import type { SamplerKind } from '../scheduler/config';
 import { booleanField, numberArrayField, numberField, readJsonObject, stringField } from './json-file';
@@ -44,8 +45,11 @@ export interface ModelLayout {
   schedulerFile: string;
   nativeWidth: number;
   nativeHeight: number;
-  /** The sampler and defaults the model expects (turbo/LCM models need few steps, no guidance). */
-  defaults: { sampler: SamplerKind; steps: number; guidance: number };
+  /**
+   * The sampler and defaults the model expects (turbo/LCM models need few steps, no guidance),
+   * and the StyleAligned settings its folder recommends (`styleset.json`), if any.
+   */
+  defaults: { sampler: SamplerKind; steps: number; guidance: number; styleAligned?: RecommendedStyleAligned };
   /** SDXL: an empty negative prompt is all-zero embeddings rather than the encoded empty string. */
   forceZerosForEmptyPrompt: boolean;
 }
@@ -156,9 +160,38 @@ export async function readModelLayout(dir: string): Promise<ModelLayout> {
     schedulerFile,
     nativeWidth: size,
     nativeHeight: size,
-    defaults: samplerDefaults(schedulerClass, unet.guidanceEmbedDim !== undefined),
+    defaults: { ...samplerDefaults(schedulerClass, unet.guidanceEmbedDim !== undefined), ...(await recommendations(dir)) },
     forceZerosForEmptyPrompt: isXl && booleanField(index, 'force_zeros_for_empty_prompt', indexPath, true),
   };
+}
+
+/** The file a model folder may add (none of diffusers' or Optimum's) to recommend Styleset settings. */
+export const RECOMMENDATIONS_FILE = 'styleset.json';
+
+/**
+ * `styleset.json`'s `styleAligned`: the StyleAligned settings the model's sets work best with
+ * (Styleset's embedded model shares GroupNorm statistics, for one). Checked as a job's options are.
+ */
+async function recommendations(dir: string): Promise<Pick<ModelLayout['defaults'], 'styleAligned'>> {
+  const path = join(dir, RECOMMENDATIONS_FILE);
+  if (!existsSync(path)) return {};
+  const file = await readJsonObject(path, "the model's recommended settings");
+  const unknown = Object.keys(file).filter((key) => key !== 'styleAligned');
+  if (unknown.length > 0) throw new ModelError(`${path}: unknown key "${unknown[0]}" (expected only "styleAligned")`);
+  if (file.styleAligned === undefined) return {};
+  const parsed = recommendedStyleAlignedSchema.safeParse(file.styleAligned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.length > 0 ? `styleAligned.${issue.path.join('.')}` : 'styleAligned';
+    throw new ModelError(`${path}: ${where}: ${issue.message}`);
+  }
+  return { styleAligned: parsed.data };
+}
+
+/** A model's defaults as clients see them (`ModelInfo.defaults`). */
+export function modelDefaults(layout: ModelLayout): ModelInfo['defaults'] {
+  const { sampler, steps, guidance, styleAligned } = layout.defaults;
+  return { scheduler: sampler, steps, guidance, ...(styleAligned && { styleAligned }) };
 }
 
 /** SD 2.x uses OpenCLIP (hidden size 1024, plain GELU); SD 1.x uses OpenAI CLIP (768, quick GELU). */

@@ -1,4 +1,5 @@
 import type { FloatTensor } from '../model/tensor';
+import { GaussianSource } from '../scheduler/noise';
 
 /**
  * A preview of latents without the VAE: each latent pixel's colour as an affine function of its
@@ -11,6 +12,30 @@ export interface LatentToRgb {
   /** [3][channels], row-major. */
   weights: Float64Array;
   bias: Float64Array;
+}
+
+/**
+ * Latents to fit the preview map on: unit noise, constant over `block`×`block` latent pixels. A
+ * learned decoder is not affine, so the map is only as good as the latents it is fitted on are
+ * like the ones it will preview; finished images are mostly flat regions, and a flat latent region
+ * decodes to one colour, while pixel-wise noise decodes to texture. On the embedded icon model the
+ * map fitted on blocks previews training images' latents with half the colour error of one fitted
+ * on pixel-wise noise (13 vs 26 of 255, where the best affine map fitted on those latents themselves
+ * reaches 10).
+ */
+export function blockNoiseLatents(channels: number, count = 8, size = 8, block = 4, seed = 0): FloatTensor {
+  const noise = new GaussianSource(seed);
+  const cells = size / block;
+  const data = new Float32Array(count * channels * size * size);
+  for (let b = 0; b < count; b++) {
+    for (let c = 0; c < channels; c++) {
+      const values = noise.next(cells * cells);
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) data[((b * channels + c) * size + y) * size + x] = values[Math.floor(y / block) * cells + Math.floor(x / block)];
+      }
+    }
+  }
+  return { data, dims: [count, channels, size, size] };
 }
 
 /**

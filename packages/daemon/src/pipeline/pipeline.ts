@@ -14,9 +14,8 @@ import { readModelLayout } from '../model/layout';
 import { LoadedModel } from '../model/loaded-model';
 import { OnnxModel } from '../model/onnx-session';
 import type { RuntimeOptions } from '../model/runtime';
-import { GaussianSource } from '../scheduler/noise';
 import type { SetSharing } from './generate';
-import { fitLatentToRgb, type LatentToRgb } from './latent-preview';
+import { blockNoiseLatents, fitLatentToRgb, type LatentToRgb } from './latent-preview';
 import { TextConditioner } from './text-conditioning';
 import { UnetRunner } from './unet';
 import { decodeLatents } from './vae';
@@ -144,10 +143,8 @@ export class Pipeline {
   }
 
   private async fitLatentPreview(): Promise<LatentToRgb> {
-    // Two 8x8 latents of unit noise, the spread the samplers work at: 128 samples for at most
-    // 17 unknowns per colour.
-    const { latentChannels } = this.model.layout.vae;
-    const latents = { data: new GaussianSource(0).next(2 * latentChannels * 64), dims: [2, latentChannels, 8, 8] };
+    // 8 latents of 2x2 constant blocks: 32 colours for at most 17 unknowns per colour.
+    const latents = blockNoiseLatents(this.model.layout.vae.latentChannels);
     return fitLatentToRgb(latents, await decodeLatents(this.model.vaeDecoder, this.model.layout, latents));
   }
 }

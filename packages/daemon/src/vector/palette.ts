@@ -1,4 +1,4 @@
-import { createRng } from '../icons/rng';
+import { createRng } from '../rng';
 import { oklabToSrgb, srgbToOklab, type Oklab } from './oklab';
 
 /**

@@ -37,6 +37,12 @@ export const QUANTISED_LIMIT = 5;
 export const ORIGINAL_LIMIT = 9;
 /** Regions below this many pixels are merged before curve tracing: curves shrink them to slivers. */
 const MIN_REGION = 3;
+/**
+ * Curves that leave a strip thinner than this (pixels, mean width: `TracedLayer.thinnest`) give way
+ * to pixel outlines, whose thinnest strip is a pixel; below 1 so that a curve rounding a
+ * one-pixel line a little is not one.
+ */
+const MIN_CURVE_WIDTH = 0.75;
 
 export interface Prepared {
   /** What the SVG reproduces: the separated RGBA image, or the input. */
@@ -111,6 +117,8 @@ export function traceImage(prepared: Prepared, palette: readonly PaletteColour[]
     const last = attempt === fidelities.length - 1;
     if (!last && meanAbsoluteError(quantised, target) > ORIGINAL_LIMIT) continue;
     const layers = traceLayers(index, width, height, palette.length, fidelity);
+    // Noise traced with curves leaves slivers no designer wants (and no pixel outline makes).
+    if (!last && fidelity === 'smooth' && layers.some((l) => l.thinnest < MIN_CURVE_WIDTH)) continue;
     const svg = svgDocument(width, height, layers, palette);
     const rendered = renderSvg(svg, width);
     const stats: VectorStats = {

@@ -23,6 +23,11 @@ export interface TracedLayer {
   d: string;
   /** Closed subpaths (outlines and holes). */
   subpaths: number;
+  /**
+   * The thinnest subpath's mean width in pixels (its area over its bounding box's longer side; a
+   * pixel, or a one-pixel strip, is 1): curves fitted to a noisy raster can leave thinner strips.
+   */
+  thinnest: number;
 }
 
 interface VtracerConfig {
@@ -257,6 +262,7 @@ export function traceLayers(index: Uint8Array, width: number, height: number, co
     }
     const svg = tracer.vectorizeRawSync(rgba, { width: w, height: h }, CONFIG[fidelity]);
     const kept: string[] = [];
+    let thinnest = Infinity;
     for (const [, attributes] of svg.matchAll(PATH_ELEMENT)) {
       const d = PATH_DATA.exec(` ${attributes}`)?.[1] ?? '';
       const translate = TRANSLATE.exec(attributes);
@@ -266,9 +272,10 @@ export function traceLayers(index: Uint8Array, width: number, height: number, co
       for (const s of subpaths(d, tx, ty)) {
         if (s.area < MIN_SUBPATH_AREA || s.maxX - s.minX < MIN_SUBPATH_SIZE || s.maxY - s.minY < MIN_SUBPATH_SIZE) continue;
         kept.push(s.d);
+        thinnest = Math.min(thinnest, s.area / Math.max(s.maxX - s.minX, s.maxY - s.minY));
       }
     }
-    if (kept.length > 0) layers.push({ colour, d: kept.join(''), subpaths: kept.length });
+    if (kept.length > 0) layers.push({ colour, d: kept.join(''), subpaths: kept.length, thinnest });
   });
   return layers;
 }

@@ -40,10 +40,11 @@ async function styleset(...args: string[]): Promise<string> {
 describe('styleset eval', () => {
   it('runs end to end on a tiny random model and writes the page and the contact sheet', async () => {
     const out = join(root, 'docs');
-    const args = ['eval', '--model', modelDir, '--data-dir', join(root, 'data'), '--sets', '2', '--steps', '6', '--examples', '2', '--out', out, '--no-progress'];
+    const args = ['eval', '--model', modelDir, '--data-dir', join(root, 'data'), '--sets', '2', '--steps', '6', '--examples', '2', '--per-name', '0', '--out', out, '--no-progress'];
     const record = JSON.parse(await styleset(...args, '--json'));
-    expect(record.summary.styleAligned.consistency.n).toBe(2);
-    expect(record.scores.reference).toHaveLength(2);
+    expect(record.summary.styleAligned.consistency.spread.n).toBe(2);
+    expect(record.results.reference).toHaveLength(2);
+    expect(record.perName).toEqual([]);
     expect(record.files.page).toBe(join(out, 'evaluation.md'));
 
     const sheet = decodeImage(await readFile(join(out, 'images', 'contact-sheet.png')), 'sheet');
@@ -51,13 +52,14 @@ describe('styleset eval', () => {
     expect(sheet.height).toBe(76);
 
     const page = await readFile(record.files.page, 'utf8');
-    expect(page).toContain(`npx styleset eval --sets 2 --steps 6 --examples 2 --out ${out} --model ${modelDir}`);
+    expect(page).toContain(`npx styleset eval --sets 2 --steps 6 --examples 2 --per-name 0 --out ${out} --model ${modelDir}`);
     expect(page).toContain('| StyleAligned, reference image |');
 
     // A rerun replaces the section and keeps the hand-written text around it.
     await writeFile(record.files.page, `# Evaluation\n\nHow it works.\n\n${page.slice(page.indexOf(RESULTS_START))}`);
     const text = await styleset(...args);
     expect(text).toContain('| plain generation |');
+    expect(text).toMatch(/Colour spread StyleAligned \/ plain: \d+\.\d\dx/);
     const again = await readFile(record.files.page, 'utf8');
     expect(again.startsWith('# Evaluation\n\nHow it works.\n\n')).toBe(true);
     expect(again.split(RESULTS_START)).toHaveLength(2);

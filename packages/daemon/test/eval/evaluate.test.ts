@@ -1,30 +1,36 @@
 import type { ModelInfo } from '@styleset/protocol';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, EngineEvents, EngineJob } from '../../src/engine/engine';
-import { evaluate } from '../../src/eval/evaluate';
-import { shapePrompt } from '../../src/eval/plan';
+import { evaluate, isOldShape } from '../../src/eval/evaluate';
+import { loadGlyphLibrary, type GlyphLibrary } from '../../src/eval/glyph-library';
+import { iconPrompt } from '../../src/eval/plan';
 import { RESULTS_END, RESULTS_START, replaceResults, resultsSection } from '../../src/eval/report';
-import { SHAPES, createRng, randomIconSpec, randomIconStyle } from '../../src/icons/index';
+import { drawReferenceIcon, randomReferenceStyle } from '../../src/eval/reference-icon';
+import { createRng } from '../../src/rng';
 import { decodeImage } from '../../src/image/decode';
 import { encodePng } from '../../src/image/png';
-import { image } from './support';
 
 const MODEL: ModelInfo = {
   id: 'fake',
   name: 'fake',
   kind: 'default',
-  width: 64,
-  height: 64,
+  width: 128,
+  height: 128,
   defaults: { scheduler: 'ddim', steps: 20, guidance: 5 },
   loaded: true,
 };
 
+let library: GlyphLibrary;
+beforeAll(async () => {
+  library = await loadGlyphLibrary();
+});
+
 /**
- * Stands in for the diffusion model with the renderer: each prompt's shape, in a random style per
- * image (plain) or one style per set (sharing), so the evaluation's plumbing and aggregation can
- * be checked against known answers without a model.
+ * Stands in for the diffusion model with the held-out glyphs: each prompt's name drawn in a random
+ * style per image (plain) or one style per set (sharing), so the evaluation's plumbing and
+ * aggregation can be checked against known answers without a model.
  */
-class RenderingEngine implements Engine {
+class DrawingEngine implements Engine {
   readonly defaultModelId = MODEL.id;
   readonly jobs: EngineJob[] = [];
 
@@ -36,12 +42,13 @@ class RenderingEngine implements Engine {
     this.jobs.push(job);
     const { seed } = job.options;
     const shared = job.kind === 'reference' || job.options.shareAttention;
-    const setStyle = randomIconStyle(createRng(seed ^ 0x5eed));
+    const setStyle = randomReferenceStyle(createRng(seed ^ 0x5eed));
     for (const [index, prompt] of job.prompts.entries()) {
-      const shape = SHAPES.find((s) => shapePrompt(s) === prompt)!;
-      const spec = randomIconSpec(createRng(seed + index), shape);
-      const png = encodePng(image(shared ? { ...spec, style: setStyle } : spec));
-      await events.onResult({ index, prompt, seed: seed + index, width: 64, height: 64, png, latents: { data: new Float32Array(0), dims: [1, 0, 0, 0] } });
+      const name = library.names.find((n) => iconPrompt(n) === prompt)!;
+      const glyph = library.glyphs.find((g) => g.set === 'lucide' && g.name === name)!;
+      const style = shared ? setStyle : randomReferenceStyle(createRng(seed + index));
+      const png = encodePng(drawReferenceIcon(glyph.coverage, library.size, style, 128));
+      await events.onResult({ index, prompt, seed: seed + index, width: 128, height: 128, png, latents: { data: new Float32Array(0), dims: [1, 0, 0, 0] } });
     }
     return { timings: {} };
   }
@@ -51,10 +58,10 @@ class RenderingEngine implements Engine {
 
 describe('evaluate', () => {
   it('runs every set in every condition with the same prompts and seeds', async () => {
-    const engine = new RenderingEngine();
-    const report = await evaluate(engine, MODEL, { sets: 5, setSize: 4, seed: 42, steps: 12, examples: 2 });
-    expect(engine.jobs).toHaveLength(15);
-    for (let set = 0; set < 5; set++) {
+    const engine = new DrawingEngine();
+    const report = await evaluate(engine, MODEL, library, { sets: 3, setSize: 4, seed: 42, steps: 12, examples: 2, perName: 0 });
+    expect(engine.jobs).toHaveLength(9);
+    for (let set = 0; set < 3; set++) {
       const [plain, shared, reference] = engine.jobs.slice(3 * set, 3 * set + 3);
       expect([plain.kind, shared.kind, reference.kind]).toEqual(['set', 'set', 'reference']);
       expect([plain.options.shareAttention, shared.options.shareAttention, reference.options.shareAttention]).toEqual([false, true, true]);
@@ -63,44 +70,67 @@ describe('evaluate', () => {
       expect(reference.prompts).toEqual(plain.prompts);
       expect([plain, shared, reference].every((j) => j.options.steps === 12)).toBe(true);
       expect(reference.referencePrompt).toBe(report.sets[set].reference.caption);
-      expect(decodeImage(reference.referenceImage!, 'reference').width).toBe(64);
+      expect(decodeImage(reference.referenceImage!, 'reference').width).toBe(128);
     }
     expect(report.examples).toHaveLength(2);
     expect(report.examples[0].images.styleAligned).toHaveLength(4);
+    expect(report.perName).toEqual([]);
   });
 
-  it('finds the shared sets consistent and the shapes right', async () => {
-    const report = await evaluate(new RenderingEngine(), MODEL, { sets: 6, setSize: 4, seed: 7, examples: 0 });
-    const { summary, paired } = report;
-    expect(summary.styleAligned.accuracy.mean).toBeGreaterThan(0.9);
-    expect(summary.plain.accuracy.mean).toBeGreaterThan(0.9);
-    expect(summary.styleAligned.consistency.mean).toBeGreaterThan(summary.plain.consistency.mean + 0.3);
-    expect(paired.consistency.wins).toBe(6);
-    expect(summary.rendererSameStyle.consistency.mean).toBeGreaterThan(summary.rendererRandomStyles.consistency.mean + 0.3);
-    // The fake's shared style equals the renderer's ceiling in kind, plain its chance level.
-    expect(report.normalizedConsistency.styleAligned!).toBeGreaterThan(0.8);
-    expect(Math.abs(report.normalizedConsistency.plain!)).toBeLessThan(0.3);
-    expect(JSON.parse(JSON.stringify({ ...report, examples: [] })).summary.plain.iou.n).toBe(6);
+  it('finds the names right, the shared sets consistent and no leakage', async () => {
+    const report = await evaluate(new DrawingEngine(), MODEL, library, { sets: 6, setSize: 4, seed: 7, examples: 0, perName: 0 });
+    const { summary, paired, spreadRatio } = report;
+    for (const c of ['plain', 'styleAligned', 'reference'] as const) {
+      expect(summary[c].content.all.top1).toBeGreaterThan(0.8);
+      expect(summary[c].content.all.images).toBe(24);
+      expect(summary[c].leakage.mean).toBe(0);
+    }
+    // One style per set against a random style per image.
+    expect(spreadRatio.styleAligned).toBeLessThan(0.4);
+    expect(paired.spread.wins).toBe(6);
+    expect(summary.styleAligned.consistency.containerAgreement.mean).toBe(1);
+    expect(summary.plain.consistency.containerAgreement.mean).toBeLessThan(0.8);
+    expect(report.calibration.tabler!.images).toBeGreaterThan(100);
+    expect(JSON.parse(JSON.stringify({ ...report, examples: [] })).summary.plain.consistency.spread.n).toBe(6);
   });
 
-  it("rejects options the reference-image jobs cannot run with, before generating", async () => {
-    const engine = new RenderingEngine();
+  it('scores every name of the vocabulary in the per-name sweep', async () => {
+    const engine = new DrawingEngine();
+    const report = await evaluate(engine, MODEL, library, { sets: 1, setSize: 2, seed: 3, examples: 0, perName: 1 });
+    expect(report.perName.map((r) => r.name)).toEqual(library.names);
+    expect(report.perName.every((r) => r.generated.images === 1 && r.calibration.images >= 2)).toBe(true);
+    // The held-out glyphs drawn as icons are found, nearly always first.
+    expect(report.perName.filter((r) => r.generated.top1 === 1).length / library.names.length).toBeGreaterThan(0.85);
+    // Sweep jobs hold at most 8 prompts, plain.
+    const sweep = engine.jobs.slice(3);
+    expect(sweep.every((j) => j.prompts.length <= 8 && j.options.shareAttention === false)).toBe(true);
+    expect(sweep.reduce((n, j) => n + j.prompts.length, 0)).toBe(library.names.length);
+  });
+
+  it('tells names of the old 16 shapes from new ones', () => {
+    expect(isOldShape(library, 'home')).toBe(true); // "house"
+    expect(isOldShape(library, 'settings')).toBe(true); // "gear"
+    expect(isOldShape(library, 'search')).toBe(false);
+    expect(isOldShape(library, 'camera')).toBe(false);
+  });
+
+  it('rejects options the reference-image jobs cannot run with, before generating', async () => {
+    const engine = new DrawingEngine();
     // The reference starts from trajectory entry 5, so it needs more steps than that.
-    await expect(evaluate(engine, MODEL, { sets: 1, setSize: 4, seed: 1, steps: 5, examples: 0 })).rejects.toThrow(/--steps/);
+    await expect(evaluate(engine, MODEL, library, { sets: 1, setSize: 4, seed: 1, steps: 5, examples: 0, perName: 0 })).rejects.toThrow(/--steps/);
     expect(engine.jobs).toHaveLength(0);
   });
 });
 
 describe('results page', () => {
-  it('renders the table and replaces only its own section', async () => {
-    const report = await evaluate(new RenderingEngine(), MODEL, { sets: 2, setSize: 3, seed: 3, examples: 1 });
+  it('renders the tables and replaces only its own section', async () => {
+    const report = await evaluate(new DrawingEngine(), MODEL, library, { sets: 2, setSize: 3, seed: 3, examples: 1, perName: 0 });
     const section = resultsSection(report, { command: 'npx styleset eval --sets 2', contactSheet: 'images/contact-sheet.png', totalMs: 1234 });
     expect(section.startsWith(RESULTS_START)).toBe(true);
     expect(section.endsWith(RESULTS_END)).toBe(true);
-    expect(section).toMatch(/\| StyleAligned \| 1\.00 ± 0\.00 \|/);
-    expect(section).toContain('higher in 2/2 sets');
-    expect(section).toContain('(weights: background 0.3, palette 0.3, fill 0.2, texture 0.2)');
-    expect(section).toMatch(/\| renderer, one style per set \(ceiling\) \| 1\.00 ± 0\.00 \|/);
+    expect(section).toMatch(/\| StyleAligned \| \d+% \| \d+% \| [01]\.\d\d \| \d+% \| \d+% \| 6 \|/);
+    expect(section).toMatch(/\| training glyphs: @tabler\/icons \(ceiling\) \| \d+% \|/);
+    expect(section).toContain(`StyleAligned / plain on the same prompts and seeds: **${report.spreadRatio.styleAligned.toFixed(2)}x**`);
     expect(section).toContain('![Example sets](images/contact-sheet.png)');
 
     expect(replaceResults(undefined, section)).toBe(`# Evaluation\n\n${section}\n`);

@@ -1,43 +1,32 @@
 import type { Image8 } from '../../src/image/image8';
-import { renderIcon, type IconSpec, type IconStyle, type ShapeName } from '../../src/icons/index';
+import type { Mask } from '../../src/eval/mask';
 
-export const SIZE = 64;
-
-export const PLAIN_STYLE: IconStyle = {
-  foreground: 'red',
-  secondary: 'yellow',
-  background: 'white',
-  fill: 'filled',
-  stroke: 'medium',
-  pattern: 'solid',
-  patternAngle: 0,
-  patternPeriod: 0.3,
-  rounded: 0,
-  shadow: false,
-};
-
-export function spec(shape: ShapeName, style: Partial<IconStyle> = {}, pose: Partial<IconSpec> = {}): IconSpec {
-  return { shape, style: { ...PLAIN_STYLE, ...style }, scale: 0.72, offsetX: 0, offsetY: 0, ...pose };
-}
-
-export function image(s: IconSpec, size = SIZE): Image8 {
-  return { width: size, height: size, channels: 3, data: renderIcon(s, size).rgb };
-}
-
-export function uniformImage(rgb: [number, number, number], size = SIZE): Image8 {
+export function uniformImage(rgb: readonly [number, number, number], size = 64): Image8 {
   const data = new Uint8Array(size * size * 3);
   for (let p = 0; p < size * size; p++) data.set(rgb, 3 * p);
   return { width: size, height: size, channels: 3, data };
 }
 
-/** IoU of a binary mask with a renderer coverage map thresholded at 0.5. */
-export function iouWithCoverage(mask: Uint8Array, coverage: Float32Array): number {
+/** A mask from rows of '#' (inside) and '.' (outside). */
+export function mask(rows: string[]): Mask {
+  const data = Uint8Array.from(rows.join('').split(''), (c) => (c === '#' ? 1 : 0));
+  return { width: rows[0].length, height: rows.length, data };
+}
+
+/** A mask of `size` pixels with the pixels where `inside(x, y)` holds (pixel centres). */
+export function shapeMask(size: number, inside: (x: number, y: number) => boolean): Mask {
+  const data = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data[y * size + x] = inside(x + 0.5, y + 0.5) ? 1 : 0;
+  return { width: size, height: size, data };
+}
+
+/** Intersection over union of two masks of the same size. */
+export function iou(a: Mask, b: Mask): number {
   let inter = 0;
   let union = 0;
-  for (let i = 0; i < mask.length; i++) {
-    const c = coverage[i] >= 0.5 ? 1 : 0;
-    inter += mask[i] & c;
-    union += mask[i] | c;
+  for (let i = 0; i < a.data.length; i++) {
+    inter += a.data[i] & b.data[i];
+    union += a.data[i] | b.data[i];
   }
   return union > 0 ? inter / union : 0;
 }

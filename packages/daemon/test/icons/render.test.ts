@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CAPTION_VOCABULARY,
   SHAPES,
-  captionFor,
-  captionTokens,
   createRng,
   randomIconSpec,
   renderIcon,
@@ -129,36 +126,5 @@ describe('icon renderer', () => {
     expect(seen.pattern.size).toBe(5);
     expect(outlines).toBeGreaterThan(100);
     expect(shadows).toBeGreaterThan(80);
-  });
-});
-
-describe('icon captions', () => {
-  it('use only the fixed vocabulary and always name the shape', () => {
-    const rng = createRng(3);
-    const vocab = new Set(CAPTION_VOCABULARY);
-    let shapeOnly = 0;
-    for (let i = 0; i < 3000; i++) {
-      const spec = randomIconSpec(rng);
-      const caption = captionFor(spec, rng);
-      // Only lowercase words, single spaces and commas.
-      expect(caption).toMatch(/^[a-z]+(,? [a-z]+)*$/);
-      for (const t of captionTokens(caption)) expect(vocab.has(t), `${t} in "${caption}"`).toBe(true);
-      expect(captionTokens(caption)).toContain(spec.shape);
-      if (caption === `a ${spec.shape} icon` || caption === `an ${spec.shape} icon`) shapeOnly++;
-    }
-    expect(shapeOnly / 3000).toBeGreaterThan(0.35);
-    expect(shapeOnly / 3000).toBeLessThan(0.6);
-  });
-
-  it('name the style when they name it correctly', () => {
-    const spec = plainSpec('star');
-    spec.style.pattern = 'stripes';
-    const rng = createRng(11);
-    for (let i = 0; i < 200; i++) {
-      const caption = captionFor(spec, rng);
-      if (caption.includes('stripes')) expect(caption).toMatch(/red (and yellow )?stripes/);
-      if (caption.includes(' on ')) expect(caption).toMatch(/ on white/);
-      expect(caption).not.toMatch(/outline|shadow|rounded/);
-    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitLatentToRgb, latentsToRgb, previewStrip, solveLinearSystem } from '../../src/pipeline/latent-preview';
+import { blockNoiseLatents, fitLatentToRgb, latentsToRgb, previewStrip, solveLinearSystem } from '../../src/pipeline/latent-preview';
 
 describe('solveLinearSystem', () => {
   it('solves a 3x3 system that needs pivoting', () => {
@@ -53,5 +53,32 @@ describe('latent previews', () => {
     const at = (y: number, x: number) => strip.data[y * 8 + x];
     expect([at(0, 0), at(1, 1), at(0, 2), at(3, 3), at(0, 4), at(3, 7)]).toEqual([0, 0, 1, 3, 10, 13]);
     expect(previewStrip({ data, dims: [2, 3, 2, 2] }, 1).dims).toEqual([1, 3, 2, 4]);
+  });
+});
+
+describe('blockNoiseLatents', () => {
+  it('is unit noise, constant over each block and independent between blocks', () => {
+    const latents = blockNoiseLatents(3, 8, 8, 4, 0);
+    expect(latents.dims).toEqual([8, 3, 8, 8]);
+    const blocks = new Map<string, number[]>();
+    for (let i = 0; i < latents.data.length; i++) {
+      const x = i % 8;
+      const y = Math.floor(i / 8) % 8;
+      const plane = Math.floor(i / 64);
+      const key = `${plane}:${Math.floor(y / 4)}:${Math.floor(x / 4)}`;
+      blocks.set(key, [...(blocks.get(key) ?? []), latents.data[i]]);
+    }
+    expect(blocks.size).toBe(8 * 3 * 4);
+    const values = [...blocks.values()].map((v) => {
+      expect(new Set(v).size).toBe(1);
+      return v[0];
+    });
+    expect(new Set(values).size).toBe(values.length);
+    const mean = values.reduce((a, v) => a + v, 0) / values.length;
+    const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+    // 96 draws: the mean within 4 standard errors of 0, the spread within 35% of 1.
+    expect(Math.abs(mean)).toBeLessThan(0.41);
+    expect(sd).toBeGreaterThan(0.65);
+    expect(sd).toBeLessThan(1.35);
   });
 });

@@ -101,6 +101,12 @@ describe('traceLayers path data', () => {
       { area: 6, box: [5, 7, 7, 10] },
     ]);
     expect(polygons(layers[1].d)).toEqual([{ area: 1, box: [30, 30, 31, 31] }]);
+    // Mean widths, area over the longer side: the 2x3 block 6/3, the 4x1 strip 4/4, a pixel 1/1.
+    expect(layers[0].thinnest).toBe(1);
+    expect(layers[1].thinnest).toBe(1);
+    index.fill(TRANSPARENT);
+    for (let y = 7; y < 10; y++) for (let x = 5; x < 7; x++) index[y * W + x] = 1;
+    expect(traceLayers(index, W, W, palette.length, 'exact')[0].thinnest).toBe(2);
     expect(layers[0].d).toMatch(/^M[\d LZM]+$/);
   });
 });

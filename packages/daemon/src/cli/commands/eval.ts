@@ -4,13 +4,16 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { LIMITS } from '@styleset/protocol';
 import { contactSheet } from '../../eval/contact-sheet';
-import { CONDITIONS, ROW_LABELS, evaluate, type EvalOptions, type EvalReport } from '../../eval/evaluate';
-import { replaceResults, resultsSection, resultsTable } from '../../eval/report';
+import { evaluate, type EvalOptions, type EvalReport } from '../../eval/evaluate';
+import { firstNames, loadGlyphLibrary } from '../../eval/glyph-library';
+import { consistencyTable, contentTable, replaceResults, resultsSection } from '../../eval/report';
 import { encodePng } from '../../image/png';
 import { integer, parseGuidance, parseSteps } from '../arguments';
 import { addLocalEngineOptions, openLocalEngine, type LocalEngineFlags } from '../local-engine';
 
 interface EvalFlags extends LocalEngineFlags, EvalOptions {
+  /** The vocabulary's first n names only. */
+  names?: number;
   out: string;
   json: boolean;
   progress: boolean;
@@ -23,13 +26,15 @@ const SHEET = 'images/contact-sheet.png';
 export function registerEval(program: Command): void {
   const command = program
     .command('eval')
-    .description('measure content fidelity and set consistency of plain generation, StyleAligned and the reference-image path on icon sets')
+    .description('measure content (against held-out icons) and set consistency of plain generation, StyleAligned and the reference-image path on icon sets')
     .option('--sets <n>', 'number of sets', integer(1, 1000), 20)
-    .option('--set-size <n>', 'images per set (distinct shapes)', integer(2, 15), 4)
+    .option('--set-size <n>', 'images per set (distinct names)', integer(2, 15), 4)
     .option('--seed <n>', 'seed of the set plan and of the first image; the same in every condition', integer(LIMITS.seed.min, LIMITS.seed.max), 1)
     .option('--steps <n>', "denoising steps for every condition (default: the model's for sets, 50 for the reference image)", parseSteps)
     .option('--guidance <g>', "guidance for every condition (default: the model's for sets, 10 for the reference image)", parseGuidance)
     .option('--examples <n>', 'sets shown in the contact sheet', integer(0, 1000), 6)
+    .option('--per-name <n>', 'plain images per vocabulary name for the per-name content scores (0: skip the sweep)', integer(0, 100), 3)
+    .option('--names <n>', "the vocabulary's first n names only, for a model trained on those (default: every name)", integer(2, 10_000))
     .option('-o, --out <dir>', `folder that receives ${PAGE} (its results section is replaced) and ${SHEET}`, 'docs');
   addLocalEngineOptions(command);
   command
@@ -59,29 +64,35 @@ async function runEval(flags: EvalFlags, invocation: string): Promise<void> {
   const showProgress = flags.progress && process.stderr.isTTY === true;
   const bar = new SingleBar({
     stream: process.stderr,
-    format: 'eval       [{bar}] {value}/{total} sets | {condition} | {eta_formatted} left',
+    format: 'eval       [{bar}] {value}/{total} jobs | {what} | {eta_formatted} left',
     hideCursor: true,
   });
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   process.once('SIGINT', abort);
+  const everyName = await loadGlyphLibrary();
+  const library = flags.names === undefined ? everyName : firstNames(everyName, flags.names);
   const { engine, model } = await openLocalEngine(flags);
   let report: EvalReport;
+  let barStarted = false;
   try {
-    if (showProgress) bar.start(flags.sets * CONDITIONS.length, 0, { condition: ROW_LABELS.plain });
     report = await evaluate(
       engine,
       model,
-      { sets: flags.sets, setSize: flags.setSize, seed: flags.seed, steps: flags.steps, guidance: flags.guidance, examples: flags.examples },
+      library,
+      { sets: flags.sets, setSize: flags.setSize, seed: flags.seed, steps: flags.steps, guidance: flags.guidance, examples: flags.examples, perName: flags.perName },
       {
         signal: controller.signal,
-        onSetDone: (done, _total, condition, set) => {
-          if (showProgress) bar.update(done, { condition: `${ROW_LABELS[condition]}, set ${set + 1}` });
+        onJobDone: (done, total, what) => {
+          if (!showProgress) return;
+          if (!barStarted) bar.start(total, 0, { what });
+          barStarted = true;
+          bar.update(done, { what });
         },
       },
     );
   } finally {
-    if (showProgress) bar.stop();
+    if (barStarted) bar.stop();
     process.removeListener('SIGINT', abort);
     await engine.close();
   }
@@ -104,9 +115,11 @@ async function runEval(flags: EvalFlags, invocation: string): Promise<void> {
     const { examples: _examples, ...rest } = report;
     process.stdout.write(JSON.stringify({ ...rest, totalMs: Math.round(totalMs), files: { page: pagePath, contactSheet: withSheet ? sheetPath : undefined } }) + '\n');
   } else {
-    const c = report.paired.consistency;
-    process.stdout.write(`${resultsTable(report)}\n\n`);
-    process.stdout.write(`StyleAligned more consistent than plain in ${c.wins}/${c.n} sets. ${(totalMs / 1000).toFixed(1)} s.\n`);
+    const s = report.paired.spread;
+    process.stdout.write(`${contentTable(report)}\n\n${consistencyTable(report)}\n\n`);
+    process.stdout.write(
+      `Colour spread StyleAligned / plain: ${report.spreadRatio.styleAligned.toFixed(2)}x (smaller in ${s.wins}/${s.n} sets). ${(totalMs / 1000).toFixed(1)} s.\n`,
+    );
     process.stdout.write(`Results section: ${pagePath}${withSheet ? `; contact sheet: ${sheetPath}` : ''}\n`);
   }
 }

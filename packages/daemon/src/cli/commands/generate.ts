@@ -57,14 +57,17 @@ interface GenerateFlags extends LocalEngineFlags, VectorFlags {
   progress: boolean;
 }
 
-/** StyleAligned's options under the reference implementation's names (kebab-cased). */
+/**
+ * StyleAligned's options under the reference implementation's names (kebab-cased); the defaults
+ * are the reference implementation's, under what the model's folder recommends (layout.ts).
+ */
 const STYLE_FLAGS = [
   ['share-attention', 'shareAttention', 'images attend to the reference (steps 2-3 of the method)', 'true'],
   ['adain-queries', 'adainQueries', "AdaIN of the queries to the reference's statistics", 'true'],
   ['adain-keys', 'adainKeys', "AdaIN of the keys to the reference's statistics", 'true'],
   ['adain-values', 'adainValues', "AdaIN of the values to the reference's statistics", 'false'],
   ['full-attention-share', 'fullAttentionShare', 'every image attends to every image of the set (more consistency, content leaks)', 'false'],
-  ['share-group-norm', 'shareGroupNorm', "GroupNorm statistics over the image's and the reference's positions together", 'false; reference image: true'],
+  ['share-group-norm', 'shareGroupNorm', "GroupNorm statistics over the image's and the reference's positions together", "false, or what the model's styleset.json recommends (the embedded model: true); reference image: true"],
   ['share-layer-norm', 'shareLayerNorm', 'accepted for parity with the reference implementation; changes nothing (LayerNorm statistics are per token)', 'false; reference image: true'],
 ] as const;
 
@@ -99,7 +102,7 @@ export function registerGenerate(program: Command): void {
   }
   command
     .option('--shared-score-scale <s>', "scales the reference's keys for the other images (default: 1)", decimal(LIMITS.sharedScoreScale.min, LIMITS.sharedScoreScale.max))
-    .option('--shared-score-shift <s>', "added to the logits of the reference's columns; higher follows the reference more (default: 0; reference image: ln 2)", decimal(LIMITS.sharedScoreShift.min, LIMITS.sharedScoreShift.max))
+    .option('--shared-score-shift <s>', "added to the logits of the reference's columns; higher follows the reference more (default: 0, or what the model's styleset.json recommends (the embedded model: ln 2); reference image: ln 2)", decimal(LIMITS.sharedScoreShift.min, LIMITS.sharedScoreShift.max))
     .option('--only-self-level <l>', 'fraction of self-attention layers left plain, 0 shares every layer (default: 0)', decimal(0, 1));
   addLocalEngineOptions(command);
   command

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { imageStyleOptionsSchema, LIMITS, resolveOptions, type ImageStyleOptions } from '@styleset/protocol';
 import { resolveDirs } from '../../config/paths';
 import { InputError } from '../../errors';
-import { readModelLayout } from '../../model/layout';
+import { modelDefaults, readModelLayout } from '../../model/layout';
 import { formatBytes } from '../../storage';
 import {
   ARCHIVE_SUFFIX,
@@ -262,7 +262,7 @@ async function saveStyle(name: string, flags: SaveFlags): Promise<StoredStyle> {
     kind: layout.family,
     width: layout.nativeWidth,
     height: layout.nativeHeight,
-    defaults: { scheduler: layout.defaults.sampler, steps: layout.defaults.steps, guidance: layout.defaults.guidance },
+    defaults: modelDefaults(layout),
   } as const;
   const options = { ...resolveOptions('reference', model, parsed.data), batchSize: parsed.data.batchSize };
   const { sha256 } = await modelUnetSha256(store.dataDir, chosen.dir);

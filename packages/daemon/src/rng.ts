@@ -1,6 +1,6 @@
 /**
- * Small seeded PRNG (mulberry32). The renderer owns its randomness so a dataset or an
- * evaluation set is reproducible from one integer, independent of Math.random or Node versions.
+ * Small seeded PRNG (mulberry32), so an evaluation plan, a procedural icon or a palette's k-means
+ * seeding is reproducible from one integer, independent of Math.random or Node versions.
  */
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -30,6 +30,16 @@ export function chance(rng: Rng, p: number): boolean {
 
 export function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[Math.floor(rng.next() * items.length)];
+}
+
+/** k distinct items, uniformly (partial Fisher-Yates). */
+export function sample<T>(rng: Rng, items: readonly T[], k: number): T[] {
+  const pool = [...items];
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rng.next() * (pool.length - i));
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+  }
+  return pool.slice(0, k);
 }
 
 /** Picks a key with probability proportional to its weight. */
