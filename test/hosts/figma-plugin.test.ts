@@ -1,7 +1,7 @@
 // The Figma plugin as Figma runs it, in Debian's Chromium: the built code.js against the `figma`
 // stub in a page on loopback, the built ui.html in an iframe sandboxed as Figma's plugin window
 // (`allow-scripts` only, its network policy from the manifest), the two wired by postMessage;
-// against `styleset serve` (the built CLI, its embedded 64 x 64 icon model) on loopback. Every
+// against `styleset serve` (the built CLI, its embedded 128 x 128 icon model) on loopback. Every
 // test asserts on the nodes the plugin created; the main states are screenshotted
 // (docs/images/figma/ with STYLESET_UPDATE_SCREENSHOTS=1).
 import { readFile, readdir } from 'node:fs/promises';
@@ -158,15 +158,15 @@ describe('the Figma plugin in Chromium', () => {
     expect(await ui.locator('#error').textContent()).toBe('');
     expect(await ui.locator('#status').textContent()).toBe('Placed 4 images in “star set”.');
 
-    // The star was exported as a PNG at the model's size (64 x 64) and inverted by the daemon, once.
+    // The star was exported as a PNG at the model's size (128 x 128) and inverted by the daemon, once.
     const record = await host.record();
     const exports = record.calls.filter((call) => call.api === 'exportAsync');
     expect(exports.map((call) => call.args)).toEqual([
       [star, { format: 'PNG', constraint: { type: 'WIDTH', value: 96 } }],
-      [star, { format: 'PNG', constraint: { type: 'WIDTH', value: 64 } }],
+      [star, { format: 'PNG', constraint: { type: 'WIDTH', value: 128 } }],
     ]);
     const [inversion, set] = await jobs();
-    expect(inversion).toMatchObject({ kind: 'inversion', state: 'done', referencePrompt: 'a star icon', options: { width: 64, height: 64 } });
+    expect(inversion).toMatchObject({ kind: 'inversion', state: 'done', referencePrompt: 'a star icon', options: { width: 128, height: 128 } });
     expect(set).toMatchObject({ kind: 'reference', state: 'done', inversionJobId: inversion.id, referencePrompt: 'a star icon', prompts: ['a heart icon', 'a moon icon', 'a house icon', 'a cloud icon'] });
 
     // A new frame to the right of the board (0 + 240 + 80), level with the star (56): 48 px cells
@@ -178,7 +178,7 @@ describe('the Figma plugin in Chromium', () => {
       ['heart', 'moon', 'house', 'cloud'].map((name, i) => ({ name, type: 'RECTANGLE', x: 12 + 60 * i, y: 12, width: 48, height: 48 })),
     );
     const images = await Promise.all(frame.children.map((node) => host.image(imageHash(node))));
-    for (const image of images) expect(pngSize(image)).toEqual({ width: 64, height: 64 });
+    for (const image of images) expect(pngSize(image)).toEqual({ width: 128, height: 128 });
     expect(new Set(images.map((image) => Buffer.from(image).toString('base64'))).size).toBe(4);
     expect(frame.children.map(recordOf)).toEqual(
       ['heart', 'moon', 'house', 'cloud'].map((name, i) => ({

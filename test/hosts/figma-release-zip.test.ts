@@ -66,7 +66,7 @@ describe('the Figma plugin from its release zip', () => {
     expect(await host.ui.locator('#status').textContent()).toBe('Placed 2 images in “Icons”.');
     const [frame] = await host.snapshot();
     expect(frame.children.map((node) => node.name)).toEqual(['heart', 'moon']);
-    for (const node of frame.children) expect(pngSize(await host.image((node.fills[0] as { imageHash: string }).imageHash))).toEqual({ width: 64, height: 64 });
+    for (const node of frame.children) expect(pngSize(await host.image((node.fills[0] as { imageHash: string }).imageHash))).toEqual({ width: 128, height: 128 });
     expect(host.errors).toEqual([]);
   });
 });

@@ -58,7 +58,7 @@ const SETTINGS = {
   'security.workspace.trust.enabled': false,
   'editor.minimap.enabled': false,
   'telemetry.telemetryLevel': 'off',
-  // Few steps: the embedded model makes a 64x64 icon in well under a second per step here.
+  // Few steps: the embedded model makes a 128x128 icon in well under a second per step here.
   'styleset.steps': 12,
 };
 
@@ -207,14 +207,16 @@ describe('the extension in VS Code', () => {
     })()`);
     expect(drawn).toEqual([64, 64]);
     expect(await onDisk('placeholders/team.png')).not.toEqual(team);
-    expect(pngFacts((await onDisk('placeholders/team.png'))!)).toMatchObject({ width: 64, height: 64 });
+    expect(pngFacts((await onDisk('placeholders/team.png'))!)).toMatchObject({ width: 128, height: 128 });
     expect(await onDisk('img/logo.png')).toEqual(logo);
     expect(await onDisk('img/spinner.gif')).toBeUndefined();
-    // Two sizes: a set at 64x64 (PNGs and the SVG traced from them), then the 32x32 heart in the
+    // Three sizes: a set at the 64x64 the page asks for (PNGs and the SVG traced from them), then
+    // the 32x32 heart and the placeholder, which names no size, at the model's 128x128, each in the
     // style of the set's first image.
-    expect((await jobs()).slice(-2).map((job) => [job.kind, job.state, job.options.width, job.options.format, job.prompts])).toEqual([
-      ['set', 'done', 64, 'both', ['A shopping cart icon', 'A badge', 'a Team icon']],
+    expect((await jobs()).slice(-3).map((job) => [job.kind, job.state, job.options.width, job.options.format, job.prompts])).toEqual([
+      ['set', 'done', 64, 'both', ['A shopping cart icon', 'A badge']],
       ['reference', 'done', 32, 'png', ['A heart icon']],
+      ['reference', 'done', 128, 'png', ['a Team icon']],
     ]);
     await expect.poll(() => vscode.squiggles('warning').count(), { timeout: 10_000 }).toBe(1);
     // The placeholder Styleset filled is one no longer.
@@ -240,7 +242,7 @@ describe('the extension in VS Code', () => {
     expect(await vscode.waitForNotification(/Styleset wrote/)).toEqual({ message: 'Styleset wrote 2 images.', buttons: [] });
     await vscode.openImage('icons', 'home.png');
     await screenshot('04-style-set');
-    expect(pngFacts((await onDisk('icons/home.png'))!)).toMatchObject({ width: 64, height: 64 });
+    expect(pngFacts((await onDisk('icons/home.png'))!)).toMatchObject({ width: 128, height: 128 });
     // The daemon inverted the style image once, and keeps the result.
     expect(await trajectories()).toHaveLength(inverted + 1);
 
