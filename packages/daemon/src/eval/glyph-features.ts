@@ -1,4 +1,4 @@
-import { erode, type Mask } from './mask';
+import { erode, maskBounds, type Mask } from './mask';
 
 /** Side of the normalised frame in cells. */
 export const FEATURE_GRID = 32;
@@ -17,20 +17,9 @@ const BLUR_SIGMA = 1.25;
  */
 export function glyphFeature(mask: Mask): Float32Array | undefined {
   const { width: w, height: h, data } = mask;
-  let x0 = w;
-  let y0 = h;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (!data[y * w + x]) continue;
-      x0 = Math.min(x0, x);
-      y0 = Math.min(y0, y);
-      x1 = Math.max(x1, x);
-      y1 = Math.max(y1, y);
-    }
-  }
-  if (x1 < 0) return undefined;
+  const bounds = maskBounds(mask);
+  if (bounds === undefined) return undefined;
+  const { x0, y0, x1, y1 } = bounds;
   const inner = erode(mask);
   const scale = (BOX_SHARE * FEATURE_GRID) / Math.max(x1 - x0 + 1, y1 - y0 + 1);
   const cx = (x0 + x1 + 1) / 2;

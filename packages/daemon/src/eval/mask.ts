@@ -5,6 +5,25 @@ export interface Mask {
   data: Uint8Array;
 }
 
+/** The set pixels' bounding box, inclusive; undefined for an empty mask. */
+export function maskBounds(mask: Mask): { x0: number; y0: number; x1: number; y1: number } | undefined {
+  const { width: w, height: h, data } = mask;
+  let x0 = w;
+  let y0 = h;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!data[y * w + x]) continue;
+      x0 = Math.min(x0, x);
+      y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x);
+      y1 = Math.max(y1, y);
+    }
+  }
+  return x1 < 0 ? undefined : { x0, y0, x1, y1 };
+}
+
 export function maskArea(mask: Mask): number {
   let n = 0;
   for (const v of mask.data) n += v;

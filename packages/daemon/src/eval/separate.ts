@@ -1,6 +1,6 @@
 import type { Image8 } from '../image/image8';
 import { deltaE, imageLab, type Lab } from './color';
-import { erode, fillHoles, largestComponent, maskArea, type Mask } from './mask';
+import { erode, fillHoles, largestComponent, maskArea, maskBounds, type Mask } from './mask';
 
 /**
  * ΔE76 from the surface behind it above which a pixel belongs to what is drawn on it. The model's
@@ -136,23 +136,10 @@ function medianColor(lab: Float32Array, mask: Mask): Lab | undefined {
 
 /** Area / bounding-box area, and the box's aspect ratio (long side / short side). */
 function boxShape(mask: Mask): { fill: number; aspect: number } {
-  const { width: w, height: h, data } = mask;
-  let x0 = w;
-  let y0 = h;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (!data[y * w + x]) continue;
-      x0 = Math.min(x0, x);
-      y0 = Math.min(y0, y);
-      x1 = Math.max(x1, x);
-      y1 = Math.max(y1, y);
-    }
-  }
-  if (x1 < 0) return { fill: 0, aspect: Infinity };
-  const w0 = x1 - x0 + 1;
-  const h0 = y1 - y0 + 1;
+  const bounds = maskBounds(mask);
+  if (bounds === undefined) return { fill: 0, aspect: Infinity };
+  const w0 = bounds.x1 - bounds.x0 + 1;
+  const h0 = bounds.y1 - bounds.y0 + 1;
   return { fill: maskArea(mask) / (w0 * h0), aspect: Math.max(w0, h0) / Math.min(w0, h0) };
 }
 
