@@ -78,7 +78,7 @@ type LaneChoice = Pick<VectorOptions, 'lanes'> & { checkpoint(): Promise<void> }
  * limit (measured without tracing, so this is cheap), and the images trace again: with curves where curves did follow
  * the raster before (the colours were what fell short), with pixel outlines otherwise.
  */
-async function traceGroup(group: readonly Prepared[], lanes: LaneChoice): Promise<{ palette: PaletteColour[]; traced: Array<Traced | Error>; lanes: number }> {
+async function traceGroup(group: readonly Prepared[], lanes: LaneChoice): Promise<{ palette: PaletteColour[]; results: Array<Traced | Error>; lanes: number }> {
   const sources = paletteSources(group);
   const iconPalette = fitPalette(sources.flat, { targetError: FLAT_TARGET, maxColours: ICON_COLOURS }).colours;
   // No tracing can come closer to the image than its quantised raster: if that is too far
@@ -93,8 +93,7 @@ async function traceGroup(group: readonly Prepared[], lanes: LaneChoice): Promis
   // An image that failed to trace fails again with more colours: it does not make the palette grow.
   if (first && first.every((t) => t instanceof Error || t.stats.errorOriginal <= ORIGINAL_LIMIT)) {
     const finishing = first.map((t, i): FinishTask | Error => (t instanceof Error ? t : { op: 'finish', prepared: group[i], traced: t }));
-    const finished = await runInLanes(finishing, lanes);
-    return { palette: iconPalette, traced: finished.results, lanes: finished.lanes };
+    return { palette: iconPalette, ...(await runInLanes(finishing, lanes)) };
   }
 
   let palette = iconPalette;
@@ -111,8 +110,7 @@ async function traceGroup(group: readonly Prepared[], lanes: LaneChoice): Promis
     const curvesFailed = before !== undefined && (before.stats.fidelity === 'exact' || before.stats.errorQuantised > QUANTISED_LIMIT);
     return curvesFailed ? ['exact'] : BOTH;
   });
-  const traced = await runInLanes(again, lanes);
-  return { palette, traced: traced.results, lanes: traced.lanes };
+  return { palette, ...(await runInLanes(again, lanes)) };
 }
 
 const BOTH: Fidelity[] = ['smooth', 'exact'];
@@ -148,7 +146,7 @@ export async function vectoriseSet(images: readonly Image8[], options: VectorOpt
     const group = await traceGroup(members.map((i) => prepared[i]), lanes);
     used = Math.max(used, group.lanes);
     for (const [m, i] of members.entries()) {
-      const t = group.traced[m];
+      const t = group.results[m];
       if (t instanceof Error) {
         results[i].error = t.message;
         continue;
