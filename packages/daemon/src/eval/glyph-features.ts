@@ -62,24 +62,20 @@ function gaussianBlur(grid: Float32Array, size: number, sigma: number): Float32A
   const radius = Math.ceil(3 * sigma);
   const kernel = Array.from({ length: 2 * radius + 1 }, (_, k) => Math.exp(-((k - radius) ** 2) / (2 * sigma * sigma)));
   const total = kernel.reduce((a, b) => a + b, 0);
-  const tmp = new Float32Array(grid.length);
+  return blurAlong(blurAlong(grid, size, kernel, total, true), size, kernel, total, false);
+}
+
+/** One pass of the separable blur, along rows (`horizontal`) or columns. */
+function blurAlong(grid: Float32Array, size: number, kernel: readonly number[], total: number, horizontal: boolean): Float32Array {
+  const radius = (kernel.length - 1) / 2;
   const out = new Float32Array(grid.length);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let s = 0;
       for (let k = -radius; k <= radius; k++) {
-        const xx = x + k;
-        if (xx >= 0 && xx < size) s += kernel[k + radius] * grid[y * size + xx];
-      }
-      tmp[y * size + x] = s / total;
-    }
-  }
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      let s = 0;
-      for (let k = -radius; k <= radius; k++) {
-        const yy = y + k;
-        if (yy >= 0 && yy < size) s += kernel[k + radius] * tmp[yy * size + x];
+        const xx = horizontal ? x + k : x;
+        const yy = horizontal ? y : y + k;
+        if (xx >= 0 && xx < size && yy >= 0 && yy < size) s += kernel[k + radius] * grid[yy * size + xx];
       }
       out[y * size + x] = s / total;
     }
