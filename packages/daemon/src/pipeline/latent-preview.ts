@@ -1,5 +1,6 @@
 import type { FloatTensor } from '../model/tensor';
 import { GaussianSource } from '../scheduler/noise';
+import { solveLinearSystem } from '../linear-system';
 
 /**
  * A preview of latents without the VAE: each latent pixel's colour as an affine function of its
@@ -74,7 +75,7 @@ export function fitLatentToRgb(latents: FloatTensor, pixels: FloatTensor): Laten
   const weights = new Float64Array(3 * channels);
   const bias = new Float64Array(3);
   for (let colour = 0; colour < 3; colour++) {
-    const a = solveLinearSystem(xtx, xty[colour]);
+    const a = solveLinearSystem(xtx.flat(), xty[colour]).x;
     weights.set(a.slice(0, channels), colour * channels);
     bias[colour] = a[channels];
   }
@@ -121,25 +122,4 @@ export function previewStrip(colours: FloatTensor, minTile = 64): FloatTensor {
     }
   }
   return { data: out, dims: [1, 3, height, width] };
-}
-
-/**
- * Solves a·x = b for a small square system by Gaussian elimination with partial pivoting. A
- * singular system (a channel that never varies) gets 0 for the unknowns it cannot determine.
- */
-export function solveLinearSystem(a: readonly (readonly number[])[], b: readonly number[]): number[] {
-  const size = b.length;
-  const m = a.map((row, i) => [...row, b[i]]);
-  for (let col = 0; col < size; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < size; r++) if (Math.abs(m[r][col]) > Math.abs(m[pivot][col])) pivot = r;
-    [m[col], m[pivot]] = [m[pivot], m[col]];
-    if (Math.abs(m[col][col]) < 1e-12) continue;
-    for (let r = 0; r < size; r++) {
-      if (r === col) continue;
-      const factor = m[r][col] / m[col][col];
-      for (let c = col; c <= size; c++) m[r][c] -= factor * m[col][c];
-    }
-  }
-  return m.map((row, i) => (Math.abs(row[i]) < 1e-12 ? 0 : row[size] / row[i]));
 }

@@ -1,3 +1,5 @@
+import { solveLinearSystem } from '../linear-system';
+
 /**
  * The background as a smooth colour field fitted to the image's border ring: icons are drawn
  * centred, so the ring shows the background, and a model's backgrounds are flat or gently
@@ -49,33 +51,6 @@ function basis(x: number, y: number, width: number, height: number, out: Float64
   out[3] = u * u;
   out[4] = u * v;
   out[5] = v * v;
-}
-
-/** Solves the symmetric system A z = b (n x n, row-major) by Gaussian elimination with partial pivoting; undefined if singular. */
-function solve(a: Float64Array, b: Float64Array, n: number): Float64Array | undefined {
-  const m = Float64Array.from(a);
-  const z = Float64Array.from(b);
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r * n + col]) > Math.abs(m[pivot * n + col])) pivot = r;
-    if (Math.abs(m[pivot * n + col]) < 1e-12) return undefined;
-    if (pivot !== col) {
-      for (let c = 0; c < n; c++) [m[col * n + c], m[pivot * n + c]] = [m[pivot * n + c], m[col * n + c]];
-      [z[col], z[pivot]] = [z[pivot], z[col]];
-    }
-    for (let r = col + 1; r < n; r++) {
-      const f = m[r * n + col] / m[col * n + col];
-      if (f === 0) continue;
-      for (let c = col; c < n; c++) m[r * n + c] -= f * m[col * n + c];
-      z[r] -= f * z[col];
-    }
-  }
-  for (let r = n - 1; r >= 0; r--) {
-    let s = z[r];
-    for (let c = r + 1; c < n; c++) s -= m[r * n + c] * z[c];
-    z[r] = s / m[r * n + r];
-  }
-  return z;
 }
 
 function median(values: Float64Array): number {
@@ -172,8 +147,8 @@ export function fitBorderModel(lab: Float32Array, width: number, height: number)
     for (let t = 1; t < TERMS; t++) ata[t * TERMS + t] += 1e-6 * n;
     let changed = false;
     for (let c = 0; c < 3; c++) {
-      const z = solve(ata, atb.subarray(c * TERMS, (c + 1) * TERMS), TERMS);
-      if (!z) continue;
+      const { x: z, singular } = solveLinearSystem(ata, atb.subarray(c * TERMS, (c + 1) * TERMS));
+      if (singular) continue;
       for (let t = 0; t < TERMS; t++) {
         if (Math.abs(coefficients[c * TERMS + t] - z[t]) > 1e-6) changed = true;
         coefficients[c * TERMS + t] = z[t];
