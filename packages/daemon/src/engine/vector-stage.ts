@@ -109,10 +109,14 @@ export class VectorStage {
       }
       const palette = traced!.palettes[result!.palette!];
       const stats = result!.stats!;
+      const warnings = [
+        ...(k.backgroundKept !== undefined ? [backgroundWarning(k.backgroundKept)] : []),
+        ...(stats.errorOriginal > this.vector.ORIGINAL_BOUND ? [approximateWarning(stats.errorOriginal, this.vector.ORIGINAL_BOUND)] : []),
+      ];
       return {
         ...base,
         svg: bytes,
-        ...(k.backgroundKept !== undefined && { warning: backgroundWarning(k.backgroundKept) }),
+        ...(warnings.length > 0 && { warning: clip(warnings.join('; ')) }),
         palette: result!.palette,
         stats: { ...stats, colours: stats.colours.map((j) => palette[j].hex) },
       };
@@ -145,6 +149,10 @@ function clip(text: string): string {
 
 function backgroundWarning(reason: string): string {
   return clip(`background kept: ${reason}`);
+}
+
+function approximateWarning(error: number, bound: number): string {
+  return clip(`SVG approximate: it differs from its PNG by ${error.toFixed(1)}/255 on average (more than ${bound}): solid fills cannot draw the PNG's soft, partly transparent or finely shaded parts`);
 }
 
 function svgWarning(reason: string): string {

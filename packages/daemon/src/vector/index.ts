@@ -3,6 +3,7 @@
  * one palette per set, tracing to SVG. The one entry point of `vector/`.
  */
 export {
+  ORIGINAL_BOUND,
   preloadVectorLibraries,
   vectoriseSet,
   type BackgroundMode,

@@ -35,6 +35,12 @@ export interface VectorStats {
 /** Tracing must stay this close to the quantised raster, and the SVG to the PNG (per channel, of 255). */
 export const QUANTISED_LIMIT = 5;
 export const ORIGINAL_LIMIT = 9;
+/**
+ * The most an SVG may differ from its PNG and pass as the same picture; beyond it (soft, partly
+ * transparent or finely shaded parts that solid fills cannot draw, even from 128 colours) the
+ * result carries a warning.
+ */
+export const ORIGINAL_BOUND = 10;
 /** Regions below this many pixels are merged before curve tracing: curves shrink them to slivers. */
 const MIN_REGION = 3;
 /**

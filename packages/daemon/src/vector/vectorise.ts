@@ -4,7 +4,7 @@ import { ColourBins, fitPalette, type PaletteColour, type PalettePoint } from '.
 import type { Fidelity } from './trace';
 import { loadVectorLibraries, ORIGINAL_LIMIT, prepare, QUANTISED_LIMIT, quantisationError, type FinishTask, type Prepared, type SeparateTask, type Traced, type TraceTask, type VectorStats } from './trace-image';
 
-export type { VectorStats } from './trace-image';
+export { ORIGINAL_BOUND, type VectorStats } from './trace-image';
 
 export type BackgroundMode = 'keep' | 'transparent';
 /** One palette shared by every image of the set, or one per image. */

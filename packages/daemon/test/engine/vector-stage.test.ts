@@ -3,13 +3,17 @@
  * svgo and renderer: what each PNG result shows, the SVGs and their palettes, and what an image
  * that cannot be separated or traced gets instead of an error.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CancelledError } from '../../src/errors';
 import type { EngineVectorSet } from '../../src/engine/engine';
 import { needsVector, VectorStage } from '../../src/engine/vector-stage';
+import { decodeImage } from '../../src/image/decode';
 import type { Image8 } from '../../src/image/image8';
+import { ORIGINAL_BOUND } from '../../src/vector';
 import { drawnSet, texture } from '../vector/drawn-icons';
-import { longHex, paths, render } from '../vector/support';
+import { longHex, mae, paths, render } from '../vector/support';
 
 const SIZE = 48;
 const [disc, squarePlus, ring] = drawnSet(SIZE);
@@ -124,5 +128,33 @@ describe('the SVGs, once the set is in', () => {
         if (++calls === 2) throw new CancelledError();
       }),
     ).rejects.toBeInstanceOf(CancelledError);
+  });
+});
+
+describe('an SVG that cannot come within the bound of its PNG', () => {
+  it('is still written, with a warning that says by how much', async () => {
+    // An embedded-model output (128 px) whose background left a wide, partly transparent veil
+    // around the icon once removed: binary SVG coverage cannot draw it, even from 128 colours.
+    const file = fileURLToPath(new URL('../vector/soft-halo-icon.png', import.meta.url));
+    const png = decodeImage(readFileSync(file), file);
+    const stage = await VectorStage.open({ format: 'both', background: 'transparent', palette: 'set' });
+    const cut = stage.add(meta(0), png);
+    expect(cut.transparent).toBe(true);
+    const [im] = (await stage.svgs(async () => undefined)).images;
+    const svg = text(im.svg!);
+    const error = mae(render(svg, png.width), cut.image);
+    expect(error).toBeGreaterThan(ORIGINAL_BOUND);
+    expect(im.stats!.errorOriginal).toBeCloseTo(error, 6);
+    expect(im.warning).toBe(
+      `SVG approximate: it differs from its PNG by ${error.toFixed(1)}/255 on average (more than ${ORIGINAL_BOUND}): solid fills cannot draw the PNG's soft, partly transparent or finely shaded parts`,
+    );
+  });
+
+  it('is not said of SVGs within it', async () => {
+    const set = await run({ format: 'both', background: 'transparent', palette: 'set' });
+    for (const im of set.images) {
+      expect(im.stats!.errorOriginal <= ORIGINAL_BOUND, `image ${im.index}`).toBe(true);
+      expect(im.warning ?? '').not.toMatch(/SVG approximate/);
+    }
   });
 });
