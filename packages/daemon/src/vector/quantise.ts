@@ -46,27 +46,6 @@ export function flatness(lab: Float32Array, drawn: Uint8Array, width: number, he
 }
 
 /** Which pixels the vector image draws: alpha at least 50% (every pixel of an RGB image). */
-/** What a partly covered pixel is drawn opaque over: mid-grey, see `drawnColours`. */
-const MATTE = 127.5;
-
-/**
- * RGB: the colour each pixel is drawn in where the SVG draws it. A path has no partial coverage,
- * so a partly covered pixel (an anti-aliased rim, a soft shadow) is drawn opaque or not at all.
- * Drawn opaque in its own colour F, it errs by (1 - α)·F on black and (1 - α)·(255 - F) on white;
- * composited over mid-grey, by (1 - α)·127.5 on both, which bounds the worse of the two as
- * `meanAbsoluteError` measures it. Opaque images are returned as they are.
- */
-export function drawnColours(image: Image8): Uint8Array {
-  if (image.channels === 3) return image.data;
-  const n = image.width * image.height;
-  const out = new Uint8Array(n * 3);
-  for (let p = 0; p < n; p++) {
-    const a = image.data[4 * p + 3] / 255;
-    for (let c = 0; c < 3; c++) out[3 * p + c] = a === 1 ? image.data[4 * p + c] : Math.round(a * image.data[4 * p + c] + (1 - a) * MATTE);
-  }
-  return out;
-}
-
 export function drawnMask(image: Image8): Uint8Array {
   const n = image.width * image.height;
   const out = new Uint8Array(n);

@@ -2,7 +2,7 @@ import type { Image8 } from '../image/image8';
 import { meanAbsoluteError } from './compare';
 import { imageToOklab } from './oklab';
 import type { PaletteColour } from './palette';
-import { assignColours, drawnColours, drawnMask, flatness, mergeSpecks, TRANSPARENT } from './quantise';
+import { assignColours, drawnMask, flatness, mergeSpecks, TRANSPARENT } from './quantise';
 import { loadResvg, renderSvg } from './render';
 import { separateBackground } from './separate';
 import { optimiseSvg, svgDocument } from './svg';
@@ -53,8 +53,6 @@ const MIN_CURVE_WIDTH = 0.75;
 export interface Prepared {
   /** What the SVG reproduces: the separated RGBA image, or the input. */
   target: Image8;
-  /** RGB, the colours the SVG draws (`drawnColours`), and the same in OKLab. */
-  colours: Uint8Array;
   lab: Float32Array;
   drawn: Uint8Array;
   flat: Float32Array;
@@ -84,10 +82,9 @@ export async function loadVectorLibraries(): Promise<void> {
 }
 
 export function prepare(image: Image8): Prepared {
-  const colours = drawnColours(image);
-  const lab = imageToOklab(colours, 3);
+  const lab = imageToOklab(image.data, image.channels);
   const drawn = drawnMask(image);
-  return { target: image, colours, lab, drawn, flat: flatness(lab, drawn, image.width, image.height) };
+  return { target: image, lab, drawn, flat: flatness(lab, drawn, image.width, image.height) };
 }
 
 function quantisedImage(index: Uint8Array, palette: readonly PaletteColour[], like: Image8): Image8 {

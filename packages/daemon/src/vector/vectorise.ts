@@ -62,9 +62,9 @@ const MAX_COLOURS = 128;
 function paletteSources(group: readonly Prepared[]): { flat: PalettePoint[]; all: PalettePoint[] } {
   const flat = new ColourBins();
   const all = new ColourBins();
-  for (const { colours, lab, drawn, flat: f } of group) {
-    flat.add(colours, lab, f);
-    all.add(colours, lab, Float32Array.from(drawn));
+  for (const { target, lab, drawn, flat: f } of group) {
+    flat.add(target.data, lab, f, target.channels);
+    all.add(target.data, lab, Float32Array.from(drawn), target.channels);
   }
   return { flat: flat.points(), all: all.points() };
 }

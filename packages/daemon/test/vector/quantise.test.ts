@@ -1,42 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { imageToOklab, srgbToOklab } from '../../src/vector/oklab';
 import type { PaletteColour } from '../../src/vector/palette';
-import { meanAbsoluteError } from '../../src/vector/compare';
-import { assignColours, drawnColours, drawnMask, flatness, mergeSpecks, TRANSPARENT } from '../../src/vector/quantise';
+import { assignColours, drawnMask, flatness, mergeSpecks, TRANSPARENT } from '../../src/vector/quantise';
 
 const colour = (rgb: [number, number, number]): PaletteColour => ({ lab: srgbToOklab(...rgb), rgb, hex: '' });
-
-describe('drawnColours', () => {
-  it('composites partly covered pixels over mid-grey and keeps opaque ones (hand-computed)', () => {
-    // (200, 0, 100) at α = 51/255 = 0.2: 0.2·200 + 0.8·127.5 = 142, 0 + 102 = 102, 20 + 102 = 122.
-    const image = { width: 2, height: 1, channels: 4 as const, data: Uint8Array.from([200, 0, 100, 51, 10, 20, 30, 255]) };
-    expect(Array.from(drawnColours(image))).toEqual([142, 102, 122, 10, 20, 30]);
-    const opaque = { width: 1, height: 1, channels: 3 as const, data: Uint8Array.from([1, 2, 3]) };
-    expect(drawnColours(opaque)).toBe(opaque.data);
-  });
-
-  it.each([
-    ['dark', 20],
-    ['light', 235],
-  ])('draws %s rims opaque with less error, as seen on black or white, than their own colour does', (_, v) => {
-    // Own colour F errs by (1 - α)·(255 - F) on white for a dark rim (on black for a light one);
-    // the matte colour by (1 - α)·127.5 on both.
-    const alphas = [128, 160, 200, 240];
-    const n = alphas.length;
-    const image = { width: n, height: 1, channels: 4 as const, data: Uint8Array.from(alphas.flatMap((a) => [v, v, v, a])) };
-    const opaqueWith = (rgb: ArrayLike<number>) => ({
-      width: n,
-      height: 1,
-      channels: 4 as const,
-      data: Uint8Array.from(alphas.flatMap((_, p) => [rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2], 255])),
-    });
-    const matte = meanAbsoluteError(opaqueWith(drawnColours(image)), image);
-    expect(matte).toBeCloseTo(alphas.reduce((s, a) => s + (1 - a / 255) * 127.5, 0) / n, 0);
-    const own = meanAbsoluteError(opaqueWith(alphas.flatMap(() => [v, v, v])), image);
-    expect(own).toBeCloseTo(alphas.reduce((s, a) => s + (1 - a / 255) * 235, 0) / n, 0);
-    expect(matte).toBeLessThan(own);
-  });
-});
 
 describe('mergeSpecks', () => {
   it('merges regions under the minimum into the neighbour with the longest shared border (hand-worked grid)', () => {
