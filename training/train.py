@@ -32,6 +32,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import style  # noqa: E402
+from progress import add_run_options, start_run  # noqa: E402
 from model import CLIPTextModel, UNet2DConditionModel, VaeEncoder, count_parameters, set_shared_reference  # noqa: E402
 from tokenizer import MAX_LENGTH, ClipTokenizer  # noqa: E402
 
@@ -174,12 +175,8 @@ def main():
     p.add_argument("--steps", type=int, default=12000, help="planned steps; the LR schedule spans them")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
+    add_run_options(p, time_budget_min=360)
     p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step, on the --steps schedule: ends one part of a run that resumes with another plan, as a recipe names it")
-    p.add_argument("--time-budget-min", type=float, default=360, help="stop (with a checkpoint) after this long")
-    p.add_argument("--ckpt-every-min", type=float, default=10)
-    p.add_argument("--log-every", type=int, default=25)
-    p.add_argument("--threads", type=int, default=2)
     p.add_argument("--init", help="start a new run from this checkpoint's weights (and EMA), with a fresh optimiser and schedule")
     p.add_argument("--groups", type=int, default=0, help="per step, this many StyleAligned sets drawn fresh (one style, different names) and trained with shared attention")
     p.add_argument("--group-size", type=int, default=4)
@@ -189,10 +186,7 @@ def main():
     p.add_argument("--text-time", action="store_true", help="experimental: the pooled text added to the U-Net's time embedding (model.py)")
     args = p.parse_args()
 
-    torch.set_num_threads(args.threads)
-    os.makedirs(args.run, exist_ok=True)
-    ckpt_path = os.path.join(args.run, "ckpt.pt")
-    started = time.time()
+    ckpt_path, progress = start_run(args)
 
     latents, captions, names, entries = prepare_latents(args.data, args.vae, args.samples, args.data_seed)
     words = style.caption_vocabulary(entries)
@@ -280,10 +274,6 @@ def main():
     if args.names:
         print(f"curriculum: the first {args.names} names, {len(pool)} of {n} encoded samples", flush=True)
     live = {"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict()}
-    deadline = started + args.time_budget_min * 60
-    last_ckpt = time.time()
-    window_loss, window_start, window_steps = 0.0, time.time(), 0
-    window_name = 0.0
     unet.train()
     text_encoder.train()
     end = min(args.steps, args.stop_at) if args.stop_at else args.steps
@@ -353,28 +343,10 @@ def main():
                     if v.dtype.is_floating_point:
                         ema[part][k].mul_(decay).add_(v, alpha=1 - decay)
 
-        window_loss += loss.item()
-        window_name += name_loss.item()
-        window_steps += 1
-        if step % args.log_every == 0 or step == args.steps:
-            now = time.time()
-            per_step = (now - window_start) / window_steps
-            eta = per_step * (args.steps - step)
-            print(
-                f"step {step}/{args.steps} loss {window_loss / window_steps:.4f} name {window_name / window_steps:.3f} lr {opt.param_groups[0]['lr']:.2e} "
-                f"{per_step:.2f} s/step elapsed {(now - started) / 60:.1f} min eta {eta / 60:.1f} min "
-                f"(budget ends in {(deadline - now) / 60:.1f} min)",
-                flush=True,
-            )
-            window_loss, window_start, window_steps, window_name = 0.0, now, 0, 0.0
-        if time.time() - last_ckpt > args.ckpt_every_min * 60:
-            checkpoint()
-            last_ckpt = time.time()
-        if time.time() > deadline:
-            print(f"time budget reached at step {step}", flush=True)
+        progress.record(step, opt.param_groups[0]["lr"], loss=loss.item(), name=name_loss.item())
+        if progress.after_step(step, checkpoint):
             break
-    checkpoint()
-    print(f"saved {ckpt_path} at step {step}; done in {(time.time() - started) / 60:.1f} min", flush=True)
+    progress.finish(ckpt_path, step, checkpoint)
 
 
 if __name__ == "__main__":

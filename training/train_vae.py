@@ -21,7 +21,6 @@ import argparse
 import json
 import math
 import sys
-import time
 
 import numpy as np
 import torch
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import style  # noqa: E402
+from progress import add_run_options, start_run  # noqa: E402
 from model import VaeDecoder, VaeEncoder, count_parameters  # noqa: E402
 
 VAE_CHANNELS = [32, 48, 64, 96]  # 128, 64, 32, 16 px; the decoder mirrors it
@@ -59,6 +59,14 @@ def draw_batch(bank, entries, seeds):
 
 def image_gradients(x):
     return x[..., 1:, :] - x[..., :-1, :], x[..., :, 1:] - x[..., :, :-1]
+
+
+def reconstruction_loss(out, target):
+    """L1 on pixels and on image gradients: the gradient term keeps edges sharp, which L1 alone
+    blurs."""
+    gy, gx = image_gradients(out)
+    ty, tx = image_gradients(target)
+    return (out - target).abs().mean() + GRAD_WEIGHT * ((gy - ty).abs().mean() + (gx - tx).abs().mean())
 
 
 def periodic_energy(error):
@@ -100,19 +108,12 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--crop", type=int, default=64, help="side of the training crops (multiple of 8; 128: whole images)")
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
+    add_run_options(p, time_budget_min=70)
     p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step, on the --steps schedule: ends one part of a run that resumes with another plan, as a recipe names it")
-    p.add_argument("--time-budget-min", type=float, default=70)
-    p.add_argument("--ckpt-every-min", type=float, default=10)
     p.add_argument("--eval-every", type=int, default=250)
-    p.add_argument("--log-every", type=int, default=25)
-    p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
 
-    torch.set_num_threads(args.threads)
-    os.makedirs(args.run, exist_ok=True)
-    ckpt_path = os.path.join(args.run, "ckpt.pt")
-    started = time.time()
+    ckpt_path, progress = start_run(args)
     bank, entries = load_bank(args.data)
     val_images, val_strokes = draw_batch(bank, entries, range(VALIDATION_SEED, VALIDATION_SEED + 64))
 
@@ -159,9 +160,6 @@ def main():
         history.append({"step": step, **m})
         print("  validation " + " ".join(f"{k} {v:.4f}" for k, v in m.items()), flush=True)
 
-    deadline = started + args.time_budget_min * 60
-    last_ckpt = time.time()
-    window, window_start, window_steps = 0.0, time.time(), 0
     end = min(args.steps, args.stop_at) if args.stop_at else args.steps
     while step < end:
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
@@ -174,50 +172,27 @@ def main():
         x = torch.stack([im[:, y : y + crop, xx : xx + crop] for im, xx, y in zip(images, ox.tolist(), oy.tolist())])
         eps = torch.randn(args.batch, args.latent_channels, crop // 8, crop // 8, generator=g)
 
-        progress = min(max(step - WARMUP, 0) / max(args.steps - WARMUP, 1), 1.0)
-        lr = args.lr * min(1.0, (step + 1) / WARMUP) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+        through = min(max(step - WARMUP, 0) / max(args.steps - WARMUP, 1), 1.0)
+        lr = args.lr * min(1.0, (step + 1) / WARMUP) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * through)))
         for group in opt.param_groups:
             group["lr"] = lr
         mean, logvar = encoder(x)
         logvar = logvar.clamp(-30, 20)
         z = mean + (0.5 * logvar).exp() * eps
         out = decoder(z)
-        rec = (out - x).abs().mean()
-        gy, gx = image_gradients(out)
-        ty, tx = image_gradients(x)
-        grad = (gy - ty).abs().mean() + (gx - tx).abs().mean()
+        rec = reconstruction_loss(out, x)
         kl = 0.5 * (mean**2 + logvar.exp() - 1 - logvar).mean()
-        loss = rec + GRAD_WEIGHT * grad + KL_WEIGHT * kl
+        loss = rec + KL_WEIGHT * kl
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         step += 1
 
-        window += loss.item()
-        window_steps += 1
-        if step % args.log_every == 0 or step == args.steps:
-            now = time.time()
-            per_step = (now - window_start) / window_steps
-            print(
-                f"step {step}/{args.steps} loss {window / window_steps:.4f} (l1 {rec.item():.4f} kl {kl.item():.1f}) lr {lr:.2e} "
-                f"{per_step:.2f} s/step elapsed {(now - started) / 60:.1f} min eta {per_step * (args.steps - step) / 60:.1f} min "
-                f"(budget ends in {(deadline - now) / 60:.1f} min)",
-                flush=True,
-            )
-            window, window_start, window_steps = 0.0, now, 0
-        if step % args.eval_every == 0:
-            evaluate()
-        if time.time() - last_ckpt > args.ckpt_every_min * 60:
-            checkpoint()
-            last_ckpt = time.time()
-        if time.time() > deadline:
-            print(f"time budget reached at step {step}", flush=True)
+        progress.record(step, lr, loss=loss.item(), kl=kl.item())
+        if progress.after_step(step, checkpoint, evaluate, args.eval_every):
             break
-    if not history or history[-1]["step"] != step:
-        evaluate()
-    checkpoint()
-    print(f"saved {ckpt_path} at step {step}; done in {(time.time() - started) / 60:.1f} min", flush=True)
+    progress.finish(ckpt_path, step, checkpoint, evaluate, evaluated=bool(history) and history[-1]["step"] == step)
 
 
 if __name__ == "__main__":
