@@ -1,4 +1,5 @@
 import { Resvg } from '@resvg/resvg-js';
+import { expect } from 'vitest';
 import type { Image8 } from '../../src/image/image8';
 
 /** The SVG rendered by resvg at `scale` times its viewBox (straight RGBA: resvg's pixels are premultiplied). */
@@ -34,6 +35,32 @@ export function mae(a: Image8, b: Image8): number {
     }
   }
   return Math.max(black, white) / (3 * n);
+}
+
+/** The issue's bound on an SVG's error against its PNG (mean, of 255). */
+export const PNG_BOUND = 10;
+/**
+ * How far beyond it an SVG of the embedded model's may come: a cut-out PNG with a wide soft veil
+ * (partly transparent pixels, which solid fills cannot draw) can stay a little over the bound even
+ * at 128 colours; more than this would be a regression, not the veil.
+ */
+const PNG_OVERSHOOT = 1;
+
+/**
+ * Checks each SVG against its PNG: within the bound, or, where a soft veil keeps it beyond, not by
+ * much, in at most one image of the set, and with the result's warning naming its error (when the
+ * caller has results with warnings: `warnings`).
+ */
+export function expectPngBound(errors: readonly number[], warnings?: readonly (string | undefined)[]): void {
+  const beyond = errors.map((e, i) => [e, i] as const).filter(([e]) => e > PNG_BOUND);
+  expect(beyond.length, `images beyond ${PNG_BOUND}/255 of their PNG: ${beyond.map(([e, i]) => `${i}: ${e.toFixed(2)}`).join(', ')}`).toBeLessThanOrEqual(1);
+  for (const [e, i] of beyond) expect(e, `image ${i} vs its PNG`).toBeLessThanOrEqual(PNG_BOUND + PNG_OVERSHOOT);
+  if (!warnings) return;
+  for (const [i, e] of errors.entries()) {
+    const approximate = (warnings[i] ?? '').match(/SVG approximate: it differs from its PNG by (\d+\.\d)\/255/);
+    expect(approximate !== null, `image ${i}: warned of its error ${e.toFixed(2)}`).toBe(e > PNG_BOUND);
+    if (approximate) expect(Number(approximate[1])).toBeCloseTo(e, 0);
+  }
 }
 
 /** `<path>` elements of an SVG with their fill. */
