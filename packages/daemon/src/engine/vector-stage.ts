@@ -109,14 +109,12 @@ export class VectorStage {
       }
       const palette = traced!.palettes[result!.palette!];
       const stats = result!.stats!;
-      const warnings = [
-        ...(k.backgroundKept !== undefined ? [backgroundWarning(k.backgroundKept)] : []),
-        ...(stats.errorOriginal > this.vector.ORIGINAL_BOUND ? [approximateWarning(stats.errorOriginal, this.vector.ORIGINAL_BOUND)] : []),
-      ];
+      const approximate = stats.errorOriginal > this.vector.ORIGINAL_BOUND ? approximateWarning(stats.errorOriginal, this.vector.ORIGINAL_BOUND) : undefined;
+      const warning = approximate !== undefined ? joinWarnings(k.backgroundKept, approximate) : k.backgroundKept !== undefined ? backgroundWarning(k.backgroundKept) : undefined;
       return {
         ...base,
         svg: bytes,
-        ...(warnings.length > 0 && { warning: clip(warnings.join('; ')) }),
+        ...(warning !== undefined && { warning }),
         palette: result!.palette,
         stats: { ...stats, colours: stats.colours.map((j) => palette[j].hex) },
       };

@@ -74,8 +74,9 @@ export function fitLatentToRgb(latents: FloatTensor, pixels: FloatTensor): Laten
   }
   const weights = new Float64Array(3 * channels);
   const bias = new Float64Array(3);
+  const normal = xtx.flat();
   for (let colour = 0; colour < 3; colour++) {
-    const a = solveLinearSystem(xtx.flat(), xty[colour]).x;
+    const a = solveLinearSystem(normal, xty[colour]).x;
     weights.set(a.slice(0, channels), colour * channels);
     bias[colour] = a[channels];
   }
