@@ -2,7 +2,7 @@
 draws them flat.
 
     nice -n 19 /usr/bin/python3 training/train_decoder.py --vae training/runs/vae/ckpt.pt \
-        --unet training/runs/unet-v5/ckpt.pt --run training/runs/decoder --steps 1200 \
+        --unet training/runs/unet-v5/ckpt-1490.pt --run training/runs/decoder --steps 600 \
         > training/runs/decoder.log 2>&1
 
 Why: the VAE decoder was trained on its encoder's latents only. A sampled latent is near that
@@ -41,7 +41,7 @@ from progress import add_run_options, start_run  # noqa: E402
 from model import CLIPTextModel, UNet2DConditionModel, VaeDecoder, VaeEncoder, count_parameters, set_shared_reference  # noqa: E402
 from tokenizer import ClipTokenizer  # noqa: E402
 from train import CFG_DROP, TRAIN_STEPS, alphas_cumprod  # noqa: E402
-from train_vae import load_bank, reconstruction_loss, save_checkpoint  # noqa: E402
+from train_vae import load_bank, psnr, reconstruction_loss, save_checkpoint  # noqa: E402
 
 # The daemon's sampler (DDIM, leading spacing, steps_offset 1) on a 25-step schedule: the daemon
 # runs 50 by default, but a sample's end state is alike and each training sample costs half.
@@ -118,6 +118,8 @@ def main():
     tokenizer = ClipTokenizer(uck["merges"])
     scaling = uck["scaling_factor"]
     empty = torch.tensor([tokenizer.encode("")], dtype=torch.int32)
+    with torch.no_grad():
+        uncond = text(empty)[0]  # the unconditional context: one for every image and step
 
     opt = torch.optim.Adam(decoder.parameters(), lr=args.lr)
     step, history = 0, []
@@ -129,20 +131,20 @@ def main():
         print(f"resumed from {ckpt_path} at step {step}", flush=True)
     print(f"decoder {count_parameters(decoder) / 1e6:.2f}M params; U-Net step {uck['step']} ({args.unet}); scaling {scaling:.4f}", flush=True)
 
-    def contexts(captions, g):
+    def context(captions, g):
         ids = torch.tensor([tokenizer.encode(c) for c in captions], dtype=torch.int32)
         drop = torch.rand(len(captions), generator=g) < CFG_DROP
         ids = torch.where(drop[:, None], empty, ids)
         with torch.no_grad():
-            return text(ids)[0], text(empty.expand(len(captions), -1))[0]
+            return text(ids)[0]
 
     def sampled_inputs(images, captions, g, remaining, guidance):
         with torch.no_grad():
             clean = encoder(images)[0] * scaling
-        context, uncond = contexts(captions, g)
+        conditional = context(captions, g)
         size = args.group_size
         ref = torch.arange(len(captions)) // size * size
-        return finish_sampling(unet, context, uncond, clean, remaining, guidance, ref, g) / scaling
+        return finish_sampling(unet, conditional, uncond.expand(len(captions), -1, -1), clean, remaining, guidance, ref, g) / scaling
 
     # Validation: fixed sets, each at a fixed depth and guidance, so every evaluation sees the same inputs.
     vg = torch.Generator().manual_seed(VALIDATION_SEED)
@@ -152,15 +154,13 @@ def main():
         [sampled_inputs(val_images[i : i + 8], val_captions[i : i + 8], vg, args.max_remaining, 7.5) for i in range(0, len(val_captions), 8)]
     )
 
-    def psnr(latents, images):
+    def decoded_psnr(latents, images):
         with torch.no_grad():
-            out = decoder(latents).clamp(-1, 1)
-        mse = (((out - images) / 2) ** 2).mean(dim=(1, 2, 3))
-        return float((10 * torch.log10(1 / mse)).mean())
+            return psnr(decoder(latents).clamp(-1, 1), images)
 
     def evaluate():
         decoder.eval()
-        m = {"step": step, "psnr_clean": psnr(val_clean, val_images), "psnr_sampled": psnr(val_sampled, val_images)}
+        m = {"step": step, "psnr_clean": decoded_psnr(val_clean, val_images), "psnr_sampled": decoded_psnr(val_sampled, val_images)}
         decoder.train()
         history.append(m)
         print(f"  validation psnr clean {m['psnr_clean']:.2f} dB, sampled (last {args.max_remaining} steps) {m['psnr_sampled']:.2f} dB", flush=True)

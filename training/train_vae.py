@@ -69,6 +69,12 @@ def reconstruction_loss(out, target):
     return (out - target).abs().mean() + GRAD_WEIGHT * ((gy - ty).abs().mean() + (gx - tx).abs().mean())
 
 
+def psnr(out, target):
+    """Mean PSNR (dB) over a batch of [-1, 1] images."""
+    mse = (((out - target) / 2) ** 2).mean(dim=(1, 2, 3))
+    return float((10 * torch.log10(1 / mse)).mean())
+
+
 def periodic_energy(error):
     """Share of the error's energy at the 8-pixel period (and its harmonics) along each axis,
     relative to a flat spectrum: 1 means nothing special at the latent grid's period."""
@@ -85,12 +91,10 @@ def validate(encoder, decoder, images, strokes):
     mean, _ = encoder(images)
     out = decoder(mean).clamp(-1, 1)
     err = (out - images).abs() / 2  # in [0, 1] units
-    mse = (err**2).mean(dim=(1, 2, 3))
-    psnr = float((10 * torch.log10(1 / mse)).mean())
     on_stroke = strokes[:, None].expand_as(err) > 0.5
     stroke_err = err[on_stroke]
     return {
-        "psnr": psnr,
+        "psnr": psnr(out, images),
         "stroke_mean": float(stroke_err.mean()),
         "stroke_p99": float(stroke_err.quantile(0.99)),
         "stroke_max": float(stroke_err.max()),
