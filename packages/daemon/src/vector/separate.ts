@@ -10,8 +10,10 @@ import { imageToOklab, linearToSrgb, oklabToLinearRgb } from './oklab';
  * icon too are opaque ("core"); the others lie on the icon's edge, where the model drew a blend
  * of icon and background. Each edge pixel is un-blended against the background and the core
  * colour next to it that explains it best: C = αF + (1 - α)B, solved for α in sRGB, the space
- * in which viewers composite the result again. Where no core colour is near (lines one pixel
- * thin) α ramps with the distance instead. Background-coloured pixels inside the icon are
+ * in which viewers composite the result again; lines too thin to have a core blend with their
+ * own strongest pixels. A faint pixel (less than `OPAQUE_MARGIN` beyond the threshold) that no
+ * icon colour nearby explains is the background's own mottling, which a model draws around its
+ * icons, and is background; parts left smaller than a speck go with it. Background-coloured pixels inside the icon are
  * background too, so holes come out transparent; a container the model drew (a circle, a
  * rounded square) differs from the background and stays part of the icon.
  */
@@ -48,7 +50,7 @@ const MAX_ICON_SHARE = 0.92;
  * the border's colours) about 0.1.
  */
 const MIN_OPAQUE_SHARE = 0.35;
-/** How far (pixels) an edge pixel looks for the opaque icon colour it blends. */
+/** How far (pixels) an edge pixel looks for the icon colour it blends. */
 const SEARCH_RADIUS = 2;
 /**
  * An edge pixel is a blend of one icon colour and the background only if that explains it to
@@ -81,13 +83,13 @@ function kept(image: Image8, background: BorderModel, warning: string): Separati
   };
 }
 
-/** The background field in sRGB code values (floats, unclamped), for un-blending. */
-function fieldToSrgb(field: Float32Array): Float32Array {
-  const out = new Float32Array(field.length);
-  for (let i = 0; i < field.length; i += 3) {
-    const linear = oklabToLinearRgb([field[i], field[i + 1], field[i + 2]]);
-    for (let c = 0; c < 3; c++) out[i + c] = Math.min(255, Math.max(0, linearToSrgb(Math.max(0, linear[c]))));
-  }
+/**
+ * The background field at pixel `p` in sRGB code values (clamped floats), for un-blending:
+ * asked for edge pixels only, a small share of the image.
+ */
+function backgroundSrgb(field: Float32Array, p: number, out: Float64Array): Float64Array {
+  const linear = oklabToLinearRgb([field[3 * p], field[3 * p + 1], field[3 * p + 2]]);
+  for (let c = 0; c < 3; c++) out[c] = Math.min(255, Math.max(0, linearToSrgb(Math.max(0, linear[c]))));
   return out;
 }
 
@@ -145,7 +147,8 @@ export function separateBackground(image: Image8): Separation {
     distance[p] = d;
     icon[p] = d > threshold ? 1 : 0;
   }
-  dropSpecks(icon, width, height, Math.max(2, Math.round(n * SPECK_SHARE)));
+  const minArea = Math.max(2, Math.round(n * SPECK_SHARE));
+  dropSpecks(icon, width, height, minArea);
 
   const core = new Uint8Array(n);
   for (let y = 0; y < height; y++) {
@@ -166,7 +169,7 @@ export function separateBackground(image: Image8): Separation {
     }
   }
 
-  const backgroundRgb = fieldToSrgb(field);
+  const backgroundRgb = new Float64Array(3);
   const alpha = new Float32Array(n);
   const data = new Uint8Array(n * 4);
   const colour = new Float64Array(3);
@@ -179,11 +182,12 @@ export function separateBackground(image: Image8): Separation {
       let a = 1;
       if (!core[p]) {
         a = NaN;
+        // A core colour explains an edge pixel best; where none does, a stronger pixel outside
+        // the core may (the middle of a line too thin to have a core).
         let best = UNBLEND_TOLERANCE;
         let bestSource = -1;
-        const b0 = backgroundRgb[3 * p];
-        const b1 = backgroundRgb[3 * p + 1];
-        const b2 = backgroundRgb[3 * p + 2];
+        let bestRank = 1;
+        const [b0, b1, b2] = backgroundSrgb(field, p, backgroundRgb);
         const c0 = colour[0] - b0;
         const c1 = colour[1] - b1;
         const c2 = colour[2] - b2;
@@ -193,7 +197,8 @@ export function separateBackground(image: Image8): Separation {
             const ny = y + dy;
             if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
             const q = ny * width + nx;
-            if (!core[q]) continue;
+            const rank = core[q] ? 0 : icon[q] && distance[q] >= opaque && distance[q] > distance[p] ? 1 : 2;
+            if (rank > bestRank) continue;
             const f0 = image.data[q * channels] - b0;
             const f1 = image.data[q * channels + 1] - b1;
             const f2 = image.data[q * channels + 2] - b2;
@@ -201,9 +206,10 @@ export function separateBackground(image: Image8): Separation {
             if (ff < 1) continue;
             const t = Math.min(1, Math.max(0, (c0 * f0 + c1 * f1 + c2 * f2) / ff));
             const residual = Math.hypot(c0 - t * f0, c1 - t * f1, c2 - t * f2);
-            if (residual < best) {
+            if (residual < best || (rank < bestRank && residual < UNBLEND_TOLERANCE)) {
               best = residual;
               bestSource = q;
+              bestRank = rank;
               a = t;
             }
           }
@@ -211,21 +217,29 @@ export function separateBackground(image: Image8): Separation {
         if (bestSource >= 0) {
           for (let c = 0; c < 3; c++) colour[c] = image.data[bestSource * channels + c];
         } else if (distance[p] < opaque) {
-          // No opaque colour nearby to blend with: a faint or one-pixel feature. Coverage grows
-          // with the distance, and the colour is pushed away from the background accordingly.
-          a = (distance[p] - threshold) / OPAQUE_MARGIN;
-          const bg = [b0, b1, b2];
-          for (let c = 0; c < 3; c++) colour[c] = Math.min(255, Math.max(0, bg[c] + (colour[c] - bg[c]) / a));
+          a = 0;
         } else {
           a = 1;
         }
       }
       alpha[p] = a;
       const a8 = Math.round(a * 255);
-      if (a8 === 0) continue;
+      if (a8 === 0) {
+        alpha[p] = 0;
+        continue;
+      }
       for (let c = 0; c < 3; c++) data[4 * p + c] = Math.round(colour[c]);
       data[4 * p + 3] = a8;
     }
+  }
+
+  // Mottling turned transparent can leave specks of the icon mask on their own.
+  const drawn = Uint8Array.from(alpha, (a) => (a > 0 ? 1 : 0));
+  dropSpecks(drawn, width, height, minArea);
+  for (let p = 0; p < n; p++) {
+    if (drawn[p] || alpha[p] === 0) continue;
+    alpha[p] = 0;
+    data.fill(0, 4 * p, 4 * p + 4);
   }
 
   let coverage = 0;

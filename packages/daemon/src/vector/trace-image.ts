@@ -98,44 +98,57 @@ function quantisedImage(index: Uint8Array, palette: readonly PaletteColour[], li
   return { width: like.width, height: like.height, channels, data };
 }
 
-/** The quantised raster a fidelity traces: curves need clean edges and no specks; pixel outlines reproduce every pixel. */
-function quantise(prepared: Prepared, palette: readonly PaletteColour[], fidelity: Fidelity): Uint8Array {
+/**
+ * The quantised raster a fidelity traces: curves need clean edges and no specks; pixel outlines
+ * reproduce every pixel. With `limit`, undefined for curves whose raster is further than that
+ * from the image before its specks are merged: merging moves pixels off the colour they were
+ * given (on the embedded model's sets 0 to 1.2 more error, never less), so it would stay further.
+ */
+function quantise(prepared: Prepared, palette: readonly PaletteColour[], fidelity: Fidelity, limit = Infinity): Uint8Array | undefined {
   const { target, lab, drawn, flat } = prepared;
   const key = paletteKey(palette);
   // Every pixel's nearest colour: what pixel outlines trace, and what curves start from.
   if (prepared.exact?.key !== key) prepared.exact = { key, index: assignColours(lab, drawn, undefined, target.width, target.height, palette) };
   if (fidelity === 'exact') return prepared.exact.index;
   const index = assignColours(lab, drawn, flat, target.width, target.height, palette, prepared.exact.index);
+  if (limit < Infinity && meanAbsoluteError(quantisedImage(index, palette, target), target) > limit) return undefined;
   mergeSpecks(index, target.width, target.height, MIN_REGION);
   return index;
 }
 
-/** Smooth curves, or pixel outlines where curves lose too much; each SVG measured by rendering it back. */
-export function traceImage(prepared: Prepared, palette: readonly PaletteColour[], fidelities: readonly Fidelity[] = ['smooth', 'exact']): Traced {
+/**
+ * Smooth curves, or pixel outlines where curves lose too much; each SVG measured by rendering it
+ * back, except a sole traced one that `finishImage` measures anyway (`finishing`): nothing is
+ * chosen on its numbers, and its errors are NaN until then.
+ */
+export function traceImage(prepared: Prepared, palette: readonly PaletteColour[], fidelities: readonly Fidelity[] = ['smooth', 'exact'], finishing = false): Traced {
   const { target } = prepared;
   const { width, height } = target;
   let best: Traced | undefined;
   for (const [attempt, fidelity] of fidelities.entries()) {
-    const index = quantise(prepared, palette, fidelity);
-    const quantised = quantisedImage(index, palette, target);
     // Tracing only adds to the quantised raster's own error: when that is over the limit
     // already (noise merged away as specks), the next fidelity is the one to trace.
     const last = attempt === fidelities.length - 1;
+    const index = quantise(prepared, palette, fidelity, last ? Infinity : ORIGINAL_LIMIT);
+    if (index === undefined) continue;
+    const quantised = quantisedImage(index, palette, target);
     if (!last && meanAbsoluteError(quantised, target) > ORIGINAL_LIMIT) continue;
     const layers = traceLayers(index, width, height, palette.length, fidelity);
     // Noise traced with curves leaves slivers no designer wants (and no pixel outline makes).
     if (!last && fidelity === 'smooth' && layers.some((l) => l.thinnest < MIN_CURVE_WIDTH)) continue;
     const svg = svgDocument(width, height, layers, palette);
-    const rendered = renderSvg(svg, width);
+    const unmeasured = finishing && last && !best;
+    const rendered = unmeasured ? undefined : renderSvg(svg, width);
     const stats: VectorStats = {
       paths: layers.length,
       subpaths: layers.reduce((s, l) => s + l.subpaths, 0),
       bytes: Buffer.byteLength(svg),
       colours: [...new Set(layers.map((l) => l.colour))].sort((a, b) => a - b),
       fidelity,
-      errorQuantised: meanAbsoluteError(rendered, quantised),
-      errorOriginal: meanAbsoluteError(rendered, target),
+      errorQuantised: rendered ? meanAbsoluteError(rendered, quantised) : NaN,
+      errorOriginal: rendered ? meanAbsoluteError(rendered, target) : NaN,
     };
+    if (unmeasured) return { svg, stats, quantised };
     if (!best || stats.errorQuantised < best.stats.errorQuantised) best = { svg, stats, quantised };
     if (stats.errorQuantised <= QUANTISED_LIMIT && stats.errorOriginal <= ORIGINAL_LIMIT) break;
   }
@@ -144,7 +157,7 @@ export function traceImage(prepared: Prepared, palette: readonly PaletteColour[]
 
 /** How far the quantised raster (every pixel its nearest colour) is from the image: what pixel outlines reproduce. */
 export function quantisationError(prepared: Prepared, palette: readonly PaletteColour[]): number {
-  return meanAbsoluteError(quantisedImage(quantise(prepared, palette, 'exact'), palette, prepared.target), prepared.target);
+  return meanAbsoluteError(quantisedImage(quantise(prepared, palette, 'exact')!, palette, prepared.target), prepared.target);
 }
 
 /**
@@ -223,7 +236,7 @@ export async function runImageTask<T extends ImageTask>(task: T): Promise<ImageR
     case 'finish':
       return (await finishImage(t.prepared, t.traced)) as ImageResult<T>;
     case 'trace': {
-      const traced = traceImage(t.prepared, t.palette, t.fidelities);
+      const traced = traceImage(t.prepared, t.palette, t.fidelities, t.finish);
       return (t.finish ? await finishImage(t.prepared, traced) : traced) as ImageResult<T>;
     }
   }

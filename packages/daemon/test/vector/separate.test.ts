@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, randomIconSpec, renderIcon, type IconSpec } from '../../src/icons';
 import type { Image8 } from '../../src/image/image8';
+import { imageToOklab } from '../../src/vector/oklab';
 import { separateBackground } from '../../src/vector/separate';
 
 const SIZE = 128;
@@ -106,6 +107,58 @@ describe('separateBackground', () => {
     expect(s.alpha[5 * SIZE + 5]).toBe(0);
     // A glyph in the background's own colour reads as a cut-out: it shows through (documented).
     expect(s.alpha[64 * SIZE + 64]).toBeLessThan(0.1);
+  });
+
+  it("leaves the background's faint mottling around the icon transparent", () => {
+    // Violet blotches, fainter than an icon colour and no blend of the icon's orange with the
+    // background: one apart from the icon, one on its rim.
+    const bg = [230, 222, 238];
+    const pink = [214, 206, 250];
+    const blotch = (x: number, y: number): number => Math.max(discCoverage(x, y, 104, 64, 6), discCoverage(x, y, 64, 33, 6));
+    const { image, alpha } = composite(
+      SIZE,
+      (x, y) => discCoverage(x, y, 64, 64, 28),
+      () => [240, 150, 40],
+      (x, y) => bg.map((b, c) => b + blotch(x, y) * (pink[c] - b)),
+    );
+    const lab = imageToOklab(new Uint8Array([...bg, ...pink]), 3);
+    const contrast = Math.hypot(lab[0] - lab[3], lab[1] - lab[4], lab[2] - lab[5]);
+    // Faint: beyond the icon threshold on a flat background (0.03), short of an opaque icon colour (0.08).
+    expect(contrast).toBeGreaterThan(0.04);
+    expect(contrast).toBeLessThan(0.07);
+    const s = separateBackground(image);
+    expect(s.separated).toBe(true);
+    let blotchPixels = 0;
+    for (let p = 0; p < alpha.length; p++) {
+      if (alpha[p] > 0 || blotch(p % SIZE, Math.floor(p / SIZE)) < 0.5) continue;
+      blotchPixels++;
+      expect(s.alpha[p], `pixel ${p % SIZE}, ${Math.floor(p / SIZE)}`).toBe(0);
+    }
+    expect(blotchPixels).toBeGreaterThan(100);
+    expect(meanAlphaError(s.alpha, alpha)).toBeLessThan(0.01);
+  });
+
+  it('keeps the soft rim of a line too thin to have an opaque core', () => {
+    // A disc with a 1.4 px antenna from (80, 48) to (110, 18): the line's rim pixels blend its middle.
+    const along = (x: number, y: number): number => {
+      const [ax, ay, bx, by] = [80, 48, 110, 18];
+      const t = Math.min(1, Math.max(0, ((x - ax) * (bx - ax) + (y - ay) * (by - ay)) / ((bx - ax) ** 2 + (by - ay) ** 2)));
+      return Math.hypot(x - ax - t * (bx - ax), y - ay - t * (by - ay));
+    };
+    const coverage = (x: number, y: number): number => {
+      let inside = 0;
+      for (let sy = 0; sy < 8; sy++) for (let sx = 0; sx < 8; sx++) if (along(x + (sx + 0.5) / 8, y + (sy + 0.5) / 8) <= 0.7) inside++;
+      return Math.max(inside / 64, discCoverage(x, y, 60, 68, 28));
+    };
+    const { image, alpha } = composite(SIZE, coverage, () => [20, 40, 160], () => [250, 250, 250]);
+    const s = separateBackground(image);
+    expect(s.separated).toBe(true);
+    // The antenna's pixels, away from the disc.
+    const line = [...alpha.keys()].filter((p) => p % SIZE > 92 && Math.floor(p / SIZE) < 36);
+    const sum = (a: Float32Array): number => line.reduce((t, p) => t + a[p], 0);
+    expect(sum(s.alpha) / sum(alpha)).toBeGreaterThan(0.9);
+    expect(sum(s.alpha) / sum(alpha)).toBeLessThan(1.1);
+    expect(line.reduce((e, p) => e + Math.abs(s.alpha[p] - alpha[p]), 0) / line.length).toBeLessThan(0.02);
   });
 
   it('keeps the background, with a warning, when the icon touches the border', () => {
