@@ -22,7 +22,7 @@ import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import CLIPTextModel, UNet2DConditionModel, VaeDecoder, VaeEncoder, VaeMeanEncoder  # noqa: E402
+from model import VaeDecoder, VaeEncoder, VaeMeanEncoder, load_trained  # noqa: E402
 from tokenizer import MAX_LENGTH, ClipTokenizer  # noqa: E402
 from train import BETA_END, BETA_START, IMAGE_SIZE, TRAIN_STEPS, VAE_FACTOR  # noqa: E402
 
@@ -96,10 +96,7 @@ def main():
         shutil.rmtree(os.path.join(out, part), ignore_errors=True)
     if not os.path.exists(os.path.join(out, "LICENSES")):
         shutil.copytree(LICENSES, os.path.join(out, "LICENSES"))
-    unet = UNet2DConditionModel(ck["unet_config"])
-    text_encoder = CLIPTextModel(ck["text_config"])
-    unet.load_state_dict(ck["unet"] if args.raw else ck["ema_unet"])
-    text_encoder.load_state_dict(ck["text_encoder"] if args.raw else ck["ema_text_encoder"])
+    unet, text_encoder = load_trained(ck, args.raw)
     tokenizer = ClipTokenizer(ck["merges"])
     vae = torch.load(args.vae or ck["vae_path"])
     ucfg = ck["unet_config"]

@@ -485,5 +485,15 @@ class VaeMeanEncoder(nn.Module):
         return self.encoder(sample)[0]
 
 
+def load_trained(ck, raw=False):
+    """The U-Net and text encoder of a loaded train.py checkpoint, in eval mode: its EMA weights
+    (what is exported), or with raw, the optimiser's."""
+    unet = UNet2DConditionModel(ck["unet_config"]).eval()
+    text_encoder = CLIPTextModel(ck["text_config"]).eval()
+    unet.load_state_dict(ck["unet"] if raw else ck["ema_unet"])
+    text_encoder.load_state_dict(ck["text_encoder"] if raw else ck["ema_text_encoder"])
+    return unet, text_encoder
+
+
 def count_parameters(module):
     return sum(p.numel() for p in module.parameters())

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import CLIPTextModel, UNet2DConditionModel, VaeDecoder  # noqa: E402
+from model import VaeDecoder, load_trained  # noqa: E402
 from tokenizer import ClipTokenizer  # noqa: E402
 from train import TRAIN_STEPS, alphas_cumprod  # noqa: E402
 
@@ -48,10 +48,7 @@ def main():
     torch.set_num_threads(2)
 
     ck = torch.load(args.ckpt)
-    unet = UNet2DConditionModel(ck["unet_config"]).eval()
-    text = CLIPTextModel(ck["text_config"]).eval()
-    unet.load_state_dict(ck["unet"] if args.raw else ck["ema_unet"])
-    text.load_state_dict(ck["text_encoder"] if args.raw else ck["ema_text_encoder"])
+    unet, text = load_trained(ck, args.raw)
     tok = ClipTokenizer(ck["merges"])
     vae = torch.load(ck["vae_path"])
     decoder = VaeDecoder(vae["channels"], vae["latent_channels"]).eval()

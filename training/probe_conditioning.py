@@ -1,11 +1,10 @@
 import sys, torch
 sys.path.insert(0, '.')
-from model import UNet2DConditionModel, CLIPTextModel
+from model import load_trained
 from tokenizer import ClipTokenizer
 import style, json
 ck = torch.load(sys.argv[1] if len(sys.argv) > 1 else 'runs/unet/ckpt.pt', map_location='cpu')
-te = CLIPTextModel(ck['text_config']); te.load_state_dict(ck['ema_text_encoder']); te.eval()
-un = UNet2DConditionModel(ck['unet_config']); un.load_state_dict(ck['ema_unet']); un.eval()
+un, te = load_trained(ck)
 entries = json.load(open('data/vocabulary.json'))['entries']
 tok = ClipTokenizer.from_words(style.caption_vocabulary(entries))
 caps = ['a home icon', 'a search icon', 'a heart icon', '']

@@ -12,13 +12,12 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from model import UNet2DConditionModel, CLIPTextModel, VaeDecoder
+from model import VaeDecoder, load_trained
 from tokenizer import ClipTokenizer
 import style, train
 torch.set_num_threads(1)
 ck = torch.load(sys.argv[1], map_location='cpu')
-te = CLIPTextModel(ck['text_config']); te.load_state_dict(ck['ema_text_encoder']); te.eval()
-un = UNet2DConditionModel(ck['unet_config']); un.load_state_dict(ck['ema_unet']); un.eval()
+un, te = load_trained(ck)
 vck = torch.load(os.path.join(HERE, 'runs/vae/ckpt.pt'), map_location='cpu')
 dec = VaeDecoder(vck['channels'], vck['latent_channels']); dec.load_state_dict(vck['decoder']); dec.eval()
 part = torch.load(sorted(glob.glob(os.path.join(HERE, 'data', f"latents-seed1-vae{train.file_digest(os.path.join(HERE, 'runs/vae/ckpt.pt'))}", 'chunk-0000.pt')))[0])

@@ -12,7 +12,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from model import UNet2DConditionModel, CLIPTextModel  # noqa: E402
+from model import load_trained  # noqa: E402
 from tokenizer import ClipTokenizer  # noqa: E402
 import style  # noqa: E402
 import train  # noqa: E402
@@ -20,8 +20,7 @@ import train  # noqa: E402
 torch.set_num_threads(1)
 ck = torch.load(sys.argv[1], map_location="cpu")
 count = int(sys.argv[2]) if len(sys.argv) > 2 else 64
-te = CLIPTextModel(ck["text_config"]); te.load_state_dict(ck["ema_text_encoder"]); te.eval()
-un = UNet2DConditionModel(ck["unet_config"]); un.load_state_dict(ck["ema_unet"]); un.eval()
+un, te = load_trained(ck)
 first = ck["args"].get("names") or 10**9
 vae_digest = train.file_digest(os.path.join(HERE, "runs/vae/ckpt.pt"))
 part = torch.load(sorted(glob.glob(os.path.join(HERE, "data", f"latents-seed1-vae{vae_digest}", "chunk-0001.pt")))[0])

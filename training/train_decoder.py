@@ -38,7 +38,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import style  # noqa: E402
 from progress import add_run_options, start_run  # noqa: E402
-from model import CLIPTextModel, UNet2DConditionModel, VaeDecoder, VaeEncoder, count_parameters, set_shared_reference  # noqa: E402
+from model import VaeDecoder, VaeEncoder, count_parameters, load_trained, set_shared_reference  # noqa: E402
 from tokenizer import ClipTokenizer  # noqa: E402
 from train import CFG_DROP, TRAIN_STEPS, alphas_cumprod  # noqa: E402
 from train_vae import load_bank, psnr, reconstruction_loss, save_checkpoint  # noqa: E402
@@ -111,10 +111,7 @@ def main():
     decoder = VaeDecoder(vae["channels"], vae["latent_channels"])
     decoder.load_state_dict(vae["decoder"])
     uck = torch.load(args.unet)
-    unet = UNet2DConditionModel(uck["unet_config"]).eval().requires_grad_(False)
-    unet.load_state_dict(uck["ema_unet"])
-    text = CLIPTextModel(uck["text_config"]).eval().requires_grad_(False)
-    text.load_state_dict(uck["ema_text_encoder"])
+    unet, text = (m.requires_grad_(False) for m in load_trained(uck))
     tokenizer = ClipTokenizer(uck["merges"])
     scaling = uck["scaling_factor"]
     empty = torch.tensor([tokenizer.encode("")], dtype=torch.int32)
