@@ -13,9 +13,9 @@ import { imageToOklab, linearToSrgb, oklabToLinearRgb } from './oklab';
  * in which viewers composite the result again; lines too thin to have a core blend with their
  * own strongest pixels. A faint pixel (less than `OPAQUE_MARGIN` beyond the threshold) that no
  * icon colour nearby explains is the background's own mottling, which a model draws around its
- * icons, and is background; parts left smaller than a speck go with it. Background-coloured pixels inside the icon are
- * background too, so holes come out transparent; a container the model drew (a circle, a
- * rounded square) differs from the background and stays part of the icon.
+ * icons, and is background; parts left smaller than a speck go with it. Background-coloured
+ * pixels inside the icon are background too, so holes come out transparent; a container the
+ * model drew (a circle, a rounded square) differs from the background and stays part of the icon.
  */
 
 export interface Separation {
@@ -217,17 +217,16 @@ export function separateBackground(image: Image8): Separation {
         if (bestSource >= 0) {
           for (let c = 0; c < 3; c++) colour[c] = image.data[bestSource * channels + c];
         } else if (distance[p] < opaque) {
+          // Faint, and no blend of an icon colour: the background's mottling.
           a = 0;
         } else {
           a = 1;
         }
       }
-      alpha[p] = a;
       const a8 = Math.round(a * 255);
-      if (a8 === 0) {
-        alpha[p] = 0;
-        continue;
-      }
+      // Coverage the PNG cannot show is none.
+      alpha[p] = a8 === 0 ? 0 : a;
+      if (a8 === 0) continue;
       for (let c = 0; c < 3; c++) data[4 * p + c] = Math.round(colour[c]);
       data[4 * p + 3] = a8;
     }

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { createRng, randomIconSpec, renderIcon } from '../../src/icons';
+import type { Image8 } from '../../src/image/image8';
+import { ColourBins, fitPalette } from '../../src/vector/palette';
+import { finishImage, loadVectorLibraries, prepare, runImageTask, traceImage, type Prepared } from '../../src/vector/trace-image';
+import { mae, render } from './support';
+
+/** A 96 px icon, with noise when `noise` (what makes curves give way to pixel outlines). */
+function icon(seed: number, noise: number): Image8 {
+  const rng = createRng(seed);
+  const data = renderIcon(randomIconSpec(rng), 96).rgb;
+  for (let k = 0; k < data.length; k++) data[k] = Math.max(0, Math.min(255, data[k] + Math.round(noise * (rng.next() - 0.5))));
+  return { width: 96, height: 96, channels: 3, data };
+}
+
+function paletteOf(prepared: Prepared, colours: number) {
+  const bins = new ColourBins();
+  bins.add(prepared.target.data, prepared.lab, Float32Array.from(prepared.drawn), prepared.target.channels);
+  return fitPalette(bins.points(), { targetError: 0, minColours: colours, maxColours: colours }).colours;
+}
+
+describe('tracing one image', () => {
+  it('writes the same SVG and numbers when it leaves the measuring to finishImage', async () => {
+    await loadVectorLibraries();
+    for (const [seed, noise] of [[3, 0], [5, 60], [8, 90]]) {
+      const image = icon(seed, noise);
+      const palette = paletteOf(prepare(image), 16);
+      // Measured at every step, then finished: the reference.
+      const reference = await finishImage(prepare(image), traceImage(prepare(image), palette));
+      const task = await runImageTask({ op: 'trace', prepared: prepare(image), palette, fidelities: ['smooth', 'exact'], finish: true });
+      expect(task.svg, `seed ${seed}`).toBe(reference.svg);
+      expect(task.stats).toEqual(reference.stats);
+      // The numbers are those of the SVG as written, rendered independently.
+      expect(task.stats.errorOriginal).toBeCloseTo(mae(render(task.svg, 96), image), 6);
+    }
+  });
+
+  it('leaves a sole traced SVG unmeasured (NaN) only when finishImage will measure it', () => {
+    const image = icon(8, 90);
+    const palette = paletteOf(prepare(image), 16);
+    const unmeasured = traceImage(prepare(image), palette, ['exact'], true);
+    expect(unmeasured.stats.errorOriginal).toBeNaN();
+    expect(unmeasured.stats.errorQuantised).toBeNaN();
+    const measured = traceImage(prepare(image), palette, ['exact']);
+    expect(measured.svg).toBe(unmeasured.svg);
+    expect(measured.stats.errorOriginal).toBeGreaterThan(0);
+  });
+});
