@@ -3,13 +3,10 @@
  * svgo and renderer: what each PNG result shows, the SVGs and their palettes, and what an image
  * that cannot be separated or traced gets instead of an error.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CancelledError } from '../../src/errors';
 import type { EngineVectorSet } from '../../src/engine/engine';
 import { needsVector, VectorStage } from '../../src/engine/vector-stage';
-import { decodeImage } from '../../src/image/decode';
 import type { Image8 } from '../../src/image/image8';
 import { ORIGINAL_BOUND } from '../../src/vector';
 import { drawnSet, texture } from '../vector/drawn-icons';
@@ -131,12 +128,34 @@ describe('the SVGs, once the set is in', () => {
   });
 });
 
+/** 128 px, anti-aliased (4x4 samples): navy on off-white, a disc of radius 20, hatching out to 58. */
+function hatchedRing(): Image8 {
+  const size = 128;
+  const data = new Uint8Array(size * size * 3);
+  const background = [250, 250, 246];
+  const ink = [30, 50, 150];
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      let covered = 0;
+      for (let sy = 0; sy < 4; sy++) {
+        for (let sx = 0; sx < 4; sx++) {
+          const px = x + (sx + 0.5) / 4;
+          const py = y + (sy + 0.5) / 4;
+          const r = Math.hypot(px - 64, py - 64);
+          if (r < 20 || (r < 58 && ((px + py) / Math.SQRT2) % 2.5 < 1)) covered++;
+        }
+      }
+      for (let c = 0; c < 3; c++) data[3 * (y * size + x) + c] = Math.round((covered / 16) * ink[c] + (1 - covered / 16) * background[c]);
+    }
+  }
+  return { width: size, height: size, channels: 3, data };
+}
+
 describe('an SVG that cannot come within the bound of its PNG', () => {
   it('is still written, with a warning that says by how much', async () => {
-    // An embedded-model output (128 px) whose background left a wide, partly transparent veil
-    // around the icon once removed: binary SVG coverage cannot draw it, even from 128 colours.
-    const file = fileURLToPath(new URL('../vector/soft-halo-icon.png', import.meta.url));
-    const png = decodeImage(readFileSync(file), file);
+    // A disc in a ring of fine diagonal hatching (1 px lines every 2.5 px): cut out, the ring is
+    // mostly partly transparent pixels, which binary SVG coverage cannot draw, even from 128 colours.
+    const png = hatchedRing();
     const stage = await VectorStage.open({ format: 'both', background: 'transparent', palette: 'set' });
     const cut = stage.add(meta(0), png);
     expect(cut.transparent).toBe(true);
