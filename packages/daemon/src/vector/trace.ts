@@ -6,11 +6,11 @@ import { TRANSPARENT } from './quantise';
  * through @neplex/vectorizer's N-API binding) in its binary mode.
  *
  * Colours are stacked: the colour covering most pixels at the bottom, each colour's shape being
- * its own pixels plus those of every colour above it. Upper colours then sit on a lower colour
- * that runs on underneath them, never on a hairline gap where two separately traced edges fail
- * to meet (what tracing each colour on its own gives once anti-aliased), and a colour enclosed
- * by another needs no hole cut for it. Transparent pixels belong to no colour, so holes that
- * show the background stay holes.
+ * its own pixels plus those of the colours above it that they touch (`stackedShape`). Upper
+ * colours then sit on a lower colour that runs on underneath them, never on a hairline gap where
+ * two separately traced edges fail to meet (what tracing each colour on its own gives once
+ * anti-aliased), and a colour enclosed by another needs no hole cut for it. Transparent pixels
+ * belong to no colour, so holes that show the background stay holes.
  */
 
 /** How closely paths follow the pixels. */
@@ -202,7 +202,8 @@ export function stackOrder(index: Uint8Array, colours: number): number[] {
 
 /**
  * Each layer's pixel bounding box (x0, y0, x1, y1 by stack rank), from one pass over the image:
- * a colour's own pixels for pixel outlines, its own and those of every colour above it when stacked.
+ * a colour's own pixels for pixel outlines; its own and those of every colour above it when stacked
+ * (a box around `stackedShape`, which takes only the upper pixels it touches).
  */
 function layerBounds(index: Uint8Array, width: number, height: number, rank: Int16Array, layers: number, fidelity: Fidelity): Int32Array {
   const bounds = new Int32Array(4 * layers);
@@ -230,6 +231,52 @@ function layerBounds(index: Uint8Array, width: number, height: number, rank: Int
   return bounds;
 }
 
+/** A colour's own pixels in the box (x0, y0, w, h): what its pixel outlines trace. */
+function ownPixels(index: Uint8Array, width: number, x0: number, y0: number, w: number, h: number, colour: number): Uint8Array {
+  const shape = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) shape[y * w + x] = index[(y + y0) * width + x + x0] === colour ? 1 : 0;
+  return shape;
+}
+
+/**
+ * The shape a stacked colour (stack rank `r`) is traced as: its own pixels and the pixels of
+ * colours above it that they touch (8-connected through such pixels), so that it runs on under
+ * its upper neighbours. An island of upper colours it does not touch stays out: the colour that
+ * surrounds the island runs on under it instead, and a curve of this colour's around it would only
+ * show as a hairline where it and the island's own curve part.
+ */
+function stackedShape(index: Uint8Array, width: number, x0: number, y0: number, w: number, h: number, rank: Int16Array, r: number): Uint8Array {
+  const shape = new Uint8Array(w * h);
+  const stack: number[] = [];
+  const rankAt = (i: number): number => {
+    const v = index[(Math.floor(i / w) + y0) * width + (i % w) + x0];
+    return v === TRANSPARENT ? -1 : rank[v];
+  };
+  for (let i = 0; i < shape.length; i++) {
+    if (rankAt(i) === r) {
+      shape[i] = 1;
+      stack.push(i);
+    }
+  }
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    const x = i % w;
+    const y = (i - x) / w;
+    for (let dy = -1; dy <= 1; dy++) {
+      for (let dx = -1; dx <= 1; dx++) {
+        const nx = x + dx;
+        const ny = y + dy;
+        if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+        const j = ny * w + nx;
+        if (shape[j] || rankAt(j) <= r) continue;
+        shape[j] = 1;
+        stack.push(j);
+      }
+    }
+  }
+  return shape;
+}
+
 /** The stacked layers of an indexed image, bottom first. */
 export function traceLayers(index: Uint8Array, width: number, height: number, colours: number, fidelity: Fidelity): TracedLayer[] {
   const tracer = loadVtracer();
@@ -249,16 +296,13 @@ export function traceLayers(index: Uint8Array, width: number, height: number, co
     const y1 = Math.min(height - 1, bounds[4 * r + 3] + 1);
     const w = x1 - x0 + 1;
     const h = y1 - y0 + 1;
+    const shape = fidelity === 'exact' ? ownPixels(index, width, x0, y0, w, h, colour) : stackedShape(index, width, x0, y0, w, h, rank, r);
     const rgba = Buffer.alloc(w * h * 4, 255);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const v = index[(y + y0) * width + x + x0];
-        if (v === TRANSPARENT || (fidelity === 'exact' ? v !== colour : rank[v] < r)) continue;
-        const q = 4 * (y * w + x);
-        rgba[q] = 0;
-        rgba[q + 1] = 0;
-        rgba[q + 2] = 0;
-      }
+    for (let i = 0; i < shape.length; i++) {
+      if (!shape[i]) continue;
+      rgba[4 * i] = 0;
+      rgba[4 * i + 1] = 0;
+      rgba[4 * i + 2] = 0;
     }
     const svg = tracer.vectorizeRawSync(rgba, { width: w, height: h }, CONFIG[fidelity]);
     const kept: string[] = [];

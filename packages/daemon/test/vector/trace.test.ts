@@ -37,6 +37,30 @@ describe('traceLayers', () => {
     }
   });
 
+  it("runs a colour on under the upper colours it touches, not under islands of them it does not", () => {
+    // Blue field (the most pixels), a red band on the left, yellow (the fewest) as a notch in the
+    // red band and as an island in the blue, away from the red.
+    const index = indexImage((x, y) => {
+      if (Math.hypot(x - 23, y - 16) < 4) return 2;
+      if (x < 10) return y > 4 && y < 9 ? 2 : 1;
+      return x < 12 && y > 4 && y < 9 ? 2 : 0;
+    });
+    expect(stackOrder(index, palette.length)).toEqual([0, 1, 2]);
+    const layers = traceLayers(index, W, W, palette.length, 'smooth');
+    const red = layers.find((l) => l.colour === 1)!;
+    const redOnly = render(svgDocument(W, W, [red], palette), W);
+    const alphaAt = (x: number, y: number): number => redOnly.data[4 * (y * W + x) + 3];
+    // Under the notch the red runs on (no seam where red and yellow meet) ...
+    expect(alphaAt(8, 6)).toBe(255);
+    // ... but not under the island, which the blue surrounds: a red curve there would only show
+    // as a hairline where it and the island's own curve part.
+    expect(alphaAt(23, 16)).toBe(0);
+    expect(red.subpaths).toBe(1);
+    // The whole still covers every pixel.
+    const image = render(svgDocument(W, W, layers, palette), W);
+    for (let p = 0; p < W * W; p++) expect(image.data[4 * p + 3]).toBe(255);
+  });
+
   it('keeps transparent holes open and draws nothing where nothing is', () => {
     const index = indexImage((x, y) => {
       const r = Math.hypot(x - 16, y - 16);
