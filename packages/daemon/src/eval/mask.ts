@@ -1,3 +1,4 @@
+import { flood8 } from '../connected';
 /** Binary masks: one byte per pixel, 1 inside, row-major. */
 export interface Mask {
   width: number;
@@ -89,30 +90,16 @@ export function largestComponent(mask: Mask): Mask {
   let best = 0;
   let bestSize = 0;
   let next = 0;
-  const stack: number[] = [];
   for (let start = 0; start < w * h; start++) {
     if (!data[start] || label[start]) continue;
     label[start] = ++next;
-    stack.push(start);
-    let size = 0;
-    while (stack.length > 0) {
-      const i = stack.pop()!;
+    let size = 1;
+    flood8(w, h, [start], (j) => {
+      if (!data[j] || label[j]) return false;
+      label[j] = next;
       size++;
-      const x = i % w;
-      const y = (i - x) / w;
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          const ny = y + dy;
-          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
-          const j = ny * w + nx;
-          if (data[j] && !label[j]) {
-            label[j] = next;
-            stack.push(j);
-          }
-        }
-      }
-    }
+      return true;
+    });
     if (size > bestSize) {
       best = next;
       bestSize = size;

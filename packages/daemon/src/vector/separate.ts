@@ -1,3 +1,4 @@
+import { flood8 } from '../connected';
 import type { Image8 } from '../image/image8';
 import { backgroundField, fitBorderModel, INLIER_DEVIATIONS, type BorderModel } from './border-model';
 import { imageToOklab, linearToSrgb, oklabToLinearRgb } from './oklab';
@@ -96,29 +97,16 @@ function backgroundSrgb(field: Float32Array, p: number, out: Float64Array): Floa
 /** Drops 8-connected components of `mask` smaller than `minArea`. */
 function dropSpecks(mask: Uint8Array, width: number, height: number, minArea: number): void {
   const seen = new Uint8Array(mask.length);
-  const stack: number[] = [];
-  const members: number[] = [];
   for (let start = 0; start < mask.length; start++) {
     if (!mask[start] || seen[start]) continue;
     seen[start] = 1;
-    stack.push(start);
-    members.length = 0;
-    while (stack.length > 0) {
-      const i = stack.pop()!;
-      members.push(i);
-      const x = i % width;
-      const y = (i - x) / width;
-      for (const [dx, dy] of NEIGHBOURS_8) {
-        const nx = x + dx;
-        const ny = y + dy;
-        if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
-        const j = ny * width + nx;
-        if (mask[j] && !seen[j]) {
-          seen[j] = 1;
-          stack.push(j);
-        }
-      }
-    }
+    const members = [start];
+    flood8(width, height, [start], (j) => {
+      if (!mask[j] || seen[j]) return false;
+      seen[j] = 1;
+      members.push(j);
+      return true;
+    });
     if (members.length < minArea) for (const i of members) mask[i] = 0;
   }
 }

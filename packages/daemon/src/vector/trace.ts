@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { flood8 } from '../connected';
 import { TRANSPARENT } from './quantise';
 
 /**
@@ -247,33 +248,22 @@ function ownPixels(index: Uint8Array, width: number, x0: number, y0: number, w: 
  */
 function stackedShape(index: Uint8Array, width: number, x0: number, y0: number, w: number, h: number, rank: Int16Array, r: number): Uint8Array {
   const shape = new Uint8Array(w * h);
-  const stack: number[] = [];
   const rankAt = (i: number): number => {
     const v = index[(Math.floor(i / w) + y0) * width + (i % w) + x0];
     return v === TRANSPARENT ? -1 : rank[v];
   };
+  const own: number[] = [];
   for (let i = 0; i < shape.length; i++) {
     if (rankAt(i) === r) {
       shape[i] = 1;
-      stack.push(i);
+      own.push(i);
     }
   }
-  while (stack.length > 0) {
-    const i = stack.pop()!;
-    const x = i % w;
-    const y = (i - x) / w;
-    for (let dy = -1; dy <= 1; dy++) {
-      for (let dx = -1; dx <= 1; dx++) {
-        const nx = x + dx;
-        const ny = y + dy;
-        if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
-        const j = ny * w + nx;
-        if (shape[j] || rankAt(j) <= r) continue;
-        shape[j] = 1;
-        stack.push(j);
-      }
-    }
-  }
+  flood8(w, h, own, (j) => {
+    if (shape[j] || rankAt(j) <= r) return false;
+    shape[j] = 1;
+    return true;
+  });
   return shape;
 }
 
