@@ -13,7 +13,7 @@ import { runImageTask, type ImageResult, type ImageTask } from './trace-image';
  *
  * Every lane runs the same code on the same data, so which lane traced an image never changes
  * its SVG. Lanes are an optimisation only: without the worker's bundle (a source checkout not
- * built since vector/ changed), or with a worker that fails, the caller's thread does it all.
+ * built since src/ changed), or with a worker that fails, the caller's thread does it all.
  */
 
 const MAX_WORKERS = 3;
@@ -97,8 +97,8 @@ let cannotStart = false;
 
 /**
  * The worker's bundle: next to this code in dist/, or, run from source, the package's dist/
- * when it was built after every file of vector/ last changed (an older build would trace with
- * older code).
+ * when it was built after every file of src/ last changed (an older build would trace with
+ * older code: the bundle holds vector/ and what it imports from elsewhere in src/).
  */
 function workerScript(): string | undefined {
   const here = fileURLToPath(import.meta.url);
@@ -108,8 +108,8 @@ function workerScript(): string | undefined {
   const built = join(dirname(here), '..', '..', 'dist', 'vector-worker.js');
   if (!existsSync(built)) return undefined;
   const builtAt = statSync(built).mtimeMs;
-  const sources = readdirSync(dirname(here)).map((name) => statSync(join(dirname(here), name)).mtimeMs);
-  return sources.every((changedAt) => changedAt <= builtAt) ? built : undefined;
+  const src = join(dirname(here), '..');
+  return readdirSync(src, { recursive: true, encoding: 'utf8' }).every((name) => statSync(join(src, name)).mtimeMs <= builtAt) ? built : undefined;
 }
 
 /** Starts the worker lanes (once per process; again for any that was lost), so that their libraries load ahead of need. */

@@ -9,7 +9,7 @@ import { fitPalette } from '../../src/vector/palette';
 import { prepare, type TraceTask } from '../../src/vector/trace-image';
 
 // The lanes' worker runs dist/vector-worker.js: `npm test` builds it first (see lanes.ts).
-const NOT_BUILT = 'no trace lane started: is packages/daemon/dist/vector-worker.js built and newer than src/vector/?';
+const NOT_BUILT = 'no trace lane started: is packages/daemon/dist/vector-worker.js built and newer than every file of src/?';
 
 // Lanes that are still loading their libraries take no work (this thread does it all): the tests
 // that count lanes start theirs first.
