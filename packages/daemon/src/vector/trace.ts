@@ -244,7 +244,8 @@ function ownPixels(index: Uint8Array, width: number, x0: number, y0: number, w: 
  * colours above it that they touch (8-connected through such pixels), so that it runs on under
  * its upper neighbours. An island of upper colours it does not touch stays out: the colour that
  * surrounds the island runs on under it instead, and a curve of this colour's around it would only
- * show as a hairline where it and the island's own curve part.
+ * show as a hairline where it and the island's own curve part. So do upper pixels on an edge with
+ * a lower colour or with nothing: this colour's curve and theirs would part there too.
  */
 function stackedShape(index: Uint8Array, width: number, x0: number, y0: number, w: number, h: number, rank: Int16Array, r: number): Uint8Array {
   const shape = new Uint8Array(w * h);
@@ -264,6 +265,23 @@ function stackedShape(index: Uint8Array, width: number, x0: number, y0: number, 
     shape[j] = 1;
     return true;
   });
+  // Not under an upper pixel on an edge with a lower colour (or with nothing): there this
+  // colour's curve and the upper colour's would be fitted apart, and this one peek out between.
+  const lower = (x: number, y: number): boolean => {
+    const gx = x + x0;
+    const gy = y + y0;
+    if (gx < 0 || gy < 0 || gx >= width || gy * width + gx >= index.length) return true;
+    const v = index[gy * width + gx];
+    return v === TRANSPARENT || rank[v] < r;
+  };
+  const edge: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (!shape[i] || rankAt(i) === r) continue;
+    const x = i % w;
+    const y = (i - x) / w;
+    if (lower(x - 1, y) || lower(x + 1, y) || lower(x, y - 1) || lower(x, y + 1)) edge.push(i);
+  }
+  for (const i of edge) shape[i] = 0;
   return shape;
 }
 
