@@ -66,6 +66,22 @@ describe('traceLayers', () => {
     for (let p = 0; p < W * W; p++) expect(image.data[4 * p + 3]).toBe(255);
   });
 
+  it("stops a colour short of an upper colour's edge with a lower one, so that it cannot peek out there", () => {
+    // Blue field; a red band; a yellow block on the red band's right, its other sides on the blue.
+    const index = indexImage((x, y) => (y > 8 && y < 24 && x > 6 && x < 22 ? (x < 16 ? 1 : 2) : 0));
+    expect(stackOrder(index, palette.length)).toEqual([0, 1, 2]);
+    const layers = traceLayers(index, W, W, palette.length, 'smooth');
+    const red = render(svgDocument(W, W, [layers.find((l) => l.colour === 1)!], palette), W);
+    const alphaAt = (x: number, y: number): number => red.data[4 * (y * W + x) + 3];
+    // Red runs on under the yellow where they meet and inside it ...
+    expect(alphaAt(16, 16)).toBe(255);
+    expect(alphaAt(18, 16)).toBe(255);
+    // ... but not under the yellow's pixels on the blue (all covered before): its curve and the
+    // yellow's would part there. Along the top, the red's rounded corner still reaches in a little.
+    expect(alphaAt(21, 16)).toBeLessThan(64);
+    expect(alphaAt(18, 8)).toBeLessThan(128);
+  });
+
   it('keeps transparent holes open and draws nothing where nothing is', () => {
     const index = indexImage((x, y) => {
       const r = Math.hypot(x - 16, y - 16);
