@@ -267,13 +267,9 @@ function stackedShape(index: Uint8Array, width: number, x0: number, y0: number, 
   });
   // Not under an upper pixel on an edge with a lower colour (or with nothing): there this
   // colour's curve and the upper colour's would be fitted apart, and this one peek out between.
-  const lower = (x: number, y: number): boolean => {
-    const gx = x + x0;
-    const gy = y + y0;
-    if (gx < 0 || gy < 0 || gx >= width || gy * width + gx >= index.length) return true;
-    const v = index[gy * width + gx];
-    return v === TRANSPARENT || rank[v] < r;
-  };
+  // (The box has a pixel of margin around every upper pixel but at the image's edge, so a
+  // neighbour outside the box is outside the image.)
+  const lower = (x: number, y: number): boolean => x < 0 || y < 0 || x >= w || y >= h || rankAt(y * w + x) < r;
   const edge: number[] = [];
   for (let i = 0; i < shape.length; i++) {
     if (!shape[i] || rankAt(i) === r) continue;
