@@ -22,7 +22,7 @@ import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import VaeDecoder, VaeEncoder, VaeMeanEncoder, load_trained  # noqa: E402
+from model import VaeMeanEncoder, load_trained, load_vae  # noqa: E402
 from tokenizer import MAX_LENGTH, ClipTokenizer  # noqa: E402
 from train import BETA_END, BETA_START, IMAGE_SIZE, TRAIN_STEPS, VAE_FACTOR  # noqa: E402
 
@@ -129,10 +129,7 @@ def main():
         ["last_hidden_state", "pooler_output"],
         {"input_ids": {0: "batch_size", 1: "sequence_length"}, "last_hidden_state": {0: "batch_size", 1: "sequence_length"}, "pooler_output": {0: "batch_size"}},
     )
-    decoder = VaeDecoder(vae["channels"], vae["latent_channels"])
-    decoder.load_state_dict(vae["decoder"])
-    encoder = VaeEncoder(vae["channels"], vae["latent_channels"])
-    encoder.load_state_dict(vae["encoder"])
+    encoder, decoder = load_vae(vae)
     export(
         decoder,
         (torch.randn(b, vae["latent_channels"], latent, latent),),

@@ -495,5 +495,15 @@ def load_trained(ck, raw=False):
     return unet, text_encoder
 
 
+def load_vae(ck):
+    """The encoder and decoder of a loaded VAE checkpoint (train_vae.py's, or train_decoder.py's,
+    which keeps that layout), in eval mode."""
+    encoder = VaeEncoder(ck["channels"], ck["latent_channels"]).eval()
+    decoder = VaeDecoder(ck["channels"], ck["latent_channels"]).eval()
+    encoder.load_state_dict(ck["encoder"])
+    decoder.load_state_dict(ck["decoder"])
+    return encoder, decoder
+
+
 def count_parameters(module):
     return sum(p.numel() for p in module.parameters())

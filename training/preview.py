@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import VaeDecoder, load_trained  # noqa: E402
+from model import load_trained, load_vae  # noqa: E402
 from tokenizer import ClipTokenizer  # noqa: E402
 from train import TRAIN_STEPS, alphas_cumprod  # noqa: E402
 
@@ -51,8 +51,7 @@ def main():
     unet, text = load_trained(ck, args.raw)
     tok = ClipTokenizer(ck["merges"])
     vae = torch.load(ck["vae_path"])
-    decoder = VaeDecoder(vae["channels"], vae["latent_channels"]).eval()
-    decoder.load_state_dict(vae["decoder"])
+    _, decoder = load_vae(vae)
     acp = alphas_cumprod()
     cfg = ck["unet_config"]
 

@@ -12,14 +12,14 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from model import VaeDecoder, load_trained
+from model import load_trained, load_vae
 from tokenizer import ClipTokenizer
 import style, train
 torch.set_num_threads(1)
 ck = torch.load(sys.argv[1], map_location='cpu')
 un, te = load_trained(ck)
 vck = torch.load(os.path.join(HERE, 'runs/vae/ckpt.pt'), map_location='cpu')
-dec = VaeDecoder(vck['channels'], vck['latent_channels']); dec.load_state_dict(vck['decoder']); dec.eval()
+_, dec = load_vae(vck)
 part = torch.load(sorted(glob.glob(os.path.join(HERE, 'data', f"latents-seed1-vae{train.file_digest(os.path.join(HERE, 'runs/vae/ckpt.pt'))}", 'chunk-0000.pt')))[0])
 # A curriculum run (train.py --names) is probed on its own names.
 first = ck['args'].get('names') or 10**9

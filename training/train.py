@@ -33,7 +33,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import style  # noqa: E402
 from progress import add_run_options, start_run  # noqa: E402
-from model import CLIPTextModel, UNet2DConditionModel, VaeEncoder, count_parameters, set_shared_reference  # noqa: E402
+from model import CLIPTextModel, UNet2DConditionModel, count_parameters, load_vae, set_shared_reference  # noqa: E402
 from tokenizer import MAX_LENGTH, ClipTokenizer  # noqa: E402
 
 IMAGE_SIZE = style.SIZE
@@ -126,9 +126,7 @@ def file_digest(path):
 
 def load_vae_encoder(path):
     ck = torch.load(path)
-    encoder = VaeEncoder(ck["channels"], ck["latent_channels"])
-    encoder.load_state_dict(ck["encoder"])
-    return encoder.eval().requires_grad_(False), ck
+    return load_vae(ck)[0].requires_grad_(False), ck
 
 
 @torch.no_grad()

@@ -38,7 +38,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import style  # noqa: E402
 from progress import add_run_options, start_run  # noqa: E402
-from model import VaeDecoder, VaeEncoder, count_parameters, load_trained, set_shared_reference  # noqa: E402
+from model import count_parameters, load_trained, load_vae, set_shared_reference  # noqa: E402
 from tokenizer import ClipTokenizer  # noqa: E402
 from train import CFG_DROP, TRAIN_STEPS, alphas_cumprod  # noqa: E402
 from train_vae import load_bank, psnr, reconstruction_loss, save_checkpoint  # noqa: E402
@@ -106,10 +106,8 @@ def main():
     bank, entries = load_bank(args.data)
 
     vae = torch.load(args.vae)
-    encoder = VaeEncoder(vae["channels"], vae["latent_channels"]).eval().requires_grad_(False)
-    encoder.load_state_dict(vae["encoder"])
-    decoder = VaeDecoder(vae["channels"], vae["latent_channels"])
-    decoder.load_state_dict(vae["decoder"])
+    encoder, decoder = load_vae(vae)
+    encoder.requires_grad_(False)
     uck = torch.load(args.unet)
     unet, text = (m.requires_grad_(False) for m in load_trained(uck))
     tokenizer = ClipTokenizer(uck["merges"])
