@@ -1,4 +1,5 @@
 import type { Image8 } from '../image/image8';
+import { median } from '../median';
 import { deltaE, imageLab, type Lab } from './color';
 import { erode, fillHoles, largestComponent, maskArea, maskBounds, type Mask } from './mask';
 
@@ -121,17 +122,14 @@ function solve3(m: number[][], b: number[]): number[] {
 }
 
 function medianColor(lab: Float32Array, mask: Mask): Lab | undefined {
-  const channels: number[][] = [[], [], []];
-  mask.data.forEach((inside, p) => {
-    if (inside) for (let c = 0; c < 3; c++) channels[c].push(lab[3 * p + c]);
+  const inside = new Float64Array(lab.length);
+  let count = 0;
+  mask.data.forEach((m, p) => {
+    if (m) inside.set(lab.subarray(3 * p, 3 * p + 3), 3 * count++);
   });
-  if (channels[0].length === 0) return undefined;
-  const median = (values: number[]) => {
-    values.sort((a, b) => a - b);
-    const mid = values.length >> 1;
-    return values.length % 2 === 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-  };
-  return [median(channels[0]), median(channels[1]), median(channels[2])];
+  if (count === 0) return undefined;
+  const scratch = new Float64Array(count);
+  return [median(inside, scratch, count, 0, 3), median(inside, scratch, count, 1, 3), median(inside, scratch, count, 2, 3)];
 }
 
 /** Area / bounding-box area, and the box's aspect ratio (long side / short side). */

@@ -1,4 +1,5 @@
 import { solveLinearSystem } from '../linear-system';
+import { median } from '../median';
 
 /**
  * The background as a smooth colour field fitted to the image's border ring: icons are drawn
@@ -42,21 +43,15 @@ export function ringWidth(width: number, height: number): number {
   return Math.max(1, Math.round(Math.min(width, height) / 32));
 }
 
-function basis(x: number, y: number, width: number, height: number, out: Float64Array): void {
+function basis(x: number, y: number, width: number, height: number, out: Float64Array, at = 0): void {
   const u = width > 1 ? (2 * x) / (width - 1) - 1 : 0;
   const v = height > 1 ? (2 * y) / (height - 1) - 1 : 0;
-  out[0] = 1;
-  out[1] = u;
-  out[2] = v;
-  out[3] = u * u;
-  out[4] = u * v;
-  out[5] = v * v;
-}
-
-function median(values: Float64Array): number {
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  out[at] = 1;
+  out[at + 1] = u;
+  out[at + 2] = v;
+  out[at + 3] = u * u;
+  out[at + 4] = u * v;
+  out[at + 5] = v * v;
 }
 
 /** The model evaluated at every pixel, [L, a, b] triples. */
@@ -78,48 +73,82 @@ export function backgroundField(model: BorderModel): Float32Array {
   return out;
 }
 
+/** Each point's distance (OKLab) from the model: one pass of the fit's hot loop, so kept flat. */
+function residuals(phi: Float64Array, values: Float64Array, coefficients: Float64Array, out: Float64Array): void {
+  const k = coefficients;
+  for (let i = 0; i < out.length; i++) {
+    const f = i * TERMS;
+    const p0 = phi[f];
+    const p1 = phi[f + 1];
+    const p2 = phi[f + 2];
+    const p3 = phi[f + 3];
+    const p4 = phi[f + 4];
+    const p5 = phi[f + 5];
+    const dl = values[3 * i] - (k[0] * p0 + k[1] * p1 + k[2] * p2 + k[3] * p3 + k[4] * p4 + k[5] * p5);
+    const da = values[3 * i + 1] - (k[6] * p0 + k[7] * p1 + k[8] * p2 + k[9] * p3 + k[10] * p4 + k[11] * p5);
+    const db = values[3 * i + 2] - (k[12] * p0 + k[13] * p1 + k[14] * p2 + k[15] * p3 + k[16] * p4 + k[17] * p5);
+    out[i] = Math.sqrt(dl * dl + da * da + db * db);
+  }
+}
+
+/** The weighted least-squares normal equations: AᵀWA (upper triangle) and AᵀWb per channel. */
+function normalEquations(phi: Float64Array, values: Float64Array, weight: Float64Array): { ata: Float64Array; atb: Float64Array } {
+  const ata = new Float64Array(TERMS * TERMS);
+  const atb = new Float64Array(3 * TERMS);
+  for (let i = 0; i < weight.length; i++) {
+    const w = weight[i];
+    if (w === 0) continue;
+    const f = i * TERMS;
+    const l = values[3 * i];
+    const a = values[3 * i + 1];
+    const b = values[3 * i + 2];
+    for (let r = 0; r < TERMS; r++) {
+      const pr = w * phi[f + r];
+      for (let c = r; c < TERMS; c++) ata[r * TERMS + c] += pr * phi[f + c];
+      atb[r] += pr * l;
+      atb[TERMS + r] += pr * a;
+      atb[2 * TERMS + r] += pr * b;
+    }
+  }
+  return { ata, atb };
+}
+
 /** Fits the border model to an image given in OKLab triples (see `imageToOklab`). */
 export function fitBorderModel(lab: Float32Array, width: number, height: number): BorderModel {
   const ring = Math.min(ringWidth(width, height), Math.ceil(Math.min(width, height) / 2));
-  const xs: number[] = [];
-  const ys: number[] = [];
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (x < ring || y < ring || x >= width - ring || y >= height - ring) {
-        xs.push(x);
-        ys.push(y);
-      }
-    }
-  }
-  const n = xs.length;
+  const inner = Math.max(0, width - 2 * ring) * Math.max(0, height - 2 * ring);
+  const n = width * height - inner;
   const phi = new Float64Array(n * TERMS);
-  const row = new Float64Array(TERMS);
   const values = new Float64Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    basis(xs[i], ys[i], width, height, row);
-    phi.set(row, i * TERMS);
-    const p = ys[i] * width + xs[i];
-    for (let c = 0; c < 3; c++) values[3 * i + c] = lab[3 * p + c];
+  let i = 0;
+  for (let y = 0; y < height; y++) {
+    const band = y < ring || y >= height - ring;
+    for (let x = 0; x < width; x++) {
+      // Inside the ring: on to its right side.
+      if (!band && x >= ring && x < width - ring) {
+        x = width - ring - 1;
+        continue;
+      }
+      basis(x, y, width, height, phi, i * TERMS);
+      const p = y * width + x;
+      values[3 * i] = lab[3 * p];
+      values[3 * i + 1] = lab[3 * p + 1];
+      values[3 * i + 2] = lab[3 * p + 2];
+      i++;
+    }
   }
 
   // Start from the per-channel median: a constant that ignores up to half the ring.
+  const scratch = new Float64Array(n);
   const coefficients = new Float64Array(3 * TERMS);
-  for (let c = 0; c < 3; c++) coefficients[c * TERMS] = median(values.filter((_, i) => i % 3 === c));
+  for (let c = 0; c < 3; c++) coefficients[c * TERMS] = median(values, scratch, n, c, 3);
 
   const residual = new Float64Array(n);
   const weight = new Float64Array(n);
   let noise = MIN_NOISE;
   const updateResiduals = (): void => {
-    for (let i = 0; i < n; i++) {
-      let sq = 0;
-      for (let c = 0; c < 3; c++) {
-        let m = 0;
-        for (let t = 0; t < TERMS; t++) m += coefficients[c * TERMS + t] * phi[i * TERMS + t];
-        sq += (values[3 * i + c] - m) ** 2;
-      }
-      residual[i] = Math.sqrt(sq);
-    }
-    noise = Math.max(MIN_NOISE, median(residual) / CHI3_MEDIAN);
+    residuals(phi, values, coefficients, residual);
+    noise = Math.max(MIN_NOISE, median(residual, scratch) / CHI3_MEDIAN);
   };
 
   updateResiduals();
@@ -131,17 +160,7 @@ export function fitBorderModel(lab: Float32Array, width: number, height: number)
       const r = residual[i] / cutoff;
       weight[i] = r < 1 ? (1 - r * r) ** 2 : 0;
     }
-    const ata = new Float64Array(TERMS * TERMS);
-    const atb = new Float64Array(3 * TERMS);
-    for (let i = 0; i < n; i++) {
-      const w = weight[i];
-      if (w === 0) continue;
-      for (let r = 0; r < TERMS; r++) {
-        const pr = w * phi[i * TERMS + r];
-        for (let c = r; c < TERMS; c++) ata[r * TERMS + c] += pr * phi[i * TERMS + c];
-        for (let c = 0; c < 3; c++) atb[c * TERMS + r] += pr * values[3 * i + c];
-      }
-    }
+    const { ata, atb } = normalEquations(phi, values, weight);
     for (let r = 0; r < TERMS; r++) for (let c = 0; c < r; c++) ata[r * TERMS + c] = ata[c * TERMS + r];
     // A tiny ridge keeps the quadratic terms tame when the inliers sit on one or two sides only.
     for (let t = 1; t < TERMS; t++) ata[t * TERMS + t] += 1e-6 * n;

@@ -18,6 +18,14 @@ const EDGE_FLATNESS = 0.5;
  */
 const FLAT_SEARCH = 2;
 
+/** Squared OKLab distance between pixels p and q of an image's triples. */
+function distanceSq(lab: Float32Array, p: number, q: number): number {
+  const dl = lab[3 * p] - lab[3 * q];
+  const da = lab[3 * p + 1] - lab[3 * q + 1];
+  const db = lab[3 * p + 2] - lab[3 * q + 2];
+  return dl * dl + da * da + db * db;
+}
+
 /**
  * How flat each pixel's surroundings are, in (0, 1]: 1 / (1 + (g / 0.04)²), with g the largest
  * OKLab distance to a drawn 4-neighbour. Anti-aliased edges blend two colours and sit on a steep
@@ -29,16 +37,12 @@ export function flatness(lab: Float32Array, drawn: Uint8Array, width: number, he
     for (let x = 0; x < width; x++) {
       const p = y * width + x;
       if (!drawn[p]) continue;
-      let g = 0;
-      const check = (q: number): void => {
-        if (!drawn[q]) return;
-        const d = Math.hypot(lab[3 * p] - lab[3 * q], lab[3 * p + 1] - lab[3 * q + 1], lab[3 * p + 2] - lab[3 * q + 2]);
-        if (d > g) g = d;
-      };
-      if (x > 0) check(p - 1);
-      if (x < width - 1) check(p + 1);
-      if (y > 0) check(p - width);
-      if (y < height - 1) check(p + width);
+      let g2 = 0;
+      if (x > 0 && drawn[p - 1]) g2 = Math.max(g2, distanceSq(lab, p, p - 1));
+      if (x < width - 1 && drawn[p + 1]) g2 = Math.max(g2, distanceSq(lab, p, p + 1));
+      if (y > 0 && drawn[p - width]) g2 = Math.max(g2, distanceSq(lab, p, p - width));
+      if (y < height - 1 && drawn[p + width]) g2 = Math.max(g2, distanceSq(lab, p, p + width));
+      const g = Math.sqrt(g2);
       out[p] = 1 / (1 + (g / EDGE_CONTRAST) ** 2);
     }
   }

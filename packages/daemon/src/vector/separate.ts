@@ -64,10 +64,6 @@ const UNBLEND_TOLERANCE = 24;
  */
 const SPECK_SHARE = 1 / 1024;
 
-const NEIGHBOURS_8 = [
-  [-1, -1], [0, -1], [1, -1], [-1, 0], [1, 0], [-1, 1], [0, 1], [1, 1],
-] as const;
-
 function kept(image: Image8, background: BorderModel, warning: string): Separation {
   const n = image.width * image.height;
   const data = new Uint8Array(n * 4);
@@ -88,10 +84,9 @@ function kept(image: Image8, background: BorderModel, warning: string): Separati
  * The background field at pixel `p` in sRGB code values (clamped floats), for un-blending:
  * asked for edge pixels only, a small share of the image.
  */
-function backgroundSrgb(field: Float32Array, p: number, out: Float64Array): Float64Array {
+function backgroundSrgb(field: Float32Array, p: number, out: Float64Array): void {
   const linear = oklabToLinearRgb([field[3 * p], field[3 * p + 1], field[3 * p + 2]]);
   for (let c = 0; c < 3; c++) out[c] = Math.min(255, Math.max(0, linearToSrgb(Math.max(0, linear[c]))));
-  return out;
 }
 
 /** Drops 8-connected components of `mask` smaller than `minArea`. */
@@ -131,7 +126,10 @@ export function separateBackground(image: Image8): Separation {
   const distance = new Float32Array(n);
   const icon = new Uint8Array(n);
   for (let p = 0; p < n; p++) {
-    const d = Math.hypot(lab[3 * p] - field[3 * p], lab[3 * p + 1] - field[3 * p + 1], lab[3 * p + 2] - field[3 * p + 2]);
+    const dl = lab[3 * p] - field[3 * p];
+    const da = lab[3 * p + 1] - field[3 * p + 1];
+    const db = lab[3 * p + 2] - field[3 * p + 2];
+    const d = Math.sqrt(dl * dl + da * da + db * db);
     distance[p] = d;
     icon[p] = d > threshold ? 1 : 0;
   }
@@ -143,14 +141,14 @@ export function separateBackground(image: Image8): Separation {
     for (let x = 0; x < width; x++) {
       const p = y * width + x;
       if (!icon[p] || distance[p] < opaque) continue;
+      // Off-image neighbours count as inside: an icon cut by the image edge is not blended there.
       let inside = true;
-      for (const [dx, dy] of NEIGHBOURS_8) {
-        const nx = x + dx;
-        const ny = y + dy;
-        // Off-image neighbours count as inside: an icon cut by the image edge is not blended there.
-        if (nx >= 0 && ny >= 0 && nx < width && ny < height && !icon[ny * width + nx]) {
-          inside = false;
-          break;
+      for (let ny = Math.max(0, y - 1); inside && ny <= Math.min(height - 1, y + 1); ny++) {
+        for (let nx = Math.max(0, x - 1); nx <= Math.min(width - 1, x + 1); nx++) {
+          if (!icon[ny * width + nx]) {
+            inside = false;
+            break;
+          }
         }
       }
       core[p] = inside ? 1 : 0;
@@ -172,10 +170,14 @@ export function separateBackground(image: Image8): Separation {
         a = NaN;
         // A core colour explains an edge pixel best; where none does, a stronger pixel outside
         // the core may (the middle of a line too thin to have a core).
-        let best = UNBLEND_TOLERANCE;
+        // Squared residuals (sRGB code values²).
+        let best = UNBLEND_TOLERANCE ** 2;
         let bestSource = -1;
         let bestRank = 1;
-        const [b0, b1, b2] = backgroundSrgb(field, p, backgroundRgb);
+        backgroundSrgb(field, p, backgroundRgb);
+        const b0 = backgroundRgb[0];
+        const b1 = backgroundRgb[1];
+        const b2 = backgroundRgb[2];
         const c0 = colour[0] - b0;
         const c1 = colour[1] - b1;
         const c2 = colour[2] - b2;
@@ -193,8 +195,11 @@ export function separateBackground(image: Image8): Separation {
             const ff = f0 * f0 + f1 * f1 + f2 * f2;
             if (ff < 1) continue;
             const t = Math.min(1, Math.max(0, (c0 * f0 + c1 * f1 + c2 * f2) / ff));
-            const residual = Math.hypot(c0 - t * f0, c1 - t * f1, c2 - t * f2);
-            if (residual < best || (rank < bestRank && residual < UNBLEND_TOLERANCE)) {
+            const r0 = c0 - t * f0;
+            const r1 = c1 - t * f1;
+            const r2 = c2 - t * f2;
+            const residual = r0 * r0 + r1 * r1 + r2 * r2;
+            if (residual < best || (rank < bestRank && residual < UNBLEND_TOLERANCE ** 2)) {
               best = residual;
               bestSource = q;
               bestRank = rank;
@@ -221,7 +226,8 @@ export function separateBackground(image: Image8): Separation {
   }
 
   // Mottling turned transparent can leave specks of the icon mask on their own.
-  const drawn = Uint8Array.from(alpha, (a) => (a > 0 ? 1 : 0));
+  const drawn = new Uint8Array(n);
+  for (let p = 0; p < n; p++) drawn[p] = alpha[p] > 0 ? 1 : 0;
   dropSpecks(drawn, width, height, minArea);
   for (let p = 0; p < n; p++) {
     if (drawn[p] || alpha[p] === 0) continue;

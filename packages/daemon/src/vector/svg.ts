@@ -17,7 +17,8 @@ export function svgDocument(width: number, height: number, layers: readonly Trac
  * default preset leaves them byte for byte the same, in 1.6 times the time.
  */
 export async function optimiseSvg(svg: string): Promise<string> {
-  // Loaded on first use: svgo takes a noticeable fraction of a second to import.
-  const { optimize } = await import('svgo');
+  // Loaded on first use. Its browser build: the same optimize, one file, which loads in a third
+  // of the time of the Node entry (50 against 175 ms here; that entry adds only config files).
+  const { optimize } = await import('svgo/browser');
   return optimize(svg, { multipass: false, plugins: [{ name: 'convertPathData', params: { floatPrecision: 2 } }, 'convertColors'] }).data;
 }

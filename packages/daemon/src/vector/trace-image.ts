@@ -76,7 +76,7 @@ function paletteKey(palette: readonly PaletteColour[]): string {
 
 /** Loads what the per-image work needs and loads on first use: svgo, the tracer and the renderer. */
 export async function loadVectorLibraries(): Promise<void> {
-  await import('svgo');
+  await import('svgo/browser');
   loadVtracer();
   loadResvg();
 }
@@ -133,9 +133,11 @@ export function traceImage(prepared: Prepared, palette: readonly PaletteColour[]
     if (index === undefined) continue;
     const quantised = quantisedImage(index, palette, target);
     if (!last && meanAbsoluteError(quantised, target) > ORIGINAL_LIMIT) continue;
-    const layers = traceLayers(index, width, height, palette.length, fidelity);
-    // Noise traced with curves leaves slivers no designer wants (and no pixel outline makes).
-    if (!last && fidelity === 'smooth' && layers.some((l) => l.thinnest < MIN_CURVE_WIDTH)) continue;
+    // Noise traced with curves leaves slivers no designer wants (and no pixel outline makes):
+    // such curves give way to the next fidelity, so their tracing stops at the first.
+    const minWidth = !last && fidelity === 'smooth' ? MIN_CURVE_WIDTH : 0;
+    const layers = traceLayers(index, width, height, palette.length, fidelity, minWidth);
+    if (layers.some((l) => l.thinnest < minWidth)) continue;
     const svg = svgDocument(width, height, layers, palette);
     const unmeasured = finishing && last && !best;
     const rendered = unmeasured ? undefined : renderSvg(svg, width);
@@ -198,8 +200,8 @@ function separate(image: Image8, transparent: boolean, prepareIt: boolean): Sepa
 }
 
 /**
- * One image's work as plain data (what a trace lane is sent): separated and prepared; traced
- * with the palette (and finished, when that palette is final); or a traced image finished.
+ * One image's work as plain data (what a trace lane is sent): separated and prepared; or traced
+ * with the palette and finished (svgo, measured as written).
  */
 export interface SeparateTask {
   op: 'separate';
@@ -212,19 +214,12 @@ export interface TraceTask {
   prepared: Prepared;
   palette: readonly PaletteColour[];
   fidelities: readonly Fidelity[];
-  finish: boolean;
 }
-export interface FinishTask {
-  op: 'finish';
-  prepared: Prepared;
-  traced: Traced;
-}
-export type ImageTask = SeparateTask | TraceTask | FinishTask;
+export type ImageTask = SeparateTask | TraceTask;
 
 interface TaskResults {
   separate: Separated;
   trace: Traced;
-  finish: Traced;
 }
 export type ImageResult<T extends ImageTask = ImageTask> = TaskResults[T['op']];
 
@@ -233,11 +228,7 @@ export async function runImageTask<T extends ImageTask>(task: T): Promise<ImageR
   switch (t.op) {
     case 'separate':
       return separate(t.image, t.transparent, t.prepare) as ImageResult<T>;
-    case 'finish':
-      return (await finishImage(t.prepared, t.traced)) as ImageResult<T>;
-    case 'trace': {
-      const traced = traceImage(t.prepared, t.palette, t.fidelities, t.finish);
-      return (t.finish ? await finishImage(t.prepared, traced) : traced) as ImageResult<T>;
-    }
+    case 'trace':
+      return (await finishImage(t.prepared, traceImage(t.prepared, t.palette, t.fidelities, true))) as ImageResult<T>;
   }
 }

@@ -106,6 +106,10 @@ export function loadVtracer(): Vtracer {
   return vtracer;
 }
 
+/** RGBA pixels as the tracer's buffer holds them, one 32-bit word each (in this machine's byte order). */
+const OPAQUE_BLACK = new Uint32Array(Uint8Array.of(0, 0, 0, 255).buffer)[0];
+const OPAQUE_WHITE = 0xffffffff;
+
 /** Subpaths with less area than this (pixels²) or a bounding box thinner than a pixel are dropped. */
 const MIN_SUBPATH_AREA = 1;
 const MIN_SUBPATH_SIZE = 1;
@@ -123,16 +127,45 @@ interface Subpath {
   maxY: number;
 }
 
-const PATH_TOKEN = /[A-Za-z]|-?\d*\.?\d+(?:e[-+]?\d+)?/g;
-
 const roundCoordinate = (v: number): string => String(Math.round(v * 100) / 100);
+
+const isDigit = (code: number): boolean => code >= 48 && code <= 57;
+const isLetter = (code: number): boolean => (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+
+/**
+ * Where the number starting at `i` ends (`-?\d*\.?\d+(e[-+]?\d+)?`), or `i` if none starts
+ * there.
+ */
+function numberEnd(d: string, i: number): number {
+  let j = d.charCodeAt(i) === 45 ? i + 1 : i;
+  const digitsFrom = j;
+  while (isDigit(d.charCodeAt(j))) j++;
+  let end = j > digitsFrom ? j : i;
+  if (d.charCodeAt(j) === 46 && isDigit(d.charCodeAt(j + 1))) {
+    j++;
+    while (isDigit(d.charCodeAt(j))) j++;
+    end = j;
+  }
+  if (end === i) return i;
+  const e = d.charCodeAt(end);
+  if (e === 101 || e === 69) {
+    let k = end + 1;
+    const sign = d.charCodeAt(k);
+    if (sign === 43 || sign === 45) k++;
+    if (isDigit(d.charCodeAt(k))) {
+      while (isDigit(d.charCodeAt(k))) k++;
+      end = k;
+    }
+  }
+  return end;
+}
 
 /**
  * vtracer's path data (absolute M, L, C, Z) moved by its translate, split into subpaths with
  * their area (shoelace over the points, control points included: exact for polygons and close
- * enough to tell a sliver from a shape) and bounding box. One pass over the tokens: a noisy
- * image's pixel outlines run to thousands of subpaths, and this parsing once cost more than
- * the tracing.
+ * enough to tell a sliver from a shape) and bounding box. One scan over the characters: a
+ * noisy image's pixel outlines run to thousands of subpaths, and parsing them once cost more
+ * than the tracing.
  */
 function subpaths(d: string, tx: number, ty: number): Subpath[] {
   const out: Subpath[] = [];
@@ -158,17 +191,16 @@ function subpaths(d: string, tx: number, ty: number): Subpath[] {
     text = '';
     points.length = 0;
   };
-  const malformed = (near: string): Error => new Error(`malformed path data from the tracer near '${near}'`);
+  const malformed = (from: number, to: number): Error => new Error(`malformed path data from the tracer near '${d.slice(from, to)}'`);
   let command = '';
-  let group = '';
+  // Coordinates of the current command read so far, and where they began.
   let have = 0;
-  PATH_TOKEN.lastIndex = 0;
-  for (let match = PATH_TOKEN.exec(d); match !== null; match = PATH_TOKEN.exec(d)) {
-    const token = match[0];
-    const code = token.charCodeAt(0);
-    if ((code >= 65 && code <= 90) || (code >= 97 && code <= 122)) {
-      if (have > 0) throw malformed(`${group} ${token}`);
-      command = token;
+  let groupStart = 0;
+  for (let i = 0; i < d.length; ) {
+    const code = d.charCodeAt(i);
+    if (isLetter(code)) {
+      if (have > 0) throw malformed(groupStart, i + 1);
+      command = d[i++];
       if (command === 'Z' || command === 'z') {
         text += 'Z';
         flush();
@@ -179,17 +211,24 @@ function subpaths(d: string, tx: number, ty: number): Subpath[] {
       }
       continue;
     }
-    const value = Number(token);
-    if (!Number.isFinite(value)) throw malformed(token);
+    const end = numberEnd(d, i);
+    // Separators (and anything else between tokens) are skipped.
+    if (end === i) {
+      i++;
+      continue;
+    }
+    const value = Number(d.slice(i, end));
+    if (!Number.isFinite(value)) throw malformed(i, end);
+    if (have === 0) groupStart = i;
     const moved = value + (have % 2 === 0 ? tx : ty);
-    group = have === 0 ? token : `${group} ${token}`;
     text += have === 0 ? (text.length === 0 ? 'M' : command) : ' ';
     text += roundCoordinate(moved);
     points.push(moved);
     have++;
     if (have === (command === 'C' ? 6 : 2)) have = 0;
+    i = end;
   }
-  if (have > 0) throw malformed(group);
+  if (have > 0) throw malformed(groupStart, d.length);
   flush();
   return out;
 }
@@ -249,19 +288,22 @@ function ownPixels(index: Uint8Array, width: number, x0: number, y0: number, w: 
  */
 function stackedShape(index: Uint8Array, width: number, x0: number, y0: number, w: number, h: number, rank: Int16Array, r: number): Uint8Array {
   const shape = new Uint8Array(w * h);
-  const rankAt = (i: number): number => {
-    const v = index[(Math.floor(i / w) + y0) * width + (i % w) + x0];
-    return v === TRANSPARENT ? -1 : rank[v];
-  };
+  // Stack rank per pixel of the box (-1: transparent).
+  const ranks = new Int16Array(w * h);
   const own: number[] = [];
-  for (let i = 0; i < shape.length; i++) {
-    if (rankAt(i) === r) {
-      shape[i] = 1;
-      own.push(i);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = index[(y + y0) * width + x + x0];
+      const i = y * w + x;
+      ranks[i] = v === TRANSPARENT ? -1 : rank[v];
+      if (ranks[i] === r) {
+        shape[i] = 1;
+        own.push(i);
+      }
     }
   }
   flood8(w, h, own, (j) => {
-    if (shape[j] || rankAt(j) <= r) return false;
+    if (shape[j] || ranks[j] <= r) return false;
     shape[j] = 1;
     return true;
   });
@@ -269,10 +311,10 @@ function stackedShape(index: Uint8Array, width: number, x0: number, y0: number, 
   // colour's curve and the upper colour's would be fitted apart, and this one peek out between.
   // (The box has a pixel of margin around every upper pixel but at the image's edge, so a
   // neighbour outside the box is outside the image.)
-  const lower = (x: number, y: number): boolean => x < 0 || y < 0 || x >= w || y >= h || rankAt(y * w + x) < r;
+  const lower = (x: number, y: number): boolean => x < 0 || y < 0 || x >= w || y >= h || ranks[y * w + x] < r;
   const edge: number[] = [];
   for (let i = 0; i < shape.length; i++) {
-    if (!shape[i] || rankAt(i) === r) continue;
+    if (!shape[i] || ranks[i] === r) continue;
     const x = i % w;
     const y = (i - x) / w;
     if (lower(x - 1, y) || lower(x + 1, y) || lower(x, y - 1) || lower(x, y + 1)) edge.push(i);
@@ -281,15 +323,18 @@ function stackedShape(index: Uint8Array, width: number, x0: number, y0: number, 
   return shape;
 }
 
-/** The stacked layers of an indexed image, bottom first. */
-export function traceLayers(index: Uint8Array, width: number, height: number, colours: number, fidelity: Fidelity): TracedLayer[] {
+/**
+ * The stacked layers of an indexed image, bottom first; with `minWidth`, only up to the first
+ * layer thinner than that (`TracedLayer.thinnest`), for a caller that rejects such a tracing.
+ */
+export function traceLayers(index: Uint8Array, width: number, height: number, colours: number, fidelity: Fidelity, minWidth = 0): TracedLayer[] {
   const tracer = loadVtracer();
   const order = stackOrder(index, colours);
   const rank = new Int16Array(colours).fill(-1);
   order.forEach((j, r) => (rank[j] = r));
   const bounds = layerBounds(index, width, height, rank, order.length, fidelity);
   const layers: TracedLayer[] = [];
-  order.forEach((colour, r) => {
+  for (const [r, colour] of order.entries()) {
     // Binary mode traces the dark pixels: this colour and every colour stacked above it. Pixel
     // outlines meet exactly on pixel edges, where nothing is anti-aliased: they need no stack.
     // Only the layer's bounding box (and a pixel around it) goes to the tracer: most colours
@@ -301,13 +346,10 @@ export function traceLayers(index: Uint8Array, width: number, height: number, co
     const w = x1 - x0 + 1;
     const h = y1 - y0 + 1;
     const shape = fidelity === 'exact' ? ownPixels(index, width, x0, y0, w, h, colour) : stackedShape(index, width, x0, y0, w, h, rank, r);
-    const rgba = Buffer.alloc(w * h * 4, 255);
-    for (let i = 0; i < shape.length; i++) {
-      if (!shape[i]) continue;
-      rgba[4 * i] = 0;
-      rgba[4 * i + 1] = 0;
-      rgba[4 * i + 2] = 0;
-    }
+    // White, and the shape black (opaque either way), four bytes a pixel written as one.
+    const rgba = Buffer.alloc(w * h * 4);
+    const words = new Uint32Array(rgba.buffer, rgba.byteOffset, w * h);
+    for (let i = 0; i < shape.length; i++) words[i] = shape[i] ? OPAQUE_BLACK : OPAQUE_WHITE;
     const svg = tracer.vectorizeRawSync(rgba, { width: w, height: h }, CONFIG[fidelity]);
     const kept: string[] = [];
     let thinnest = Infinity;
@@ -324,6 +366,7 @@ export function traceLayers(index: Uint8Array, width: number, height: number, co
       }
     }
     if (kept.length > 0) layers.push({ colour, d: kept.join(''), subpaths: kept.length, thinnest });
-  });
+    if (thinnest < minWidth) break;
+  }
   return layers;
 }

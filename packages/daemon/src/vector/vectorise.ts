@@ -2,7 +2,7 @@ import type { Image8 } from '../image/image8';
 import { runInLanes, startLanes } from './lanes';
 import { ColourBins, fitPalette, type PaletteColour, type PalettePoint } from './palette';
 import type { Fidelity } from './trace';
-import { loadVectorLibraries, ORIGINAL_LIMIT, prepare, QUANTISED_LIMIT, quantisationError, type FinishTask, type Prepared, type SeparateTask, type Traced, type TraceTask, type VectorStats } from './trace-image';
+import { loadVectorLibraries, ORIGINAL_LIMIT, prepare, QUANTISED_LIMIT, quantisationError, type Prepared, type SeparateTask, type Traced, type TraceTask, type VectorStats } from './trace-image';
 
 export { ORIGINAL_BOUND, type VectorStats } from './trace-image';
 
@@ -84,16 +84,17 @@ async function traceGroup(group: readonly Prepared[], lanes: LaneChoice): Promis
   // No tracing can come closer to the image than its quantised raster: if that is too far
   // already, the palette must grow, and tracing it first would be wasted.
   const colourful = group.every((prepared) => quantisationError(prepared, iconPalette) <= ORIGINAL_LIMIT);
-  const tasks = (palette: PaletteColour[], finish: boolean, fidelities: (i: number) => Fidelity[] | Error) =>
+  const tasks = (palette: PaletteColour[], fidelities: (i: number) => Fidelity[] | Error) =>
     group.map((prepared, i): TraceTask | Error => {
       const chosen = fidelities(i);
-      return chosen instanceof Error ? chosen : { op: 'trace', prepared, palette, fidelities: chosen, finish };
+      return chosen instanceof Error ? chosen : { op: 'trace', prepared, palette, fidelities: chosen };
     });
-  const first = colourful ? (await runInLanes(tasks(iconPalette, false, () => BOTH), lanes)).results : undefined;
+  // Finished (svgo, measured as written) in the same pass: the icon palette is usually final,
+  // and measuring before svgo as well would render every image twice.
+  const first = colourful ? await runInLanes(tasks(iconPalette, () => BOTH), lanes) : undefined;
   // An image that failed to trace fails again with more colours: it does not make the palette grow.
-  if (first && first.every((t) => t instanceof Error || t.stats.errorOriginal <= ORIGINAL_LIMIT)) {
-    const finishing = first.map((t, i): FinishTask | Error => (t instanceof Error ? t : { op: 'finish', prepared: group[i], traced: t }));
-    return { palette: iconPalette, ...(await runInLanes(finishing, lanes)) };
+  if (first && first.results.every((t) => t instanceof Error || t.stats.errorOriginal <= ORIGINAL_LIMIT)) {
+    return { palette: iconPalette, ...first };
   }
 
   let palette = iconPalette;
@@ -104,8 +105,8 @@ async function traceGroup(group: readonly Prepared[], lanes: LaneChoice): Promis
     palette = grown;
     if (group.every((prepared) => quantisationError(prepared, palette) <= ORIGINAL_LIMIT)) break;
   }
-  const again = tasks(palette, true, (i) => {
-    const before = first?.[i];
+  const again = tasks(palette, (i) => {
+    const before = first?.results[i];
     if (before instanceof Error) return before;
     const curvesFailed = before !== undefined && (before.stats.fidelity === 'exact' || before.stats.errorQuantised > QUANTISED_LIMIT);
     return curvesFailed ? ['exact'] : BOTH;

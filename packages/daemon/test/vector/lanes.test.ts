@@ -49,7 +49,7 @@ describe('trace lanes', () => {
     const palette = fitPalette([{ lab: [0.5, 0, 0], weight: 1 }, { lab: [0.9, 0.05, 0], weight: 1 }], { targetError: 0, maxColours: 2 }).colours;
     // assignColours refuses palettes of 255 colours or more (255 marks transparent pixels).
     const tooMany = Array.from({ length: 255 }, () => palette[0]);
-    const tasks: Array<TraceTask | Error> = images.map((prepared, i) => ({ op: 'trace', prepared, palette: i % 3 === 1 ? tooMany : palette, fidelities: ['exact'], finish: true }));
+    const tasks: Array<TraceTask | Error> = images.map((prepared, i) => ({ op: 'trace', prepared, palette: i % 3 === 1 ? tooMany : palette, fidelities: ['exact'] }));
     tasks.push(new Error('passed through'));
     const { results: traced, lanes } = await runInLanes(tasks, { lanes: 2, checkpoint: async () => undefined });
     expect(lanes, NOT_BUILT).toBe(2);
@@ -64,7 +64,7 @@ describe('trace lanes', () => {
   it('reject with the error of a checkpoint that throws (a cancel), this thread taking no image after it', async () => {
     const images = noisySet(7).map(prepare);
     const palette = fitPalette([{ lab: [0.5, 0, 0], weight: 1 }], { targetError: 0, maxColours: 1 }).colours;
-    const tasks: TraceTask[] = Array.from({ length: 40 }, (_, i) => ({ op: 'trace', prepared: images[i % images.length], palette, fidelities: ['smooth', 'exact'], finish: true }));
+    const tasks: TraceTask[] = Array.from({ length: 40 }, (_, i) => ({ op: 'trace', prepared: images[i % images.length], palette, fidelities: ['smooth', 'exact'] }));
     let turns = 0;
     const cancelled = new Error('job x was cancelled');
     const run = runInLanes(tasks, {

@@ -27,7 +27,7 @@ describe('tracing one image', () => {
       const palette = paletteOf(prepare(image), 16);
       // Measured at every step, then finished: the reference.
       const reference = await finishImage(prepare(image), traceImage(prepare(image), palette));
-      const task = await runImageTask({ op: 'trace', prepared: prepare(image), palette, fidelities: ['smooth', 'exact'], finish: true });
+      const task = await runImageTask({ op: 'trace', prepared: prepare(image), palette, fidelities: ['smooth', 'exact'] });
       expect(task.svg, `seed ${seed}`).toBe(reference.svg);
       expect(task.stats).toEqual(reference.stats);
       // The numbers are those of the SVG as written, rendered independently.

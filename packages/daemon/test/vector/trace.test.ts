@@ -154,6 +154,22 @@ describe('traceLayers path data', () => {
     expect(traceLayers(index, W, W, palette.length, 'exact')[0].thinnest).toBe(2);
     expect(layers[0].d).toMatch(/^M[\d LZM]+$/);
   });
+  it('stops at the first layer thinner than minWidth, which the caller rejects', () => {
+    // Apart, on nothing: an 8x8 blue block, a one-pixel red line of 20 px, a 4x4 yellow block:
+    // stacked blue, red, yellow.
+    const index = new Uint8Array(W * W).fill(TRANSPARENT);
+    for (let y = 2; y < 10; y++) for (let x = 2; x < 10; x++) index[y * W + x] = 0;
+    for (let x = 4; x < 24; x++) index[14 * W + x] = 1;
+    for (let y = 20; y < 24; y++) for (let x = 20; x < 24; x++) index[y * W + x] = 2;
+    const all = traceLayers(index, W, W, palette.length, 'exact');
+    expect(all.map((l) => [l.colour, l.thinnest])).toEqual([
+      [0, 8],
+      [1, 1],
+      [2, 4],
+    ]);
+    expect(traceLayers(index, W, W, palette.length, 'exact', 1.5).map((l) => l.colour)).toEqual([0, 1]);
+    expect(traceLayers(index, W, W, palette.length, 'exact', 1)).toEqual(all);
+  });
 });
 
 describe('renderSvg', () => {
