@@ -5,6 +5,7 @@ import { quantile, summarize } from '../measure/stats';
 import { OPTION_VARIANTS } from '../plan';
 import type { BenchResults, ModelResults } from '../results';
 import type { ScalingPoint } from '../scenarios/scaling';
+import type { VectorImageStats } from '../scenarios/vector';
 import { MAX_BATCH_IMAGES } from '../../src/engine/batch-size';
 import { planChunks } from '../../src/pipeline/generate';
 import { callMedian, hasCpuTimes, memoryGrowth, plainSpeedup, chunkedPoints, defaultBatchingPoints, daemonShares, inProcessShares, inversionMedians, jsProfile, perTarget, warmSetMedian, warmSets } from './derive';
@@ -180,11 +181,14 @@ export function resultTables(results: BenchResults, plotFile: string): string {
       }),
     ),
     '### Vector output',
-    'After a warm 4-target set (plus its reference) of the default model, in the same process: `vectoriseSet` as `--format both --background transparent` ' +
-      'runs it (background separation, one palette, tracing on the trace lanes, svgo, the render-back check), warm too: after four untimed runs ' +
-      '(runs before 2026-12-05 timed it from its second run on). *clean 128 px icons*: four icons of the procedural renderer ' +
-      'the default model is trained on, drawn at 128 px, a stand-in for a model whose outputs are flat-coloured. ms: median [min–max] over the runs; ' +
-      'per icon: median [min–max] over every icon of every run; errors: mean absolute error per channel of the SVG rendered back (of 255), the largest.',
+    'The default model\'s set (4 targets and the reference), on one engine in one process, as `styleset generate` runs it: the job as PNGs, then the same job ' +
+      'with `--format both --background transparent` (each image separated from its background as it is decoded, then one palette, tracing on the trace lanes, ' +
+      'svgo and the render-back check once the last is in), pairs timed after three untimed ones. *first vector job*: the engine\'s first, after a warm PNG job ' +
+      '(the libraries and trace lanes start with it, and its code runs cold). *one process*: the README\'s command, `styleset generate` start to exit, ' +
+      'the derived models cached, PNG and vector output alternating. *clean 128 px icons*: four icons of the procedural renderer the default model is trained on, ' +
+      'drawn at 128 px, vectorised alone (no set), a stand-in for a model whose outputs are flat-coloured. ms: median [min–max] over the runs; per icon: ' +
+      'median [min–max] over every icon of every run; errors: mean absolute error per channel of the SVG rendered back (of 255), the largest. ' +
+      '(Runs before 2026-12-05 evening timed `vectoriseSet` on the finished set\'s PNGs instead, separation included, in the lanes.)',
     vectorTable(models),
     '### Operator profile',
     'ONNX Runtime\'s profiler (`enableProfiling`) on the rewritten U-Net, same batch: exclusive kernel time per operator type (an `If`\'s ' +
@@ -197,36 +201,41 @@ export function resultTables(results: BenchResults, plotFile: string): string {
 }
 
 function vectorTable(models: readonly ModelResults[]): string {
-  const rows = models.flatMap((m) => {
+  const timeRows: string[][] = [];
+  const imageRows: string[][] = [];
+  for (const m of models) {
     const v = m.vector?.result;
-    if (!v) return [];
-    const row = (what: string, runs: typeof v.model, setMs?: number) => {
-      const images = runs.flatMap((r) => r.images);
-      const vectorMs = runs.map((r) => r.vectorMs);
-      return [
-        `${m.model.id}: ${what}`,
-        String(images[0]?.width ?? ''),
-        setMs === undefined ? '–' : spread(runs.map((r) => r.setMs)),
-        spread(vectorMs),
-        setMs === undefined ? '–' : percent(median(vectorMs) / setMs),
-        spread(images.map((im) => im.paths), String),
-        spread(images.map((im) => im.subpaths), String),
-        spread(images.map((im) => im.bytes / 1024), (kb) => kb.toFixed(1)),
-        [...new Set(images.map((im) => im.fidelity))].join(', '),
-        Math.max(...images.map((im) => im.errorQuantised)).toFixed(1),
-        Math.max(...images.map((im) => im.errorOriginal)).toFixed(1),
-        `${images.filter((im) => im.separated).length}/${images.length}`,
-      ];
-    };
+    if (!v) continue;
+    const added = (png: number, vector: number) => `+${ms(vector - png)} (${percent(vector / png - 1)})`;
+    const pngMs = median(v.model.map((r) => r.pngMs));
     const setMs = median(v.model.map((r) => r.setMs));
-    return [row("the model's sets", v.model, setMs), row('clean 128 px icons', v.clean)];
-  });
-  if (rows.length === 0) return 'Not measured in this run.';
-  const first = models.find((m) => m.vector)?.vector?.result.firstVectorMs;
+    const decoding = median(v.model.map((r) => r.decodingMs - r.pngDecodingMs));
+    timeRows.push([`${m.model.id}: warm engine`, spread(v.model.map((r) => r.pngMs)), spread(v.model.map((r) => r.setMs)), added(pngMs, setMs), spread(v.model.map((r) => r.svgMs)), `+${ms(decoding)}`]);
+    timeRows.push([`${m.model.id}: first vector job`, ms(v.first.pngMs), ms(v.first.setMs), added(v.first.pngMs, v.first.setMs), ms(v.first.svgMs), '–']);
+    const cli = (format: 'png' | 'both') => v.cli.filter((r) => r.format === format).map((r) => r.wallMs);
+    if (v.cli.length > 0) {
+      const cliSvg = v.cli.filter((r) => r.format === 'both').map((r) => r.timings.vectorMs);
+      timeRows.push([`${m.model.id}: one process`, spread(cli('png')), spread(cli('both')), added(median(cli('png')), median(cli('both'))), spread(cliSvg), '–']);
+    }
+    timeRows.push([`${m.model.id}: clean 128 px icons`, '–', '–', '–', spread(v.clean.map((r) => r.vectorMs)), '–']);
+    const row = (what: string, images: VectorImageStats[]) => [
+      `${m.model.id}: ${what}`,
+      String(images[0]?.width ?? ''),
+      spread(images.map((im) => im.paths), String),
+      spread(images.map((im) => im.subpaths), String),
+      spread(images.map((im) => im.bytes / 1024), (kb) => kb.toFixed(1)),
+      [...new Set(images.map((im) => im.fidelity))].join(', '),
+      Math.max(...images.map((im) => im.errorQuantised)).toFixed(1),
+      Math.max(...images.map((im) => im.errorOriginal)).toFixed(1),
+      `${images.filter((im) => im.separated).length}/${images.length}`,
+    ];
+    imageRows.push(row("the model's sets", v.model.flatMap((r) => r.images)), row('clean 128 px icons', v.clean.flatMap((r) => r.images)));
+  }
+  if (timeRows.length === 0) return 'Not measured in this run.';
   const alone = models.flatMap((m) => (m.vector?.separately ? [`${m.model.id}: measured alone by \`${m.vector.separately.command}\`, started ${m.vector.separately.startedAt}.`] : []));
   return [
-    table(['images', 'px', 'set ms', 'vectorise ms', 'added', 'paths', 'subpaths', 'KB', 'fidelity', 'max error vs quantised', 'max error vs PNG', 'separated'], rows),
-    first === undefined ? '' : `The first vectorising in a process took ${ms(first)} ms (svgo's import included; the CLI imports it while the set is generated).`,
+    table(['run', 'PNG ms', 'vector output ms', 'added', 'SVGs after the last image, ms', 'decoding (separation), ms'], timeRows),
+    table(['images', 'px', 'paths', 'subpaths', 'KB', 'fidelity', 'max error vs quantised', 'max error vs PNG', 'separated'], imageRows),
     ...alone,
   ].join('\n\n');
 }

@@ -58,18 +58,24 @@ function vectorChecks(def: ModelResults): TargetCheck[] {
   const share = `vectorising a 4-icon set adds <= ${percent(MAX_VECTOR_SHARE)} to its wall time`;
   const size = `SVG <= ${MAX_SVG_BYTES / 1024} KB per 128 px icon`;
   if (!v) return [{ target: share, measured: 'not measured in this run' }, { target: size, measured: 'not measured in this run' }];
+  const pngMs = median(v.model.map((r) => r.pngMs));
   const setMs = median(v.model.map((r) => r.setMs));
-  const modelMs = median(v.model.map((r) => r.vectorMs));
-  // The stand-in's 4 icons against the model's set of 4 targets plus the reference: a conservative ratio.
-  const cleanMs = median(v.clean.map((r) => r.vectorMs));
+  const cli = (format: 'png' | 'both') => median(v.cli.filter((r) => r.format === format).map((r) => r.wallMs));
+  const modelBytes = Math.max(...v.model.flatMap((r) => r.images.map((im) => im.bytes)));
   const cleanBytes = Math.max(...v.clean.flatMap((r) => r.images.map((im) => im.bytes)));
   return [
     {
-      target: `${share} (default model's set; clean 128 px icons)`,
-      measured: `default model: ${seconds(modelMs)} s on a ${seconds(setMs)} s set (+${percent(modelMs / setMs)}); clean 128 px icons: ${seconds(cleanMs)} s (${percent(cleanMs / setMs)} of that set)`,
-      met: Math.max(modelMs, cleanMs) <= MAX_VECTOR_SHARE * setMs,
+      target: `${share} (default model's set, warm engine)`,
+      measured:
+        `${seconds(setMs)} s against ${seconds(pngMs)} s as PNGs (+${percent(setMs / pngMs - 1)})` +
+        (v.cli.length > 0 ? `; as one \`styleset generate\` process, cold: ${seconds(cli('both'))} s against ${seconds(cli('png'))} s (+${percent(cli('both') / cli('png') - 1)})` : ''),
+      met: setMs <= (1 + MAX_VECTOR_SHARE) * pngMs,
     },
-    { target: `${size} (clean 128 px icons)`, measured: `largest ${(cleanBytes / 1024).toFixed(1)} KB`, met: cleanBytes <= MAX_SVG_BYTES },
+    {
+      target: `${size} (default model's sets; clean 128 px icons)`,
+      measured: `largest ${(modelBytes / 1024).toFixed(1)} KB; ${(cleanBytes / 1024).toFixed(1)} KB`,
+      met: Math.max(modelBytes, cleanBytes) <= MAX_SVG_BYTES,
+    },
   ];
 }
 

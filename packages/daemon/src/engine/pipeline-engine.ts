@@ -7,7 +7,7 @@ import { encodePng } from '../image/png';
 import { modelCacheDir } from '../model/derived-cache';
 import type { RuntimeOptions } from '../model/runtime';
 import type { FloatTensor } from '../model/tensor';
-import { generateSet, setChunkSize, type GenerateOptions, type RunControl } from '../pipeline/generate';
+import { generateSet, setChunkSize, type GeneratedImage, type GenerateOptions, type RunControl } from '../pipeline/generate';
 import { invertImage, type Trajectory } from '../pipeline/invert';
 import { latentsToRgb, previewStrip, type LatentToRgb } from '../pipeline/latent-preview';
 import { Pipeline } from '../pipeline/pipeline';
@@ -176,20 +176,38 @@ export class PipelineEngine implements Engine {
   }
 
   private async emit(pipeline: Pipeline, options: GenerateOptions, events: EngineEvents, control: RunControl, vector?: Promise<VectorStage>): Promise<void> {
-    for await (const image of generateSet(pipeline, options, control)) {
-      const rgb = pixelsToRgb(image.pixels);
-      const meta = { index: image.index, prompt: image.prompt, seed: image.seed };
-      const shown = vector === undefined ? { image: rgb } : (await vector).add(meta, rgb);
-      await events.onResult({
-        ...meta,
-        width: rgb.width,
-        height: rgb.height,
-        png: encodePng(shown.image),
-        latents: image.latents,
-        ...('transparent' in shown && { transparent: shown.transparent }),
-        ...('warning' in shown && shown.warning !== undefined && { warning: shown.warning }),
-      });
+    // An image goes out once the one before it has; its cut-out (vector output) is made on a
+    // trace lane while the next image decodes.
+    let previous: Promise<void> = Promise.resolve();
+    try {
+      for await (const image of generateSet(pipeline, options, control)) {
+        await previous;
+        previous = this.emitOne(image, events, vector);
+        // Awaited once the next image is decoded: handled now, so that a failure meanwhile is
+        // not taken for an unhandled one (which ends the process).
+        previous.catch(() => undefined);
+      }
+    } catch (error) {
+      // A job that stops (a cancel) still lets the image in flight go out, or fail, first.
+      await previous.catch(() => undefined);
+      throw error;
     }
+    await previous;
+  }
+
+  private async emitOne(image: GeneratedImage, events: EngineEvents, vector?: Promise<VectorStage>): Promise<void> {
+    const rgb = pixelsToRgb(image.pixels);
+    const meta = { index: image.index, prompt: image.prompt, seed: image.seed };
+    const shown = vector === undefined ? { image: rgb } : await (await vector).add(meta, rgb);
+    await events.onResult({
+      ...meta,
+      width: rgb.width,
+      height: rgb.height,
+      png: encodePng(shown.image),
+      latents: image.latents,
+      ...('transparent' in shown && { transparent: shown.transparent }),
+      ...('warning' in shown && shown.warning !== undefined && { warning: shown.warning }),
+    });
   }
 
   /**

@@ -29,8 +29,8 @@ interface Kept {
 /**
  * Vector output for one job, between the decoder and the job's consumer (in the daemon, inside
  * the engine process, so that this synchronous CPU work never holds up the daemon's event loop).
- * Each image is separated from its background as it is decoded, so its PNG streams out as
- * before; the SVGs need the whole set's palette, so they are made once the last image is in.
+ * Each image is separated from its background while the next is decoded, so its PNG streams out
+ * as before; the SVGs need the whole set's palette, so they are made once the last image is in.
  * Nothing here fails the job on an image's content: an image that cannot be separated keeps its
  * background, and one that cannot be traced loses its SVG, each with a warning.
  */
@@ -58,8 +58,12 @@ export class VectorStage {
     return this.options.format !== 'png';
   }
 
-  /** The image its PNG result shows: cut out of its background when that was asked for and possible. */
-  add(meta: { index: number; prompt: string; seed: number }, image: Image8): { image: Image8; transparent?: boolean; warning?: string } {
+  /**
+   * The image its PNG result shows: cut out of its background when that was asked for and
+   * possible. The cut-out is made on a trace lane (a worker thread, where there is one), so
+   * the caller's thread goes on decoding the next image meanwhile.
+   */
+  async add(meta: { index: number; prompt: string; seed: number }, image: Image8): Promise<{ image: Image8; transparent?: boolean; warning?: string }> {
     if (this.options.background === 'keep') {
       if (this.wantsSvg) this.kept.push({ ...meta, image });
       return { image };
@@ -67,9 +71,9 @@ export class VectorStage {
     let separated: Image8 | undefined;
     let reason: string | undefined;
     try {
-      const separation = this.vector.separateBackground(image);
-      if (separation.separated) separated = separation.image;
-      else reason = separation.warning ?? 'it could not be told apart from the icon';
+      const [cut] = (await this.vector.vectoriseSet([image], { background: 'transparent', svg: false, palette: 'set' })).images;
+      if (cut.separated) separated = cut.png;
+      else reason = cut.warning ?? 'it could not be told apart from the icon';
     } catch (error) {
       reason = `separating it failed (${(error as Error).message})`;
     }

@@ -7,16 +7,21 @@ import type { LaneReply, LaneRequest } from './lane-worker';
 import { runImageTask, type ImageResult, type ImageTask } from './trace-image';
 
 /**
- * Trace lanes: a set's images traced side by side, one on the caller's thread and the others on
- * worker threads, one per further core (at most `MAX_WORKERS`). The SVGs start only once the
- * whole set is decoded (they share its palette), when the model no longer needs the cores.
+ * Trace lanes: a set's images traced side by side on worker threads, one per core (at most
+ * `MAX_WORKERS`), while the caller's thread only waits for them. The SVGs start only once the
+ * whole set is decoded (they share its palette), when the model no longer needs the cores. The
+ * caller's thread traced too until 2026-12-05, but there each image took two to four times as
+ * long as on a worker (its heap holds the model's tensors, and its code runs a set's vector work
+ * once per job), and while it traced, a daemon running the engine on its own thread answered
+ * no one.
  *
  * Every lane runs the same code on the same data, so which lane traced an image never changes
  * its SVG. Lanes are an optimisation only: without the worker's bundle (a source checkout not
- * built since src/ changed), or with a worker that fails, the caller's thread does it all.
+ * built since src/ changed), with `lanes: 1`, or with a worker that fails, the caller's thread
+ * does it.
  */
 
-const MAX_WORKERS = 3;
+const MAX_WORKERS = 4;
 
 interface BatchHandlers {
   result(index: number, result: ImageResult | Error): void;
@@ -113,7 +118,7 @@ function workerScript(): string | undefined {
 }
 
 /** Starts the worker lanes (once per process; again for any that was lost), so that their libraries load ahead of need. */
-export function startLanes(wanted = Math.min(MAX_WORKERS, availableParallelism() - 1)): Lane[] {
+export function startLanes(wanted = Math.min(MAX_WORKERS, availableParallelism())): Lane[] {
   cannotStart ||= lanes.some((lane) => lane.lost && !lane.started);
   lanes = lanes.filter((lane) => !lane.lost);
   if (lanes.length >= wanted || cannotStart) return lanes.slice(0, wanted);
@@ -132,21 +137,22 @@ export async function lanesReady(): Promise<number> {
 }
 
 export interface LaneOptions {
-  /** Lanes in all, the caller's thread included; absent: one per core (see `MAX_WORKERS`). */
+  /** Threads to trace on: 1 is the caller's own; more, or absent (one per core, see `MAX_WORKERS`), are workers. */
   lanes?: number;
   /** Awaited before each image: gives the event loop a turn, and stops the work by throwing. */
   checkpoint(): Promise<void>;
 }
 
 let batches = 0;
-/** How often the caller, its own tasks done, checks for a cancel while the other lanes finish. */
+/** How often the caller checks for a cancel while the lanes work. */
 const WAIT_TURN_MS = 20;
 
 /**
  * Runs the tasks in lanes, results in the tasks' order; an Error given as a task is passed
- * through. Every lane, this thread's too, claims the next task from one shared counter, so a
- * lane that got long images takes fewer. A task that throws becomes its Error; a checkpoint
- * that throws stops every lane before its next task and rejects with that error.
+ * through. Every lane claims the next task from one shared counter, so a lane that got long
+ * images takes fewer; this thread runs only what no lane could (none started, or one was lost).
+ * A task that throws becomes its Error; a checkpoint that throws stops every lane before its
+ * next task and rejects with that error.
  */
 export async function runInLanes<T extends ImageTask>(tasks: ReadonlyArray<T | Error>, options: LaneOptions): Promise<{ results: Array<ImageResult<T> | Error>; lanes: number }> {
   const out = [...tasks] as Array<ImageResult<T> | Error>;
@@ -167,7 +173,7 @@ export async function runInLanes<T extends ImageTask>(tasks: ReadonlyArray<T | E
     answer(k, await runImageTask(list[k]).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))), 'caller');
   };
 
-  const workers = list.length > 1 ? startLanes(options.lanes === undefined ? undefined : options.lanes - 1) : [];
+  const workers = options.lanes === 1 || list.length === 0 ? [] : startLanes(options.lanes);
   let running = workers.length;
   let allEnded: () => void = () => undefined;
   const ended = new Promise<void>((resolve) => (allEnded = resolve));
@@ -175,7 +181,7 @@ export async function runInLanes<T extends ImageTask>(tasks: ReadonlyArray<T | E
   // A lane answers task k with the result of the same op as the task it was sent.
   workers.forEach((lane, w) => lane.run(request, { result: (k, result) => answer(k, result as ImageResult<T> | Error, `worker ${w}`), ended: () => --running === 0 && allEnded() }));
   try {
-    for (let k = Atomics.add(next, 0, 1); k < list.length; k = Atomics.add(next, 0, 1)) await here(k);
+    if (workers.length === 0) for (let k = Atomics.add(next, 0, 1); k < list.length; k = Atomics.add(next, 0, 1)) await here(k);
     let waiting = true;
     void ended.then(() => (waiting = false));
     while (waiting) {

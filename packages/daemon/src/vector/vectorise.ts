@@ -20,7 +20,7 @@ export interface VectorOptions {
    * caller's event loop a turn, and stops the set by rejecting (a cancelled job).
    */
   checkpoint?: () => Promise<void>;
-  /** Threads to trace on, this one included; absent: one per core, up to 4 (see lanes.ts). */
+  /** Threads to trace on: 1 is this one; more, or absent (one per core, up to 4), are worker threads (see lanes.ts). */
   lanes?: number;
 }
 

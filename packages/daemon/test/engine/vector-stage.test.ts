@@ -23,7 +23,7 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 /** Feeds the images in a decoder's order (here not index order), then makes the SVGs. */
 async function run(options: { format: 'svg' | 'both'; background: 'keep' | 'transparent'; palette: 'set' | 'image' }, maxSvgBytes?: number): Promise<EngineVectorSet> {
   const stage = await VectorStage.open(options, { maxSvgBytes });
-  for (const index of [2, 0, 3, 1]) stage.add(meta(index), images[index]);
+  for (const index of [2, 0, 3, 1]) await stage.add(meta(index), images[index]);
   return await stage.svgs(async () => undefined);
 }
 
@@ -40,7 +40,7 @@ describe('the PNG of each image, as it is decoded', () => {
   it('has the background cut out where it can be found, and keeps it with a warning where it cannot', async () => {
     const stage = await VectorStage.open({ format: 'png', background: 'transparent', palette: 'set' });
     expect(stage.wantsSvg).toBe(false);
-    const icon = stage.add(meta(0), images[0]);
+    const icon = await stage.add(meta(0), images[0]);
     expect(icon).toMatchObject({ transparent: true });
     expect(icon.warning).toBeUndefined();
     expect(icon.image.channels).toBe(4);
@@ -49,7 +49,7 @@ describe('the PNG of each image, as it is decoded', () => {
     const centre = 4 * ((SIZE / 2) * SIZE + SIZE / 2);
     expect(icon.image.data[centre + 3]).toBe(255);
 
-    const noise = stage.add(meta(TEXTURE), images[TEXTURE]);
+    const noise = await stage.add(meta(TEXTURE), images[TEXTURE]);
     expect(noise.transparent).toBe(false);
     expect(noise.warning).toMatch(/^background kept: \S/);
     expect(noise.image).toBe(images[TEXTURE]);
@@ -57,7 +57,7 @@ describe('the PNG of each image, as it is decoded', () => {
 
   it('is the image itself when the background is kept', async () => {
     const stage = await VectorStage.open({ format: 'svg', background: 'keep', palette: 'set' });
-    expect(stage.add(meta(0), images[0])).toEqual({ image: images[0] });
+    expect(await stage.add(meta(0), images[0])).toEqual({ image: images[0] });
   });
 });
 
@@ -118,7 +118,7 @@ describe('the SVGs, once the set is in', () => {
 
   it('stop when the checkpoint throws (a cancel)', async () => {
     const stage = await VectorStage.open({ format: 'svg', background: 'keep', palette: 'set' });
-    for (const [index, image] of images.entries()) stage.add(meta(index), image);
+    for (const [index, image] of images.entries()) await stage.add(meta(index), image);
     let calls = 0;
     await expect(
       stage.svgs(async () => {
@@ -157,7 +157,7 @@ describe('an SVG that cannot come within the bound of its PNG', () => {
     // mostly partly transparent pixels, which binary SVG coverage cannot draw, even from 128 colours.
     const png = hatchedRing();
     const stage = await VectorStage.open({ format: 'both', background: 'transparent', palette: 'set' });
-    const cut = stage.add(meta(0), png);
+    const cut = await stage.add(meta(0), png);
     expect(cut.transparent).toBe(true);
     const [im] = (await stage.svgs(async () => undefined)).images;
     const svg = text(im.svg!);

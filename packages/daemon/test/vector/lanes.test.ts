@@ -11,8 +11,8 @@ import { prepare, type TraceTask } from '../../src/vector/trace-image';
 // The lanes' worker runs dist/vector-worker.js: `npm test` builds it first (see lanes.ts).
 const NOT_BUILT = 'no trace lane started: is packages/daemon/dist/vector-worker.js built and newer than every file of src/?';
 
-// Lanes that are still loading their libraries take no work (this thread does it all): the tests
-// that count lanes start theirs first.
+// Lanes that are still loading their libraries take work only once loaded: the tests that count
+// lanes start theirs first.
 beforeAll(async () => {
   startLanes(2);
   expect(await lanesReady(), NOT_BUILT).toBe(2);
@@ -74,7 +74,7 @@ describe('trace lanes', () => {
       },
     });
     await expect(run).rejects.toBe(cancelled);
-    // The caller's thread checks before each of its images: it ran at most its first three.
+    // The caller's thread checks while the lanes work (every 20 ms), and stops them at the throw.
     expect(turns).toBe(4);
   });
 
