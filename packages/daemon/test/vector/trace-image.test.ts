@@ -46,3 +46,39 @@ describe('tracing one image', () => {
     expect(measured.stats.errorOriginal).toBeGreaterThan(0);
   });
 });
+
+describe('the size budget', () => {
+  /** Two close blues in random pixels over a 128 px square: pixel outlines of thousands of specks. */
+  function speckled(): Image8 {
+    const rng = createRng(21);
+    const size = 128;
+    const data = new Uint8Array(size * size * 3);
+    for (let p = 0; p < size * size; p++) data.set(rng.next() < 0.12 ? [40, 70, 190] : [30, 60, 170], 3 * p);
+    return { width: size, height: size, channels: 3, data };
+  }
+
+  it('traces pixel outlines over 20 KB at 128 px again with lone pixels merged, within the error bound', async () => {
+    await loadVectorLibraries();
+    const image = speckled();
+    const palette = paletteOf(prepare(image), 2);
+    const plain = await finishImage(prepare(image), traceImage(prepare(image), palette, ['exact'], true));
+    expect(plain.stats.bytes).toBeGreaterThan(20 * 1024);
+    const task = await runImageTask({ op: 'trace', prepared: prepare(image), palette, fidelities: ['exact'] });
+    expect(task.stats.bytes).toBeLessThan(plain.stats.bytes / 2);
+    expect(task.stats.subpaths).toBeLessThan(plain.stats.subpaths);
+    // Merging moved pixels off their colour: further from the PNG, but within the bound, as rendered independently.
+    const error = mae(render(task.svg, 128), image);
+    expect(task.stats.errorOriginal).toBeCloseTo(error, 6);
+    expect(error).toBeGreaterThan(plain.stats.errorOriginal);
+    expect(error).toBeLessThanOrEqual(10);
+  });
+
+  it('keeps an SVG within the budget as traced', async () => {
+    await loadVectorLibraries();
+    const image = icon(3, 0);
+    const palette = paletteOf(prepare(image), 16);
+    const plain = await finishImage(prepare(image), traceImage(prepare(image), palette, ['smooth', 'exact'], true));
+    const task = await runImageTask({ op: 'trace', prepared: prepare(image), palette, fidelities: ['smooth', 'exact'] });
+    expect(task.svg).toBe(plain.svg);
+  });
+});
