@@ -150,9 +150,11 @@ function labelRegions(index: Uint8Array, width: number): { label: Int32Array; si
  * Merges every 4-connected region smaller than `minArea` pixels into the neighbouring region it
  * shares the longest border with (transparency counts as a region), smallest first, until none
  * is left. Curve fitting shrinks such specks to slivers thinner than a pixel, so they go before
- * tracing. Returns how many regions were merged.
+ * tracing. With `nearest`, a speck goes to the neighbouring colour nearest its pixels' own
+ * (OKLab) instead, the least visible change (transparency only when no neighbour has a colour).
+ * Returns how many regions were merged.
  */
-export function mergeSpecks(index: Uint8Array, width: number, height: number, minArea: number): number {
+export function mergeSpecks(index: Uint8Array, width: number, height: number, minArea: number, nearest?: { lab: Float32Array; palette: readonly PaletteColour[] }): number {
   const n = width * height;
   let merged = 0;
   for (let pass = 0; pass < 4; pass++) {
@@ -189,6 +191,7 @@ export function mergeSpecks(index: Uint8Array, width: number, height: number, mi
           longest = length;
         }
       }
+      if (nearest) target = nearestNeighbour(pixels, border, nearest.lab, nearest.palette) ?? target;
       for (const i of pixels) index[i] = target;
       merged++;
       changed = true;
@@ -196,4 +199,31 @@ export function mergeSpecks(index: Uint8Array, width: number, height: number, mi
     if (!changed) break;
   }
   return merged;
+}
+
+/** Of a region's neighbouring colours (`border`'s keys), the one nearest its pixels' mean colour; undefined if all are transparent. */
+function nearestNeighbour(pixels: readonly number[], border: ReadonlyMap<number, number>, lab: Float32Array, palette: readonly PaletteColour[]): number | undefined {
+  let l = 0;
+  let a = 0;
+  let b = 0;
+  for (const p of pixels) {
+    l += lab[3 * p];
+    a += lab[3 * p + 1];
+    b += lab[3 * p + 2];
+  }
+  l /= pixels.length;
+  a /= pixels.length;
+  b /= pixels.length;
+  let best: number | undefined;
+  let bestDistance = Infinity;
+  for (const v of [...border.keys()].sort((x, y) => x - y)) {
+    if (v === TRANSPARENT) continue;
+    const c = palette[v].lab;
+    const d = (l - c[0]) ** 2 + (a - c[1]) ** 2 + (b - c[2]) ** 2;
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = v;
+    }
+  }
+  return best;
 }

@@ -103,6 +103,8 @@ function quantisedImage(index: Uint8Array, palette: readonly PaletteColour[], li
  * reproduce every pixel. With `limit`, undefined for curves whose raster is further than that
  * from the image before its specks are merged: merging moves pixels off the colour they were
  * given (on the embedded model's sets 0 to 1.2 more error, never less), so it would stay further.
+ * With `mergeBelow`, pixel outlines too are of a raster whose specks under that many pixels took
+ * the neighbouring colour nearest their own (`traceWithinBudget`).
  */
 function quantise(prepared: Prepared, palette: readonly PaletteColour[], fidelity: Fidelity, limit = Infinity, mergeBelow = 0): Uint8Array | undefined {
   const { target, lab, drawn, flat } = prepared;
@@ -112,7 +114,7 @@ function quantise(prepared: Prepared, palette: readonly PaletteColour[], fidelit
   if (fidelity === 'exact') {
     if (mergeBelow === 0) return prepared.exact.index;
     const merged = prepared.exact.index.slice();
-    mergeSpecks(merged, target.width, target.height, mergeBelow);
+    mergeSpecks(merged, target.width, target.height, mergeBelow, { lab, palette });
     return merged;
   }
   const index = assignColours(lab, drawn, flat, target.width, target.height, palette, prepared.exact.index);
@@ -124,7 +126,7 @@ function quantise(prepared: Prepared, palette: readonly PaletteColour[], fidelit
 /**
  * Smooth curves, or pixel outlines where curves lose too much; each SVG measured by rendering it
  * back, except a sole traced one that `finishImage` measures anyway (`finishing`): nothing is
- * chosen on its numbers, and its errors are NaN until then.
+ * chosen on its numbers, and its errors are NaN until then. `mergeBelow`: see `quantise`.
  */
 export function traceImage(prepared: Prepared, palette: readonly PaletteColour[], fidelities: readonly Fidelity[] = ['smooth', 'exact'], finishing = false, mergeBelow = 0): Traced {
   const { target } = prepared;
@@ -196,9 +198,10 @@ const LONE_PIXELS = 2;
 
 /**
  * Traced and finished; pixel outlines over the size budget are traced again from the raster
- * with its lone pixels merged into their neighbours, and that SVG is kept when it is smaller and
- * still within `ORIGINAL_BOUND` of the PNG. (On the embedded model's sets: 27.4 -> 18.0 KB at
- * 8.3 -> 9.5/255; merging regions under 3 or 4 pixels went past the bound.)
+ * with its lone pixels given the neighbouring colour nearest their own, and that SVG is kept
+ * when it is smaller and still within `ORIGINAL_BOUND` of the PNG. (On the embedded model's
+ * sets: 26.8 -> 18.3 KB at 8.3 -> 8.9/255 and 28.9 -> 16.8 KB at 8.7 -> 9.5; by the longest
+ * border instead, 9.5 and 10.3/255; regions of up to 2 pixels, 9.3 and 9.9; of up to 3, 9.7 and 10.2.)
  */
 async function traceWithinBudget(prepared: Prepared, palette: readonly PaletteColour[], fidelities: readonly Fidelity[]): Promise<Traced> {
   const traced = await finishImage(prepared, traceImage(prepared, palette, fidelities, true));

@@ -6,6 +6,27 @@ import { assignColours, drawnMask, flatness, mergeSpecks, TRANSPARENT } from '..
 const colour = (rgb: [number, number, number]): PaletteColour => ({ lab: srgbToOklab(...rgb), rgb, hex: '' });
 
 describe('mergeSpecks', () => {
+  it('with nearest, merges a speck into the neighbouring colour nearest its own, not the longest border', () => {
+    // 1 1 1
+    // 1 2 1      the 2 is a lone pixel drawn in a dark red: three borders with blue (1), one with red (0)
+    // 0 0 0
+    const palette = [colour([220, 30, 30]), colour([30, 60, 200]), colour([150, 20, 20])];
+    const index = Uint8Array.from([1, 1, 1, 1, 2, 1, 0, 0, 0]);
+    const lab = new Float32Array(27);
+    index.forEach((v, p) => lab.set(palette[v].lab, 3 * p));
+    const byBorder = index.slice();
+    mergeSpecks(byBorder, 3, 3, 2);
+    expect(byBorder[4]).toBe(1);
+    const byColour = index.slice();
+    expect(mergeSpecks(byColour, 3, 3, 2, { lab, palette })).toBe(1);
+    expect(Array.from(byColour)).toEqual([1, 1, 1, 1, 0, 1, 0, 0, 0]);
+    // With only transparency around, a speck goes transparent.
+    const alone = new Uint8Array(9).fill(TRANSPARENT);
+    alone[4] = 2;
+    mergeSpecks(alone, 3, 3, 2, { lab, palette });
+    expect(alone[4]).toBe(TRANSPARENT);
+  });
+
   it('merges regions under the minimum into the neighbour with the longest shared border (hand-worked grid)', () => {
     // 0 0 0 0 0
     // 0 1 0 2 2
