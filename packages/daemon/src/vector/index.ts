@@ -14,7 +14,6 @@ export {
   type VectorStats,
 } from './vectorise';
 export { lanesReady } from './lanes';
-export { separateBackground, type Separation } from './separate';
 export { meanAbsoluteError } from './compare';
 export { renderSvg } from './render';
 export type { PaletteColour } from './palette';
