@@ -203,27 +203,9 @@ export function mergeSpecks(index: Uint8Array, width: number, height: number, mi
 
 /** Of a region's neighbouring colours (`border`'s keys), the one nearest its pixels' mean colour; undefined if all are transparent. */
 function nearestNeighbour(pixels: readonly number[], border: ReadonlyMap<number, number>, lab: Float32Array, palette: readonly PaletteColour[]): number | undefined {
-  let l = 0;
-  let a = 0;
-  let b = 0;
-  for (const p of pixels) {
-    l += lab[3 * p];
-    a += lab[3 * p + 1];
-    b += lab[3 * p + 2];
-  }
-  l /= pixels.length;
-  a /= pixels.length;
-  b /= pixels.length;
-  let best: number | undefined;
-  let bestDistance = Infinity;
-  for (const v of [...border.keys()].sort((x, y) => x - y)) {
-    if (v === TRANSPARENT) continue;
-    const c = palette[v].lab;
-    const d = (l - c[0]) ** 2 + (a - c[1]) ** 2 + (b - c[2]) ** 2;
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = v;
-    }
-  }
-  return best;
+  const allowed = new Set([...border.keys()].filter((v) => v !== TRANSPARENT));
+  if (allowed.size === 0) return undefined;
+  const mean = new Float32Array(3);
+  for (const p of pixels) for (let c = 0; c < 3; c++) mean[c] += lab[3 * p + c] / pixels.length;
+  return nearestColour(mean, 0, palette, allowed);
 }
