@@ -173,7 +173,8 @@ export async function runInLanes<T extends ImageTask>(tasks: ReadonlyArray<T | E
     answer(k, await runImageTask(list[k]).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))), 'caller');
   };
 
-  const workers = options.lanes === 1 || list.length === 0 ? [] : startLanes(options.lanes);
+  // No more lanes than tasks: each lane is sent the whole batch (a copy of its images).
+  const workers = options.lanes === 1 || list.length === 0 ? [] : startLanes(options.lanes).slice(0, list.length);
   let running = workers.length;
   let allEnded: () => void = () => undefined;
   const ended = new Promise<void>((resolve) => (allEnded = resolve));
