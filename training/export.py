@@ -81,27 +81,12 @@ def vae_config(vae, scaling_factor):
     }
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--ckpt", default="training/runs/unet/ckpt.pt")
-    p.add_argument("--out", default="packages/daemon/models/default")
-    p.add_argument("--vae", help="the VAE checkpoint (default: the one the U-Net was trained on)")
-    p.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
-    args = p.parse_args()
-
-    ck = torch.load(args.ckpt)
-    out = args.out
-    # A previous export's files must not survive next to this one's.
-    for part in PARTS:
-        shutil.rmtree(os.path.join(out, part), ignore_errors=True)
-    if not os.path.exists(os.path.join(out, "LICENSES")):
-        shutil.copytree(LICENSES, os.path.join(out, "LICENSES"))
-    unet, text_encoder = load_trained(ck, args.raw)
-    tokenizer = ClipTokenizer(ck["merges"])
-    vae = torch.load(args.vae or ck["vae_path"])
-    ucfg = ck["unet_config"]
+def export_graphs(out, unet, text_encoder, encoder, decoder, tokenizer):
+    """The four ONNX graphs under out/<part>/model.onnx; returns the U-Net's. import_onnx.py
+    exports through this too, so its name map is the shipped graphs' own."""
+    ucfg = unet.config
     latent = ucfg["sample_size"]
-
+    latent_channels = ucfg["in_channels"]
     b = 2
     unet_onnx = export(
         unet,
@@ -129,10 +114,9 @@ def main():
         ["last_hidden_state", "pooler_output"],
         {"input_ids": {0: "batch_size", 1: "sequence_length"}, "last_hidden_state": {0: "batch_size", 1: "sequence_length"}, "pooler_output": {0: "batch_size"}},
     )
-    encoder, decoder = load_vae(vae)
     export(
         decoder,
-        (torch.randn(b, vae["latent_channels"], latent, latent),),
+        (torch.randn(b, latent_channels, latent, latent),),
         f"{out}/vae_decoder/model.onnx",
         ["latent_sample"],
         ["sample"],
@@ -146,6 +130,31 @@ def main():
         ["latent_sample"],
         {"sample": {0: "batch_size", 2: "height", 3: "width"}, "latent_sample": {0: "batch_size", 2: "height", 3: "width"}},
     )
+
+    return unet_onnx
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ckpt", default="training/runs/unet/ckpt.pt")
+    p.add_argument("--out", default="packages/daemon/models/default")
+    p.add_argument("--vae", help="the VAE checkpoint (default: the one the U-Net was trained on)")
+    p.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
+    args = p.parse_args()
+
+    ck = torch.load(args.ckpt)
+    out = args.out
+    # A previous export's files must not survive next to this one's.
+    for part in PARTS:
+        shutil.rmtree(os.path.join(out, part), ignore_errors=True)
+    if not os.path.exists(os.path.join(out, "LICENSES")):
+        shutil.copytree(LICENSES, os.path.join(out, "LICENSES"))
+    unet, text_encoder = load_trained(ck, args.raw)
+    tokenizer = ClipTokenizer(ck["merges"])
+    vae = torch.load(args.vae or ck["vae_path"])
+    ucfg = ck["unet_config"]
+    encoder, decoder = load_vae(vae)
+    unet_onnx = export_graphs(out, unet, text_encoder, encoder, decoder, tokenizer)
 
     tcfg = ck["text_config"]
     write_json(
