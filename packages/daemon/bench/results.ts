@@ -32,11 +32,20 @@ export interface ModelResults {
   inversion: Array<Measured<'inversion'>>;
   daemon: Measured<'daemon'>;
   /** Vector output after warm sets (the default model only; absent in runs before it existed). */
-  vector?: Measured<'vector'> & { /** When measured by `--only vector` alone: its command and start. */ separately?: { command: string; startedAt: string } };
+  vector?: Measured<'vector'> & { /** When measured by `--only vector` alone: its command and start. */ separately?: SeparateRun };
   /** Plain generation against the export as it is (absent in runs before it existed). */
   plainVsExport?: PlainVsExport;
   /** The default batch size's memory estimate for this model (absent in runs before it existed). */
   memoryEstimate?: MemoryEstimate;
+}
+
+/** A scenario rerun alone (`npm run bench -- --only ...`): its command, start, and the CPU it ran
+ * on, which can differ from the page's machine (machines here are not always the same CPU). */
+export interface SeparateRun {
+  command: string;
+  startedAt: string;
+  /** Absent in runs before it was recorded. */
+  cpu?: string;
 }
 
 /** engine/batch-size.ts's estimate of one U-Net row, at the model's native size. */
@@ -44,7 +53,7 @@ export interface MemoryEstimate {
   rowBytes: number;
   rowsPerImage: number;
   /** When computed by `--only memory-estimate` against an earlier run's peaks: its command and start. */
-  separately?: { command: string; startedAt: string };
+  separately?: SeparateRun;
 }
 
 /** U-Net calls of the export and of the rewrite with sharing off, one process each, alternating. */
@@ -53,7 +62,7 @@ export interface PlainVsExport {
   export: Array<Measured<'calls'>>;
   plain: Array<Measured<'calls'>>;
   /** When measured by a run of this scenario alone (`--only plain-vs-export`): its command and start. */
-  separately?: { command: string; startedAt: string };
+  separately?: SeparateRun;
 }
 
 /** Scenarios that need no model. */

@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultModel, generateTinyModels, type BenchModel } from './models';
 import { planFor } from './plan';
@@ -48,7 +48,7 @@ export async function runSeparately(run: SeparateRun): Promise<void> {
     for (const model of chosen) {
       const entry = results.models.find((m) => m.model.id === model.id);
       if (!entry) throw new Error(`${run.json} has no results for ${model.id}: run the full benchmark on it first`);
-      const separately = { command: run.command, startedAt };
+      const separately = { command: run.command, startedAt, cpu: cpus()[0]?.model.trim() };
       if (run.scenario === 'memory-estimate') {
         entry.memoryEstimate = { ...(await memoryEstimate(model)), separately };
         continue;

@@ -3,7 +3,7 @@ import { IDLE_SHARE, describe, type OtherWork } from '../measure/contention';
 import type { JsCategory } from '../measure/js-profile';
 import { quantile, summarize } from '../measure/stats';
 import { OPTION_VARIANTS } from '../plan';
-import type { BenchResults, ModelResults } from '../results';
+import type { BenchResults, ModelResults, SeparateRun } from '../results';
 import type { ScalingPoint } from '../scenarios/scaling';
 import type { VectorImageStats } from '../scenarios/vector';
 import { MAX_BATCH_IMAGES } from '../../src/engine/batch-size';
@@ -232,7 +232,7 @@ function vectorTable(models: readonly ModelResults[]): string {
     imageRows.push(row("the model's sets", v.model.flatMap((r) => r.images)), row('clean 128 px icons', v.clean.flatMap((r) => r.images)));
   }
   if (timeRows.length === 0) return 'Not measured in this run.';
-  const alone = models.flatMap((m) => (m.vector?.separately ? [`${m.model.id}: measured alone by \`${m.vector.separately.command}\`, started ${m.vector.separately.startedAt}.`] : []));
+  const alone = models.flatMap((m) => (m.vector?.separately ? [`${m.model.id}: ${measuredAlone(m.vector.separately)}.`] : []));
   return [
     table(['run', 'PNG ms', 'vector output ms', 'added', 'SVGs after the last image, ms', 'decoding (separation), ms'], timeRows),
     table(['images', 'px', 'paths', 'subpaths', 'KB', 'fidelity', 'max error vs quantised', 'max error vs PNG', 'separated'], imageRows),
@@ -300,13 +300,18 @@ function memorySection(models: readonly ModelResults[]): string[] {
   ];
 }
 
+/** Where a scenario was rerun alone, the CPU is named: the page's Machine line is the full run's. */
+function measuredAlone(run: SeparateRun): string {
+  return `measured alone by \`${run.command}\`, started ${run.startedAt}${run.cpu ? `, on ${run.cpu}` : ''}`;
+}
+
 /** Plain generation's fused attention against the export as it is (a section only where measured). */
 function plainVsExportSection(models: readonly ModelResults[]): string[] {
   const measured = models.flatMap((m) => (m.plainVsExport ? [{ m, p: m.plainVsExport }] : []));
   if (measured.length === 0) return [];
   const when = measured
     .filter(({ p }) => p.separately)
-    .map(({ m, p }) => `${m.model.id}: measured alone by \`${p.separately!.command}\`, started ${p.separately!.startedAt}`);
+    .map(({ m, p }) => `${m.model.id}: ${measuredAlone(p.separately!)}`);
   return [
     '### Plain generation: fused attention against the export',
     'One U-Net call on the batch of a guided set of n images (2n rows). *export*: the U-Net as exported, whose self-attention is unfused ' +
