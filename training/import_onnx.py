@@ -33,11 +33,8 @@ import style  # noqa: E402
 from export import export_graphs  # noqa: E402
 from model import CLIPTextModel, UNet2DConditionModel, VaeDecoder, VaeEncoder  # noqa: E402
 from tokenizer import ClipTokenizer  # noqa: E402
-from train import file_digest  # noqa: E402
+from train import TEXT_CONFIG, file_digest  # noqa: E402
 from train_vae import save_checkpoint  # noqa: E402
-
-GRAPHS = ("unet", "text_encoder", "vae_decoder", "vae_encoder")
-
 
 def read_json(path):
     with open(path) as f:
@@ -105,19 +102,24 @@ def load_from(module, mapping, shipped, where):
 
 
 def build(model_dir):
+    """Freshly built modules for the folder's configs, by the name of the graph each exports to, and
+    the configs a checkpoint records."""
     unet_config = {k: v for k, v in read_json(f"{model_dir}/unet/config.json").items() if not k.startswith("_")}
     text_json = read_json(f"{model_dir}/text_encoder/config.json")
-    text_keys = ("hidden_size", "intermediate_size", "num_attention_heads", "num_hidden_layers", "max_position_embeddings", "hidden_act", "layer_norm_eps", "vocab_size")
-    text_config = {k: text_json[k] for k in text_keys}
+    text_config = {k: text_json[k] for k in (*TEXT_CONFIG, "vocab_size")}
     vae_json = read_json(f"{model_dir}/vae_decoder/config.json")
     channels, latent_channels = vae_json["block_out_channels"], vae_json["latent_channels"]
-    return (
-        UNet2DConditionModel(unet_config),
-        CLIPTextModel(text_config),
-        VaeEncoder(channels, latent_channels),
-        VaeDecoder(channels, latent_channels),
-        {"unet_config": unet_config, "text_config": text_config, "channels": channels, "latent_channels": latent_channels, "scaling_factor": vae_json["scaling_factor"]},
-    )
+    modules = {
+        "unet": UNet2DConditionModel(unet_config),
+        "text_encoder": CLIPTextModel(text_config),
+        "vae_encoder": VaeEncoder(channels, latent_channels),
+        "vae_decoder": VaeDecoder(channels, latent_channels),
+    }
+    return modules, {"unet_config": unet_config, "text_config": text_config, "channels": channels, "latent_channels": latent_channels, "scaling_factor": vae_json["scaling_factor"]}
+
+
+def export_modules(out, modules, tokenizer):
+    export_graphs(out, modules["unet"], modules["text_encoder"], modules["vae_encoder"], modules["vae_decoder"], tokenizer)
 
 
 def main():
@@ -134,34 +136,30 @@ def main():
         raise SystemExit(f"{args.model}/tokenizer/merges.txt is not what training/vocabulary.json's captions learn: train.py would refuse it")
 
     with tempfile.TemporaryDirectory() as tmp:
-        unet, text_encoder, encoder, decoder, meta = build(args.model)
-        modules = {"unet": unet, "text_encoder": text_encoder, "vae_encoder": encoder, "vae_decoder": decoder}
-        distinct_values(modules.values())
-        export_graphs(f"{tmp}/probe", unet, text_encoder, encoder, decoder, tokenizer)
-        maps = {part: name_map(m, initializers(f"{tmp}/probe/{part}/model.onnx")) for part, m in modules.items()}
-
-        unet, text_encoder, encoder, decoder, _ = build(args.model)
-        modules = {"unet": unet, "text_encoder": text_encoder, "vae_encoder": encoder, "vae_decoder": decoder}
+        probe, meta = build(args.model)
+        distinct_values(probe.values())
+        export_modules(f"{tmp}/probe", probe, tokenizer)
+        modules, _ = build(args.model)
         for part, m in modules.items():
             path = f"{args.model}/{part}/model.onnx"
-            load_from(m, maps[part], initializers(path), path)
+            load_from(m, name_map(probe[part], initializers(f"{tmp}/probe/{part}/model.onnx")), initializers(path), path)
 
-        export_graphs(f"{tmp}/again", unet, text_encoder, encoder, decoder, tokenizer)
-        differ = [part for part in GRAPHS if not filecmp.cmp(f"{tmp}/again/{part}/model.onnx", f"{args.model}/{part}/model.onnx", shallow=False)]
+        export_modules(f"{tmp}/again", modules, tokenizer)
+        differ = [part for part in modules if not filecmp.cmp(f"{tmp}/again/{part}/model.onnx", f"{args.model}/{part}/model.onnx", shallow=False)]
         if differ:
             raise SystemExit(f"exported again, these graphs differ from {args.model}'s: {', '.join(differ)} (another torch or onnx version than the export's?)")
 
     os.makedirs(args.out, exist_ok=True)
     vae_path = f"{args.out}/vae.pt"
-    save_checkpoint(vae_path, {"step": 0, "encoder": encoder.state_dict(), "decoder": decoder.state_dict(), "channels": meta["channels"], "latent_channels": meta["latent_channels"], "imported_from": args.model})
+    save_checkpoint(vae_path, {"step": 0, "encoder": modules["vae_encoder"].state_dict(), "decoder": modules["vae_decoder"].state_dict(), "channels": meta["channels"], "latent_channels": meta["latent_channels"], "imported_from": args.model})
     save_checkpoint(
         f"{args.out}/unet.pt",
         {
             "step": 0,
-            "unet": unet.state_dict(),
-            "text_encoder": text_encoder.state_dict(),
-            "ema_unet": unet.state_dict(),
-            "ema_text_encoder": text_encoder.state_dict(),
+            "unet": modules["unet"].state_dict(),
+            "text_encoder": modules["text_encoder"].state_dict(),
+            "ema_unet": modules["unet"].state_dict(),
+            "ema_text_encoder": modules["text_encoder"].state_dict(),
             "scaling_factor": meta["scaling_factor"],
             "merges": tokenizer.merges,
             "unet_config": meta["unet_config"],
@@ -171,7 +169,7 @@ def main():
             "imported_from": args.model,
         },
     )
-    print(f"imported {args.model} (re-exported byte for byte equal: {', '.join(GRAPHS)}) to {vae_path} and {args.out}/unet.pt")
+    print(f"imported {args.model} (re-exported byte for byte equal: {', '.join(modules)}) to {vae_path} and {args.out}/unet.pt")
 
 
 if __name__ == "__main__":
