@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { flood8 } from '../connected';
 import { TRANSPARENT } from './quantise';
+import { cubicCross, lineCross } from './path-area';
 
 /**
  * Tracing a palette-indexed image into one SVG path per colour, with vtracer (visioncortex,
@@ -162,8 +163,9 @@ function numberEnd(d: string, i: number): number {
 
 /**
  * vtracer's path data (absolute M, L, C, Z) moved by its translate, split into subpaths with
- * their area (shoelace over the points, control points included: exact for polygons and close
- * enough to tell a sliver from a shape) and bounding box. One scan over the characters: a
+ * their exact area (curves included: see path-area.ts) and the bounding box of their points,
+ * control points included (a little larger than the curve's, so a strip is never judged thicker
+ * than it is). One scan over the characters: a
  * noisy image's pixel outlines run to thousands of subpaths, and parsing them once cost more
  * than the tracing.
  */
@@ -171,16 +173,17 @@ function subpaths(d: string, tx: number, ty: number): Subpath[] {
   const out: Subpath[] = [];
   let text = '';
   const points: number[] = [];
+  // Twice the signed area of the segments read so far (path-area.ts).
+  let cross = 0;
   const flush = (): void => {
     if (points.length >= 6) {
-      let area = 0;
+      const n = points.length;
+      const area = cross + lineCross(points[n - 2], points[n - 1], points[0], points[1]);
       let minX = Infinity;
       let minY = Infinity;
       let maxX = -Infinity;
       let maxY = -Infinity;
       for (let i = 0; i < points.length; i += 2) {
-        const j = (i + 2) % points.length;
-        area += points[i] * points[j + 1] - points[j] * points[i + 1];
         minX = Math.min(minX, points[i]);
         maxX = Math.max(maxX, points[i]);
         minY = Math.min(minY, points[i + 1]);
@@ -190,6 +193,7 @@ function subpaths(d: string, tx: number, ty: number): Subpath[] {
     }
     text = '';
     points.length = 0;
+    cross = 0;
   };
   const malformed = (from: number, to: number): Error => new Error(`malformed path data from the tracer near '${d.slice(from, to)}'`);
   let command = '';
@@ -225,7 +229,12 @@ function subpaths(d: string, tx: number, ty: number): Subpath[] {
     text += roundCoordinate(moved);
     points.push(moved);
     have++;
-    if (have === (command === 'C' ? 6 : 2)) have = 0;
+    if (have === (command === 'C' ? 6 : 2)) {
+      have = 0;
+      // The group just read ends a segment from the point before it (a subpath's first point, after M, ends none).
+      const n = points.length;
+      if (n > 2) cross += command === 'C' ? cubicCross(points, n - 8) : lineCross(points[n - 4], points[n - 3], points[n - 2], points[n - 1]);
+    }
     i = end;
   }
   if (have > 0) throw malformed(groupStart, d.length);

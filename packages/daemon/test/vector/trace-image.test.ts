@@ -1,6 +1,9 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRng, randomIconSpec, renderIcon } from '../../src/icons';
-import type { Image8 } from '../../src/image/image8';
+import { DEFAULT_DECODE_LIMITS, type Image8 } from '../../src/image/image8';
+import { decodePng } from '../../src/image/png';
 import { ColourBins, fitPalette } from '../../src/vector/palette';
 import { finishImage, loadVectorLibraries, prepare, runImageTask, traceImage, type Prepared } from '../../src/vector/trace-image';
 import { mae, render } from './support';
@@ -70,6 +73,22 @@ describe('the size budget', () => {
     const error = mae(render(task.svg, 128), image);
     expect(task.stats.errorOriginal).toBeCloseTo(error, 6);
     expect(error).toBeGreaterThan(plain.stats.errorOriginal);
+    expect(error).toBeLessThanOrEqual(10);
+  });
+
+  it('traces curves over 20 KB at 128 px again as pixel outlines with lone pixels merged, when smaller and within the error bound', async () => {
+    await loadVectorLibraries();
+    // The embedded model's settings icon of the bench's set (seed 7): a mottled toothed ring.
+    const image = decodePng(await readFile(join(import.meta.dirname, 'fixtures', 'embedded-settings-seed7.png')), 'fixture', DEFAULT_DECODE_LIMITS);
+    const palette = paletteOf(prepare(image), 16);
+    const curves = await finishImage(prepare(image), traceImage(prepare(image), palette, ['smooth', 'exact'], true));
+    expect(curves.stats.fidelity).toBe('smooth');
+    expect(curves.stats.bytes).toBeGreaterThan(20 * 1024);
+    const task = await runImageTask({ op: 'trace', prepared: prepare(image), palette, fidelities: ['smooth', 'exact'] });
+    expect(task.stats.fidelity).toBe('exact');
+    expect(task.stats.bytes).toBeLessThan(curves.stats.bytes);
+    const error = mae(render(task.svg, 128), image);
+    expect(task.stats.errorOriginal).toBeCloseTo(error, 6);
     expect(error).toBeLessThanOrEqual(10);
   });
 
