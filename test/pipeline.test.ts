@@ -2,7 +2,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelInfoSchema } from '@styleset/protocol';
+import { modelInfoSchema, REFERENCE_IMAGE_DEFAULTS, resolveOptions } from '@styleset/protocol';
 import { ModelError } from '../packages/daemon/src/errors';
 import { modelDefaults, readModelLayout } from '../packages/daemon/src/model/layout';
 import { elementCount, type Feed, type FloatTensor } from '../packages/daemon/src/model/tensor';
@@ -107,7 +107,7 @@ describe('model layout', () => {
     }
   });
 
-  it("takes the StyleAligned settings a folder's styleset.json recommends, and names what is wrong in one", async () => {
+  it("takes the guidance and StyleAligned settings a folder's styleset.json recommends, and names what is wrong in one", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'recommending-model-'));
     try {
       await cp(set.models.sd1.dir, dir, { recursive: true });
@@ -116,12 +116,23 @@ describe('model layout', () => {
       const layout = await readModelLayout(dir);
       expect(layout.defaults).toEqual({ sampler: 'ddim', steps: 50, guidance: 7.5, styleAligned: { shareGroupNorm: true, sharedScoreShift: 0.69 } });
       expect(modelInfoSchema.shape.defaults.parse(modelDefaults(layout))).toEqual({ scheduler: 'ddim', steps: 50, guidance: 7.5, styleAligned: { shareGroupNorm: true, sharedScoreShift: 0.69 } });
+      await writeFile(join(dir, 'styleset.json'), JSON.stringify({ guidance: 4.5, styleAligned: { shareGroupNorm: true } }));
+      const guided = await readModelLayout(dir);
+      expect(guided.defaults).toEqual({ sampler: 'ddim', steps: 50, guidance: 4.5, referenceGuidance: 4.5, styleAligned: { shareGroupNorm: true } });
+      // Both paths take the recommended guidance, over the image path's own 10.
+      const info = { kind: 'sd1' as const, width: 64, height: 64, defaults: modelInfoSchema.shape.defaults.parse(modelDefaults(guided)) };
+      expect(resolveOptions('set', info).guidance).toBe(4.5);
+      expect(resolveOptions('reference', info).guidance).toBe(4.5);
+      expect(resolveOptions('reference', { ...info, defaults: modelDefaults(layout) }).guidance).toBe(REFERENCE_IMAGE_DEFAULTS.guidance);
+      expect(resolveOptions('set', info, { guidance: 2 }).guidance).toBe(2);
       const wrong: Array<[unknown, RegExp]> = [
         [{ styleAligned: { shareGroupNorm: 'yes' } }, /styleset\.json: styleAligned\.shareGroupNorm: .*boolean/],
         [{ styleAligned: { sharedScoreShift: 1e9 } }, /styleset\.json: styleAligned\.sharedScoreShift: /],
         [{ styleAligned: { shareAttention: false } }, /styleset\.json: styleAligned: .*shareAttention/],
         [{ styleAligned: [] }, /styleset\.json: styleAligned: /],
-        [{ sharing: {} }, /styleset\.json: unknown key "sharing"/],
+        [{ sharing: {} }, /styleset\.json: unknown key "sharing" \(expected only "guidance" or "styleAligned"\)/],
+        [{ guidance: '5' }, /styleset\.json: guidance: .*number/],
+        [{ guidance: -1 }, /styleset\.json: guidance: /],
       ];
       for (const [content, message] of wrong) {
         await writeFile(join(dir, 'styleset.json'), JSON.stringify(content));

@@ -56,7 +56,8 @@ export type ResolvedOptions = Required<Omit<JobOptions, DaemonChosen>> & Pick<Jo
 
 /**
  * Fills what a job's options leave out: the method's defaults (and PNG output), the model's own,
- * then the image-reference example's for jobs that invert an image, and the model's native size.
+ * then the image-reference example's for jobs that invert an image (with the guidance the model's
+ * folder recommends for that path, if any), and the model's native size.
  */
 export function resolveOptions(
   jobKind: JobKind,
@@ -68,7 +69,7 @@ export function resolveOptions(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as JobOptions;
   const { inversionGuidance, inversionOffset } = REFERENCE_IMAGE_DEFAULTS;
-  const { styleAligned, ...sampling } = model.defaults;
+  const { styleAligned, referenceGuidance, ...sampling } = model.defaults;
   return {
     ...STYLE_ALIGNED_DEFAULTS,
     ...VECTOR_DEFAULTS,
@@ -76,7 +77,7 @@ export function resolveOptions(
     ...styleAligned,
     inversionGuidance,
     inversionOffset,
-    ...(jobKind === 'set' ? {} : REFERENCE_IMAGE_DEFAULTS),
+    ...(jobKind === 'set' ? {} : { ...REFERENCE_IMAGE_DEFAULTS, ...(referenceGuidance !== undefined && { guidance: referenceGuidance }) }),
     width: model.width,
     height: model.height,
     ...given,

@@ -38,6 +38,11 @@ export const modelInfoSchema = z.strictObject({
     guidance: guidanceSchema,
     /** What its folder recommends for StyleAligned; on the reference-image path that path's own defaults come first. */
     styleAligned: recommendedStyleAlignedSchema.optional(),
+    /**
+     * The reference-image path's guidance, where its folder recommends one (a small model that a
+     * guidance of 10 over-saturates); else that path's own.
+     */
+    referenceGuidance: guidanceSchema.optional(),
   }),
   /** Whether its sessions are in memory, i.e. a job on it skips the `loading` phase. */
   loaded: z.boolean(),

@@ -116,6 +116,17 @@ describe('resolveOptions', () => {
     expect(resolveOptions('set', recommending, { shareGroupNorm: false, sharedScoreShift: 0 })).toMatchObject({ shareGroupNorm: false, sharedScoreShift: 0, adainValues: true });
   });
 
+  it('takes the guidance the model recommends for the reference-image path there, under what the client gave', () => {
+    const recommending: Model = { ...sd1, defaults: { ...sd1.defaults, guidance: 4, referenceGuidance: 4 } };
+    expect(resolveOptions('set', recommending).guidance).toBe(4);
+    expect(resolveOptions('reference', recommending)).toMatchObject({ guidance: 4, steps: 50, scheduler: 'ddim' });
+    expect(resolveOptions('inversion', recommending).guidance).toBe(4);
+    expect(resolveOptions('reference', recommending)).not.toHaveProperty('referenceGuidance');
+    expect(resolveOptions('reference', recommending, { guidance: 12 }).guidance).toBe(12);
+    // A distilled model's guidance is its sampler's, not a recommendation: the image path keeps its 10.
+    expect(resolveOptions('reference', lcm).guidance).toBe(REFERENCE_IMAGE_DEFAULTS.guidance);
+  });
+
   it('does not let an explicit undefined erase a default', () => {
     const resolved = resolveOptions('set', sd1, { steps: undefined, width: undefined });
     expect(resolved).toMatchObject({ steps: 50, width: 512 });

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { recommendedStyleAlignedSchema, type ModelInfo, type RecommendedStyleAligned } from '@styleset/protocol';
+import { modelInfoSchema, recommendedStyleAlignedSchema, type ModelInfo, type RecommendedStyleAligned } from '@styleset/protocol';
+import * as z from 'zod';
 import { ModelError } from '../errors';
 import type { SamplerKind } from '../scheduler/config';
 import { booleanField, numberArrayField, numberField, readJsonObject, stringField } from './json-file';
@@ -47,9 +48,9 @@ export interface ModelLayout {
   nativeHeight: number;
   /**
    * The sampler and defaults the model expects (turbo/LCM models need few steps, no guidance),
-   * and the StyleAligned settings its folder recommends (`styleset.json`), if any.
+   * with the guidance and StyleAligned settings its folder recommends (`styleset.json`), if any.
    */
-  defaults: { sampler: SamplerKind; steps: number; guidance: number; styleAligned?: RecommendedStyleAligned };
+  defaults: { sampler: SamplerKind; steps: number; guidance: number; referenceGuidance?: number; styleAligned?: RecommendedStyleAligned };
   /** SDXL: an empty negative prompt is all-zero embeddings rather than the encoded empty string. */
   forceZerosForEmptyPrompt: boolean;
 }
@@ -169,29 +170,36 @@ export async function readModelLayout(dir: string): Promise<ModelLayout> {
 export const RECOMMENDATIONS_FILE = 'styleset.json';
 
 /**
- * `styleset.json`'s `styleAligned`: the StyleAligned settings the model's sets work best with
- * (Styleset's embedded model shares GroupNorm statistics, for one). Checked as a job's options are.
+ * `styleset.json`: the guidance and StyleAligned settings the model's sets work best with (Styleset's
+ * embedded model shares GroupNorm statistics, and guides less than SD's 7.5 and the image path's
+ * 10, which over-saturate and texture a small model's surfaces). Checked as a job's options are.
  */
-async function recommendations(dir: string): Promise<Pick<ModelLayout['defaults'], 'styleAligned'>> {
+async function recommendations(dir: string): Promise<Partial<Pick<ModelLayout['defaults'], 'guidance' | 'referenceGuidance' | 'styleAligned'>>> {
   const path = join(dir, RECOMMENDATIONS_FILE);
   if (!existsSync(path)) return {};
   const file = await readJsonObject(path, "the model's recommended settings");
-  const unknown = Object.keys(file).filter((key) => key !== 'styleAligned');
-  if (unknown.length > 0) throw new ModelError(`${path}: unknown key "${unknown[0]}" (expected only "styleAligned")`);
-  if (file.styleAligned === undefined) return {};
-  const parsed = recommendedStyleAlignedSchema.safeParse(file.styleAligned);
+  const unknown = Object.keys(file).filter((key) => !RECOMMENDABLE.includes(key));
+  if (unknown.length > 0) throw new ModelError(`${path}: unknown key "${unknown[0]}" (expected only ${RECOMMENDABLE.map((key) => `"${key}"`).join(' or ')})`);
+  const parsed = recommendationsSchema.safeParse(file);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue.path.length > 0 ? `styleAligned.${issue.path.join('.')}` : 'styleAligned';
-    throw new ModelError(`${path}: ${where}: ${issue.message}`);
+    throw new ModelError(`${path}: ${issue.path.length > 0 ? issue.path.join('.') : 'the file'}: ${issue.message}`);
   }
-  return { styleAligned: parsed.data };
+  const { guidance, styleAligned } = parsed.data;
+  // One guidance for both paths: what over-saturates a model's sets does so to its reference sets.
+  return { ...(guidance !== undefined && { guidance, referenceGuidance: guidance }), ...(styleAligned !== undefined && { styleAligned }) };
 }
+
+const recommendationsSchema = z.object({
+  guidance: modelInfoSchema.shape.defaults.shape.guidance.optional(),
+  styleAligned: recommendedStyleAlignedSchema.optional(),
+});
+const RECOMMENDABLE = Object.keys(recommendationsSchema.shape);
 
 /** A model's defaults as clients see them (`ModelInfo.defaults`). */
 export function modelDefaults(layout: ModelLayout): ModelInfo['defaults'] {
-  const { sampler, steps, guidance, styleAligned } = layout.defaults;
-  return { scheduler: sampler, steps, guidance, ...(styleAligned && { styleAligned }) };
+  const { sampler, steps, guidance, referenceGuidance, styleAligned } = layout.defaults;
+  return { scheduler: sampler, steps, guidance, ...(referenceGuidance !== undefined && { referenceGuidance }), ...(styleAligned && { styleAligned }) };
 }
 
 /** SD 2.x uses OpenCLIP (hidden size 1024, plain GELU); SD 1.x uses OpenAI CLIP (768, quick GELU). */

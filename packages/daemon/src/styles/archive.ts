@@ -69,6 +69,8 @@ export interface LocalModel {
   unetSha256: string;
   width: number;
   height: number;
+  /** The reference-image path's guidance its folder recommends, if it does (`ModelInfo.defaults`). */
+  referenceGuidance?: number;
 }
 
 export interface ImportOptions {
@@ -298,7 +300,7 @@ function rebind(manifest: StyleManifest, to: LocalModel): StyleManifest {
       ...manifest.options,
       scheduler: REFERENCE_IMAGE_DEFAULTS.scheduler,
       steps: REFERENCE_IMAGE_DEFAULTS.steps,
-      guidance: REFERENCE_IMAGE_DEFAULTS.guidance,
+      guidance: to.referenceGuidance ?? REFERENCE_IMAGE_DEFAULTS.guidance,
       width: to.width,
       height: to.height,
       inversionGuidance: manifest.options.inversionGuidance ?? REFERENCE_IMAGE_DEFAULTS.inversionGuidance,

@@ -207,9 +207,14 @@ describe('a style file', () => {
     const { style: rebound, warnings } = await importInto(file, { models: [changed], reinvertOn: sdxl });
     expect(warnings).toEqual([expect.stringMatching(/made on model default \(U-Net a1a1a1a1a1a1…\); it is now bound to sdxl \(U-Net b2b2b2b2b2b2…\).*images will differ/)]);
     expect(rebound.manifest.model).toEqual({ id: 'sdxl', unetSha256: OTHER });
-    expect(rebound.manifest).toMatchObject({ kind: 'image', trajectories: [], nextIndex: 0, options: { width: 1024, height: 1024, scheduler: 'ddim', steps: REFERENCE_IMAGE_DEFAULTS.steps } });
+    expect(rebound.manifest).toMatchObject({ kind: 'image', trajectories: [], nextIndex: 0, options: { width: 1024, height: 1024, scheduler: 'ddim', steps: REFERENCE_IMAGE_DEFAULTS.steps, guidance: REFERENCE_IMAGE_DEFAULTS.guidance } });
     // The old model's trajectory did not come along.
     expect(await readdir(rebound.dir)).toEqual(['reference.png', 'style.json']);
+
+    // A model whose folder recommends a reference-image guidance gets that one.
+    const guided = { ...sdxl, id: 'guided', referenceGuidance: 4 };
+    const { style: reguided } = await importInto(file, { models: [changed], reinvertOn: guided, as: 'reguided' });
+    expect(reguided.manifest.options).toMatchObject({ guidance: 4, steps: REFERENCE_IMAGE_DEFAULTS.steps });
   });
 
   it('that is not a zip at all is refused as such', async () => {

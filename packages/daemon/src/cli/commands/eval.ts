@@ -31,7 +31,7 @@ export function registerEval(program: Command): void {
     .option('--set-size <n>', 'images per set (distinct names)', integer(2, 15), 4)
     .option('--seed <n>', 'seed of the set plan and of the first image; the same in every condition', integer(LIMITS.seed.min, LIMITS.seed.max), 1)
     .option('--steps <n>', "denoising steps for every condition (default: the model's for sets, 50 for the reference image)", parseSteps)
-    .option('--guidance <g>', "guidance for every condition (default: the model's for sets, 10 for the reference image)", parseGuidance)
+    .option('--guidance <g>', "guidance for every condition (default: the model's for sets; for the reference image 10, unless the model's styleset.json recommends one)", parseGuidance)
     .option('--examples <n>', 'sets shown in the contact sheet', integer(0, 1000), 6)
     .option('--per-name <n>', 'plain images per vocabulary name for the per-name content scores (0: skip the sweep)', integer(0, 100), 3)
     .option('--names <n>', "the vocabulary's first n names only, for a model trained on those (default: every name)", integer(2, 10_000))

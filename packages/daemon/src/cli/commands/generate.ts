@@ -78,7 +78,7 @@ export function registerGenerate(program: Command): void {
     .argument('<prompts...>', 'one prompt per image; quote prompts with spaces')
     .option('-o, --out <dir>', 'output folder for the PNGs and set.json', 'styleset-output')
     .option('--steps <n>', "denoising steps (default: the model's; 50 with --ref-image)", parseSteps)
-    .option('--guidance <g>', "classifier-free guidance; <= 1 skips the unconditional pass (default: the model's; 10 with --ref-image)", parseGuidance)
+    .option('--guidance <g>', "classifier-free guidance; <= 1 skips the unconditional pass (default: the model's, or what its styleset.json recommends (the embedded model: 4); with --ref-image 10 unless the model recommends one)", parseGuidance)
     .option('--seed <n>', 'seed of the first image; image i uses seed + i (default: random, reported)', integer(LIMITS.seed.min, LIMITS.seed.max))
     .option('--width <px>', "image width (default: the model's native size)", parseImageSide)
     .option('--height <px>', "image height (default: the model's native size)", parseImageSide)

@@ -186,7 +186,7 @@ async function findLocalModel(id: string, dataDir: string): Promise<LocalModel |
 async function localModelAt(id: string, dir: string, dataDir: string): Promise<LocalModel> {
   const layout = await readModelLayout(dir);
   const { sha256 } = await modelUnetSha256(dataDir, dir);
-  return { id, unetSha256: sha256, width: layout.nativeWidth, height: layout.nativeHeight };
+  return { id, unetSha256: sha256, width: layout.nativeWidth, height: layout.nativeHeight, referenceGuidance: layout.defaults.referenceGuidance };
 }
 
 /** --reinvert's model: --model, else the model of the style's id if there is one here. */
