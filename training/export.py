@@ -219,8 +219,10 @@ def main():
 
     # Styleset's own file (diffusers ignores it): the StyleAligned settings this model's sets agree
     # with, the reference-image path's. With the text-to-image defaults its sets stay far less alike
-    # (colour spread 0.84x plain's, against 0.42x: training/README.md).
-    write_json(f"{out}/styleset.json", {"styleAligned": {"shareGroupNorm": True, "sharedScoreShift": math.log(2)}})
+    # (colour spread 0.84x plain's, against 0.42x: training/README.md). And a guidance of 4 on both
+    # paths: SD's 7.5 (10 on the image path) over-saturates this small model into textured surfaces
+    # that take 65-119 colours to vectorise, and names fewer icons (training/README.md, stage 7).
+    write_json(f"{out}/styleset.json", {"guidance": 4, "styleAligned": {"shareGroupNorm": True, "sharedScoreShift": math.log(2)}})
 
     attn1 = [n.name for n in unet_onnx.graph.node if "/attn1/to_q/" in n.name]
     print(f"{len(attn1)} self-attention layers, e.g.:")
