@@ -22,7 +22,8 @@ const GAUSS: ReadonlyArray<readonly [number, number]> = [
  * which on a thin rounded strip is much of it.
  */
 export function cubicCross(p: ArrayLike<number>, at: number): number {
-  const [x0, y0, x1, y1, x2, y2, x3, y3] = [p[at], p[at + 1], p[at + 2], p[at + 3], p[at + 4], p[at + 5], p[at + 6], p[at + 7]];
+  // Read into locals, not destructured from a fresh array: this runs once per curve of every traced path.
+  const x0 = p[at], y0 = p[at + 1], x1 = p[at + 2], y1 = p[at + 3], x2 = p[at + 4], y2 = p[at + 5], x3 = p[at + 6], y3 = p[at + 7];
   let sum = 0;
   for (const [t, w] of GAUSS) {
     const s = 1 - t;
