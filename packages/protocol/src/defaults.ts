@@ -38,6 +38,16 @@ export const REFERENCE_IMAGE_DEFAULTS = {
   inversionOffset: 5,
 } as const satisfies JobOptions;
 
+/**
+ * The sampler of the reference-image path on a model: the example's DDIM schedule, at the guidance
+ * the model's folder recommends for that path if it names one. Jobs and a style rebound to
+ * another model (which inverts its image there) both sample with it.
+ */
+export function referenceSampling(referenceGuidance: number | undefined): Pick<Required<JobOptions>, 'scheduler' | 'steps' | 'guidance'> {
+  const { scheduler, steps, guidance } = REFERENCE_IMAGE_DEFAULTS;
+  return { scheduler, steps, guidance: referenceGuidance ?? guidance };
+}
+
 /** Vector output (see `VectorSummary`): off unless asked for, so a job that does not ask gets what it always got. */
 export const VECTOR_DEFAULTS = {
   format: 'png',
@@ -77,7 +87,7 @@ export function resolveOptions(
     ...styleAligned,
     inversionGuidance,
     inversionOffset,
-    ...(jobKind === 'set' ? {} : { ...REFERENCE_IMAGE_DEFAULTS, ...(referenceGuidance !== undefined && { guidance: referenceGuidance }) }),
+    ...(jobKind === 'set' ? {} : { ...REFERENCE_IMAGE_DEFAULTS, ...referenceSampling(referenceGuidance) }),
     width: model.width,
     height: model.height,
     ...given,

@@ -28,6 +28,7 @@ export {
   REFERENCE_IMAGE_DEFAULTS,
   STYLE_ALIGNED_DEFAULTS,
   VECTOR_DEFAULTS,
+  referenceSampling,
   resolveOptions,
   type ResolvedOptions,
 } from './defaults';

@@ -6,6 +6,7 @@ import {
   STYLE_ALIGNED_DEFAULTS,
   VECTOR_DEFAULTS,
   referenceOptionsSchema,
+  referenceSampling,
   resolveOptions,
   setOptionsSchema,
   type ModelInfo,
@@ -125,6 +126,15 @@ describe('resolveOptions', () => {
     expect(resolveOptions('reference', recommending, { guidance: 12 }).guidance).toBe(12);
     // A distilled model's guidance is its sampler's, not a recommendation: the image path keeps its 10.
     expect(resolveOptions('reference', lcm).guidance).toBe(REFERENCE_IMAGE_DEFAULTS.guidance);
+  });
+
+  it("is the image path's sampler there, the one a style rebound to another model inverts with", () => {
+    const recommending: Model = { ...sd1, defaults: { ...sd1.defaults, guidance: 4, referenceGuidance: 4 } };
+    expect(referenceSampling(4)).toEqual({ scheduler: 'ddim', steps: 50, guidance: 4 });
+    expect(referenceSampling(undefined)).toEqual({ scheduler: 'ddim', steps: 50, guidance: 10 });
+    for (const model of [sd1, lcm, recommending]) {
+      expect(resolveOptions('reference', model)).toMatchObject(referenceSampling(model.defaults.referenceGuidance));
+    }
   });
 
   it('does not let an explicit undefined erase a default', () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { LIMITS, REFERENCE_IMAGE_DEFAULTS, styleNameSchema } from '@styleset/protocol';
+import { LIMITS, REFERENCE_IMAGE_DEFAULTS, referenceSampling, styleNameSchema } from '@styleset/protocol';
 import * as yauzl from 'yauzl';
 import * as yazl from 'yazl';
 import { InputError, StylesetError } from '../errors';
@@ -298,9 +298,7 @@ function rebind(manifest: StyleManifest, to: LocalModel): StyleManifest {
     model: { id: to.id, unetSha256: to.unetSha256 },
     options: {
       ...manifest.options,
-      scheduler: REFERENCE_IMAGE_DEFAULTS.scheduler,
-      steps: REFERENCE_IMAGE_DEFAULTS.steps,
-      guidance: to.referenceGuidance ?? REFERENCE_IMAGE_DEFAULTS.guidance,
+      ...referenceSampling(to.referenceGuidance),
       width: to.width,
       height: to.height,
       inversionGuidance: manifest.options.inversionGuidance ?? REFERENCE_IMAGE_DEFAULTS.inversionGuidance,
