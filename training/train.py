@@ -180,6 +180,8 @@ def main():
     p.add_argument("--group-size", type=int, default=4)
     p.add_argument("--name-loss", type=float, default=0.0, help="weight of the text encoder's auxiliary name classification (every position from EOS on)")
     p.add_argument("--names", type=int, help="a curriculum: train on the vocabulary's first N names only (its everyday set is the first 32)")
+    p.add_argument("--focus", type=int, help="draw --focus-share of each batch's single samples from the vocabulary's first N names (the everyday set is the first 32), the rest from the curriculum")
+    p.add_argument("--focus-share", type=float, default=0.5)
     p.add_argument("--high-t", type=float, default=0.0, help="this fraction of each batch's timesteps drawn from [500, 1000), where the name decides the shape")
     p.add_argument("--text-time", action="store_true", help="experimental: the pooled text added to the U-Net's time embedding (model.py)")
     args = p.parse_args()
@@ -271,6 +273,10 @@ def main():
     pool = torch.nonzero(names_t < args.names).flatten() if args.names else torch.arange(n)
     if args.names:
         print(f"curriculum: the first {args.names} names, {len(pool)} of {n} encoded samples", flush=True)
+    focused = round((args.batch - args.groups * args.group_size) * args.focus_share) if args.focus else 0
+    if focused:
+        focus_pool = torch.nonzero(names_t < args.focus).flatten()
+        print(f"focus: {focused} of each batch's single samples from the first {args.focus} names ({len(focus_pool)} samples)", flush=True)
     live = {"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict()}
     unet.train()
     text_encoder.train()
@@ -280,7 +286,9 @@ def main():
         # uninterrupted one would have.
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
         single = args.batch - args.groups * args.group_size
-        idx = pool[torch.randint(0, len(pool), (single,), generator=g)]
+        idx = pool[torch.randint(0, len(pool), (single - focused,), generator=g)]
+        if focused:
+            idx = torch.cat([focus_pool[torch.randint(0, len(focus_pool), (focused,), generator=g)], idx])
         which = torch.randint(0, CAPTIONS_PER_SAMPLE, (single,), generator=g)
         ids = caption_ids[idx, which]
         clean = latents[idx].float() * scaling_factor
