@@ -273,7 +273,8 @@ def main():
     pool = torch.nonzero(names_t < args.names).flatten() if args.names else torch.arange(n)
     if args.names:
         print(f"curriculum: the first {args.names} names, {len(pool)} of {n} encoded samples", flush=True)
-    focused = round((args.batch - args.groups * args.group_size) * args.focus_share) if args.focus else 0
+    single = args.batch - args.groups * args.group_size
+    focused = round(single * args.focus_share) if args.focus else 0
     if focused:
         focus_pool = torch.nonzero(names_t < args.focus).flatten()
         print(f"focus: {focused} of each batch's single samples from the first {args.focus} names ({len(focus_pool)} samples)", flush=True)
@@ -285,7 +286,6 @@ def main():
         # Everything random in a step comes from (seed, step): a resumed run draws what the
         # uninterrupted one would have.
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
-        single = args.batch - args.groups * args.group_size
         idx = pool[torch.randint(0, len(pool), (single - focused,), generator=g)]
         if focused:
             idx = torch.cat([focus_pool[torch.randint(0, len(focus_pool), (focused,), generator=g)], idx])
