@@ -192,8 +192,9 @@ describe('progress previews on the embedded model', () => {
       // At the last step the estimate is the result: each block of the preview is the mean colour
       // of its latent pixel's block in the decoded image, to within the fitted map's error. The
       // decoder is learned, not affine: the best affine map, fitted on the training images' own
-      // latents, is off by 10 of 255 on them; the one fitted on constant-block noise by 12-14, and
-      // one fitted on pixel-wise noise by 25 (35-60 on this model's sets).
+      // latents, is off by 10 of 255 on them, and on these sets by 13 (stage 9's U-Net) to 16.6
+      // (stage 10's); maps fitted on constant-block noise are off by 12-14 on the training latents,
+      // and one fitted on pixel-wise noise by 25 there and 35-60 on this model's sets.
       const last = strips.at(-1)!;
       let error = 0;
       let blocks = 0;
@@ -207,7 +208,7 @@ describe('progress previews on the embedded model', () => {
           blocks++;
         }
       }
-      expect(error / blocks).toBeLessThan(16);
+      expect(error / blocks).toBeLessThan(20);
       // An early estimate is still far from it.
       expect(maxDifference(strips[0], last)).toBeGreaterThan(30);
     } finally {
