@@ -56,7 +56,7 @@ describe('the size budget', () => {
     const rng = createRng(21);
     const size = 128;
     const data = new Uint8Array(size * size * 3);
-    for (let p = 0; p < size * size; p++) data.set(rng.next() < 0.12 ? [40, 70, 190] : [30, 60, 170], 3 * p);
+    for (let p = 0; p < size * size; p++) data.set(rng.next() < 0.16 ? [40, 70, 190] : [30, 60, 170], 3 * p);
     return { width: size, height: size, channels: 3, data };
   }
 

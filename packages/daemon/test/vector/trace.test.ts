@@ -29,11 +29,10 @@ describe('traceLayers', () => {
     for (const fidelity of ['smooth', 'exact'] as const) {
       const layers = traceLayers(index, W, W, palette.length, fidelity);
       expect(layers.map((l) => l.colour)).toEqual(stackOrder(index, palette.length));
-      // Every pixel fully covered: separately traced colours would leave anti-aliased seams, at
-      // the traced size and, for curves, at any other, where edges fall inside pixels. (Pixel
-      // outlines are each colour's own pixels: seamless at the traced size only; stacked, the
-      // embedded model's came out about half as large again.)
-      for (const size of fidelity === 'smooth' ? [W, 19, 45] : [W]) {
+      // Every pixel fully covered, at the traced size and at others, where edges fall inside
+      // pixels: separately traced colours would leave anti-aliased seams there. (Pixel outlines
+      // meet on pixel edges: seamless at the traced size, over their bottom colour at others.)
+      for (const size of [W, 19, 45]) {
         const image = render(svgDocument(W, W, layers, palette), size);
         let leastAlpha = 255;
         for (let p = 0; p < size * size; p++) leastAlpha = Math.min(leastAlpha, image.data[4 * p + 3]);
@@ -64,6 +63,29 @@ describe('traceLayers', () => {
     // The whole still covers every pixel.
     const image = render(svgDocument(W, W, layers, palette), W);
     for (let p = 0; p < W * W; p++) expect(image.data[4 * p + 3]).toBe(255);
+  });
+
+  it('stacks pixel outlines on their bottom colour only, under the upper colours it touches', () => {
+    // On nothing: a blue block (the most pixels) holding a red square and a yellow bar that meet;
+    // apart from it, a red island on nothing.
+    const index = new Uint8Array(W * W).fill(TRANSPARENT);
+    for (let y = 2; y < 22; y++) for (let x = 2; x < 22; x++) index[y * W + x] = x >= 6 && x < 12 && y >= 6 && y < 18 ? 1 : x >= 12 && x < 16 && y >= 6 && y < 18 ? 2 : 0;
+    for (let y = 25; y < 30; y++) for (let x = 25; x < 30; x++) index[y * W + x] = 1;
+    expect(stackOrder(index, palette.length)).toEqual([0, 1, 2]);
+    const layers = traceLayers(index, W, W, palette.length, 'exact');
+    const alone = (colour: number, size = W) => render(svgDocument(W, W, [layers.find((l) => l.colour === colour)!], palette), size);
+    const alpha = (image: { data: Uint8Array }, x: number, y: number, size = W): number => image.data[4 * (y * size + x) + 3];
+    // Blue runs on under red and yellow (pixels fully covered), not under the island.
+    const blue = alone(0);
+    expect([alpha(blue, 8, 10), alpha(blue, 14, 10), alpha(blue, 27, 27), alpha(blue, 23, 10)]).toEqual([255, 255, 0, 0]);
+    // Red and yellow are their own pixels, exactly.
+    for (const colour of [1, 2]) {
+      const image = alone(colour);
+      for (let p = 0; p < W * W; p++) expect(alpha(image, p % W, Math.floor(p / W)), `colour ${colour} at ${p}`).toBe(index[p] === colour ? 255 : 0);
+    }
+    // Shown at 19 px: inside the block the page never shows through, where red meets yellow too.
+    const small = render(svgDocument(W, W, layers, palette), 19);
+    for (let y = 2; y < 12; y++) for (let x = 2; x < 12; x++) expect(alpha(small, x, y, 19), `(${x}, ${y}) at 19 px`).toBe(255);
   });
 
   it("stops a colour short of an upper colour's edge with a lower one, so that it cannot peek out there", () => {
