@@ -129,6 +129,18 @@ def load_vae_encoder(path):
     return load_vae(ck)[0].requires_grad_(False), ck
 
 
+def focus_name_indices(entries, listed):
+    """Vocabulary indices of --focus-names' comma-separated names; an unknown name is an error that lists the vocabulary."""
+    if not listed:
+        return []
+    index = {e["name"]: i for i, e in enumerate(entries)}
+    wanted = [w.strip() for w in listed.split(",") if w.strip()]
+    unknown = [w for w in wanted if w not in index]
+    if unknown:
+        raise SystemExit(f"--focus-names: not in the vocabulary: {', '.join(unknown)} (it has: {', '.join(index)})")
+    return [index[w] for w in wanted]
+
+
 @torch.no_grad()
 def prepare_latents(data, vae_path, samples, data_seed):
     """Latents (float16 [N, C, 16, 16]), captions [N][3] and name indices [N], cached by chunk."""
@@ -181,6 +193,7 @@ def main():
     p.add_argument("--name-loss", type=float, default=0.0, help="weight of the text encoder's auxiliary name classification (every position from EOS on)")
     p.add_argument("--names", type=int, help="a curriculum: train on the vocabulary's first N names only (its everyday set is the first 32)")
     p.add_argument("--focus", type=int, help="draw --focus-share of each batch's single samples from the vocabulary's first N names (the everyday set is the first 32), the rest from the curriculum")
+    p.add_argument("--focus-names", help="comma-separated vocabulary names whose samples join --focus's (or are them, without it): names a model draws poorly")
     p.add_argument("--focus-share", type=float, default=0.5)
     p.add_argument("--high-t", type=float, default=0.0, help="this fraction of each batch's timesteps drawn from [500, 1000), where the name decides the shape")
     p.add_argument("--text-time", action="store_true", help="experimental: the pooled text added to the U-Net's time embedding (model.py)")
@@ -274,10 +287,16 @@ def main():
     if args.names:
         print(f"curriculum: the first {args.names} names, {len(pool)} of {n} encoded samples", flush=True)
     single = args.batch - args.groups * args.group_size
-    focused = round(single * args.focus_share) if args.focus else 0
+    focused = round(single * args.focus_share) if args.focus or args.focus_names else 0
     if focused:
-        focus_pool = torch.nonzero(names_t < args.focus).flatten()
-        print(f"focus: {focused} of each batch's single samples from the first {args.focus} names ({len(focus_pool)} samples)", flush=True)
+        focus_names = focus_name_indices(entries, args.focus_names)
+        in_focus = (names_t < (args.focus or 0)) | torch.isin(names_t, torch.tensor(focus_names, dtype=names_t.dtype))
+        focus_pool = torch.nonzero(in_focus).flatten()
+        if args.names:
+            focus_pool = focus_pool[names_t[focus_pool] < args.names]
+        if len(focus_pool) == 0:
+            raise SystemExit("--focus/--focus-names: no encoded sample has those names (within --names)")
+        print(f"focus: {focused} of each batch's single samples from the first {args.focus or 0} names and {len(focus_names)} named ({len(focus_pool)} samples)", flush=True)
     live = {"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict()}
     unet.train()
     text_encoder.train()
