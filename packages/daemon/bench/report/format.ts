@@ -2,8 +2,14 @@ import { summarize, type Summary } from '../measure/stats';
 
 /** Milliseconds, with precision that suits their size. */
 export function ms(value: number): string {
-  if (value < 10) return value.toFixed(1);
-  return Math.round(value).toString();
+  if (Math.abs(value) < 10) return value.toFixed(1);
+  // Halves away from zero on both sides (Math.round takes -16.5 to -16).
+  return `${value < 0 ? '-' : ''}${Math.round(Math.abs(value))}`;
+}
+
+/** A difference with its sign always written: "+252", "-16.5", "+8.5%" (a run can come out faster). */
+export function signed(value: number, unit: (v: number) => string): string {
+  return `${value < 0 ? '-' : '+'}${unit(Math.abs(value))}`;
 }
 
 export function seconds(valueMs: number): string {

@@ -9,7 +9,7 @@ import type { VectorImageStats } from '../scenarios/vector';
 import { MAX_BATCH_IMAGES } from '../../src/engine/batch-size';
 import { planChunks } from '../../src/pipeline/generate';
 import { callMedian, hasCpuTimes, memoryGrowth, plainSpeedup, chunkedPoints, defaultBatchingPoints, daemonShares, inProcessShares, inversionMedians, jsProfile, perTarget, warmSetMedian, warmSets } from './derive';
-import { iqr, median, ms, percent, ratio, seconds, spread, table } from './format';
+import { iqr, median, ms, percent, ratio, seconds, signed, spread, table } from './format';
 import { checkTargets } from './targets';
 
 /** The generated part of docs/benchmarks.md: every table, from one run's results. */
@@ -206,11 +206,11 @@ function vectorTable(models: readonly ModelResults[]): string {
   for (const m of models) {
     const v = m.vector?.result;
     if (!v) continue;
-    const added = (png: number, vector: number) => `+${ms(vector - png)} (${percent(vector / png - 1)})`;
+    const added = (png: number, vector: number) => `${signed(vector - png, ms)} (${signed(vector / png - 1, percent)})`;
     const pngMs = median(v.model.map((r) => r.pngMs));
     const setMs = median(v.model.map((r) => r.setMs));
     const decoding = median(v.model.map((r) => r.decodingMs - r.pngDecodingMs));
-    timeRows.push([`${m.model.id}: warm engine`, spread(v.model.map((r) => r.pngMs)), spread(v.model.map((r) => r.setMs)), added(pngMs, setMs), spread(v.model.map((r) => r.svgMs)), `+${ms(decoding)}`]);
+    timeRows.push([`${m.model.id}: warm engine`, spread(v.model.map((r) => r.pngMs)), spread(v.model.map((r) => r.setMs)), added(pngMs, setMs), spread(v.model.map((r) => r.svgMs)), signed(decoding, ms)]);
     timeRows.push([`${m.model.id}: first vector job`, ms(v.first.pngMs), ms(v.first.setMs), added(v.first.pngMs, v.first.setMs), ms(v.first.svgMs), '–']);
     const cli = (format: 'png' | 'both') => v.cli.filter((r) => r.format === format).map((r) => r.wallMs);
     if (v.cli.length > 0) {

@@ -1,7 +1,7 @@
 import { IDLE_SHARE } from '../measure/contention';
 import type { BenchResults, ModelResults, PlainVsExport } from '../results';
 import { callMedian, hasCpuTimes, memoryGrowth, plainSpeedup, chunkedPoints, defaultBatchingPoints, daemonShares, inProcessShares, inversionMedians, perTarget, warmSetMedian } from './derive';
-import { median, percent, ratio, seconds } from './format';
+import { median, percent, ratio, seconds, signed } from './format';
 
 export interface TargetCheck {
   target: string;
@@ -67,8 +67,8 @@ function vectorChecks(def: ModelResults): TargetCheck[] {
     {
       target: `${share} (default model's set, warm engine)`,
       measured:
-        `${seconds(setMs)} s against ${seconds(pngMs)} s as PNGs (+${percent(setMs / pngMs - 1)})` +
-        (v.cli.length > 0 ? `; as one \`styleset generate\` process, cold: ${seconds(cli('both'))} s against ${seconds(cli('png'))} s (+${percent(cli('both') / cli('png') - 1)})` : ''),
+        `${seconds(setMs)} s against ${seconds(pngMs)} s as PNGs (${signed(setMs / pngMs - 1, percent)})` +
+        (v.cli.length > 0 ? `; as one \`styleset generate\` process, cold: ${seconds(cli('both'))} s against ${seconds(cli('png'))} s (${signed(cli('both') / cli('png') - 1, percent)})` : ''),
       met: setMs <= (1 + MAX_VECTOR_SHARE) * pngMs,
     },
     {
