@@ -18,7 +18,7 @@ import { cubicCross, lineCross } from './path-area';
  * those edges fall inside pixels and the page shows through along them. Only their bottom
  * colour is stacked (`touchingAbove`): the rest keep their own pixels, so the page stays out and
  * where two upper colours meet, the bottom colour, not the page, blends in. (On the embedded
- * model's pixel-outline icons, 13 of six sets, shown at 0.6 times: the page showed through at
+ * model's pixel-outline icons, 13 in six sets of four, shown at 0.6 times: the page showed through at
  * 25/255 of opacity inside them on average, now 0, and they are 7% smaller. Every colour
  * stacked, as curves are, made them 26% larger than this and, shown at 0.6 times, further
  * from the raster, 3.1 against 2.2/255: a colour run on under a neighbour peeks out at that
@@ -261,9 +261,9 @@ export function stackOrder(index: Uint8Array, colours: number): number[] {
 
 /**
  * Each layer's pixel bounding box (x0, y0, x1, y1 by stack rank), from one pass over the image:
- * a colour's own pixels for pixel outlines; its own and those of every colour above it when stacked
- * (a box around `stackedShape` or `touchingAbove`, which take only the upper pixels they touch):
- * every layer of curves, the bottom one of pixel outlines.
+ * around its colour's own pixels, and when stacked (every layer of curves, the bottom one of
+ * pixel outlines) those of every colour above it too: a box around `stackedShape` or
+ * `touchingAbove`, which take only the upper pixels they touch.
  */
 function layerBounds(index: Uint8Array, width: number, height: number, rank: Int16Array, layers: number, fidelity: Fidelity): Int32Array {
   const bounds = new Int32Array(4 * layers);
