@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Image8 } from '../../src/image/image8';
 import { srgbToOklab } from '../../src/vector/oklab';
 import type { PaletteColour } from '../../src/vector/palette';
 import { TRANSPARENT } from '../../src/vector/quantise';
@@ -18,6 +19,9 @@ function indexImage(at: (x: number, y: number) => number): Uint8Array {
   for (let y = 0; y < W; y++) for (let x = 0; x < W; x++) index[y * W + x] = at(x + 0.5, y + 0.5);
   return index;
 }
+
+/** A rendered image's coverage at (x, y), 0-255. */
+const alphaAt = (image: Image8, x: number, y: number): number => image.data[4 * (y * image.width + x) + 3];
 
 describe('traceLayers', () => {
   it('stacks colours so that neighbouring fills leave no gap for the background to show through', () => {
@@ -53,12 +57,11 @@ describe('traceLayers', () => {
     const layers = traceLayers(index, W, W, palette.length, 'smooth');
     const red = layers.find((l) => l.colour === 1)!;
     const redOnly = render(svgDocument(W, W, [red], palette), W);
-    const alphaAt = (x: number, y: number): number => redOnly.data[4 * (y * W + x) + 3];
     // Under the notch the red runs on (no seam where red and yellow meet) ...
-    expect(alphaAt(8, 6)).toBe(255);
+    expect(alphaAt(redOnly, 8, 6)).toBe(255);
     // ... but not under the island, which the blue surrounds: a red curve there would only show
     // as a hairline where it and the island's own curve part.
-    expect(alphaAt(23, 16)).toBe(0);
+    expect(alphaAt(redOnly, 23, 16)).toBe(0);
     expect(red.subpaths).toBe(1);
     // The whole still covers every pixel.
     const image = render(svgDocument(W, W, layers, palette), W);
@@ -73,19 +76,18 @@ describe('traceLayers', () => {
     for (let y = 25; y < 30; y++) for (let x = 25; x < 30; x++) index[y * W + x] = 1;
     expect(stackOrder(index, palette.length)).toEqual([0, 1, 2]);
     const layers = traceLayers(index, W, W, palette.length, 'exact');
-    const alone = (colour: number, size = W) => render(svgDocument(W, W, [layers.find((l) => l.colour === colour)!], palette), size);
-    const alpha = (image: { data: Uint8Array }, x: number, y: number, size = W): number => image.data[4 * (y * size + x) + 3];
+    const alone = (colour: number) => render(svgDocument(W, W, [layers.find((l) => l.colour === colour)!], palette), W);
     // Blue runs on under red and yellow (pixels fully covered), not under the island.
     const blue = alone(0);
-    expect([alpha(blue, 8, 10), alpha(blue, 14, 10), alpha(blue, 27, 27), alpha(blue, 23, 10)]).toEqual([255, 255, 0, 0]);
+    expect([alphaAt(blue, 8, 10), alphaAt(blue, 14, 10), alphaAt(blue, 27, 27), alphaAt(blue, 23, 10)]).toEqual([255, 255, 0, 0]);
     // Red and yellow are their own pixels, exactly.
     for (const colour of [1, 2]) {
       const image = alone(colour);
-      for (let p = 0; p < W * W; p++) expect(alpha(image, p % W, Math.floor(p / W)), `colour ${colour} at ${p}`).toBe(index[p] === colour ? 255 : 0);
+      for (let p = 0; p < W * W; p++) expect(image.data[4 * p + 3], `colour ${colour} at ${p}`).toBe(index[p] === colour ? 255 : 0);
     }
     // Shown at 19 px: inside the block the page never shows through, where red meets yellow too.
     const small = render(svgDocument(W, W, layers, palette), 19);
-    for (let y = 2; y < 12; y++) for (let x = 2; x < 12; x++) expect(alpha(small, x, y, 19), `(${x}, ${y}) at 19 px`).toBe(255);
+    for (let y = 2; y < 12; y++) for (let x = 2; x < 12; x++) expect(alphaAt(small, x, y), `(${x}, ${y}) at 19 px`).toBe(255);
   });
 
   it("stops a colour short of an upper colour's edge with a lower one, so that it cannot peek out there", () => {
@@ -94,14 +96,13 @@ describe('traceLayers', () => {
     expect(stackOrder(index, palette.length)).toEqual([0, 1, 2]);
     const layers = traceLayers(index, W, W, palette.length, 'smooth');
     const red = render(svgDocument(W, W, [layers.find((l) => l.colour === 1)!], palette), W);
-    const alphaAt = (x: number, y: number): number => red.data[4 * (y * W + x) + 3];
     // Red runs on under the yellow where they meet and inside it ...
-    expect(alphaAt(16, 16)).toBe(255);
-    expect(alphaAt(18, 16)).toBe(255);
+    expect(alphaAt(red, 16, 16)).toBe(255);
+    expect(alphaAt(red, 18, 16)).toBe(255);
     // ... but not under the yellow's pixels on the blue (all covered before): its curve and the
     // yellow's would part there. Along the top, the red's rounded corner still reaches in a little.
-    expect(alphaAt(21, 16)).toBeLessThan(64);
-    expect(alphaAt(18, 8)).toBeLessThan(128);
+    expect(alphaAt(red, 21, 16)).toBeLessThan(64);
+    expect(alphaAt(red, 18, 8)).toBeLessThan(128);
   });
 
   it('keeps transparent holes open and draws nothing where nothing is', () => {
@@ -113,9 +114,9 @@ describe('traceLayers', () => {
     expect(layers).toHaveLength(1);
     expect(layers[0].subpaths).toBe(2);
     const image = render(svgDocument(W, W, layers, palette), W);
-    expect(image.data[4 * (16 * W + 16) + 3]).toBe(0);
-    expect(image.data[3]).toBe(0);
-    expect(image.data[4 * (16 * W + 24) + 3]).toBe(255);
+    expect(alphaAt(image, 16, 16)).toBe(0);
+    expect(alphaAt(image, 0, 0)).toBe(0);
+    expect(alphaAt(image, 24, 16)).toBe(255);
   });
 
   it('drops regions the curves shrink to slivers (one or two pixels), keeping real shapes', () => {
