@@ -2,6 +2,8 @@
 
     /usr/bin/python3 training/export.py --ckpt training/runs/unet/ckpt.pt --out packages/daemon/models/default
 
+--ckpt takes a checkpoint file or a shards.py folder (a GPU run's <out>/ckpt).
+
 Writes model_index.json, unet/, text_encoder/, tokenizer/, vae_encoder/, vae_decoder/, scheduler/
 (replacing those folders) and LICENSES/ (the training glyphs' licences, when the folder has none),
 so the daemon loads the default model through the same code path as a real SD 1.x export.
@@ -22,6 +24,7 @@ import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shards  # noqa: E402
 from model import VaeMeanEncoder, load_trained, load_vae  # noqa: E402
 from tokenizer import MAX_LENGTH, ClipTokenizer  # noqa: E402
 from train import BETA_END, BETA_START, IMAGE_SIZE, TRAIN_STEPS, VAE_FACTOR  # noqa: E402
@@ -142,7 +145,7 @@ def main():
     p.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
     args = p.parse_args()
 
-    ck = torch.load(args.ckpt)
+    ck = shards.load(args.ckpt)
     out = args.out
     # A previous export's files must not survive next to this one's.
     for part in PARTS:

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shards  # noqa: E402
 from model import load_trained, load_vae  # noqa: E402
 from tokenizer import ClipTokenizer  # noqa: E402
 from train import TRAIN_STEPS, alphas_cumprod  # noqa: E402
@@ -47,7 +48,7 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(2)
 
-    ck = torch.load(args.ckpt)
+    ck = shards.load(args.ckpt)
     unet, text = load_trained(ck, args.raw)
     tok = ClipTokenizer(ck["merges"])
     vae = torch.load(ck["vae_path"])

@@ -247,32 +247,35 @@ class GlyphBank:
             self.rows.setdefault((int(n), str(k), str(w)), []).append(i)
             self.rows.setdefault((int(n), str(k), "any"), []).append(i)
 
-    def glyph_for(self, rng, name, s):
+    def glyph_row(self, rng, name, s):
+        """The row of the glyph drawn for `name` in style `s` (which it may change to outline)."""
         rows = self.rows.get((name, s["kind"], s["weight"])) or self.rows.get((name, s["kind"], "any"))
         if not rows:  # no glyph of that kind: a name every set draws outline-only
             s["kind"], s["weight"] = "outline", "regular"
             rows = self.rows[(name, "outline", "regular")]
-        i = rng.choice(rows)
-        return self.masks[i].float() / 255, self.accents[i].float() / 255
+        return rng.choice(rows)
+
+    def glyph(self, row):
+        """The row's glyph mask and accent mask, [128, 128] in [0, 1]."""
+        return self.masks[row].float() / 255, self.accents[row].float() / 255
 
 
-def sample(bank, entries, seed, captions=1):
-    """One training example, a pure function of the seed: the image (RGB [3, 128, 128] in
-    [0, 1]), `captions` captions of it, its name's index, its style, and the glyph's coverage."""
+def sample_spec(bank, entries, seed, captions=1, names=None):
+    """What `sample` draws, without drawing it: the name's index, its style, the glyph's row and
+    the captions, a pure function of the seed. `names` (a list of vocabulary indices) restricts
+    the name to those; without it any name of the bank (the sequence `sample` has always drawn)."""
     rng = random.Random(seed)
-    name = rng.randrange(bank.count)
+    name = rng.choice(names) if names else rng.randrange(bank.count)
     s = sample_style(rng)
-    mask, accent = bank.glyph_for(rng, name, s)
-    image, glyph = draw(mask, accent, s)
+    row = bank.glyph_row(rng, name, s)
     texts = [caption(rng, entries[name]["words"], s) for _ in range(captions)]
-    return {"image": image, "captions": texts, "name": name, "style": s, "glyph": glyph}
+    return {"name": name, "style": s, "row": row, "captions": texts}
 
 
-def sample_group(bank, entries, seed, size, captions=1, first_names=None):
-    """`size` examples drawn in one style with different names, a pure function of the seed: the
-    sets StyleAligned makes, so training can teach shared attention to carry the style
-    (train.py --groups). Names are drawn among those with a glyph of the style's kind, and among
-    the vocabulary's first `first_names` when given (train.py --names)."""
+def group_spec(bank, entries, seed, size, captions=1, first_names=None):
+    """What `sample_group` draws, without drawing it: `size` specs in one style (one dict shared
+    by all) with different names, a pure function of the seed. Names are drawn among those with a
+    glyph of the style's kind, and among the vocabulary's first `first_names` when given."""
     rng = random.Random(seed)
     s = sample_style(rng)
     count = first_names or bank.count
@@ -280,10 +283,27 @@ def sample_group(bank, entries, seed, size, captions=1, first_names=None):
     if len(names) < size:
         s["kind"], s["weight"] = "outline", "regular"
         names = [n for n in range(count) if bank.rows.get((n, "outline", "any"))]
-    drawn = []
+    specs = []
     for name in rng.sample(names, size):
-        mask, accent = bank.glyph_for(rng, name, s)
-        image, glyph = draw(mask, accent, s)
+        row = bank.glyph_row(rng, name, s)
         texts = [caption(rng, entries[name]["words"], s) for _ in range(captions)]
-        drawn.append({"image": image, "captions": texts, "name": name, "style": s, "glyph": glyph})
-    return drawn
+        specs.append({"name": name, "style": s, "row": row, "captions": texts})
+    return specs
+
+
+def _drawn(bank, spec):
+    image, glyph = draw(*bank.glyph(spec["row"]), spec["style"])
+    return {**spec, "image": image, "glyph": glyph}
+
+
+def sample(bank, entries, seed, captions=1):
+    """One training example, a pure function of the seed: the image (RGB [3, 128, 128] in
+    [0, 1]), `captions` captions of it, its name's index, its style, and the glyph's coverage."""
+    return _drawn(bank, sample_spec(bank, entries, seed, captions))
+
+
+def sample_group(bank, entries, seed, size, captions=1, first_names=None):
+    """`size` examples drawn in one style with different names, a pure function of the seed: the
+    sets StyleAligned makes, so training can teach shared attention to carry the style
+    (train.py --groups)."""
+    return [_drawn(bank, spec) for spec in group_spec(bank, entries, seed, size, captions, first_names)]

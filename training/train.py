@@ -43,15 +43,15 @@ CAPTIONS_PER_SAMPLE = 3
 CHUNK = 512
 
 
-def unet_config(latent_channels):
+def unet_config(latent_channels, widths=(32, 64, 128)):
     # Sized for the product's latency and this CPU's training budget (training/README.md):
-    # ~156 MMAC per image, so the main job's batch-10 call stays near the old model's.
-    # Self-attention (attn1) at 16x16 (the finest latent resolution), 8x8 and 4x4.
+    # ~156 MMAC per image at the default widths, so the main job's batch-10 call stays near the
+    # old model's. Self-attention (attn1) at 16x16 (the finest latent resolution), 8x8 and 4x4.
     return {
         "sample_size": IMAGE_SIZE // VAE_FACTOR,
         "in_channels": latent_channels,
         "out_channels": latent_channels,
-        "block_out_channels": [32, 64, 128],
+        "block_out_channels": list(widths),
         "layers_per_block": 1,
         "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
         "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
@@ -170,8 +170,69 @@ def prepare_latents(data, vae_path, samples, data_seed):
     return latents, captions, names, entries
 
 
-def build_models(latent_channels, vocab_size, text_time=False):
-    config = {**unet_config(latent_channels), **({"text_time_embedding": True} if text_time else {})}
+def step_losses(unet, text_encoder, name_head, ids, noisy, t, noise, acp, ref, item_names, drop, name_weight):
+    """The batch's diffusion loss and the text encoder's auxiliary name loss (zero without a
+    weight). `ref` shares every self-attention layer with each item's reference (None: no sets)."""
+    context, _ = text_encoder(ids)
+    set_shared_reference(unet, ref)
+    pred = unet(noisy, t, context)
+    set_shared_reference(unet, None)
+    # Min-SNR weighting (Hang et al. 2023): converges several times faster than plain MSE.
+    snr = acp[t] / (1 - acp[t])
+    weight = snr.clamp(max=MIN_SNR_GAMMA) / snr
+    loss = (((pred.float() - noise) ** 2).mean(dim=(1, 2, 3)) * weight).mean()
+    name_loss = torch.zeros((), device=noisy.device)
+    if name_weight:
+        positions = torch.arange(ids.shape[1], device=ids.device)[None] >= ids.float().argmax(-1)[:, None]
+        keep = positions & ~drop[:, None]
+        logits = name_head(context).float()
+        per = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), item_names.repeat_interleave(ids.shape[1]), reduction="none")
+        name_loss = (per * keep.reshape(-1)).sum() / keep.sum().clamp(min=1)
+    return loss, name_loss
+
+
+def optimise(opt, total, unet, text_params):
+    opt.zero_grad(set_to_none=True)
+    total.backward()
+    # Clipped apart: the name loss's gradients must not shrink the U-Net's steps.
+    torch.nn.utils.clip_grad_norm_(list(unet.parameters()), 1.0)
+    torch.nn.utils.clip_grad_norm_(text_params, 1.0)
+    opt.step()
+
+
+@torch.no_grad()
+def update_ema(ema, live, step, decay_max=EMA_DECAY):
+    decay = min(decay_max, (1 + step) / (10 + step))
+    for part in ("unet", "text_encoder"):
+        keys = [k for k, v in live[part].items() if v.dtype.is_floating_point]
+        # One kernel for all tensors on a GPU; the same arithmetic as a loop of mul_ and add_.
+        torch._foreach_mul_([ema[part][k] for k in keys], decay)
+        torch._foreach_add_([ema[part][k] for k in keys], [live[part][k] for k in keys], alpha=1 - decay)
+
+
+def checkpoint_state(step, unet, text_encoder, name_head, ema, scaling_factor, tokenizer, args, opt=None):
+    """A checkpoint as export.py and --init read it; with `opt`, also what resuming needs (the raw
+    weights and the optimiser)."""
+    state = {
+        "step": step,
+        "ema_unet": ema["unet"],
+        "ema_text_encoder": ema["text_encoder"],
+        "name_head": name_head.state_dict(),
+        "scaling_factor": scaling_factor,
+        "merges": tokenizer.merges,
+        "unet_config": unet.config,
+        "text_config": {**TEXT_CONFIG, "vocab_size": tokenizer.vocab_size},
+        "vae_path": args.vae,
+        "vae_digest": file_digest(args.vae),
+        "args": vars(args),
+    }
+    if opt is not None:
+        state.update(unet=unet.state_dict(), text_encoder=text_encoder.state_dict(), opt=opt.state_dict())
+    return state
+
+
+def build_models(latent_channels, vocab_size, text_time=False, widths=(32, 64, 128)):
+    config = {**unet_config(latent_channels, widths), **({"text_time_embedding": True} if text_time else {})}
     return UNet2DConditionModel(config), CLIPTextModel({**TEXT_CONFIG, "vocab_size": vocab_size})
 
 
@@ -257,25 +318,7 @@ def main():
     )
 
     def checkpoint():
-        save_checkpoint(
-            ckpt_path,
-            {
-                "step": step,
-                "unet": unet.state_dict(),
-                "text_encoder": text_encoder.state_dict(),
-                "ema_unet": ema["unet"],
-                "ema_text_encoder": ema["text_encoder"],
-                "opt": opt.state_dict(),
-                "name_head": name_head.state_dict(),
-                "scaling_factor": scaling_factor,
-                "merges": tokenizer.merges,
-                "unet_config": unet.config,
-                "text_config": {**TEXT_CONFIG, "vocab_size": tokenizer.vocab_size},
-                "vae_path": args.vae,
-                "vae_digest": file_digest(args.vae),
-                "args": vars(args),
-            },
-        )
+        save_checkpoint(ckpt_path, checkpoint_state(step, unet, text_encoder, name_head, ema, scaling_factor, tokenizer, args, opt))
 
     acp = alphas_cumprod()
     if args.groups:
@@ -337,36 +380,10 @@ def main():
 
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args.steps, args.lr)
-        context, _ = text_encoder(ids)
-        set_shared_reference(unet, ref if args.groups else None)
-        pred = unet(noisy, t, context)
-        set_shared_reference(unet, None)
-        # Min-SNR weighting (Hang et al. 2023): converges several times faster than plain MSE.
-        snr = acp[t] / (1 - acp[t])
-        weight = snr.clamp(max=MIN_SNR_GAMMA) / snr
-        loss = (((pred - noise) ** 2).mean(dim=(1, 2, 3)) * weight).mean()
-        name_loss = torch.zeros(())
-        if args.name_loss:
-            positions = torch.arange(ids.shape[1])[None] >= ids.float().argmax(-1)[:, None]
-            keep = positions & ~drop[:, None]
-            logits = name_head(context)
-            per = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), item_names.repeat_interleave(ids.shape[1]), reduction="none")
-            name_loss = (per * keep.reshape(-1)).sum() / keep.sum().clamp(min=1)
-        total = loss + args.name_loss * name_loss
-        opt.zero_grad(set_to_none=True)
-        total.backward()
-        # Clipped apart: the name loss's gradients must not shrink the U-Net's steps.
-        torch.nn.utils.clip_grad_norm_(list(unet.parameters()), 1.0)
-        torch.nn.utils.clip_grad_norm_(text_params, 1.0)
-        opt.step()
+        loss, name_loss = step_losses(unet, text_encoder, name_head, ids, noisy, t, noise, acp, ref if args.groups else None, item_names, drop, args.name_loss)
+        optimise(opt, loss + args.name_loss * name_loss, unet, text_params)
         step += 1
-
-        decay = min(EMA_DECAY, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for part in ("unet", "text_encoder"):
-                for k, v in live[part].items():
-                    if v.dtype.is_floating_point:
-                        ema[part][k].mul_(decay).add_(v, alpha=1 - decay)
+        update_ema(ema, live, step)
 
         progress.record(step, opt.param_groups[0]["lr"], loss=loss.item(), name=name_loss.item())
         if progress.after_step(step, checkpoint):
