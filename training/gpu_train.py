@@ -85,6 +85,7 @@ def main():
     p.add_argument("--vae", default="training/runs/shipped/vae.pt")
     p.add_argument("--out", required=True, help="folder for ckpt/ (shards.py) and the plan")
     p.add_argument("--device", default="cuda")
+    p.add_argument("--threads", type=int, help="torch's CPU threads (default: its own choice, which on a CPU run can leave cores idle)")
     p.add_argument("--minutes", type=float, default=7.0, help="training time budget (start-up and saving come on top)")
     p.add_argument("--steps", type=int, help="planned steps (default: as many as --minutes holds, timed on the first steps)")
     p.add_argument("--batch", type=int, default=512)
@@ -107,6 +108,8 @@ def main():
     args = p.parse_args()
     started = time.time()
     device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     bf16 = args.bf16 if args.bf16 is not None else device.type == "cuda"
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -128,7 +131,7 @@ def main():
     print(f"draw_batch vs style.draw on 64 samples: max difference {error:.2e}", flush=True)
     assert error < 1e-4, "style_batch.draw_batch no longer reproduces style.draw"
 
-    vae = torch.load(args.vae, map_location="cpu")
+    vae = torch.load(args.vae, map_location="cpu", weights_only=False)
     encoder = load_vae(vae)[0].to(device).requires_grad_(False)
     masks, accents = bank.masks.to(device), bank.accents.to(device)
 
@@ -136,13 +139,6 @@ def main():
     def encode(rows, params):
         images = style_batch.draw_batch(masks[rows], accents[rows], params) * 2 - 1
         return encoder(images)[0]
-
-    # Unit-variance latents, as train.py measures them (there on its encoded set).
-    specs = [style.sample_spec(bank, entries, SCALE_SEED + i, names=list(range(args.names))) for i in range(SCALE_SAMPLES)]
-    rows = torch.tensor([s["row"] for s in specs], device=device)
-    params = torch.tensor([style_batch.style_params(s["style"]) for s in specs], device=device)
-    latents = torch.cat([encode(rows[i : i + 512], params[i : i + 512]) for i in range(0, SCALE_SAMPLES, 512)])
-    scaling_factor = float(1.0 / latents.float().std())
 
     torch.manual_seed(args.seed)
     widths = [int(w) for w in args.widths.split(",")]
@@ -157,6 +153,13 @@ def main():
         name_head.load_state_dict(ck["name_head"])
         scaling_factor = ck["scaling_factor"]  # its latents' scale, which its weights learned
         print(f"initialised from {args.init} (its step {ck['step']})", flush=True)
+    else:
+        # Unit-variance latents, as train.py measures them (there on its encoded set).
+        specs = [style.sample_spec(bank, entries, SCALE_SEED + i, names=list(range(args.names))) for i in range(SCALE_SAMPLES)]
+        rows = torch.tensor([s["row"] for s in specs], device=device)
+        params = torch.tensor([style_batch.style_params(s["style"]) for s in specs], device=device)
+        latents = torch.cat([encode(rows[i : i + 512], params[i : i + 512]) for i in range(0, SCALE_SAMPLES, 512)])
+        scaling_factor = float(1.0 / latents.float().std())
     unet, text_encoder, name_head = unet.to(device), text_encoder.to(device), name_head.to(device)
     text_params = list(text_encoder.parameters()) + list(name_head.parameters())
     opt = torch.optim.AdamW(list(unet.parameters()) + text_params, lr=args.lr, weight_decay=0.01)

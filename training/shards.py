@@ -43,8 +43,8 @@ def save(state, folder, limit=LIMIT):
 def load(path, map_location="cpu"):
     """A checkpoint file, or a folder `save` wrote, as one dict."""
     if not os.path.isdir(path):
-        return torch.load(path, map_location=map_location)
-    meta = torch.load(os.path.join(path, "meta.pt"), map_location=map_location)
+        return torch.load(path, map_location=map_location, weights_only=False)
+    meta = torch.load(os.path.join(path, "meta.pt"), map_location=map_location, weights_only=False)
     shards = meta.pop("shards")
     state = {**meta, **{k: {} for k in shards["split"]}}
     for i in range(shards["parts"]):

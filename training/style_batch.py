@@ -96,13 +96,6 @@ def _container_alpha(params, yy, xx):
     return (0.5 - torch.where(kind == 1, circle, square)).clamp(0, 1)[:, None]
 
 
-def _blur(a):
-    k = style._BLUR.to(a)
-    r = k.numel() // 2
-    a = F.conv2d(F.pad(a, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
-    return F.conv2d(F.pad(a, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
-
-
 def draw_batch(masks, accents, params):
     """RGB images [B, 3, 128, 128] in [0, 1] from glyph masks and accents ([B, 128, 128] uint8,
     on the device) and style rows ([B, WIDTH] float): style.draw, batched."""
@@ -119,7 +112,7 @@ def draw_batch(masks, accents, params):
     has_container = (params[:, CONTAINER] > 0.5)[:, None, None, None]
     body = torch.where(has_container, _container_alpha(params, yy, xx), glyph)
     d = max(2, int(round(0.025 * SIZE)))
-    shadow = _blur(F.pad(body, (d, 0, d, 0))[..., :SIZE, :SIZE]) * 0.35
+    shadow = style._blur(style._shift(body, d, d)) * 0.35
     image = torch.where(flag(SHADOW), image * (1 - shadow), image)
     image = torch.where(has_container, image * (1 - body) + col(SURFACE) * body, image)
     image = torch.where(flag(DUOTONE), image * (1 - accent_alpha) + col(ACCENT) * accent_alpha, image)
