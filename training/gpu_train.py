@@ -23,7 +23,6 @@ import json
 import sys
 import time
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -31,8 +30,7 @@ import shards  # noqa: E402
 import style  # noqa: E402
 import style_batch  # noqa: E402
 from model import count_parameters, load_vae  # noqa: E402
-from tokenizer import ClipTokenizer  # noqa: E402
-from train import TEXT_CONFIG, TEXT_DIM, CFG_DROP, alphas_cumprod, build_models, checkpoint_state, lr_at, optimise, step_losses, timesteps, update_ema  # noqa: E402
+from train import TEXT_DIM, CFG_DROP, alphas_cumprod, build_models, caption_tokenizer, checkpoint_state, group_seed, load_data, lr_at, optimise, set_references, step_losses, timesteps, update_ema  # noqa: E402
 
 # Seeds of the samples the scaling factor is measured on: apart from every step's.
 SCALE_SEED = 900_000_000
@@ -61,19 +59,17 @@ class Batches(torch.utils.data.Dataset):
         base = a.data_seed * 10**9
         specs = [style.sample_spec(self.bank, self.entries, base + step * self.single + i, names=self.focus if i < self.focused else self.curriculum) for i in range(self.single)]
         for k in range(a.groups):
-            specs += style.group_spec(self.bank, self.entries, base + 500_000_000 + step * a.groups + k, a.group_size, first_names=a.names)
+            specs += style.group_spec(self.bank, self.entries, group_seed(a.data_seed, step, a.groups, k), a.group_size, first_names=a.names)
         g = torch.Generator().manual_seed(a.seed * 1_000_003 + step)
         t = timesteps(self.single, a.high_t, g)
-        ref = torch.arange(a.batch)
         if a.groups:
             t = torch.cat([t, timesteps(a.groups, a.high_t, g).repeat_interleave(a.group_size)])
-            ref[self.single :] = self.single + torch.arange(a.groups).repeat_interleave(a.group_size) * a.group_size
         return {
             "rows": torch.tensor([s["row"] for s in specs]),
             "params": torch.tensor([style_batch.style_params(s["style"]) for s in specs]),
             "ids": torch.tensor([self.tokenizer.encode(s["captions"][0]) for s in specs], dtype=torch.int32),
             "names": torch.tensor([s["name"] for s in specs]),
-            "ref": ref,
+            "ref": set_references(a.batch, self.single, a.groups, a.group_size),
             "t": t,
             "drop": torch.rand(a.batch, generator=g) < CFG_DROP,
         }
@@ -117,14 +113,8 @@ def main():
         torch.backends.cudnn.benchmark = True
     os.makedirs(args.out, exist_ok=True)
 
-    glyphs = np.load(os.path.join(args.data, "glyphs.npz"))
-    with open(os.path.join(args.data, "vocabulary.json")) as f:
-        entries = json.load(f)["entries"]
-    bank = style.GlyphBank(glyphs)
-    words = style.caption_vocabulary(entries)
-    tokenizer = ClipTokenizer.from_words(words)
-    for w in words:  # every caption word must be a single token, or the vocabulary is wrong
-        assert len(tokenizer.tokenize(w)) == 1, w
+    bank, entries = load_data(args.data)
+    tokenizer = caption_tokenizer(entries)
 
     # The batched drawing must be style.draw's, on this device too, before any step relies on it.
     error = style_batch.check(bank, entries, range(64), device)
@@ -186,7 +176,10 @@ def main():
     last_save = time.time()
     empty_ids = torch.tensor(tokenizer.encode(""), dtype=torch.int32, device=device)[None]
     # Summed on the device: reading a loss every step would wait for the GPU every step.
-    window = {"loss": torch.zeros((), device=device), "name": torch.zeros((), device=device), "n": 0, "since": time.time()}
+    def new_window():
+        return {"loss": torch.zeros((), device=device), "name": torch.zeros((), device=device), "n": 0, "since": time.time()}
+
+    window = new_window()
     noise_g = torch.Generator(device=device)
     step = 0
     for batch in loader:
@@ -223,7 +216,7 @@ def main():
         if step % 200 == 0 or step == plan:
             n = max(window["n"], 1)
             print(f"step {step}/{plan} loss {window['loss'].item() / n:.4f} name {window['name'].item() / n:.4f} lr {opt.param_groups[0]['lr']:.2e} {window['n'] / (time.time() - window['since']):.1f} steps/s, {(time.time() - started) / 60:.1f} min", flush=True)
-            window = {"loss": torch.zeros((), device=device), "name": torch.zeros((), device=device), "n": 0, "since": time.time()}
+            window = new_window()
         if time.time() - last_save > args.save_every_min * 60:
             save(step)
             last_save = time.time()

@@ -78,11 +78,6 @@ def place(masks, params):
     return torch.where(inside, total.float() / count.float() / 255, torch.zeros((), device=masks.device))
 
 
-def _grid(device):
-    yy, xx = torch.meshgrid(torch.arange(SIZE, dtype=torch.float32, device=device) + 0.5, torch.arange(SIZE, dtype=torch.float32, device=device) + 0.5, indexing="ij")
-    return yy[None], xx[None]
-
-
 def _container_alpha(params, yy, xx):
     cx = (SIZE / 2 + params[:, OFFX] * SIZE)[:, None, None]
     cy = (SIZE / 2 + params[:, OFFY] * SIZE)[:, None, None]
@@ -99,7 +94,7 @@ def _container_alpha(params, yy, xx):
 def draw_batch(masks, accents, params):
     """RGB images [B, 3, 128, 128] in [0, 1] from glyph masks and accents ([B, 128, 128] uint8,
     on the device) and style rows ([B, WIDTH] float): style.draw, batched."""
-    yy, xx = _grid(params.device)
+    yy, xx = style._YY.to(params.device)[None], style._XX.to(params.device)[None]
     col = lambda at: params[:, at : at + 3][:, :, None, None]  # noqa: E731
     flag = lambda at: (params[:, at] > 0.5)[:, None, None, None]  # noqa: E731
     bg = col(BG)

@@ -141,13 +141,37 @@ def focus_name_indices(entries, listed):
     return [index[w] for w in wanted]
 
 
-@torch.no_grad()
-def prepare_latents(data, vae_path, samples, data_seed):
-    """Latents (float16 [N, C, 16, 16]), captions [N][3] and name indices [N], cached by chunk."""
-    glyphs = np.load(os.path.join(data, "glyphs.npz"))
+def load_data(data):
+    """make_data.py's glyph bank and the vocabulary's entries."""
     with open(os.path.join(data, "vocabulary.json")) as f:
         entries = json.load(f)["entries"]
-    bank = style.GlyphBank(glyphs)
+    return style.GlyphBank(np.load(os.path.join(data, "glyphs.npz"))), entries
+
+
+def caption_tokenizer(entries):
+    words = style.caption_vocabulary(entries)
+    tokenizer = ClipTokenizer.from_words(words)
+    for w in words:  # every caption word must be a single token, or the vocabulary is wrong
+        assert len(tokenizer.tokenize(w)) == 1, w
+    return tokenizer
+
+
+def group_seed(data_seed, step, groups, k):
+    """The seed of step `step`'s k-th StyleAligned set: apart from the singles' seeds."""
+    return data_seed * 10**9 + 500_000_000 + step * groups + k
+
+
+def set_references(batch, single, groups, group_size):
+    """Each item's StyleAligned reference: itself for the `single` first items, then its set's
+    first item for the `groups` sets of `group_size` after them."""
+    ref = torch.arange(batch)
+    ref[single:] = single + torch.arange(groups).repeat_interleave(group_size) * group_size
+    return ref
+
+
+@torch.no_grad()
+def prepare_latents(bank, entries, data, vae_path, samples, data_seed):
+    """Latents (float16 [N, C, 16, 16]), captions [N][3] and name indices [N], cached by chunk."""
     encoder, _ = load_vae_encoder(vae_path)
     folder = os.path.join(data, f"latents-seed{data_seed}-vae{file_digest(vae_path)}")
     os.makedirs(folder, exist_ok=True)
@@ -167,7 +191,7 @@ def prepare_latents(data, vae_path, samples, data_seed):
     latents = torch.cat([p["latents"] for p in parts])
     captions = [c for p in parts for c in p["captions"]]
     names = [n for p in parts for n in p["names"]]
-    return latents, captions, names, entries
+    return latents, captions, names
 
 
 def step_losses(unet, text_encoder, name_head, ids, noisy, t, noise, acp, ref, item_names, drop, name_weight):
@@ -262,11 +286,9 @@ def main():
 
     ckpt_path, progress = start_run(args)
 
-    latents, captions, names, entries = prepare_latents(args.data, args.vae, args.samples, args.data_seed)
-    words = style.caption_vocabulary(entries)
-    tokenizer = ClipTokenizer.from_words(words)
-    for w in words:  # every caption word must be a single token, or the vocabulary is wrong
-        assert len(tokenizer.tokenize(w)) == 1, w
+    bank, entries = load_data(args.data)
+    latents, captions, names = prepare_latents(bank, entries, args.data, args.vae, args.samples, args.data_seed)
+    tokenizer = caption_tokenizer(entries)
     caption_ids = torch.tensor([[tokenizer.encode(c) for c in caps] for caps in captions], dtype=torch.int32)
     empty_ids = torch.tensor(tokenizer.encode(""), dtype=torch.int32)
     n, latent_channels = latents.shape[0], latents.shape[1]
@@ -322,7 +344,6 @@ def main():
 
     acp = alphas_cumprod()
     if args.groups:
-        bank = style.GlyphBank(np.load(os.path.join(args.data, "glyphs.npz")))
         encoder, _ = load_vae_encoder(args.vae)
     names_t = torch.tensor(names)
     # The encoded samples a step may draw (all, or those of the curriculum's names).
@@ -356,14 +377,14 @@ def main():
         clean = latents[idx].float() * scaling_factor
         item_names = names_t[idx]
         t = timesteps(single, args.high_t, g)
-        ref = torch.arange(args.batch)
+        ref = set_references(args.batch, single, args.groups, args.group_size)
         if args.groups:
             # Fresh sets every step (seeds apart from the encoded singles'): each set's first item is
             # its reference, generated as without sharing; the others share attention with it, at
             # its timestep, as the daemon runs a set.
             drawn = []
             for k in range(args.groups):
-                drawn += style.sample_group(bank, entries, args.data_seed * 10**9 + 500_000_000 + step * args.groups + k, args.group_size, first_names=args.names)
+                drawn += style.sample_group(bank, entries, group_seed(args.data_seed, step, args.groups, k), args.group_size, first_names=args.names)
             with torch.no_grad():
                 group_latents = encoder(torch.stack([d["image"] for d in drawn]) * 2 - 1)[0]
             clean = torch.cat([clean, group_latents * scaling_factor])
@@ -371,7 +392,6 @@ def main():
             item_names = torch.cat([item_names, torch.tensor([d["name"] for d in drawn])])
             group_t = timesteps(args.groups, args.high_t, g)
             t = torch.cat([t, group_t.repeat_interleave(args.group_size)])
-            ref[single:] = single + torch.arange(args.groups).repeat_interleave(args.group_size) * args.group_size
         drop = torch.rand(args.batch, generator=g) < CFG_DROP
         ids = torch.where(drop[:, None], empty_ids[None], ids)
         noise = torch.randn(clean.shape, generator=g)
